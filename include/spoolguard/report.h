@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * report.h - what spoolguard says about a message and a run.
+ *
+ * Text for people, one JSON object per message (json-glib) for programs,
+ * syslog on the mail facility, and a Prometheus textfile of run totals.
+ * Writers take the message and what was done with it; they never change
+ * the message.
+ */
+#ifndef SPOOLGUARD_REPORT_H
+#define SPOOLGUARD_REPORT_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "spoolguard/check.h"
+#include "spoolguard/core.h"
+#include "spoolguard/rules.h"
+#include "spoolguard/spool.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	SG_REPORT_TEXT,
+	SG_REPORT_JSON,
+} SgReportFormat;
+
+gboolean sg_report_format_from_string(const char *s, SgReportFormat *out);
+
+/* What happened to a message. */
+typedef struct {
+	const char *action;   /* "none", "quarantined", "would-quarantine",
+				 "held", "would-hold", "kept", "error" */
+	const char *store_id; /* (nullable): the quarantine entry */
+	const char *error;    /* (nullable): why it could not be examined */
+} SgOutcome;
+
+/* (transfer full): the message as a JSON object (findings, envelope, files,
+ * and the inspect tables when @inspect is given). */
+JsonNode *sg_report_message_json(SgMessage *msg, const SgProfile *profile,
+    const SgInspect *inspect, const SgOutcome *outcome);
+/* (transfer full): the same for a person. */
+char *sg_report_message_text(SgMessage *msg, const SgProfile *profile,
+    const SgInspect *inspect, const SgOutcome *outcome);
+/* One line per finding, "file:offset: severity rule: text" style. */
+void sg_report_findings_text(GString *out, SgMessage *msg);
+
+/* Writes one message to @out in @format (JSON: one line). */
+void sg_report_write_message(FILE *out, SgReportFormat format,
+    SgMessage *msg, const SgProfile *profile, const SgInspect *inspect,
+    const SgOutcome *outcome);
+
+/* Run totals. */
+typedef struct {
+	gint examined;
+	gint clean;
+	gint warned;
+	gint quarantined; /* or would be, with -n */
+	gint held;
+	SgWalkStats walk;
+	gdouble seconds;
+} SgRunTotals;
+
+void sg_report_write_summary(FILE *out, SgReportFormat format,
+    const SgRunTotals *totals, gboolean dry_run);
+gboolean sg_report_write_metrics(const char *path, const SgRunTotals *totals,
+    GError **error);
+
+/* syslog on LOG_MAIL; ident "spoolguard". */
+void sg_report_syslog_open(void);
+void sg_report_syslog_message(SgMessage *msg, const SgOutcome *outcome);
+void sg_report_syslog_line(int priority, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+G_END_DECLS
+
+#endif /* SPOOLGUARD_REPORT_H */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rules.h - the rule catalogue and profiles.
+ *
+ * A profile is a GKeyFile under rules/ (or any path): one group per rule id
+ * with `soft`, `hard` and `severity` keys, and a [profile] group with
+ * `description` and `include` (a base profile).  Lookups are by SgRuleId
+ * and cost an array index.  Profiles are immutable once loaded and can be
+ * shared between threads.
+ */
+#ifndef SPOOLGUARD_RULES_H
+#define SPOOLGUARD_RULES_H
+
+#include <glib.h>
+
+#include "spoolguard/core.h"
+
+G_BEGIN_DECLS
+
+#define SG_RULES_ERROR (sg_rules_error_quark())
+GQuark sg_rules_error_quark(void);
+
+typedef enum {
+	SG_RULES_ERROR_NOT_FOUND, /* no such profile name or file */
+	SG_RULES_ERROR_PARSE,     /* syntax, unknown key or id, bad value */
+	SG_RULES_ERROR_INCLUDE,   /* include loop or too deep */
+} SgRulesError;
+
+typedef struct {
+	SgRuleId rule;
+	const char *id;      /* "header.line-length" */
+	SgRuleKind kind;
+	SgSeverity severity; /* built-in default */
+	const char *summary;
+} SgRuleInfo;
+
+/* (transfer none): the catalogue row of @rule. */
+const SgRuleInfo *sg_rules_info(SgRuleId rule);
+/* (transfer none): the row whose dotted id is (id, len), or NULL. */
+const SgRuleInfo *sg_rules_lookup(const char *id, gsize len);
+/* (transfer none) */
+const char *sg_rule_id(SgRuleId rule);
+
+typedef struct _SgProfile SgProfile;
+
+/*
+ * Loads a profile by name (looked up in $SPOOLGUARD_RULES_DIR, then the
+ * installed rules directory, then ./rules) or by path (anything with a
+ * '/' or ending in .rules).  Errors name the file and line.
+ */
+SgProfile *sg_profile_load(const char *name_or_path, GError **error);
+SgProfile *sg_profile_ref(SgProfile *profile);
+void sg_profile_unref(SgProfile *profile);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgProfile, sg_profile_unref)
+
+/* (transfer none) */
+const char *sg_profile_name(const SgProfile *profile);
+const char *sg_profile_path(const SgProfile *profile);
+const char *sg_profile_description(const SgProfile *profile);
+/* (transfer none): sha256 over the resolved limits and severities. */
+const char *sg_profile_digest(const SgProfile *profile);
+
+SgSeverity sg_profile_severity(const SgProfile *profile, SgRuleId rule);
+/* SG_VALUE_NONE when the profile sets no such limit. */
+gint64 sg_profile_soft(const SgProfile *profile, SgRuleId rule);
+gint64 sg_profile_hard(const SgProfile *profile, SgRuleId rule);
+
+/*
+ * Judges @observed against a LIMIT rule: over hard gives the rule's
+ * severity, over soft gives min(warn, severity), else IGNORE.  *limit
+ * receives the limit crossed (or SG_VALUE_NONE).
+ */
+SgSeverity sg_profile_judge(const SgProfile *profile, SgRuleId rule,
+    gint64 observed, gint64 *limit);
+
+/* The largest value that does not reach the hard limit (for caps). */
+gint64 sg_profile_cap(const SgProfile *profile, SgRuleId rule,
+    gint64 fallback);
+
+/* Writes the resolved profile as a rules file (for `rules show`). */
+char *sg_profile_to_data(const SgProfile *profile);
+
+/* Names of the profiles found in the search path (transfer full). */
+GStrv sg_profile_list_names(void);
+
+G_END_DECLS
+
+#endif /* SPOOLGUARD_RULES_H */

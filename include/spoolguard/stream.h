@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * stream.h - GMime streams over spool files without copies.
+ *
+ * SgStreamPread reads a byte range of a descriptor with pread(), keeping
+ * its own position, so many streams (and substreams made by a persisting
+ * GMime parser) can share one descriptor, from any thread, without moving
+ * its file offset.  The descriptor is not owned: the SgMessage that opened
+ * it must outlive every stream made over it.
+ */
+#ifndef SPOOLGUARD_STREAM_H
+#define SPOOLGUARD_STREAM_H
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+#include "spoolguard/autocleanups.h"
+
+G_BEGIN_DECLS
+
+#define SG_TYPE_STREAM_PREAD (sg_stream_pread_get_type())
+G_DECLARE_FINAL_TYPE(SgStreamPread, sg_stream_pread, SG, STREAM_PREAD,
+    GMimeStream)
+
+/* (transfer full): a stream over [start, end) of @fd; end -1 = file size. */
+GMimeStream *sg_stream_pread_new(int fd, gint64 start, gint64 end);
+
+G_END_DECLS
+
+#endif /* SPOOLGUARD_STREAM_H */

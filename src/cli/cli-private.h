@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cli-private.h - the subcommands of the spoolguard binary.
+ *
+ * Each subcommand lives in its own file (cmd-<name>.c), parses its own
+ * options with GOptionContext and returns a sysexits.h code.  Nothing here
+ * decides about messages: that is the other modules' work.
+ */
+#ifndef SPOOLGUARD_CLI_PRIVATE_H
+#define SPOOLGUARD_CLI_PRIVATE_H
+
+#include <glib.h>
+#include <sysexits.h>
+
+/* Exit codes beyond sysexits.h (see spoolguard(1)). */
+#define SG_EXIT_OK 0
+#define SG_EXIT_QUARANTINED 1
+
+typedef int (*SgCommandFunc)(int argc, char **argv);
+
+int sg_cmd_scan(int argc, char **argv);
+int sg_cmd_check(int argc, char **argv);
+int sg_cmd_inspect(int argc, char **argv);
+int sg_cmd_quarantine(int argc, char **argv);
+int sg_cmd_rules(int argc, char **argv);
+
+/* Prints "spoolguard: <msg>" to stderr. */
+void sg_cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* Parses "300", "5m", "2h", "7d" into seconds; FALSE on junk. */
+gboolean sg_cli_parse_age(const char *s, gint64 *seconds);
+
+/* Runs a GOptionContext; on error prints it and returns FALSE. */
+gboolean sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv);
+
+#endif /* SPOOLGUARD_CLI_PRIVATE_H */

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * main.c - the spoolguard command: dispatch to a subcommand.
+ *
+ *	spoolguard scan|check|inspect|quarantine|rules [options] ...
+ *
+ * Exit codes follow sysexits.h (see spoolguard(1)): 0 clean, 1 something
+ * quarantined, 64 usage, 65 check rejects, 75 temporary failure, 78 bad
+ * rules file.
+ */
+#include "config.h"
+
+#include <gmime/gmime.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "spoolguard/core.h"
+
+#include "cli-private.h"
+
+static const struct {
+	const char *name;
+	SgCommandFunc func;
+	const char *summary;
+} commands[] = {
+	/* SG_COMMANDS */
+	{ NULL, NULL, NULL },
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: spoolguard COMMAND [OPTIONS] [ARGS]\n\n"
+		     "Commands:\n");
+	for (guint i = 0; commands[i].name != NULL; i++)
+		fprintf(out, "  %-11s %s\n", commands[i].name,
+		    commands[i].summary);
+	fprintf(out, "\n'spoolguard COMMAND --help' shows a command's options;"
+		     " spoolguard(1) has the rest.\n");
+}
+
+void
+sg_cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *msg = NULL;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "spoolguard: %s\n", msg);
+}
+
+gboolean
+sg_cli_parse_age(const char *s, gint64 *seconds)
+{
+	gsize len = strlen(s);
+	gint64 mult = 1;
+	guint64 v;
+
+	if (len == 0)
+		return FALSE;
+	switch (s[len - 1]) {
+	case 's':
+		len--;
+		break;
+	case 'm':
+		mult = 60;
+		len--;
+		break;
+	case 'h':
+		mult = 3600;
+		len--;
+		break;
+	case 'd':
+		mult = 86400;
+		len--;
+		break;
+	case 'w':
+		mult = 7 * 86400;
+		len--;
+		break;
+	default:
+		break;
+	}
+	if (!sg_parse_u64(s, len, &v) || v > (guint64)(G_MAXINT64 / mult))
+		return FALSE;
+	*seconds = (gint64)v * mult;
+	return TRUE;
+}
+
+gboolean
+sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!g_option_context_parse(ctx, argc, argv, &error)) {
+		sg_cli_warn("%s (try --help)", error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-V") == 0) {
+		printf("spoolguard %s (GMime %u.%u.%u)\n", PACKAGE_VERSION,
+		    gmime_major_version, gmime_minor_version,
+		    gmime_micro_version);
+		return 0;
+	}
+	for (guint i = 0; commands[i].name != NULL; i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			int rc;
+
+			g_mime_init();
+			rc = commands[i].func(argc - 1, argv + 1);
+			g_mime_shutdown();
+			return rc;
+		}
+	}
+	sg_cli_warn("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EX_USAGE;
+}

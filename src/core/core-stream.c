@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * core-stream.c - SgStreamPread: a GMime stream over a byte range of a
+ * descriptor, read with pread().
+ *
+ * Position is kept in the stream, never in the descriptor, so substreams
+ * (a persisting GMime parser makes one per part) and concurrent readers
+ * share one descriptor safely.  Read-only: write and flush fail.  The
+ * descriptor is borrowed; its owner outlives the stream.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spoolguard/stream.h"
+
+struct _SgStreamPread {
+	GMimeStream parent;
+	int fd;
+};
+
+G_DEFINE_TYPE(SgStreamPread, sg_stream_pread, GMIME_TYPE_STREAM)
+
+static ssize_t
+pread_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+	SgStreamPread *self = SG_STREAM_PREAD(stream);
+	ssize_t n;
+
+	if (stream->bound_end != -1) {
+		if (stream->position >= stream->bound_end)
+			return 0;
+		if ((gint64)len > stream->bound_end - stream->position)
+			len = (size_t)(stream->bound_end - stream->position);
+	}
+	do {
+		n = pread(self->fd, buf, len, (off_t)stream->position);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0)
+		stream->position += n;
+	return n;
+}
+
+static ssize_t
+pread_stream_write(GMimeStream *stream, const char *buf, size_t len)
+{
+	(void)stream;
+	(void)buf;
+	(void)len;
+	errno = EBADF;
+	return -1;
+}
+
+static int
+pread_stream_flush(GMimeStream *stream)
+{
+	(void)stream;
+	return 0;
+}
+
+static int
+pread_stream_close(GMimeStream *stream)
+{
+	SG_STREAM_PREAD(stream)->fd = -1;
+	return 0;
+}
+
+static gboolean
+pread_stream_eos(GMimeStream *stream)
+{
+	if (SG_STREAM_PREAD(stream)->fd == -1)
+		return TRUE;
+	return stream->bound_end != -1 && stream->position >= stream->bound_end;
+}
+
+static int
+pread_stream_reset(GMimeStream *stream)
+{
+	stream->position = stream->bound_start;
+	return 0;
+}
+
+static gint64
+pread_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+	gint64 real;
+
+	switch (whence) {
+	case GMIME_STREAM_SEEK_SET:
+		real = stream->bound_start + offset;
+		break;
+	case GMIME_STREAM_SEEK_CUR:
+		real = stream->position + offset;
+		break;
+	case GMIME_STREAM_SEEK_END:
+		if (stream->bound_end == -1) {
+			errno = EINVAL;
+			return -1;
+		}
+		real = stream->bound_end + offset;
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	if (real < stream->bound_start ||
+	    (stream->bound_end != -1 && real > stream->bound_end)) {
+		errno = EINVAL;
+		return -1;
+	}
+	stream->position = real;
+	return real;
+}
+
+static gint64
+pread_stream_tell(GMimeStream *stream)
+{
+	return stream->position;
+}
+
+static gint64
+pread_stream_length(GMimeStream *stream)
+{
+	if (stream->bound_end == -1)
+		return -1;
+	return stream->bound_end - stream->bound_start;
+}
+
+static GMimeStream *
+pread_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+	return sg_stream_pread_new(SG_STREAM_PREAD(stream)->fd, start, end);
+}
+
+static void
+sg_stream_pread_class_init(SgStreamPreadClass *klass)
+{
+	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+	stream_class->read = pread_stream_read;
+	stream_class->write = pread_stream_write;
+	stream_class->flush = pread_stream_flush;
+	stream_class->close = pread_stream_close;
+	stream_class->eos = pread_stream_eos;
+	stream_class->reset = pread_stream_reset;
+	stream_class->seek = pread_stream_seek;
+	stream_class->tell = pread_stream_tell;
+	stream_class->length = pread_stream_length;
+	stream_class->substream = pread_stream_substream;
+}
+
+static void
+sg_stream_pread_init(SgStreamPread *self)
+{
+	self->fd = -1;
+}
+
+GMimeStream *
+sg_stream_pread_new(int fd, gint64 start, gint64 end)
+{
+	SgStreamPread *self = g_object_new(SG_TYPE_STREAM_PREAD, NULL);
+	struct stat st;
+
+	self->fd = fd;
+	if (end == -1 && fstat(fd, &st) == 0)
+		end = (gint64)st.st_size;
+	if (end != -1 && end < start)
+		end = start;
+	g_mime_stream_construct(GMIME_STREAM(self), start, end);
+	return GMIME_STREAM(self);
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check_core.c - the core module: number parsing, escaping, messages,
+ * findings and the pread stream.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spoolguard/core.h"
+#include "spoolguard/stream.h"
+
+START_TEST(test_parse_u64_rejects_overflow_and_junk)
+{
+	guint64 v = 0;
+
+	ck_assert(sg_parse_u64("18446744073709551615", 20, &v));
+	ck_assert(v == G_MAXUINT64);
+	ck_assert(!sg_parse_u64("18446744073709551616", 20, &v));
+	ck_assert(!sg_parse_u64("", 0, &v));
+	ck_assert(!sg_parse_u64("12a", 3, &v));
+	/* Length, not NUL, ends the number. */
+	ck_assert(sg_parse_u64("123456", 3, &v));
+	ck_assert_uint_eq(v, 123);
+}
+END_TEST
+
+START_TEST(test_parse_i64_takes_padding_and_sign)
+{
+	gint64 v = 0;
+
+	ck_assert(sg_parse_i64("            369", 15, &v));
+	ck_assert_int_eq(v, 369);
+	ck_assert(sg_parse_i64("  -5", 4, &v));
+	ck_assert_int_eq(v, -5);
+	ck_assert(!sg_parse_i64("9223372036854775808", 19, &v));
+	ck_assert(!sg_parse_i64(" - ", 3, &v));
+}
+END_TEST
+
+START_TEST(test_escape_bytes_caps_and_escapes)
+{
+	g_autofree char *s = sg_escape_bytes("a\0b\r\n\xff", 6, 100);
+	g_autofree char *t = sg_escape_bytes("abcdef", 6, 3);
+
+	ck_assert_str_eq(s, "a\\x00b\\r\\n\\xff");
+	ck_assert_str_eq(t, "abc...");
+}
+END_TEST
+
+START_TEST(test_byte_class_table)
+{
+	ck_assert(sg_byte_class['A'] & SG_BYTE_FTEXT);
+	ck_assert(!(sg_byte_class[':'] & SG_BYTE_FTEXT));
+	ck_assert(sg_byte_class[0] & SG_BYTE_CTL);
+	ck_assert(sg_byte_class['\t'] & SG_BYTE_WSP);
+	ck_assert(sg_byte_class[0xe9] & SG_BYTE_8BIT);
+	ck_assert(sg_byte_class['_'] & SG_BYTE_QID);
+	ck_assert(!(sg_byte_class['-'] & SG_BYTE_QID));
+}
+END_TEST
+
+static char *
+write_temp(const char *data, gsize len)
+{
+	char *path = g_build_filename(g_get_tmp_dir(), "sgcoreXXXXXX", NULL);
+	int fd = g_mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+START_TEST(test_message_window_stream_reads_only_the_window)
+{
+	const char data[] = "x-sender: <a@b>\nSubject: hi\n\nbody\n";
+	g_autofree char *path = write_temp(data, sizeof data - 1);
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", path);
+	g_autoptr(GError) error = NULL;
+	GMimeStream *stream;
+	char buf[64];
+	ssize_t n;
+	guint file;
+	goffset off;
+
+	sg_message_add_file(msg, path, "message");
+	ck_assert(sg_message_open_file(msg, 0, &error));
+	sg_message_set_content_window(msg, 0, 16, sizeof data - 1 - 16);
+	stream = sg_message_open_content(msg, &error);
+	ck_assert_ptr_nonnull(stream);
+	n = g_mime_stream_read(stream, buf, sizeof buf);
+	ck_assert_int_eq(n, (ssize_t)(sizeof data - 1 - 16));
+	ck_assert(memcmp(buf, "Subject: hi\n", 12) == 0);
+	ck_assert(g_mime_stream_eos(stream));
+	g_object_unref(stream);
+	ck_assert(sg_message_locate(msg, 3, &file, &off));
+	ck_assert_uint_eq(file, 0);
+	ck_assert_int_eq(off, 19);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_message_open_reports_vanished_file)
+{
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "gone");
+	g_autoptr(GError) error = NULL;
+
+	sg_message_add_file(msg, "/nonexistent/spoolguard/gone.eml", "message");
+	ck_assert(!sg_message_open_file(msg, 0, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR,
+	    SG_CORE_ERROR_VANISHED));
+}
+END_TEST
+
+START_TEST(test_findings_set_the_verdict_and_ignore_drops)
+{
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "m");
+
+	sg_message_add_file(msg, "/tmp/m.eml", "message");
+	sg_message_add_finding(msg, SG_RULE_HEADER_8BIT, SG_SEVERITY_WARN, 0,
+	    10, NULL, "Subject", SG_VALUE_NONE, SG_VALUE_NONE, "8-bit");
+	sg_message_add_finding(msg, SG_RULE_HEADER_NUL, SG_SEVERITY_IGNORE, 0,
+	    11, NULL, NULL, SG_VALUE_NONE, SG_VALUE_NONE, "nul");
+	ck_assert_uint_eq(msg->findings->len, 1);
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_WARN);
+	ck_assert_str_eq(((SgFinding *)msg->findings->pdata[0])->file,
+	    "m.eml");
+}
+END_TEST
+
+START_TEST(test_recipients_are_capped_but_counted)
+{
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "m");
+	g_autofree char *big = g_strnfill(5000, 'a');
+
+	for (guint i = 0; i < SG_RECIPIENTS_KEEP + 5; i++)
+		sg_message_add_recipient(msg, "a@b", 3, 0, i);
+	ck_assert_uint_eq(msg->recipients->len, SG_RECIPIENTS_KEEP);
+	ck_assert_uint_eq(msg->rcpt_total, SG_RECIPIENTS_KEEP + 5);
+	sg_message_set_sender(msg, big, 5000, 0, 0);
+	ck_assert_uint_eq(msg->sender->length, 5000);
+	ck_assert_uint_eq(strlen(msg->sender->address), SG_ADDRESS_KEEP);
+}
+END_TEST
+
+static Suite *
+core_suite(void)
+{
+	Suite *s = suite_create("core");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_parse_u64_rejects_overflow_and_junk);
+	tcase_add_test(tc, test_parse_i64_takes_padding_and_sign);
+	tcase_add_test(tc, test_escape_bytes_caps_and_escapes);
+	tcase_add_test(tc, test_byte_class_table);
+	tcase_add_test(tc, test_message_window_stream_reads_only_the_window);
+	tcase_add_test(tc, test_message_open_reports_vanished_file);
+	tcase_add_test(tc, test_findings_set_the_verdict_and_ignore_drops);
+	tcase_add_test(tc, test_recipients_are_capped_but_counted);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(core_suite());
+	int failed;
+
+	g_mime_init();
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	g_mime_shutdown();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
