@@ -49,6 +49,12 @@ typedef struct _SgProfile SgProfile;
  * '/' or ending in .rules).  Errors name the file and line.
  */
 SgProfile *sg_profile_load(const char *name_or_path, GError **error);
+/*
+ * Loads a profile from memory; @name labels errors ("name:LINE: ...").
+ * An include= inside is resolved through the search path.
+ */
+SgProfile *sg_profile_new_from_data(const char *data, gsize len,
+    const char *name, GError **error);
 SgProfile *sg_profile_ref(SgProfile *profile);
 void sg_profile_unref(SgProfile *profile);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgProfile, sg_profile_unref)
