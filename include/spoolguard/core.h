@@ -139,6 +139,8 @@ struct _SgMessage {
 	GPtrArray *findings; /* SgFinding* */
 	SgSeverity verdict;  /* worst finding severity after the profile */
 
+	gboolean no_move; /* reader: report only, never move (e.g. Postfix
+			     corrupt/ without --include-corrupt) */
 	gpointer reader_data; /* reader's private state */
 	GDestroyNotify reader_free;
 };

@@ -12,6 +12,9 @@
 #include <glib.h>
 #include <sysexits.h>
 
+#include "spoolguard/core.h"
+#include "spoolguard/rules.h"
+
 /* Exit codes beyond sysexits.h (see spoolguard(1)). */
 #define SG_EXIT_OK 0
 #define SG_EXIT_QUARANTINED 1
@@ -32,5 +35,19 @@ gboolean sg_cli_parse_age(const char *s, gint64 *seconds);
 
 /* Runs a GOptionContext; on error prints it and returns FALSE. */
 gboolean sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv);
+
+/* Loads -r RULES, else -p PROFILE, else $SPOOLGUARD_PROFILE, else
+ * "default"; on failure prints the error and sets *exit_code = EX_CONFIG. */
+SgProfile *sg_cli_load_profile(const char *profile, const char *rules,
+    int *exit_code);
+/* -q, else $SPOOLGUARD_QUARANTINE, else the compiled-in default. */
+const char *sg_cli_store_dir(const char *option);
+/* A sysexits code for an error that stopped a message being examined. */
+int sg_cli_exit_for_error(const GError *error);
+/* Copies stdin to a temporary file; (transfer full) its path. */
+char *sg_cli_spool_stdin(GError **error);
+/* Opens one file as a plain message, no age limit (transfer full). */
+SgMessage *sg_cli_open_one(const char *path, const SgProfile *profile,
+    GError **error);
 
 #endif /* SPOOLGUARD_CLI_PRIVATE_H */

@@ -24,7 +24,11 @@ static const struct {
 	SgCommandFunc func;
 	const char *summary;
 } commands[] = {
-	/* SG_COMMANDS */
+	{ "scan", sg_cmd_scan, "scan spools, quarantine bad messages" },
+	{ "check", sg_cmd_check, "judge one message (pre-delivery hook)" },
+	{ "inspect", sg_cmd_inspect, "show a message's structure and findings" },
+	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge" },
+	{ "rules", sg_cmd_rules, "list, show and lint profiles" },
 	{ NULL, NULL, NULL },
 };
 

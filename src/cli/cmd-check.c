@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-check.c - spoolguard check: judge one message for a pre-delivery
+ * hook.  Reads FILE, or standard input ("-" or nothing), runs every check
+ * and answers with the exit code an MTA understands: 0 accept, 65
+ * (EX_DATAERR) reject, 75 (EX_TEMPFAIL) could not decide, so retry.
+ * Nothing is moved.  The findings go to standard output (or only the
+ * reason for a rejection with -Q), so that the MTA can quote them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spoolguard/check.h"
+#include "spoolguard/report.h"
+#include "spoolguard/spool.h"
+
+#include "cli-private.h"
+
+int
+sg_cmd_check(int argc, char **argv)
+{
+	g_autofree char *profile_name = NULL;
+	g_autofree char *rules_path = NULL;
+	g_autofree char *format_s = NULL;
+	g_autofree char *tmp = NULL;
+	g_auto(GStrv) files = NULL;
+	gboolean quiet = FALSE;
+	g_autoptr(SgProfile) profile = NULL;
+	g_autoptr(SgCheckContext) ctx = NULL;
+	g_autoptr(SgMessage) msg = NULL;
+	g_autoptr(GError) error = NULL;
+	SgReportFormat format = SG_REPORT_TEXT;
+	SgOutcome outcome = { .action = "none" };
+	const char *path;
+	int rc = 0;
+	const GOptionEntry entries[] = {
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
+		    "Judge with this profile (default: default)", "PROFILE" },
+		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_path,
+		    "Judge with this rules file", "FILE" },
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_s,
+		    "Output: text (default) or json", "FORMAT" },
+		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
+		    "Print nothing; the exit code answers", NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
+		    NULL, "[FILE|-]" },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) octx =
+	    g_option_context_new("[FILE|-] - judge one message");
+
+	g_option_context_add_main_entries(octx, entries, NULL);
+	g_option_context_set_description(octx,
+	    "Exit status: 0 accept, 65 reject, 75 could not decide (retry),\n"
+	    "64 usage, 78 bad rules file.  See spoolguard(1).");
+	if (!sg_cli_parse(octx, &argc, &argv))
+		return EX_USAGE;
+	if (files != NULL && files[0] != NULL && files[1] != NULL) {
+		sg_cli_warn("check: one message at a time");
+		return EX_USAGE;
+	}
+	if (format_s != NULL &&
+	    !sg_report_format_from_string(format_s, &format)) {
+		sg_cli_warn("check: unknown format '%s'", format_s);
+		return EX_USAGE;
+	}
+	profile = sg_cli_load_profile(profile_name, rules_path, &rc);
+	if (profile == NULL)
+		return rc;
+	path = files != NULL && files[0] != NULL ? files[0] : "-";
+	if (strcmp(path, "-") == 0) {
+		tmp = sg_cli_spool_stdin(&error);
+		if (tmp == NULL) {
+			sg_cli_warn("check: %s", error->message);
+			return EX_TEMPFAIL;
+		}
+		path = tmp;
+	}
+	ctx = sg_check_context_new(profile, &error);
+	if (ctx != NULL)
+		msg = sg_cli_open_one(path, profile, &error);
+	if (msg != NULL && !sg_check_message(ctx, msg, NULL, &error))
+		g_clear_pointer(&msg, sg_message_free);
+	if (tmp != NULL)
+		unlink(tmp);
+	if (msg == NULL) {
+		rc = g_error_matches(error, SG_CORE_ERROR,
+			 SG_CORE_ERROR_VANISHED) && tmp == NULL
+		    ? EX_NOINPUT
+		    : EX_TEMPFAIL;
+		sg_cli_warn("check: %s", error->message);
+		return rc;
+	}
+	if (tmp != NULL) {
+		g_free(msg->id);
+		msg->id = g_strdup("<stdin>");
+	}
+	outcome.action = msg->verdict >= SG_SEVERITY_QUARANTINE ? "reject"
+								  : "accept";
+	if (!quiet)
+		sg_report_write_message(stdout, format, msg, profile, NULL,
+		    &outcome);
+	return msg->verdict >= SG_SEVERITY_QUARANTINE ? EX_DATAERR : 0;
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-quarantine.c - spoolguard quarantine list|show|release|purge: look
+ * into the store, put a message back, or drop old entries.
+ *
+ *	list                    one line per entry, oldest first
+ *	show ID [--json]        the entry's report (ID or a unique prefix)
+ *	release ID [--to DIR]   files back to where they came from
+ *	purge --older-than AGE  remove entries older than AGE (30d, 12h)
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "spoolguard/quarantine.h"
+
+#include "cli-private.h"
+
+static int
+quarantine_error(const char *what, const GError *error)
+{
+	sg_cli_warn("quarantine %s: %s", what, error->message);
+	if (g_error_matches(error, SG_QUARANTINE_ERROR,
+		SG_QUARANTINE_ERROR_NOT_FOUND))
+		return EX_NOINPUT;
+	if (g_error_matches(error, SG_QUARANTINE_ERROR,
+		SG_QUARANTINE_ERROR_EXISTS) ||
+	    g_error_matches(error, SG_QUARANTINE_ERROR,
+		SG_QUARANTINE_ERROR_CORRUPT))
+		return EX_DATAERR;
+	return EX_TEMPFAIL;
+}
+
+static int
+quarantine_list(SgStore *store)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) entries = sg_store_list(store, &error);
+
+	if (entries == NULL)
+		return quarantine_error("list", error);
+	for (guint i = 0; i < entries->len; i++) {
+		SgStoreEntry *e = g_ptr_array_index(entries, i);
+
+		printf("%s  %-8s %10" G_GINT64_FORMAT "  %s  %s\n", e->id,
+		    e->format != NULL ? e->format : "-", e->bytes,
+		    e->origin != NULL ? e->origin : "-",
+		    e->rules != NULL ? e->rules : "");
+	}
+	return 0;
+}
+
+int
+sg_cmd_quarantine(int argc, char **argv)
+{
+	g_autofree char *store_opt = NULL;
+	g_autofree char *to_dir = NULL;
+	g_autofree char *older = NULL;
+	g_auto(GStrv) args = NULL;
+	gboolean json = FALSE;
+	g_autoptr(SgStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *verb;
+	const GOptionEntry entries[] = {
+		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &store_opt,
+		    "Quarantine store (default: " SG_QUARANTINE_DEFAULT_DIR ")",
+		    "DIR" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		    "show: print report.json instead of report.txt", NULL },
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &to_dir,
+		    "release: put the files into DIR instead", "DIR" },
+		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &older,
+		    "purge: entries older than AGE (e.g. 30d)", "AGE" },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args,
+		    NULL, "list|show ID|release ID|purge" },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) octx = g_option_context_new(
+	    "list|show ID|release ID|purge - manage the quarantine store");
+
+	g_option_context_add_main_entries(octx, entries, NULL);
+	if (!sg_cli_parse(octx, &argc, &argv))
+		return EX_USAGE;
+	if (args == NULL || args[0] == NULL) {
+		sg_cli_warn("quarantine: say list, show, release or purge");
+		return EX_USAGE;
+	}
+	verb = args[0];
+	if ((strcmp(verb, "show") == 0 || strcmp(verb, "release") == 0) &&
+	    (args[1] == NULL || args[2] != NULL)) {
+		sg_cli_warn("quarantine %s: takes one ID", verb);
+		return EX_USAGE;
+	}
+	if ((strcmp(verb, "list") == 0 || strcmp(verb, "purge") == 0) &&
+	    args[1] != NULL) {
+		sg_cli_warn("quarantine %s: takes no argument", verb);
+		return EX_USAGE;
+	}
+	store = sg_store_open(sg_cli_store_dir(store_opt), FALSE, &error);
+	if (store == NULL)
+		return quarantine_error(verb, error);
+	if (strcmp(verb, "list") == 0)
+		return quarantine_list(store);
+	if (strcmp(verb, "show") == 0) {
+		g_autofree char *text =
+		    sg_store_show(store, args[1], json, &error);
+
+		if (text == NULL)
+			return quarantine_error("show", error);
+		fputs(text, stdout);
+		return 0;
+	}
+	if (strcmp(verb, "release") == 0) {
+		if (!sg_store_release(store, args[1], to_dir, &error))
+			return quarantine_error("release", error);
+		printf("released %s\n", args[1]);
+		return 0;
+	}
+	if (strcmp(verb, "purge") == 0) {
+		gint64 age;
+		guint count = 0;
+
+		if (older == NULL || !sg_cli_parse_age(older, &age)) {
+			sg_cli_warn("quarantine purge: needs --older-than AGE");
+			return EX_USAGE;
+		}
+		if (!sg_store_purge(store, age, &count, &error))
+			return quarantine_error("purge", error);
+		printf("purged %u entr%s\n", count, count == 1 ? "y" : "ies");
+		return 0;
+	}
+	sg_cli_warn("quarantine: unknown verb '%s'", verb);
+	return EX_USAGE;
+}

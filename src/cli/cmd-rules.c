@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-rules.c - spoolguard rules list|show|lint: the shipped profiles,
+ * one profile resolved (includes applied) as a rules file, and a check of
+ * a rules file that names the file and line of each problem (exit 78).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "spoolguard/rules.h"
+
+#include "cli-private.h"
+
+static int
+rules_list(void)
+{
+	g_auto(GStrv) names = sg_profile_list_names();
+
+	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(SgProfile) p = sg_profile_load(names[i], &error);
+
+		if (p == NULL) {
+			printf("%-16s (does not load: %s)\n", names[i],
+			    error->message);
+			continue;
+		}
+		printf("%-16s %s\n", names[i],
+		    sg_profile_description(p) != NULL
+			? sg_profile_description(p)
+			: "");
+	}
+	return 0;
+}
+
+static int
+rules_ids(void)
+{
+	for (guint i = 0; i < SG_RULE_COUNT; i++) {
+		const SgRuleInfo *info = sg_rules_info((SgRuleId)i);
+
+		printf("%-34s %-5s %-10s %s\n", info->id,
+		    info->kind == SG_RULE_KIND_LIMIT ? "limit" : "event",
+		    sg_severity_to_string(info->severity), info->summary);
+	}
+	return 0;
+}
+
+int
+sg_cmd_rules(int argc, char **argv)
+{
+	g_auto(GStrv) args = NULL;
+	const GOptionEntry entries[] = {
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args,
+		    NULL, "list|ids|show PROFILE|lint FILE" },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) octx = g_option_context_new(
+	    "list|ids|show PROFILE|lint FILE... - profiles and rule ids");
+
+	g_option_context_add_main_entries(octx, entries, NULL);
+	if (!sg_cli_parse(octx, &argc, &argv))
+		return EX_USAGE;
+	if (args == NULL || args[0] == NULL) {
+		sg_cli_warn("rules: say list, ids, show or lint");
+		return EX_USAGE;
+	}
+	if (strcmp(args[0], "list") == 0)
+		return rules_list();
+	if (strcmp(args[0], "ids") == 0)
+		return rules_ids();
+	if (strcmp(args[0], "show") == 0) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(SgProfile) p = NULL;
+		g_autofree char *data = NULL;
+
+		if (args[1] == NULL || args[2] != NULL) {
+			sg_cli_warn("rules show: takes one PROFILE");
+			return EX_USAGE;
+		}
+		p = sg_profile_load(args[1], &error);
+		if (p == NULL) {
+			sg_cli_warn("%s", error->message);
+			return EX_CONFIG;
+		}
+		data = sg_profile_to_data(p);
+		fputs(data, stdout);
+		return 0;
+	}
+	if (strcmp(args[0], "lint") == 0) {
+		int rc = 0;
+
+		if (args[1] == NULL) {
+			sg_cli_warn("rules lint: takes FILE...");
+			return EX_USAGE;
+		}
+		for (guint i = 1; args[i] != NULL; i++) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(SgProfile) p = sg_profile_load(args[i], &error);
+
+			if (p == NULL) {
+				fprintf(stderr, "%s\n", error->message);
+				rc = EX_CONFIG;
+			} else {
+				printf("%s: ok (digest %.16s)\n", args[i],
+				    sg_profile_digest(p));
+			}
+		}
+		return rc;
+	}
+	sg_cli_warn("rules: unknown verb '%s'", args[0]);
+	return EX_USAGE;
+}

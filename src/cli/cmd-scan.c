@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd-scan.c - spoolguard scan: walk spools, judge every message, move the
+ * ones that would overflow a consumer into the quarantine.
+ *
+ * The walker runs in the main thread and streams candidates; with -j N
+ * they go to a pool of N workers, each with its own check context (and so
+ * its own libmagic handle).  At most 8 * N candidates wait at once, so
+ * memory does not grow with the spool.  Exit: 0 clean, 1 something was (or
+ * with -n would be) quarantined or held, 75 when a message could not be
+ * examined or moved (I/O), 64 usage, 78 bad rules.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "spoolguard/check.h"
+#include "spoolguard/quarantine.h"
+#include "spoolguard/report.h"
+#include "spoolguard/spool.h"
+
+#include "cli-private.h"
+
+typedef enum {
+	SCAN_ACTION_QUARANTINE,
+	SCAN_ACTION_HOLD,
+	SCAN_ACTION_NONE,
+} ScanAction;
+
+typedef struct {
+	SgProfile *profile;
+	SgStore *store; /* NULL with -n or --action none/hold */
+	SgWalkOptions opts;
+	SgRunTotals totals;
+	ScanAction action;
+	SgReportFormat format;
+	gboolean dry_run;
+	gboolean verbose;
+	gboolean quiet;
+	gboolean use_syslog;
+	GMutex out_lock;   /* stdout, stderr and the store */
+	GAsyncQueue *ctxq; /* idle SgCheckContext, one per worker */
+	GThreadPool *pool;
+	GMutex pending_lock;
+	GCond pending_cond;
+	guint pending;
+	guint max_pending;
+} Scan;
+
+static void
+scan_count_open_error(Scan *scan, SgMessage *msg, const GError *error)
+{
+	if (error->domain == SG_CORE_ERROR) {
+		switch (error->code) {
+		case SG_CORE_ERROR_VANISHED:
+			g_atomic_int_inc(&scan->totals.walk.vanished);
+			return;
+		case SG_CORE_ERROR_BUSY:
+			g_atomic_int_inc(&scan->totals.walk.busy);
+			return;
+		case SG_CORE_ERROR_YOUNG:
+			g_atomic_int_inc(&scan->totals.walk.young);
+			return;
+		case SG_CORE_ERROR_SKIP:
+			g_atomic_int_inc(&scan->totals.walk.skipped);
+			return;
+		default:
+			break;
+		}
+	}
+	g_atomic_int_inc(&scan->totals.walk.errors);
+	g_mutex_lock(&scan->out_lock);
+	sg_cli_warn("%s", error->message);
+	g_mutex_unlock(&scan->out_lock);
+	if (scan->use_syslog)
+		sg_report_syslog_line(LOG_WARNING, "%s: cannot examine: %s",
+		    msg->id, error->message);
+}
+
+/* Moves or holds a message that must go; returns the outcome's action. */
+static const char *
+scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	if (msg->no_move)
+		return "kept";
+	if (scan->action == SCAN_ACTION_NONE)
+		return "kept";
+	if (scan->dry_run) {
+		return scan->action == SCAN_ACTION_HOLD ? "would-hold"
+							: "would-quarantine";
+	}
+	if (scan->action == SCAN_ACTION_HOLD) {
+		if (msg->ops == NULL || msg->ops->hold == NULL) {
+			*why = g_strdup_printf("%s: the %s format has no hold "
+					       "queue; not moved",
+			    msg->id, msg->format);
+			return "error";
+		}
+		ok = msg->ops->hold(msg, &error);
+	} else {
+		g_mutex_lock(&scan->out_lock);
+		ok = sg_store_put(scan->store, msg, scan->profile, store_id,
+		    &error);
+		g_mutex_unlock(&scan->out_lock);
+	}
+	if (ok)
+		return scan->action == SCAN_ACTION_HOLD ? "held" : "quarantined";
+	if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED))
+		return "vanished";
+	*why = g_strdup(error->message);
+	return "error";
+}
+
+static void
+scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *store_id = NULL;
+	g_autofree char *why = NULL;
+	SgOutcome outcome = { .action = "none" };
+	gboolean show;
+
+	if (!msg->ops->open(msg, scan->profile, &scan->opts, &error)) {
+		scan_count_open_error(scan, msg, error);
+		return;
+	}
+	if (!sg_check_message(ctx, msg, NULL, &error)) {
+		g_atomic_int_inc(&scan->totals.walk.errors);
+		outcome.action = "error";
+		outcome.error = error->message;
+		g_mutex_lock(&scan->out_lock);
+		sg_cli_warn("%s", error->message);
+		g_mutex_unlock(&scan->out_lock);
+	} else {
+		g_atomic_int_inc(&scan->totals.examined);
+		if (msg->verdict >= SG_SEVERITY_QUARANTINE) {
+			outcome.action = scan_act(scan, msg, &store_id, &why);
+			outcome.store_id = store_id;
+			outcome.error = why;
+			if (strcmp(outcome.action, "error") == 0) {
+				g_atomic_int_inc(&scan->totals.walk.errors);
+				g_mutex_lock(&scan->out_lock);
+				sg_cli_warn("%s: not moved: %s", msg->id, why);
+				g_mutex_unlock(&scan->out_lock);
+			} else if (msg->no_move) {
+				/* Already set aside by the MTA: reported. */
+				g_atomic_int_inc(&scan->totals.warned);
+			} else if (strcmp(outcome.action, "vanished") == 0) {
+				g_atomic_int_inc(&scan->totals.walk.vanished);
+			} else if (strstr(outcome.action, "hold") != NULL ||
+			    strcmp(outcome.action, "held") == 0) {
+				g_atomic_int_inc(&scan->totals.held);
+			} else {
+				g_atomic_int_inc(&scan->totals.quarantined);
+			}
+		} else if (msg->verdict == SG_SEVERITY_WARN) {
+			g_atomic_int_inc(&scan->totals.warned);
+		} else {
+			g_atomic_int_inc(&scan->totals.clean);
+		}
+	}
+	if (scan->use_syslog && msg->verdict >= SG_SEVERITY_WARN)
+		sg_report_syslog_message(msg, &outcome);
+	show = scan->format == SG_REPORT_JSON || scan->verbose ||
+	    (!scan->quiet && msg->verdict >= SG_SEVERITY_WARN) ||
+	    strcmp(outcome.action, "error") == 0;
+	if (show) {
+		g_mutex_lock(&scan->out_lock);
+		sg_report_write_message(stdout, scan->format, msg,
+		    scan->profile, NULL, &outcome);
+		g_mutex_unlock(&scan->out_lock);
+	}
+}
+
+static void
+scan_worker(gpointer data, gpointer user_data)
+{
+	Scan *scan = user_data;
+	SgMessage *msg = data;
+	SgCheckContext *ctx = g_async_queue_pop(scan->ctxq);
+
+	scan_process(scan, ctx, msg);
+	g_async_queue_push(scan->ctxq, ctx);
+	/* Freeing closes the descriptors and so drops the MTA lock. */
+	sg_message_free(msg);
+	g_mutex_lock(&scan->pending_lock);
+	scan->pending--;
+	g_cond_signal(&scan->pending_cond);
+	g_mutex_unlock(&scan->pending_lock);
+}
+
+static gboolean
+scan_candidate(SgMessage *msg, gpointer user_data)
+{
+	Scan *scan = user_data;
+
+	if (scan->pool == NULL) {
+		SgCheckContext *ctx = g_async_queue_pop(scan->ctxq);
+
+		scan_process(scan, ctx, msg);
+		g_async_queue_push(scan->ctxq, ctx);
+		sg_message_free(msg);
+		return TRUE;
+	}
+	g_mutex_lock(&scan->pending_lock);
+	while (scan->pending >= scan->max_pending)
+		g_cond_wait(&scan->pending_cond, &scan->pending_lock);
+	scan->pending++;
+	g_mutex_unlock(&scan->pending_lock);
+	g_thread_pool_push(scan->pool, msg, NULL);
+	return TRUE;
+}
+
+static gboolean
+scan_parse_action(const char *s, ScanAction *out)
+{
+	if (s == NULL || strcmp(s, "quarantine") == 0)
+		*out = SCAN_ACTION_QUARANTINE;
+	else if (strcmp(s, "hold") == 0)
+		*out = SCAN_ACTION_HOLD;
+	else if (strcmp(s, "none") == 0)
+		*out = SCAN_ACTION_NONE;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+int
+sg_cmd_scan(int argc, char **argv)
+{
+	g_autofree char *profile_name = NULL;
+	g_autofree char *rules_path = NULL;
+	g_autofree char *store_opt = NULL;
+	g_autofree char *min_age_s = NULL;
+	g_autofree char *format_s = NULL;
+	g_autofree char *metrics = NULL;
+	g_autofree char *action_s = NULL;
+	g_auto(GStrv) paths = NULL;
+	gboolean dry_run = FALSE, verbose = FALSE, quiet = FALSE;
+	gboolean include_corrupt = FALSE, no_syslog = FALSE;
+	gint jobs = 1;
+	int rc = SG_EXIT_OK;
+	gint64 started = g_get_monotonic_time();
+	Scan scan = { 0 };
+	const GOptionEntry entries[] = {
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
+		    "Judge with this profile (default: default)", "PROFILE" },
+		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_path,
+		    "Judge with this rules file", "FILE" },
+		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &store_opt,
+		    "Quarantine store (default: " SG_QUARANTINE_DEFAULT_DIR ")",
+		    "DIR" },
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		    "Report what would move; move nothing", NULL },
+		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+		    "Examine N messages in parallel (default 1)", "N" },
+		{ "min-age", 0, 0, G_OPTION_ARG_STRING, &min_age_s,
+		    "Skip files younger than AGE (default 300s; 5m, 2h)",
+		    "AGE" },
+		{ "action", 'a', 0, G_OPTION_ARG_STRING, &action_s,
+		    "quarantine (default), hold (the MTA's own hold), none",
+		    "ACTION" },
+		{ "include-corrupt", 0, 0, G_OPTION_ARG_NONE, &include_corrupt,
+		    "Also move files the MTA already set aside (Postfix "
+		    "corrupt/)",
+		    NULL },
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_s,
+		    "Output: text (default) or json (one object a line)",
+		    "FORMAT" },
+		{ "metrics", 0, 0, G_OPTION_ARG_FILENAME, &metrics,
+		    "Write run totals as a Prometheus textfile", "FILE" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		    "Also list clean messages", NULL },
+		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
+		    "Print only errors (and the quarantined, in JSON)", NULL },
+		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
+		    "Do not log to syslog (mail facility)", NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths,
+		    NULL, "PATH..." },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) octx =
+	    g_option_context_new("PATH... - scan spools and quarantine");
+
+	g_option_context_add_main_entries(octx, entries, NULL);
+	g_option_context_set_summary(octx,
+	    "Walks each PATH (a Postfix, Exim or Sendmail queue, a maildir, "
+	    "an IIS/Exchange\npickup or queue folder, any folder of .eml "
+	    "files, or one file) and moves\nevery message that breaks a hard "
+	    "limit of the profile into the quarantine.");
+	g_option_context_set_description(octx,
+	    "Exit status: 0 clean, 1 quarantined (or would be), 64 usage, "
+	    "75 I/O trouble,\n78 bad rules file.  See spoolguard(1).");
+	if (!sg_cli_parse(octx, &argc, &argv))
+		return EX_USAGE;
+	if (paths == NULL || paths[0] == NULL) {
+		sg_cli_warn("scan: no PATH given (try --help)");
+		return EX_USAGE;
+	}
+	if (jobs < 1 || jobs > 256) {
+		sg_cli_warn("scan: -j takes 1 to 256");
+		return EX_USAGE;
+	}
+	scan.opts.min_age = 300;
+	if (min_age_s != NULL &&
+	    !sg_cli_parse_age(min_age_s, &scan.opts.min_age)) {
+		sg_cli_warn("scan: bad --min-age '%s'", min_age_s);
+		return EX_USAGE;
+	}
+	scan.format = SG_REPORT_TEXT;
+	if (format_s != NULL &&
+	    !sg_report_format_from_string(format_s, &scan.format)) {
+		sg_cli_warn("scan: unknown format '%s'", format_s);
+		return EX_USAGE;
+	}
+	if (!scan_parse_action(action_s, &scan.action)) {
+		sg_cli_warn("scan: unknown action '%s'", action_s);
+		return EX_USAGE;
+	}
+	scan.profile = sg_cli_load_profile(profile_name, rules_path, &rc);
+	if (scan.profile == NULL)
+		return rc;
+
+	scan.dry_run = dry_run;
+	scan.verbose = verbose;
+	scan.quiet = quiet;
+	scan.use_syslog = !no_syslog;
+	scan.opts.include_corrupt = include_corrupt;
+	scan.opts.now = g_get_real_time() / G_USEC_PER_SEC;
+	if (scan.action == SCAN_ACTION_QUARANTINE) {
+		g_autoptr(GError) error = NULL;
+		const char *dir = sg_cli_store_dir(store_opt);
+		gboolean create = !dry_run;
+
+		scan.store = sg_store_open(dir, create, &error);
+		if (scan.store == NULL && !dry_run) {
+			sg_cli_warn("quarantine: %s", error->message);
+			sg_profile_unref(scan.profile);
+			return EX_TEMPFAIL;
+		}
+		if (scan.store != NULL) {
+			scan.opts.exclude = sg_store_dir(scan.store);
+			for (guint i = 0; paths[i] != NULL; i++) {
+				g_clear_error(&error);
+				if (!sg_store_check_outside(scan.store,
+					paths[i], &error)) {
+					sg_cli_warn("%s; nothing scanned, "
+						    "nothing moved",
+					    error->message);
+					sg_store_free(scan.store);
+					sg_profile_unref(scan.profile);
+					return EX_USAGE;
+				}
+			}
+		}
+	}
+	if (scan.use_syslog)
+		sg_report_syslog_open();
+
+	g_mutex_init(&scan.out_lock);
+	g_mutex_init(&scan.pending_lock);
+	g_cond_init(&scan.pending_cond);
+	scan.ctxq = g_async_queue_new_full(
+	    (GDestroyNotify)sg_check_context_free);
+	for (gint i = 0; i < jobs; i++) {
+		g_autoptr(GError) error = NULL;
+		SgCheckContext *ctx =
+		    sg_check_context_new(scan.profile, &error);
+
+		if (ctx == NULL) {
+			sg_cli_warn("%s", error->message);
+			rc = EX_SOFTWARE;
+			goto done;
+		}
+		g_async_queue_push(scan.ctxq, ctx);
+	}
+	if (jobs > 1) {
+		scan.max_pending = 8 * (guint)jobs;
+		scan.pool = g_thread_pool_new(scan_worker, &scan, jobs, TRUE,
+		    NULL);
+	}
+
+	for (guint i = 0; paths[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+
+		if (!sg_spool_walk(paths[i], &scan.opts, &scan.totals.walk,
+			scan_candidate, &scan, &error)) {
+			g_mutex_lock(&scan.out_lock);
+			sg_cli_warn("%s", error->message);
+			g_mutex_unlock(&scan.out_lock);
+			g_atomic_int_inc(&scan.totals.walk.errors);
+		}
+	}
+	if (scan.pool != NULL)
+		g_thread_pool_free(scan.pool, FALSE, TRUE);
+
+	scan.totals.seconds =
+	    (gdouble)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
+	if (!quiet || scan.format == SG_REPORT_JSON)
+		sg_report_write_summary(stdout, scan.format, &scan.totals,
+		    dry_run);
+	if (metrics != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		if (!sg_report_write_metrics(metrics, &scan.totals, &error)) {
+			sg_cli_warn("%s", error->message);
+			scan.totals.walk.errors++;
+		}
+	}
+	if (scan.use_syslog) {
+		sg_report_syslog_line(LOG_INFO,
+		    "scan done: %d examined, %d quarantined%s, %d held, "
+		    "%d busy, %d too young, %d vanished, %d errors",
+		    scan.totals.examined, scan.totals.quarantined,
+		    dry_run ? " (dry run)" : "", scan.totals.held,
+		    scan.totals.walk.busy, scan.totals.walk.young,
+		    scan.totals.walk.vanished, scan.totals.walk.errors);
+	}
+	if (scan.totals.walk.errors > 0)
+		rc = EX_TEMPFAIL;
+	else if (scan.totals.quarantined > 0 || scan.totals.held > 0)
+		rc = SG_EXIT_QUARANTINED;
+	else
+		rc = SG_EXIT_OK;
+done:
+	g_async_queue_unref(scan.ctxq);
+	g_cond_clear(&scan.pending_cond);
+	g_mutex_clear(&scan.pending_lock);
+	g_mutex_clear(&scan.out_lock);
+	g_clear_pointer(&scan.store, sg_store_free);
+	sg_profile_unref(scan.profile);
+	return rc;
+}
