@@ -49,6 +49,11 @@ void sg_report_findings_text(GString *out, SgMessage *msg);
 /* (transfer full): @node as one line of JSON (no newline). */
 char *sg_report_json_line(JsonNode *node);
 
+/*
+ * (transfer full): @s (nullable: "-") with control bytes and invalid UTF-8
+ * escaped as \xNN, cut after @max bytes with "...".
+ */
+char *sg_report_text_safe(const char *s, gsize max);
 /* (transfer none): "clean" for IGNORE, else the severity's name. */
 const char *sg_report_verdict_name(SgSeverity verdict);
 /* (transfer full): the distinct rule ids of findings at @min or worse, in

@@ -29,11 +29,6 @@ extern const SgReportWriter sg_report_json_writer;
 #define SG_REPORT_RECIPIENTS_MAX 1000
 #define SG_REPORT_RECIPIENTS_TEXT 20
 
-/*
- * (transfer full): @s (nullable: "-") with control bytes and invalid UTF-8
- * escaped as \xNN, cut after @max bytes with "...".
- */
-char *sg_report_text_safe(const char *s, gsize max);
 /* (transfer full) (nullable): @s as valid UTF-8 (bad bytes become U+FFFD). */
 char *sg_report_utf8_safe(const char *s);
 
