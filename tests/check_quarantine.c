@@ -31,6 +31,7 @@ typedef struct {
 	int link_errno;           /* link() fails with it ... */
 	const char *link_match;   /* ... when the source contains this */
 	int write_errno;          /* write() fails with it */
+	gboolean write_corrupt;   /* write() flips a bit of what it writes */
 	int fsync_errno;          /* fsync() of a regular file fails */
 	int unlink_errno;         /* unlink() fails with it ... */
 	const char *unlink_match; /* ... when the path contains this */
@@ -60,6 +61,13 @@ fault_write(int fd, const void *buf, size_t len)
 	if (faults.write_errno != 0) {
 		errno = faults.write_errno;
 		return -1;
+	}
+	if (faults.write_corrupt && len > 0) {
+		g_autofree guchar *copy = g_malloc(len);
+
+		memcpy(copy, buf, len);
+		copy[0] ^= 0x20;
+		return sg_fs_real()->write(fd, copy, len);
 	}
 	return sg_fs_real()->write(fd, buf, len);
 }
@@ -466,6 +474,8 @@ static const FailureCase failure_cases[] = {
 	    "write", "1tAbCd-000123-Xy-H" },
 	{ "eio-on-fsync", { .link_errno = EXDEV, .fsync_errno = EIO }, "fsync",
 	    "1tAbCd-000123-Xy-H" },
+	{ "copy-differs", { .link_errno = EXDEV, .write_corrupt = TRUE },
+	    "sha256", "1tAbCd-000123-Xy-H" },
 	{ "eio-on-second-link", { .link_errno = EIO, .link_match = "-Xy-D" },
 	    "link", "1tAbCd-000123-Xy-D" },
 	{ "enospc-on-second-copy",
@@ -866,6 +876,23 @@ START_TEST(test_store_open_creates_0700_or_reports_missing)
 }
 END_TEST
 
+START_TEST(test_store_open_follows_symlinked_parents_only)
+{
+	g_autofree char *real = g_build_filename(fx.root, "real", NULL);
+	g_autofree char *alias = g_build_filename(fx.root, "alias", NULL);
+	g_autofree char *dir = g_build_filename(alias, "sub", "q", NULL);
+	g_autofree char *want = g_build_filename(real, "sub", "q", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgStore) s = NULL;
+
+	ck_assert_int_eq(g_mkdir(real, 0755), 0);
+	ck_assert_int_eq(symlink(real, alias), 0);
+	s = sg_store_open(dir, TRUE, &error);
+	ck_assert_msg(s != NULL, "%s", error ? error->message : "");
+	ck_assert_str_eq(sg_store_dir(s), want);
+}
+END_TEST
+
 static const struct {
 	const char *store; /* relative to the fixture root */
 	const char *scan;  /* made unless it is "missing" */
@@ -946,6 +973,7 @@ quarantine_suite(void)
 	tcase_add_checked_fixture(dir, fixture_setup, fixture_teardown);
 	tcase_add_test(dir, test_store_dir_symlink_is_refused);
 	tcase_add_test(dir, test_store_open_creates_0700_or_reports_missing);
+	tcase_add_test(dir, test_store_open_follows_symlinked_parents_only);
 	tcase_add_loop_test(dir, test_store_inside_scanned_path_is_detected, 0,
 	    G_N_ELEMENTS(inside_cases));
 	suite_add_tcase(s, dir);

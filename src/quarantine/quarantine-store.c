@@ -132,6 +132,11 @@ store_make_dirs(const char *dir, GError **error)
 			continue;
 		g_string_append_c(path, '/');
 		g_string_append(path, parts[i]);
+		if (parts[i + 1] == NULL)
+			return sg_fs_mkdir(path->str, NULL, error);
+		/* Parents may be symlinks (/var -> /private/var). */
+		if (g_file_test(path->str, G_FILE_TEST_IS_DIR))
+			continue;
 		if (!sg_fs_mkdir(path->str, NULL, error))
 			return FALSE;
 	}
@@ -676,6 +681,7 @@ static void
 put_restrict(PutFile *pf)
 {
 	const SgFsOps *fs = sg_quarantine_fs();
+	struct stat st;
 	int fd;
 
 	if (pf->method == PUT_COPY)
@@ -684,7 +690,9 @@ put_restrict(PutFile *pf)
 	    NULL);
 	if (fd < 0)
 		return;
-	(void)fs->fchmod(fd, 0600);
+	/* Not while another name (in the spool) shares the inode. */
+	if (fs->fstat(fd, &st) == 0 && st.st_nlink == 1)
+		(void)fs->fchmod(fd, 0600);
 	fs->close(fd);
 }
 
