@@ -68,14 +68,25 @@ walk_frame_clear(gpointer data)
 SgMessage *
 sg_spool_message_for_file(const char *path)
 {
+	g_autofree char *resolved = NULL;
+	struct stat st;
 	SgMessage *msg;
 
 	if (path == NULL || *path == '\0')
 		return NULL;
-	msg =
-	    sg_message_new(&sg_spool_plain_ops, sg_spool_plain_ops.name, path);
-	sg_message_add_file(msg, path, "message");
-	msg->spool_root = g_path_get_dirname(path);
+	/* Named by the user: a symlink is resolved once. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		resolved = realpath(path, NULL);
+	msg = sg_message_new(&sg_spool_plain_ops, sg_spool_plain_ops.name,
+	    resolved != NULL ? resolved : path);
+	sg_message_add_file(msg, msg->id, "message");
+	msg->spool_root = g_path_get_dirname(msg->id);
+	if (resolved != NULL) {
+		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
+		    g_free, g_free);
+		g_hash_table_replace(msg->props, g_strdup("resolved-from"),
+		    g_strdup(path));
+	}
 	return msg;
 }
 
@@ -319,6 +330,7 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 	SgWalkOptions no_opts = { 0 };
 	SgWalkStats no_stats = { 0 };
 	Walk w = { 0 };
+	FrameKind top_kind;
 	struct stat st;
 	int fd, saved;
 
@@ -349,8 +361,14 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 		g_atomic_int_inc(&w.stats->skipped);
 		return TRUE;
 	}
-	walk_push(&w, fd, g_strdup(path),
-	    kind == SG_SPOOL_TREE_MAILDIR ? FRAME_MAILDIR : FRAME_PLAIN, 0);
+	if (kind == SG_SPOOL_TREE_PLAIN)
+		top_kind = FRAME_PLAIN;
+	else if (!sg_spool_maildir_detect_fd(fd) &&
+	    sg_spool_maildir_is_message_dir(fd, path))
+		top_kind = FRAME_MESSAGES;
+	else
+		top_kind = FRAME_MAILDIR;
+	walk_push(&w, fd, g_strdup(path), top_kind, 0);
 
 	while (stack->len > 0 && !w.stopped) {
 		guint top = stack->len - 1;
