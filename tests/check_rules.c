@@ -17,6 +17,10 @@
 
 static const char *const shipped[] = {
 	"default",
+	"exchange-online",
+	"iis-smtp",
+	"postfix",
+	"rfc5322",
 };
 
 static char *
@@ -26,6 +30,64 @@ fixture(const char *name)
 
 	ck_assert_msg(td != NULL, "SPOOLGUARD_TESTDATA is not set");
 	return g_build_filename(td, "rules", name, NULL);
+}
+
+static char *
+source_file(const char *rel)
+{
+	const char *td = g_getenv("SPOOLGUARD_TESTDATA");
+	g_autofree char *top = NULL;
+
+	ck_assert_msg(td != NULL, "SPOOLGUARD_TESTDATA is not set");
+	top = g_path_get_dirname(td);
+	return g_build_filename(top, rel, NULL);
+}
+
+static char *
+read_source(const char *rel)
+{
+	g_autofree char *path = source_file(rel);
+	g_autoptr(GError) error = NULL;
+	char *text = NULL;
+
+	ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s",
+	    error ? error->message : "");
+	return text;
+}
+
+/* "header.line-length" as roff writes it: "header.line\-length". */
+static char *
+roff_escape(const char *id)
+{
+	GString *s = g_string_new(NULL);
+
+	for (const char *p = id; *p != '\0'; p++) {
+		if (*p == '-')
+			g_string_append(s, "\\-");
+		else
+			g_string_append_c(s, *p);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Undoes the roff of a table cell: drops \\fB and \\fP, "\\-" -> "-". */
+static char *
+unroff(const char *s)
+{
+	GString *out = g_string_new(NULL);
+
+	while (*s != '\0') {
+		if (g_str_has_prefix(s, "\\fB") ||
+		    g_str_has_prefix(s, "\\fP")) {
+			s += 3;
+		} else if (g_str_has_prefix(s, "\\-")) {
+			g_string_append_c(out, '-');
+			s += 2;
+		} else {
+			g_string_append_c(out, *s++);
+		}
+	}
+	return g_string_free(out, FALSE);
 }
 
 /* ---- catalogue ------------------------------------------------------- */
@@ -634,6 +696,146 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 }
 END_TEST
 
+/* ---- documentation ---------------------------------------------------- */
+
+/*
+ * A rule added to rule-ids.h without a paragraph in spoolguard-rules(5)
+ * or a group in default.rules fails here.
+ */
+START_TEST(test_every_rule_id_is_documented)
+{
+	g_autofree char *man = read_source("man/spoolguard-rules.5");
+	g_autofree char *def = read_source("rules/default.rules");
+
+	for (guint i = 0; i < SG_RULE_COUNT; i++) {
+		const SgRuleInfo *info = sg_rules_info((SgRuleId)i);
+		g_autofree char *esc = roff_escape(info->id);
+		g_autofree char *para = g_strdup_printf("\n.TP\n.B %s\n", esc);
+		g_autofree char *group = g_strdup_printf("\n[%s]\n", info->id);
+		g_autofree char *sev = g_strdup_printf("\n[%s]\nseverity=%s\n",
+		    info->id, sg_severity_to_string(info->severity));
+		g_autofree char *what =
+		    g_strdup_printf("%s; default severity \\fB%s\\fP",
+		        info->kind == SG_RULE_KIND_LIMIT ? "Limit" : "Event",
+		        sg_severity_to_string(info->severity));
+		const char *at = strstr(man, para);
+
+		ck_assert_msg(at != NULL,
+		    "%s has no paragraph in man/spoolguard-rules.5", info->id);
+		ck_assert_msg(strncmp(at + strlen(para), what, strlen(what)) ==
+		        0,
+		    "the paragraph of %s does not start with '%s'", info->id,
+		    what);
+		ck_assert_msg(strstr(def, group) != NULL,
+		    "%s is not in rules/default.rules", info->id);
+		ck_assert_msg(strstr(def, sev) != NULL,
+		    "rules/default.rules does not give %s its severity first",
+		    info->id);
+	}
+}
+END_TEST
+
+/* Parses "soft/hard" as the manual's tables write it ("\\-" is none). */
+static gint64
+man_limit(const char *s, gsize len)
+{
+	guint64 v = 0;
+
+	if (len == 2 && memcmp(s, "\\-", 2) == 0)
+		return SG_VALUE_NONE;
+	ck_assert_msg(sg_parse_u64(s, len, &v), "bad number '%.*s'", (int)len,
+	    s);
+	return (gint64)v;
+}
+
+/*
+ * The manual's tables of shipped limits agree with the shipped files:
+ * every limit rule of every shipped profile is in a table, with the
+ * numbers the profile loads to.
+ */
+START_TEST(test_manual_tables_match_shipped_profiles)
+{
+	g_autofree char *man = read_source("man/spoolguard-rules.5");
+	g_auto(GStrv) lines = g_strsplit(man, "\n", -1);
+	g_autoptr(GHashTable) seen =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) profiles = NULL;
+	guint row = 0, limits = 0;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_auto(GStrv) cells = NULL;
+		g_autofree char *id = NULL;
+		const SgRuleInfo *info;
+
+		if (strcmp(lines[i], ".TS") == 0) {
+			row = 1;
+			continue;
+		}
+		if (strcmp(lines[i], ".TE") == 0) {
+			row = 0;
+			continue;
+		}
+		if (row == 0 || row++ < 3 || strcmp(lines[i], "_") == 0)
+			continue;
+		cells = g_strsplit(lines[i], "|", -1);
+		if (row == 4) {
+			/* the header: \fBrule\fP|\fBdefault\fP|... */
+			g_clear_pointer(&profiles, g_ptr_array_unref);
+			profiles = g_ptr_array_new_with_free_func(
+			    (GDestroyNotify)sg_profile_unref);
+			for (guint c = 1; cells[c] != NULL; c++) {
+				g_autofree char *name = unroff(cells[c]);
+				g_autoptr(GError) error = NULL;
+				SgProfile *p;
+
+				p = sg_profile_load(name, &error);
+				ck_assert_msg(p != NULL, "%s: %s", name,
+				    error ? error->message : "");
+				g_ptr_array_add(profiles, p);
+			}
+			continue;
+		}
+		ck_assert_ptr_nonnull(profiles);
+		id = unroff(cells[0]);
+		info = sg_rules_lookup(id, strlen(id));
+		ck_assert_msg(info != NULL && info->kind == SG_RULE_KIND_LIMIT,
+		    "'%s' in a table is not a limit rule", id);
+		ck_assert_uint_eq(g_strv_length(cells), profiles->len + 1);
+		for (guint c = 0; c < profiles->len; c++) {
+			const SgProfile *p = profiles->pdata[c];
+			const char *cell = cells[c + 1];
+			const char *slash = strchr(cell, '/');
+			g_autofree char *key =
+			    g_strdup_printf("%s %s", sg_profile_name(p), id);
+
+			ck_assert_ptr_nonnull(slash);
+			ck_assert_msg(man_limit(cell, (gsize)(slash - cell)) ==
+			            sg_profile_soft(p, info->rule) &&
+			        man_limit(slash + 1, strlen(slash + 1)) ==
+			            sg_profile_hard(p, info->rule),
+			    "manual says %s for %s in %s", cell, id,
+			    sg_profile_name(p));
+			g_hash_table_add(seen, g_steal_pointer(&key));
+			limits++;
+		}
+	}
+	for (guint s = 0; s < G_N_ELEMENTS(shipped); s++) {
+		for (guint i = 0; i < SG_RULE_COUNT; i++) {
+			g_autofree char *key = NULL;
+
+			if (sg_rules_info((SgRuleId)i)->kind !=
+			    SG_RULE_KIND_LIMIT)
+				continue;
+			key = g_strdup_printf("%s %s", shipped[s],
+			    sg_rule_id((SgRuleId)i));
+			ck_assert_msg(g_hash_table_contains(seen, key),
+			    "the manual's tables lack %s", key);
+		}
+	}
+	ck_assert_uint_gt(limits, 0);
+}
+END_TEST
+
 static Suite *
 rules_suite(void)
 {
@@ -678,6 +880,11 @@ rules_suite(void)
 	tc = tcase_create("search");
 	tcase_add_test(tc, test_list_names_sorted_unique_and_loadable);
 	tcase_add_test(tc, test_env_dir_comes_first_in_search_path);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("docs");
+	tcase_add_test(tc, test_every_rule_id_is_documented);
+	tcase_add_test(tc, test_manual_tables_match_shipped_profiles);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -419,7 +419,7 @@ rules_search_dirs(void)
 		}
 	}
 	g_ptr_array_add(dirs, g_strdup(SG_RULES_DIR));
-	g_ptr_array_add(dirs, g_strdup("rules"));
+	g_ptr_array_add(dirs, g_strdup("./rules"));
 	return dirs;
 }
 
@@ -436,7 +436,8 @@ rules_resolve(const char *what, const char *base_dir, GError **error)
 	if (rules_is_path(what)) {
 		g_autofree char *path = NULL;
 
-		if (base_dir != NULL && !g_path_is_absolute(what))
+		if (base_dir != NULL && strcmp(base_dir, ".") != 0 &&
+		    !g_path_is_absolute(what))
 			path = g_build_filename(base_dir, what, NULL);
 		else
 			path = g_strdup(what);
