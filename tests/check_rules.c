@@ -342,6 +342,12 @@ static const struct {
 	    "mem:3: unknown key 'soft[de]'" },
 	{ D("[]\n"), "mem:1: malformed group header" },
 	{ D("[profile]\n=1\n"), "mem:2: a value without a key" },
+	{ D("[a\x01" "b]\n"), "mem:1: malformed group header '[a\\x01b]'" },
+	{ D("[profile]\nde\x01scription=x\n"),
+	    "mem:2: malformed key 'de\\x01scription'" },
+	{ D("[profile]\n\x01\n"), "mem:2: '\\x01' is not a [group]" },
+	{ D("[profile]\ndescription=x\n[profile]\n"),
+	    "mem:3: group [profile] appears twice (first on line 1)" },
 	{ D("[profile]\n[container.nul]\nhard=1\n"),
 	    "mem:3: 'hard' applies only to limit rules" },
 };
@@ -384,6 +390,38 @@ START_TEST(test_missing_profile_names_places_searched)
 	p = sg_profile_load("bad name", &error);
 	ck_assert_ptr_null(p);
 	ck_assert_int_eq(error->code, SG_RULES_ERROR_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_byte_order_mark_and_crlf_are_accepted)
+{
+	static const char data[] = "\xef\xbb\xbf# saved by Notepad\r\n"
+	                           "[profile]\r\ndescription=crlf\r\n"
+	                           "[header.count]\r\nsoft=7\r\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) p =
+	    sg_profile_new_from_data(data, sizeof(data) - 1, "bom", &error);
+
+	ck_assert_msg(p != NULL, "%s", error ? error->message : "");
+	ck_assert_str_eq(sg_profile_description(p), "crlf");
+	ck_assert_int_eq(sg_profile_soft(p, SG_RULE_HEADER_COUNT), 7);
+}
+END_TEST
+
+START_TEST(test_error_in_included_file_says_where_it_was_included)
+{
+	g_autofree char *bad = fixture("unknown-id.rules");
+	g_autofree char *data = g_strdup_printf("[profile]\ninclude=%s\n", bad);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) p =
+	    sg_profile_new_from_data(data, strlen(data), "top", &error);
+	g_autofree char *want = g_strdup_printf("%s:4: unknown rule id", bad);
+
+	ck_assert_ptr_null(p);
+	ck_assert_msg(g_str_has_prefix(error->message, want), "%s",
+	    error->message);
+	ck_assert_msg(g_str_has_suffix(error->message, "(included from top:2)"),
+	    "%s", error->message);
 }
 END_TEST
 
@@ -854,6 +892,9 @@ rules_suite(void)
 	tcase_add_test(tc, test_data_include_resolves_through_search_path);
 	tcase_add_test(tc, test_include_depth_is_limited_to_eight);
 	tcase_add_test(tc, test_missing_profile_names_places_searched);
+	tcase_add_test(tc, test_byte_order_mark_and_crlf_are_accepted);
+	tcase_add_test(tc,
+	    test_error_in_included_file_says_where_it_was_included);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
