@@ -342,7 +342,9 @@ static const struct {
 	    "mem:3: unknown key 'soft[de]'" },
 	{ D("[]\n"), "mem:1: malformed group header" },
 	{ D("[profile]\n=1\n"), "mem:2: a value without a key" },
-	{ D("[a\x01" "b]\n"), "mem:1: malformed group header '[a\\x01b]'" },
+	{ D("[a\x01"
+	    "b]\n"),
+	    "mem:1: malformed group header '[a\\x01b]'" },
 	{ D("[profile]\nde\x01scription=x\n"),
 	    "mem:2: malformed key 'de\\x01scription'" },
 	{ D("[profile]\n\x01\n"), "mem:2: '\\x01' is not a [group]" },
@@ -713,6 +715,7 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 	g_autofree char *path = g_build_filename(dir, "default.rules", NULL);
 	g_autofree char *other = g_build_filename(dir, "zz-site.rules", NULL);
 	g_autofree char *env = NULL;
+	g_autofree char *old = NULL;
 	g_autoptr(SgProfile) p = NULL;
 	g_auto(GStrv) names = NULL;
 	guint defaults = 0;
@@ -720,7 +723,8 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 	ck_assert(g_file_set_contents(path, "[profile]\ndescription=shadow\n",
 	    -1, NULL));
 	ck_assert(g_file_set_contents(other, "[profile]\n", -1, NULL));
-	env = g_strdup_printf("%s:%s", dir, g_getenv("SPOOLGUARD_RULES_DIR"));
+	old = g_strdup(g_getenv("SPOOLGUARD_RULES_DIR"));
+	env = g_strdup_printf("%s:%s", dir, old);
 	g_setenv("SPOOLGUARD_RULES_DIR", env, TRUE);
 	p = sg_profile_load("default", NULL);
 	ck_assert_ptr_nonnull(p);
@@ -730,6 +734,7 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 		defaults += strcmp(names[i], "default") == 0;
 	ck_assert_uint_eq(defaults, 1);
 	ck_assert(g_strv_contains((const char *const *)names, "zz-site"));
+	g_setenv("SPOOLGUARD_RULES_DIR", old, TRUE);
 	remove_dir(dir);
 }
 END_TEST
@@ -874,6 +879,80 @@ START_TEST(test_manual_tables_match_shipped_profiles)
 }
 END_TEST
 
+/*
+ * Every number in a shipped profile has a comment saying where it comes
+ * from: the lines right above a group that sets a numeric limit are a
+ * comment.
+ */
+START_TEST(test_shipped_numbers_cite_their_source)
+{
+	g_autofree char *rel = g_strdup_printf("rules/%s.rules", shipped[_i]);
+	g_autofree char *text = read_source(rel);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	const char *above = NULL; /* the line above the current group */
+	const char *group = NULL;
+	guint numbers = 0;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *l = lines[i];
+
+		if (l[0] == '[') {
+			group = l;
+			above = i > 0 ? lines[i - 1] : "";
+			continue;
+		}
+		if ((g_str_has_prefix(l, "soft=") ||
+		        g_str_has_prefix(l, "hard=")) &&
+		    g_ascii_isdigit(l[5])) {
+			numbers++;
+			ck_assert_msg(above != NULL && above[0] == '#',
+			    "%s: %s %s has no comment above it", rel, group, l);
+		}
+	}
+	ck_assert_uint_gt(numbers, 0);
+}
+END_TEST
+
+/* DESIGN.md's "Always quarantine" and "Only warn" lists, under default. */
+static const struct {
+	SgRuleId rule;
+	SgSeverity severity;
+} design_severities[] = {
+	{ SG_RULE_HEADER_NUL, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_CONTAINER_NOT_A_MESSAGE, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_HEADER_INVALID_NAME, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_HEADER_CONFLICTING, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_MIME_BOUNDARY_MISSING, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_MIME_PART_WITHOUT_HEADERS, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_HEADER_8BIT, SG_SEVERITY_WARN },
+	{ SG_RULE_HEADER_BARE_CR, SG_SEVERITY_WARN },
+	{ SG_RULE_MIME_TRUNCATED, SG_SEVERITY_WARN },
+	{ SG_RULE_MIME_BAD_BASE64, SG_SEVERITY_WARN },
+	{ SG_RULE_MIME_PARAM_CONFLICT, SG_SEVERITY_WARN },
+};
+
+START_TEST(test_default_follows_design_severity_lists)
+{
+	g_autoptr(SgProfile) p = sg_profile_load("default", NULL);
+
+	ck_assert_ptr_nonnull(p);
+	for (guint i = 0; i < G_N_ELEMENTS(design_severities); i++)
+		ck_assert_msg(sg_profile_severity(p,
+		                  design_severities[i].rule) ==
+		        design_severities[i].severity,
+		    "%s", sg_rule_id(design_severities[i].rule));
+	/* Every container.* finding quarantines. */
+	for (guint i = 0; i < SG_RULE_COUNT; i++) {
+		const char *id = sg_rule_id((SgRuleId)i);
+
+		if (g_str_has_prefix(id, "container."))
+			ck_assert_msg(sg_profile_severity(p, (SgRuleId)i) ==
+			        SG_SEVERITY_QUARANTINE,
+			    "%s", id);
+	}
+}
+END_TEST
+
 static Suite *
 rules_suite(void)
 {
@@ -926,6 +1005,9 @@ rules_suite(void)
 	tc = tcase_create("docs");
 	tcase_add_test(tc, test_every_rule_id_is_documented);
 	tcase_add_test(tc, test_manual_tables_match_shipped_profiles);
+	tcase_add_loop_test(tc, test_shipped_numbers_cite_their_source, 0,
+	    G_N_ELEMENTS(shipped));
+	tcase_add_test(tc, test_default_follows_design_severity_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }
