@@ -597,6 +597,17 @@ START_TEST(test_message_for_file_resolves_a_named_symlink_once)
 	ck_assert_str_eq(sg_message_file(msg, 0)->path, real);
 	ck_assert_str_eq(g_hash_table_lookup(msg->props, "resolved-from"),
 	    link);
+	/* A file named in a maildir's cur/ is a maildir message. */
+	{
+		g_autofree char *md =
+		    put_file(root, "Maildir/cur/1.host:2,S", MSG_LF, -1);
+		g_autoptr(SgMessage) one = NULL;
+
+		put_dir(root, "Maildir/new");
+		one = sg_spool_message_for_file(md);
+		ck_assert_str_eq(one->format, "maildir");
+		ck_assert_ptr_eq(one->ops, sg_spool_find("maildir"));
+	}
 	/* Near miss: a plain path stays as given, with no props. */
 	ck_assert_ptr_nonnull(direct);
 	ck_assert_str_eq(direct->id, path);

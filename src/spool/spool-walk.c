@@ -65,10 +65,28 @@ walk_frame_clear(gpointer data)
 	g_free(frame->path);
 }
 
+/* A file in a maildir's new/ or cur/ is a maildir message; others plain. */
+static const SgSpoolOps *
+file_ops(const char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	const SgSpoolOps *ops = &sg_spool_plain_ops;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ops;
+	if (sg_spool_maildir_is_message_dir(fd, dir))
+		ops = &sg_spool_maildir_ops;
+	close(fd);
+	return ops;
+}
+
 SgMessage *
 sg_spool_message_for_file(const char *path)
 {
 	g_autofree char *resolved = NULL;
+	const char *given = path;
+	const SgSpoolOps *ops;
 	struct stat st;
 	SgMessage *msg;
 
@@ -77,15 +95,17 @@ sg_spool_message_for_file(const char *path)
 	/* Named by the user: a symlink is resolved once. */
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 		resolved = realpath(path, NULL);
-	msg = sg_message_new(&sg_spool_plain_ops, sg_spool_plain_ops.name,
-	    resolved != NULL ? resolved : path);
-	sg_message_add_file(msg, msg->id, "message");
-	msg->spool_root = g_path_get_dirname(msg->id);
+	if (resolved != NULL)
+		path = resolved;
+	ops = file_ops(path);
+	msg = sg_message_new(ops, ops->name, path);
+	sg_message_add_file(msg, path, "message");
+	msg->spool_root = g_path_get_dirname(path);
 	if (resolved != NULL) {
 		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
 		    g_free, g_free);
 		g_hash_table_replace(msg->props, g_strdup("resolved-from"),
-		    g_strdup(path));
+		    g_strdup(given));
 	}
 	return msg;
 }
