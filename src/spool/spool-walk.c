@@ -132,7 +132,7 @@ walk_is_excluded(Walk *w, const struct stat *st)
 	    st->st_ino == w->exclude_ino;
 }
 
-/* Takes @fd (a directory) and @path; FALSE (counted) if it cannot. */
+/* Pushes @fd (a directory, taken) as @path (taken); counts a failure. */
 static void
 walk_push(Walk *w, int fd, char *path, FrameKind kind, guint depth)
 {
