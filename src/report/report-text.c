@@ -7,9 +7,10 @@
  * [<header>] <text>" with the columns aligned within the message.  With
  * an SgInspect the files, the envelope (at most SG_REPORT_RECIPIENTS_TEXT
  * recipients listed), the header table (offset, length, name) and the MIME
- * part tree follow.  Everything that came from a spool file is escaped
- * (control bytes, invalid UTF-8) and capped, so a hostile message cannot
- * drive the terminal.  Returned strings belong to the caller.
+ * part tree follow.  Offsets are byte offsets in the file, like the
+ * findings' (JSON also gives the content offsets).  Everything that came from a
+ * spool file is escaped (control bytes, invalid UTF-8) and capped, so a hostile
+ * message cannot drive the terminal.  Returned strings belong to the caller.
  */
 #include "config.h"
 
@@ -135,11 +136,16 @@ text_envelope(GString *out, SgMessage *msg)
 static void
 text_headers(GString *out, SgMessage *msg, const SgInspect *inspect)
 {
+	guint file;
+	goffset end;
+
 	g_string_append_printf(out, "  headers     %u", inspect->headers->len);
 	if (inspect->header_end != SG_OFFSET_NONE) {
-		g_string_append_printf(out,
-		    ", body at content offset %" G_GINT64_FORMAT,
-		    (gint64)inspect->header_end);
+		/* File offsets, like the findings', when they map. */
+		if (!sg_message_locate(msg, inspect->header_end, &file, &end))
+			end = inspect->header_end;
+		g_string_append_printf(out, ", body at byte %" G_GINT64_FORMAT,
+		    (gint64)end);
 	}
 	g_string_append_c(out, '\n');
 	if (inspect->headers->len == 0)
@@ -149,10 +155,8 @@ text_headers(GString *out, SgMessage *msg, const SgInspect *inspect)
 	for (guint i = 0; i < inspect->headers->len; i++) {
 		SgHeaderRow *h = g_ptr_array_index(inspect->headers, i);
 		g_autofree char *name = sg_report_text_safe(h->name, 80);
-		guint file;
 		goffset off;
 
-		/* File offsets, like the findings', when they map. */
 		if (!sg_message_locate(msg, h->offset, &file, &off))
 			off = h->offset;
 		g_string_append_printf(out,
