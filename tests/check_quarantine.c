@@ -735,6 +735,12 @@ START_TEST(test_release_puts_bytes_back_with_mode)
 	ck_assert_int_eq(lstat(sg_message_file(msg, 0)->path, &st), 0);
 	ck_assert_uint_eq(st.st_ino, ino);
 	assert_store_empty();
+	/* No empty date directories are left behind. */
+	{
+		g_autoptr(GDir) d = g_dir_open(fx.store_dir, 0, NULL);
+
+		ck_assert_ptr_null(g_dir_read_name(d));
+	}
 }
 END_TEST
 

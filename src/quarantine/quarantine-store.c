@@ -849,6 +849,19 @@ out:
 	return ok;
 }
 
+/* Drops the day, month and year directories of a removed entry once empty. */
+static void
+store_prune_dirs(const char *entry)
+{
+	g_autofree char *day = g_path_get_dirname(entry);
+	g_autofree char *month = g_path_get_dirname(day);
+	g_autofree char *year = g_path_get_dirname(month);
+	const SgFsOps *fs = sg_quarantine_fs();
+
+	if (fs->rmdir(day) == 0 && fs->rmdir(month) == 0)
+		(void)fs->rmdir(year);
+}
+
 /* ---- list, find, show -------------------------------------------------- */
 
 void
@@ -1418,6 +1431,8 @@ out:
 		    "%s: released, but the entry stays: ", e->id);
 		return FALSE;
 	}
+	if (ok)
+		store_prune_dirs(e->dir);
 	return ok;
 }
 
@@ -1444,16 +1459,7 @@ store_purge_one(const char *id, const char *dir, gpointer data, GError **error)
 		return TRUE;
 	}
 	p->count++;
-	{
-		/* Drop the day, month and year directories once empty. */
-		g_autofree char *day = g_path_get_dirname(dir);
-		g_autofree char *month = g_path_get_dirname(day);
-		g_autofree char *year = g_path_get_dirname(month);
-		const SgFsOps *fs = sg_quarantine_fs();
-
-		if (fs->rmdir(day) == 0 && fs->rmdir(month) == 0)
-			(void)fs->rmdir(year);
-	}
+	store_prune_dirs(dir);
 	return TRUE;
 }
 
