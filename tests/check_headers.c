@@ -240,6 +240,8 @@ static const HeaderCase header_cases[] = {
 	{ "no-separator-fire.eml", "default", "header.no-separator",
 	    "container.not-a-message header.invalid-name", SG_SEVERITY_WARN,
 	    FALSE },
+	{ "no-separator-nul.eml", "default", "header.no-separator header.nul",
+	    "container.not-a-message", SG_SEVERITY_QUARANTINE, FALSE },
 	{ "headers-only.eml", "default", "", ALL_HEADER_RULES,
 	    SG_SEVERITY_IGNORE, TRUE },
 	{ "received-count-fire.eml", "small", "header.received-count",
@@ -601,6 +603,24 @@ START_TEST(test_200k_header_line_is_quarantined)
 }
 END_TEST
 
+START_TEST(test_long_line_without_colon_counts_as_a_header_line)
+{
+	g_autoptr(GString) s = g_string_new("From: a@example.org\n");
+	g_autoptr(SgMessage) msg = NULL;
+	SgFinding *f;
+
+	for (guint i = 0; i < 100000; i++)
+		g_string_append_c(s, 'a');
+	g_string_append(s, "\nmore\n");
+	msg = check_generated(s, "default", NULL, NULL);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_HEADER_NO_SEPARATOR), 1);
+	f = find_rule(msg, SG_RULE_HEADER_LINE_LENGTH);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->observed, 100000);
+	ck_assert_int_eq(f->severity, SG_SEVERITY_QUARANTINE);
+}
+END_TEST
+
 START_TEST(test_2mb_header_block_is_quarantined_at_its_size)
 {
 	g_autoptr(GString) s = g_string_new("From: a@example.org\n"
@@ -905,6 +925,8 @@ headers_suite(void)
 
 	tcase_add_test(th, test_200k_header_line_is_quarantined);
 	tcase_add_test(th, test_2mb_header_block_is_quarantined_at_its_size);
+	tcase_add_test(th,
+	    test_long_line_without_colon_counts_as_a_header_line);
 	tcase_add_test(th, test_50000_addresses_cost_linear_time);
 	tcase_add_test(th, test_50000_fields_are_counted_and_rows_capped);
 	tcase_add_test(th, test_100000_nul_lines_give_a_few_findings);

@@ -588,6 +588,19 @@ scan_end_line(SgHeaderScan *scan)
 		    scan->line_start, NULL,
 		    "a line that is neither a header field nor a "
 		    "continuation: the body starts without the empty line");
+		/*
+		 * Consumers disagree whether this line is a header: its
+		 * length and NUL bytes count as if it were one.
+		 */
+		scan_report_limit(scan, SG_RULE_HEADER_LINE_LENGTH,
+		    (gint64)scan->line_len, scan->line_start, NULL,
+		    "header line bytes (the line without a colon)");
+		if (scan->nul_n > 0)
+			scan_report_event(scan, SG_RULE_HEADER_NUL,
+			    scan->nul_off, NULL,
+			    "%" G_GUINT64_FORMAT " NUL byte(s) in the line "
+			    "that ends the header block",
+			    scan->nul_n);
 		scan_block_done(scan, scan->line_start, scan->line_start);
 		return;
 	case LINE_MBOX:

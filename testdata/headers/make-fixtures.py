@@ -84,6 +84,8 @@ F["folded-long.eml"] = lf(
 # header.no-separator (default, warn)
 F["no-separator-fire.eml"] = lf(*BASE, "This body starts without the "
                                 "empty line", "second line")
+F["no-separator-nul.eml"] = (lf(*BASE) + b"a body line with a NUL \x00 and "
+                             b"no empty line before it\n")
 F["headers-only.eml"] = lf(*BASE)
 # header.received-count (small: soft 3)
 RCV = ["Received: from relay%d by mx; 22 Nov 2026 10:00:0%d +0000" % (i, i)
