@@ -242,6 +242,12 @@ static const HeaderCase header_cases[] = {
 	    FALSE },
 	{ "no-separator-nul.eml", "default", "header.no-separator header.nul",
 	    "container.not-a-message", SG_SEVERITY_QUARANTINE, FALSE },
+	{ "no-separator-hidden.eml", "default",
+	    "header.no-separator header.nul", "header.invalid-name",
+	    SG_SEVERITY_QUARANTINE, FALSE },
+	{ "no-separator-colon.eml", "default", "header.no-separator",
+	    "header.invalid-name header.nul header.line-length",
+	    SG_SEVERITY_WARN, FALSE },
 	{ "headers-only.eml", "default", "", ALL_HEADER_RULES,
 	    SG_SEVERITY_IGNORE, TRUE },
 	{ "received-count-fire.eml", "small", "header.received-count",
@@ -472,6 +478,28 @@ START_TEST(test_inspect_records_fields_and_header_end)
 	ck_assert_int_eq(inspect->header_end,
 	    offset_of(data, len, "\n\nbody", 6) + 2);
 	ck_assert_uint_eq(msg->findings->len, 0);
+}
+END_TEST
+
+START_TEST(test_fields_after_a_missing_separator_are_still_read)
+{
+	gsize len = 0;
+	g_autofree char *data = fixture_read("no-separator-hidden.eml", &len);
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg =
+	    check_fixture("no-separator-hidden.eml", "default", inspect);
+	SgHeaderRow *row;
+
+	/* The body starts at the odd line, as RFC 5322 reads it ... */
+	ck_assert_int_eq(inspect->header_end,
+	    offset_of(data, len, "an odd line", 11));
+	/* ... but the field after it is listed and checked, as GMime
+	 * reads it. */
+	ck_assert_uint_eq(inspect->headers->len, 6);
+	row = inspect->headers->pdata[5];
+	ck_assert_str_eq(row->name, "X-Hidden");
+	ck_assert_int_eq(find_rule(msg, SG_RULE_HEADER_NUL)->offset,
+	    offset_of(data, len, "\0", 1));
 }
 END_TEST
 
@@ -772,6 +800,104 @@ START_TEST(test_binary_sample_spans_small_reads)
 }
 END_TEST
 
+/* ---- other projects' corpora, when ../shared/corpora is there ---------- */
+
+/* Splits CSV text into rows of fields (quotes, doubled quotes, newlines). */
+static GPtrArray *
+csv_parse(const char *p, gsize len)
+{
+	GPtrArray *rows =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+	GPtrArray *row = g_ptr_array_new_with_free_func(g_free);
+	GString *field = g_string_new(NULL);
+	gboolean quoted = FALSE;
+
+	for (gsize i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (quoted) {
+			if (c == '"' && i + 1 < len && p[i + 1] == '"') {
+				g_string_append_c(field, '"');
+				i++;
+			} else if (c == '"') {
+				quoted = FALSE;
+			} else {
+				g_string_append_c(field, c);
+			}
+		} else if (c == '"') {
+			quoted = TRUE;
+		} else if (c == ',' || c == '\n') {
+			g_ptr_array_add(row, g_strdup(field->str));
+			g_string_truncate(field, 0);
+			if (c == '\n') {
+				g_ptr_array_add(rows, row);
+				row = g_ptr_array_new_with_free_func(g_free);
+			}
+		} else if (c != '\r') {
+			g_string_append_c(field, c);
+		}
+	}
+	if (row->len > 0 || field->len > 0) {
+		g_ptr_array_add(row, g_strdup(field->str));
+		g_ptr_array_add(rows, row);
+	} else {
+		g_ptr_array_unref(row);
+	}
+	g_string_free(field, TRUE);
+	return rows;
+}
+
+START_TEST(test_clean_corpus_mail_is_never_quarantined)
+{
+	g_autoptr(SgProfile) profile = profile_get("default");
+	g_autoptr(SgCheckContext) ctx = sg_check_context_new(profile, NULL);
+	const char *root = g_getenv("SPOOLGUARD_CORPORA") != NULL
+	    ? g_getenv("SPOOLGUARD_CORPORA")
+	    : SG_CORPORA_DIR;
+	g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+	const char *name;
+	guint checked = 0;
+
+	if (dir == NULL) {
+		fprintf(stderr, "skipped: no corpora at %s\n", root);
+		return;
+	}
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *csv =
+		    g_build_filename(root, name, "expectations.csv", NULL);
+		g_autofree char *text = NULL;
+		g_autoptr(GPtrArray) rows = NULL;
+		gsize len = 0;
+
+		if (!g_file_get_contents(csv, &text, &len, NULL))
+			continue;
+		rows = csv_parse(text, len);
+		for (guint i = 1; i < rows->len; i++) {
+			GPtrArray *row = rows->pdata[i];
+			g_autofree char *path = NULL;
+			g_autoptr(SgMessage) msg = NULL;
+			g_autoptr(GError) error = NULL;
+			g_autofree char *dump = NULL;
+
+			if (row->len < 4 || strcmp(row->pdata[3], "clean") != 0)
+				continue;
+			path = g_build_filename(root, name,
+			    (char *)row->pdata[0], NULL);
+			if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+				continue;
+			msg = message_for(path);
+			ck_assert(sg_check_message(ctx, msg, NULL, &error));
+			dump = findings_dump(msg);
+			ck_assert_msg(msg->verdict < SG_SEVERITY_QUARANTINE,
+			    "%s: clean mail quarantined:%s", path, dump);
+			checked++;
+		}
+	}
+	fprintf(stderr, "corpora: %u clean messages checked\n", checked);
+	ck_assert_uint_gt(checked, 0);
+}
+END_TEST
+
 /* ---- envelope ---------------------------------------------------------- */
 
 typedef struct {
@@ -913,6 +1039,8 @@ headers_suite(void)
 	tcase_add_test(tc, test_offsets_point_at_the_offending_bytes);
 	tcase_add_test(tc, test_inspect_records_fields_and_header_end);
 	tcase_add_test(tc, test_crlf_rows_exclude_the_line_end);
+	tcase_add_test(tc,
+	    test_fields_after_a_missing_separator_are_still_read);
 	tcase_add_test(tc, test_mbox_from_line_is_skipped);
 	tcase_add_test(tc, test_8bit_headers_give_one_warning);
 	tcase_add_loop_test(tc, test_address_counter_counts_list_members, 0,
@@ -921,6 +1049,7 @@ headers_suite(void)
 	tcase_add_test(tc, test_check_message_stops_at_not_a_message);
 	tcase_add_test(tc, test_unreadable_content_is_an_error);
 	tcase_add_test(tc, test_binary_sample_spans_small_reads);
+	tcase_add_test(tc, test_clean_corpus_mail_is_never_quarantined);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(th, test_200k_header_line_is_quarantined);

@@ -177,6 +177,7 @@ typedef enum {
 	LINE_CONT,  /* starts with SP or HTAB */
 	LINE_NAME,  /* before the colon */
 	LINE_VALUE, /* after the colon */
+	LINE_ODD,   /* past the separator: not a valid field */
 } LineKind;
 
 /* Occurrences of one rule, for the summary after the first few. */
@@ -224,6 +225,16 @@ struct _SgHeaderScan {
 	guint64 field_name_len;
 	gboolean field_addr;
 	SgAddrCounter addr;
+
+	/*
+	 * After a line that is neither a field nor a continuation, the body
+	 * has started for RFC 5322, Postfix and Python, but GMime and
+	 * MimeKit skip the line and read on: fields up to the empty line
+	 * are still checked, other lines only for length and NUL.
+	 */
+	gboolean past_separator;
+	gboolean in_odd; /* continuations belong to an odd line */
+	goffset body_start;
 
 	/* The block. */
 	goffset block_start, block_end;
@@ -436,6 +447,10 @@ scan_colon(SgHeaderScan *scan)
 
 	if (len == 0 && scan->name_bad == SG_OFFSET_NONE)
 		scan->name_bad = scan->line_start;
+	if (scan->past_separator && scan->name_bad != SG_OFFSET_NONE) {
+		scan->kind = LINE_ODD;
+		return;
+	}
 	scan_close_field(scan);
 	scan->field_open = TRUE;
 	scan->field_start = scan->line_start;
@@ -484,6 +499,7 @@ scan_line_byte(SgHeaderScan *scan, guchar c, goffset off)
 			scan->kind = LINE_CONT;
 		} else {
 			scan->kind = LINE_NAME;
+			scan->in_odd = FALSE;
 			scan_close_field(scan);
 		}
 	}
@@ -496,7 +512,7 @@ scan_line_byte(SgHeaderScan *scan, guchar c, goffset off)
 	case LINE_NAME:
 		if (c == ':') {
 			scan->kind = LINE_VALUE;
-			scan_colon(scan);
+			scan_colon(scan); /* may make it LINE_ODD */
 		} else {
 			scan_name_byte(scan, c, cls, off);
 		}
@@ -551,10 +567,30 @@ scan_line_rules(SgHeaderScan *scan)
 	scan->eight_bytes += scan->eight_n;
 }
 
+/*
+ * A line after the missing separator that is no valid field: consumers
+ * disagree whether it is a header, so its length and NUL bytes count as
+ * if it were one.
+ */
+static void
+scan_odd_rules(SgHeaderScan *scan)
+{
+	scan_report_limit(scan, SG_RULE_HEADER_LINE_LENGTH,
+	    (gint64)scan->line_len, scan->line_start, NULL,
+	    "header line bytes (a line after the missing separator)");
+	if (scan->nul_n > 0)
+		scan_report_event(scan, SG_RULE_HEADER_NUL, scan->nul_off, NULL,
+		    "%" G_GUINT64_FORMAT " NUL byte(s) in a line after the "
+		    "missing separator",
+		    scan->nul_n);
+}
+
 /* The header block ends before the line that starts at @end. */
 static void
 scan_block_done(SgHeaderScan *scan, goffset end, goffset body)
 {
+	if (scan->past_separator)
+		end = body = scan->body_start;
 	scan_close_field(scan);
 	scan->block_end = end;
 	scan->header_end = body;
@@ -584,30 +620,31 @@ scan_end_line(SgHeaderScan *scan)
 			    "header field");
 			return;
 		}
-		scan_report_event(scan, SG_RULE_HEADER_NO_SEPARATOR,
-		    scan->line_start, NULL,
-		    "a line that is neither a header field nor a "
-		    "continuation: the body starts without the empty line");
-		/*
-		 * Consumers disagree whether this line is a header: its
-		 * length and NUL bytes count as if it were one.
-		 */
-		scan_report_limit(scan, SG_RULE_HEADER_LINE_LENGTH,
-		    (gint64)scan->line_len, scan->line_start, NULL,
-		    "header line bytes (the line without a colon)");
-		if (scan->nul_n > 0)
-			scan_report_event(scan, SG_RULE_HEADER_NUL,
-			    scan->nul_off, NULL,
-			    "%" G_GUINT64_FORMAT " NUL byte(s) in the line "
-			    "that ends the header block",
-			    scan->nul_n);
-		scan_block_done(scan, scan->line_start, scan->line_start);
-		return;
+		if (!scan->past_separator) {
+			scan_report_event(scan, SG_RULE_HEADER_NO_SEPARATOR,
+			    scan->line_start, NULL,
+			    "a line that is neither a header field nor a "
+			    "continuation: the body starts without the empty "
+			    "line");
+			scan->past_separator = TRUE;
+			scan->body_start = scan->line_start;
+		}
+		/* fall through */
+	case LINE_ODD:
+		scan_odd_rules(scan);
+		scan->in_odd = TRUE;
+		scan->lines++;
+		break;
 	case LINE_MBOX:
 		scan_line_rules(scan);
 		scan->block_start = scan->pos;
 		break;
 	case LINE_CONT:
+		if (scan->in_odd) {
+			scan_odd_rules(scan);
+			scan->lines++;
+			break;
+		}
 		if (scan->lines == 0)
 			scan_report_event(scan,
 			    SG_RULE_HEADER_LEADING_CONTINUATION,

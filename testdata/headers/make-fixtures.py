@@ -86,6 +86,13 @@ F["no-separator-fire.eml"] = lf(*BASE, "This body starts without the "
                                 "empty line", "second line")
 F["no-separator-nul.eml"] = (lf(*BASE) + b"a body line with a NUL \x00 and "
                              b"no empty line before it\n")
+# GMime and MimeKit read on past a line that is not a field: a field
+# after it is still checked, a body line with a colon is not a bad name.
+F["no-separator-hidden.eml"] = (lf(*BASE, "an odd line") +
+                                b"X-Hidden: he\x00llo\n" + lf("", "body"))
+F["no-separator-colon.eml"] = lf(*BASE, "The body starts without the empty",
+                                 "line. Dear Bob: a colon after a space",
+                                 "is body text here, not a bad name.")
 F["headers-only.eml"] = lf(*BASE)
 # header.received-count (small: soft 3)
 RCV = ["Received: from relay%d by mx; 22 Nov 2026 10:00:0%d +0000" % (i, i)
