@@ -274,6 +274,8 @@ static const HeaderCase header_cases[] = {
 	    TRUE },
 	{ "binary-body.eml", "default", "", ALL_HEADER_RULES,
 	    SG_SEVERITY_IGNORE, TRUE },
+	{ "utf8-bom.eml", "default", "header.8bit", ALL_HEADER_RULES,
+	    SG_SEVERITY_WARN, TRUE },
 	{ "lf-only.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
 	    TRUE },
 	{ "crlf.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
@@ -530,6 +532,20 @@ START_TEST(test_8bit_headers_give_one_warning)
 	ck_assert_int_eq(f->severity, SG_SEVERITY_WARN);
 	ck_assert_str_eq(f->header, "From");
 	ck_assert_int_eq(f->offset, strlen("From: J"));
+}
+END_TEST
+
+START_TEST(test_byte_order_mark_is_skipped)
+{
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg =
+	    check_fixture("utf8-bom.eml", "default", inspect);
+	SgHeaderRow *row = inspect->headers->pdata[0];
+
+	ck_assert_uint_eq(inspect->headers->len, 5);
+	ck_assert_str_eq(row->name, "From");
+	ck_assert_int_eq(row->offset, 3);
+	ck_assert_int_eq(find_rule(msg, SG_RULE_HEADER_8BIT)->offset, 0);
 }
 END_TEST
 
@@ -1042,6 +1058,7 @@ headers_suite(void)
 	tcase_add_test(tc,
 	    test_fields_after_a_missing_separator_are_still_read);
 	tcase_add_test(tc, test_mbox_from_line_is_skipped);
+	tcase_add_test(tc, test_byte_order_mark_is_skipped);
 	tcase_add_test(tc, test_8bit_headers_give_one_warning);
 	tcase_add_loop_test(tc, test_address_counter_counts_list_members, 0,
 	    G_N_ELEMENTS(addr_cases));

@@ -777,6 +777,16 @@ scan_classify(SgHeaderScan *scan)
 		    ctl, head);
 		return;
 	}
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		/* Windows tools (PowerShell's Set-Content) write a UTF-8
+		 * byte order mark into IIS Pickup files: skip it, warn. */
+		scan_report_event(scan, SG_RULE_HEADER_8BIT, 0, NULL,
+		    "a UTF-8 byte order mark before the first header field");
+		s += 3;
+		len -= 3;
+		scan->pos = scan->block_start = 3;
+		scan_reset_line(scan);
+	}
 	if (len >= 5 && memcmp(s, "From ", 5) == 0)
 		scan->kind = LINE_MBOX;
 	scan_bytes(scan, s, len);

@@ -124,6 +124,7 @@ F["binary-body.eml"] = (lf(*BASE, "MIME-Version: 1.0",
                            "Content-Transfer-Encoding: binary", "") +
                         bytes(range(256)) * 8)
 # legitimate oddities (default): nothing but header.8bit may warn
+F["utf8-bom.eml"] = b"\xef\xbb\xbf" + crlf(*BASE, "", "written by Set-Content")
 F["lf-only.eml"] = lf(*BASE, "", "one", "two")
 F["crlf.eml"] = crlf(*BASE, "", "one", "two")
 F["line-998.eml"] = lf(*BASE[:2], "Subject: " + "y" * 989, *BASE[3:], "",
