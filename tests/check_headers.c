@@ -16,6 +16,7 @@
 #include <gmime/gmime.h>
 
 #include "spoolguard/check.h"
+#include "spoolguard/spool.h"
 
 #include "check-private.h"
 
@@ -183,6 +184,26 @@ check_fixture(const char *name, const char *profile_name, SgInspect *inspect)
 	return msg;
 }
 
+/* The same through the plain reader, which parses IIS envelope lines. */
+static SgMessage *
+check_fixture_read(const char *name, const char *profile_name)
+{
+	g_autofree char *path = fixture_path(name);
+	g_autoptr(SgProfile) profile = profile_get(profile_name);
+	g_autoptr(SgCheckContext) ctx = sg_check_context_new(profile, NULL);
+	g_autoptr(GError) error = NULL;
+	SgWalkOptions opts = { 0 };
+	SgMessage *msg = sg_spool_message_for_file(path);
+
+	if (!msg->ops->open(msg, profile, &opts, &error))
+		ck_abort_msg("%s: %s", name, error->message);
+	sg_check_envelope(ctx, msg);
+	sg_check_size(ctx, msg);
+	if (!sg_check_headers(ctx, msg, NULL, &error))
+		ck_abort_msg("%s: %s", name, error->message);
+	return msg;
+}
+
 /* ---- the fixture table ------------------------------------------------ */
 
 typedef struct {
@@ -290,6 +311,16 @@ static const HeaderCase header_cases[] = {
 	    FALSE },
 	{ "size-near.eml", "size", "", "message.size", SG_SEVERITY_IGNORE,
 	    FALSE },
+	{ "env-rcpt-count-fire.eml", "small", "envelope.rcpt-count",
+	    "envelope.address-length", SG_SEVERITY_QUARANTINE, FALSE },
+	{ "env-rcpt-count-near.eml", "small", "",
+	    "envelope.rcpt-count envelope.address-length", SG_SEVERITY_IGNORE,
+	    FALSE },
+	{ "env-address-length-fire.eml", "small", "envelope.address-length",
+	    "envelope.rcpt-count", SG_SEVERITY_QUARANTINE, FALSE },
+	{ "env-address-length-near.eml", "small", "",
+	    "envelope.rcpt-count envelope.address-length", SG_SEVERITY_IGNORE,
+	    FALSE },
 };
 
 static void
@@ -317,7 +348,10 @@ assert_rules(SgMessage *msg, const char *fixture, const char *ids,
 START_TEST(test_fixture_table_fires_and_spares)
 {
 	const HeaderCase *c = &header_cases[_i];
-	g_autoptr(SgMessage) msg = check_fixture(c->fixture, c->profile, NULL);
+	/* env-* fixtures go through the plain reader (IIS envelope). */
+	g_autoptr(SgMessage) msg = g_str_has_prefix(c->fixture, "env-")
+	    ? check_fixture_read(c->fixture, c->profile)
+	    : check_fixture(c->fixture, c->profile, NULL);
 	g_autofree char *dump = findings_dump(msg);
 
 	assert_rules(msg, c->fixture, c->present, TRUE);
@@ -963,6 +997,24 @@ START_TEST(test_envelope_limits)
 }
 END_TEST
 
+START_TEST(test_envelope_fixture_points_at_the_receiver_line)
+{
+	gsize len = 0;
+	g_autofree char *data = fixture_read("env-rcpt-count-fire.eml", &len);
+	g_autoptr(SgMessage) msg =
+	    check_fixture_read("env-rcpt-count-fire.eml", "small");
+	SgFinding *f = find_rule(msg, SG_RULE_ENVELOPE_RCPT_COUNT);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->observed, 5);
+	/* The fifth recipient, the first past the hard limit of 4; the
+	 * reader says where its address starts on the x-receiver line. */
+	ck_assert_int_ge(f->offset,
+	    offset_of(data, len, "x-receiver: <r4@", 16));
+	ck_assert_int_le(f->offset, offset_of(data, len, "r4@example.net", 14));
+}
+END_TEST
+
 START_TEST(test_envelope_findings_point_into_the_spool_file)
 {
 	g_autoptr(SgProfile) profile = profile_get("small");
@@ -1082,6 +1134,7 @@ headers_suite(void)
 	tcase_add_loop_test(te, test_envelope_limits, 0,
 	    G_N_ELEMENTS(envelope_cases));
 	tcase_add_test(te, test_envelope_findings_point_into_the_spool_file);
+	tcase_add_test(te, test_envelope_fixture_points_at_the_receiver_line);
 	suite_add_tcase(s, te);
 	return s;
 }
