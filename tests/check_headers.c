@@ -303,6 +303,8 @@ static const HeaderCase header_cases[] = {
 	    TRUE },
 	{ "line-998.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
 	    TRUE },
+	{ "line-998-crlf.eml", "default", "", ALL_HEADER_RULES,
+	    SG_SEVERITY_IGNORE, TRUE },
 	{ "no-date.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
 	    TRUE },
 	{ "iso-2022-jp.eml", "default", "", "header.8bit " ALL_HEADER_RULES,

@@ -129,6 +129,8 @@ F["lf-only.eml"] = lf(*BASE, "", "one", "two")
 F["crlf.eml"] = crlf(*BASE, "", "one", "two")
 F["line-998.eml"] = lf(*BASE[:2], "Subject: " + "y" * 989, *BASE[3:], "",
                        "body")
+F["line-998-crlf.eml"] = crlf(*BASE[:2], "Subject: " + "y" * 989, *BASE[3:],
+                             "", "body")
 F["no-date.eml"] = lf(*BASE[:3], BASE[4], "", "body")
 F["iso-2022-jp.eml"] = (lf(*BASE[:2]) + b"Subject: \x1b$B$3$s$K$A$O\x1b(B\n" +
                         lf(*BASE[3:], "", "body"))
