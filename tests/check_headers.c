@@ -661,6 +661,34 @@ check_generated(GString *s, const char *profile_name, SgInspect *inspect,
 	return msg;
 }
 
+START_TEST(test_line_limits_are_exclusive)
+{
+	g_autoptr(SgProfile) profile = profile_get("default");
+	static const gsize lens[] = { 998, 999, 65536, 65537 };
+	static const SgSeverity want[] = { SG_SEVERITY_IGNORE, SG_SEVERITY_WARN,
+		SG_SEVERITY_WARN, SG_SEVERITY_QUARANTINE };
+
+	for (guint i = 0; i < G_N_ELEMENTS(lens); i++) {
+		g_autoptr(GString) s = g_string_new("From: a@example.org\r\n");
+		g_autoptr(SgMessage) msg = NULL;
+
+		g_string_append(s, "X-Long: ");
+		while (s->len < 21 + lens[i])
+			g_string_append_c(s, 'v');
+		g_string_append(s, "\r\n\r\nbody\r\n");
+		msg = scan_pieces(profile, s->str, s->len, 4096, NULL, NULL);
+		ck_assert_msg(msg->verdict == want[i],
+		    "%" G_GSIZE_FORMAT " bytes: %s", lens[i],
+		    sg_severity_to_string(msg->verdict));
+		if (want[i] != SG_SEVERITY_IGNORE)
+			ck_assert_int_eq(find_rule(msg,
+			                     SG_RULE_HEADER_LINE_LENGTH)
+			                     ->observed,
+			    lens[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_200k_header_line_is_quarantined)
 {
 	g_autoptr(GString) s = g_string_new("From: a@example.org\n");
@@ -1123,6 +1151,7 @@ headers_suite(void)
 	tcase_add_test(tc, test_clean_corpus_mail_is_never_quarantined);
 	suite_add_tcase(s, tc);
 
+	tcase_add_test(th, test_line_limits_are_exclusive);
 	tcase_add_test(th, test_200k_header_line_is_quarantined);
 	tcase_add_test(th, test_2mb_header_block_is_quarantined_at_its_size);
 	tcase_add_test(th,
