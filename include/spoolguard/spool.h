@@ -30,10 +30,11 @@ typedef enum {
 
 /* What a walk is told. */
 typedef struct {
-	gint64 min_age;   /* seconds; files younger are skipped and counted */
+	gint64 min_age; /* seconds; files younger are skipped and counted */
 	gboolean include_corrupt; /* Postfix corrupt/: also quarantine */
-	const char *exclude; /* (nullable): a path never descended (the store) */
-	gint64 now;       /* wall clock at scan start, seconds */
+	const char
+	    *exclude; /* (nullable): a path never descended (the store) */
+	gint64 now;   /* wall clock at scan start, seconds */
 } SgWalkOptions;
 
 /* Counters a walk fills in (atomically updated from workers). */
@@ -50,7 +51,8 @@ typedef struct {
 typedef gboolean (*SgWalkFunc)(SgMessage *msg, gpointer user_data);
 
 struct _SgSpoolOps {
-	const char *name; /* "plain", "maildir", "postfix", "exim", "sendmail" */
+	const char
+	    *name; /* "plain", "maildir", "postfix", "exim", "sendmail" */
 	/* Does the directory @path (open as @dirfd) look like this layout? */
 	gboolean (*detect)(int dirfd, const char *path);
 	/* Streams the candidates under @path. */

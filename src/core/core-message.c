@@ -19,7 +19,9 @@
 #include "spoolguard/core.h"
 #include "spoolguard/stream.h"
 
+// clang-format off
 G_DEFINE_QUARK(sg-core-error-quark, sg_core_error)
+// clang-format on
 
 static void
 message_file_free(gpointer data)
@@ -117,18 +119,16 @@ sg_message_open_file(SgMessage *msg, guint index, GError **error)
 	}
 	if (file->fd >= 0)
 		return TRUE;
-	fd = open(file->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-		O_NOCTTY);
+	fd = open(file->path,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		saved = errno;
 		if (saved == ENOENT) {
 			g_set_error(error, SG_CORE_ERROR,
-			    SG_CORE_ERROR_VANISHED, "%s: vanished",
-			    file->path);
+			    SG_CORE_ERROR_VANISHED, "%s: vanished", file->path);
 		} else if (saved == ELOOP) {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
-			    "%s: is a symbolic link, not followed",
-			    file->path);
+			    "%s: is a symbolic link, not followed", file->path);
 		} else {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 			    "%s: cannot open: %s", file->path,
@@ -166,8 +166,8 @@ address_new(const char *addr, gsize len, guint file, goffset offset)
 }
 
 void
-sg_message_set_sender(SgMessage *msg, const char *addr, gsize len,
-    guint file, goffset offset)
+sg_message_set_sender(SgMessage *msg, const char *addr, gsize len, guint file,
+    goffset offset)
 {
 	sg_address_free(msg->sender);
 	msg->sender = address_new(addr, len, file, offset);
