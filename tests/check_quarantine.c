@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -633,6 +634,192 @@ START_TEST(test_put_refuses_names_unfit_for_a_path)
 }
 END_TEST
 
+/* ---- crashes ----------------------------------------------------------------
+ */
+
+/* The child "crashes" (_exit) at the crash_at-th change to the disk. */
+static int crash_at = -1;
+static int crash_done;
+
+static void
+crash_point(void)
+{
+	if (crash_at >= 0 && crash_done++ == crash_at)
+		_exit(42);
+}
+
+static int
+crash_link(const char *from, const char *to)
+{
+	crash_point();
+	return fault_link(from, to);
+}
+
+static int
+crash_rename(const char *from, const char *to)
+{
+	crash_point();
+	return sg_fs_real()->rename(from, to);
+}
+
+static int
+crash_unlink(const char *path)
+{
+	crash_point();
+	return sg_fs_real()->unlink(path);
+}
+
+static ssize_t
+crash_write(int fd, const void *buf, size_t len)
+{
+	crash_point();
+	return sg_fs_real()->write(fd, buf, len);
+}
+
+static int
+crash_fsync(int fd)
+{
+	crash_point();
+	return sg_fs_real()->fsync(fd);
+}
+
+static int
+crash_mkdir(const char *path, mode_t mode)
+{
+	crash_point();
+	return sg_fs_real()->mkdir(path, mode);
+}
+
+/* Every "files" directory below @dir. */
+static void
+find_files_dirs(const char *dir, GPtrArray *out)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *p = g_build_filename(dir, name, NULL);
+		struct stat st;
+
+		if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (strcmp(name, "files") == 0)
+			g_ptr_array_add(out, g_steal_pointer(&p));
+		else
+			find_files_dirs(p, out);
+	}
+}
+
+/* TRUE when every file of the message is whole in the spool. */
+static gboolean
+spool_has_all(char **sums, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *p =
+		    g_build_filename(fx.spool, two_names[i], NULL);
+		g_autofree char *s = file_sha256(p);
+
+		if (s == NULL || strcmp(s, sums[i]) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* TRUE when one store entry holds every file of the message, whole. */
+static gboolean
+store_has_all(char **sums, guint n)
+{
+	g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
+
+	find_files_dirs(fx.store_dir, dirs);
+	for (guint d = 0; d < dirs->len; d++) {
+		gboolean all = TRUE;
+
+		for (guint i = 0; all && i < n; i++) {
+			g_autofree char *p =
+			    g_build_filename(g_ptr_array_index(dirs, d),
+			        two_names[i], NULL);
+			g_autofree char *s = file_sha256(p);
+
+			all = s != NULL && strcmp(s, sums[i]) == 0;
+		}
+		if (all)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static const struct {
+	int link_errno;
+	guint files;
+} crash_cases[] = {
+	{ 0, 2 }, { EXDEV, 2 }, { EPERM, 2 }, /* copied */
+	{ EPERM, 1 },                         /* renamed */
+};
+
+/*
+ * Crashes put() at every change it makes to the disk in turn, on the same
+ * file system, across file systems and with links not permitted: after
+ * each crash the message is whole in the spool or in one store entry.
+ */
+START_TEST(test_put_crash_at_any_step_leaves_message_whole_somewhere)
+{
+	SgFsOps ops = *sg_fs_real();
+	int step;
+
+	ops.link = crash_link;
+	ops.rename = crash_rename;
+	ops.unlink = crash_unlink;
+	ops.write = crash_write;
+	ops.fsync = crash_fsync;
+	ops.mkdir = crash_mkdir;
+	guint n = crash_cases[_i].files;
+
+	faults.link_errno = crash_cases[_i].link_errno;
+	for (step = 0; step < 1000; step++) {
+		g_autoptr(SgMessage) msg = NULL;
+		char *sums[2] = { NULL, NULL };
+		int status = 0;
+		pid_t pid;
+
+		remove_tree(fx.store_dir);
+		ck_assert_int_eq(g_mkdir(fx.store_dir, 0700), 0);
+		msg = make_message(two_names, n, TRUE);
+		for (guint i = 0; i < n; i++)
+			sums[i] = file_sha256(sg_message_file(msg, i)->path);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			crash_at = step;
+			crash_done = 0;
+			sg_quarantine_set_fs(&ops);
+			_exit(sg_store_put(fx.store, msg, NULL, NULL, NULL)
+			        ? 0
+			        : 1);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFEXITED(status));
+		ck_assert_msg(spool_has_all(sums, n) || store_has_all(sums, n),
+		    "crash at step %d (link errno %d): the message is whole "
+		    "nowhere",
+		    step, crash_cases[_i].link_errno);
+		if (WEXITSTATUS(status) != 42) {
+			/* put() ran to the end: it moved the message. */
+			ck_assert_int_eq(WEXITSTATUS(status), 0);
+			ck_assert(!spool_has_all(sums, n));
+			ck_assert(store_has_all(sums, n));
+		}
+		g_free(sums[0]);
+		g_free(sums[1]);
+		if (WEXITSTATUS(status) != 42)
+			break;
+	}
+	/* Enough steps to mean something, and it finished. */
+	ck_assert_int_gt(step, 8);
+	ck_assert_int_lt(step, 1000);
+}
+END_TEST
+
 /* ---- list, find, show ------------------------------------------------------
  */
 
@@ -962,6 +1149,9 @@ quarantine_suite(void)
 	tcase_add_test(put,
 	    test_put_vanished_file_is_counted_not_a_store_error);
 	tcase_add_test(put, test_put_refuses_names_unfit_for_a_path);
+	tcase_add_loop_test(put,
+	    test_put_crash_at_any_step_leaves_message_whole_somewhere, 0,
+	    G_N_ELEMENTS(crash_cases));
 	suite_add_tcase(s, put);
 
 	tcase_add_checked_fixture(read, fixture_setup, fixture_teardown);

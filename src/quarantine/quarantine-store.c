@@ -9,7 +9,8 @@
  * format, queue, mode, owner and size).  put() hard-links each file into
  * the entry (same inode, so Postfix queue ids stay valid); across file
  * systems it copies to a temporary name, fsyncs, renames and verifies the
- * sha256; where a link is not permitted it renames at commit time.  Only
+ * sha256; where a link is not permitted it renames a one-file message at
+ * commit time and copies the files of a larger one.  Only
  * when every file and both reports are in place and fsynced are the
  * originals unlinked, in the message's file order.  Any failure before
  * that removes the entry and leaves the spool untouched; a crash leaves
@@ -438,9 +439,11 @@ put_make_entry(SgStore *store, SgMessage *msg, gint64 now, char **id,
 	return TRUE;
 }
 
-/* Places one file in the entry by link, else copy; rename is deferred. */
+/* Places one file in the entry by link, else copy; a rename waits for the
+ * commit. */
 static gboolean
-put_place(PutFile *pf, const char *entry, guint index, GError **error)
+put_place(PutFile *pf, const char *entry, guint index, gboolean single,
+    GError **error)
 {
 	const SgFsOps *fs = sg_quarantine_fs();
 	g_autofree char *tmp = NULL;
@@ -463,11 +466,16 @@ put_place(PutFile *pf, const char *entry, guint index, GError **error)
 	saved = errno;
 	if (saved == ENOENT)
 		return put_vanished(error, pf->origin, "while being moved");
-	if (saved == EPERM || saved == EACCES) {
+	/*
+	 * Link not permitted (protected_hardlinks): rename is atomic for a
+	 * one-file message; a message of several files is copied instead,
+	 * since renaming them one by one could leave part in each place.
+	 */
+	if ((saved == EPERM || saved == EACCES) && single) {
 		pf->method = PUT_RENAME;
 		return TRUE;
 	}
-	if (saved != EXDEV)
+	if (saved != EXDEV && saved != EPERM && saved != EACCES)
 		return sg_fs_fail(error, NULL, saved, pf->origin,
 		    "link into the store");
 
@@ -810,7 +818,7 @@ sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
 	for (guint i = 0; i < n; i++) {
 		pfs[i].dest =
 		    g_build_filename(entry, "files", pfs[i].file->name, NULL);
-		if (!put_place(&pfs[i], entry, i, error)) {
+		if (!put_place(&pfs[i], entry, i, n == 1, error)) {
 			g_prefix_error(error, "%s: not moved: %s: ", msg->id,
 			    pfs[i].file->name);
 			goto rollback;
