@@ -958,6 +958,31 @@ START_TEST(test_release_refuses_to_overwrite)
 }
 END_TEST
 
+/* A release cut short after linking -D back finishes on the next try. */
+START_TEST(test_release_completes_an_interrupted_release)
+{
+	g_autoptr(SgMessage) msg = make_message(two_names, 2, TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *stored_d = NULL;
+	const char *origin_d = sg_message_file(msg, 1)->path;
+
+	ck_assert(sg_store_put(fx.store, msg, NULL, &id, &error));
+	stored_d = stored_path(id, two_names[1]);
+	ck_assert_int_eq(link(stored_d, origin_d), 0);
+	ck_assert_msg(sg_store_release(fx.store, id, NULL, &error), "%s",
+	    error ? error->message : "");
+	for (guint i = 0; i < 2; i++) {
+		struct stat st;
+
+		ck_assert_int_eq(lstat(sg_message_file(msg, i)->path, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, 0640);
+		ck_assert_uint_eq(st.st_nlink, 1);
+	}
+	assert_store_empty();
+}
+END_TEST
+
 START_TEST(test_release_to_dir_across_file_systems)
 {
 	g_autofree char *id = put_one("msg.eml", T0);
@@ -1161,6 +1186,7 @@ quarantine_suite(void)
 	tcase_add_checked_fixture(release, fixture_setup, fixture_teardown);
 	tcase_add_test(release, test_release_puts_bytes_back_with_mode);
 	tcase_add_test(release, test_release_refuses_to_overwrite);
+	tcase_add_test(release, test_release_completes_an_interrupted_release);
 	tcase_add_test(release, test_release_to_dir_across_file_systems);
 	tcase_add_test(release, test_release_refuses_tampered_bytes);
 	tcase_add_test(release, test_purge_by_age);

@@ -1201,6 +1201,7 @@ typedef struct {
 	char *dest;
 	int fd; /* the stored file, open */
 	gboolean placed;
+	gboolean already; /* an interrupted release linked it back */
 } ReleaseFile;
 
 static gboolean
@@ -1394,6 +1395,15 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 			goto out;
 		}
 		if (fs->lstat(rf->dest, &st) == 0) {
+			struct stat mine;
+
+			/* The very inode of the store: put back already. */
+			if (fs->fstat(rf->fd, &mine) == 0 &&
+			    mine.st_dev == st.st_dev &&
+			    mine.st_ino == st.st_ino) {
+				rf->already = TRUE;
+				continue;
+			}
 			g_set_error(error, SG_QUARANTINE_ERROR,
 			    SG_QUARANTINE_ERROR_EXISTS,
 			    "%s: exists; refusing to overwrite it", rf->dest);
@@ -1403,7 +1413,15 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 	/* Last file first: Exim's -D and Sendmail's df before the header
 	 * file that makes the MTA pick the message up. */
 	for (guint i = n; i-- > 0;) {
-		if (!release_place(&rfs[i], i, error))
+		ReleaseFile *rf = &rfs[i];
+
+		if (rf->already) {
+			if (geteuid() == 0)
+				(void)fs->fchown(rf->fd, rf->uid, rf->gid);
+			(void)fs->fchmod(rf->fd, rf->mode);
+			continue;
+		}
+		if (!release_place(rf, i, error))
 			goto out;
 	}
 	{
