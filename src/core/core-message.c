@@ -171,7 +171,6 @@ sg_message_set_sender(SgMessage *msg, const char *addr, gsize len, guint file,
     goffset offset)
 {
 	sg_address_free(msg->sender);
-	sg_address_free(msg->rcpt_dropped_longest);
 	msg->sender = address_new(addr, len, file, offset);
 }
 
