@@ -143,6 +143,11 @@ START_TEST(test_recipients_are_capped_but_counted)
 		sg_message_add_recipient(msg, "a@b", 3, 0, i);
 	ck_assert_uint_eq(msg->recipients->len, SG_RECIPIENTS_KEEP);
 	ck_assert_uint_eq(msg->rcpt_total, SG_RECIPIENTS_KEEP + 5);
+	ck_assert_uint_eq(msg->rcpt_dropped_longest->length, 3);
+	sg_message_add_recipient(msg, big, 4000, 0, 77);
+	sg_message_add_recipient(msg, "b@c", 3, 0, 78);
+	ck_assert_uint_eq(msg->rcpt_dropped_longest->length, 4000);
+	ck_assert_int_eq(msg->rcpt_dropped_longest->offset, 77);
 	sg_message_set_sender(msg, big, 5000, 0, 0);
 	ck_assert_uint_eq(msg->sender->length, 5000);
 	ck_assert_uint_eq(strlen(msg->sender->address), SG_ADDRESS_KEEP);

@@ -86,7 +86,7 @@ typedef struct {
 } SgMessageFile;
 
 /* Addresses are kept up to SG_ADDRESS_KEEP bytes; length is the truth. */
-#define SG_ADDRESS_KEEP 1024
+#define SG_ADDRESS_KEEP 512
 
 typedef struct {
 	char *address;  /* (owned): NUL-terminated, at most SG_ADDRESS_KEEP */
@@ -124,10 +124,12 @@ struct _SgMessage {
 	GPtrArray *files;      /* SgMessageFile*, [0] is the primary file */
 
 	/* Envelope, filled by the reader. */
-	SgAddress *sender;     /* (owned) (nullable) */
-	GPtrArray *recipients; /* SgAddress*, kept up to a cap */
-	guint64 rcpt_total;    /* all recipients seen, kept or not */
-	GHashTable *props;     /* (owned) (nullable): format properties */
+	SgAddress *sender;               /* (owned) (nullable) */
+	GPtrArray *recipients;           /* SgAddress*, kept up to a cap */
+	guint64 rcpt_total;              /* all recipients seen, kept or not */
+	SgAddress *rcpt_dropped_longest; /* (owned) (nullable): the longest
+	                                 recipient past SG_RECIPIENTS_KEEP */
+	GHashTable *props; /* (owned) (nullable): format properties */
 
 	/* Content, set by the reader. */
 	const SgContentOps *content;
@@ -167,7 +169,7 @@ void sg_message_set_sender(SgMessage *msg, const char *addr, gsize len,
     guint file, goffset offset);
 void sg_message_add_recipient(SgMessage *msg, const char *addr, gsize len,
     guint file, goffset offset);
-#define SG_RECIPIENTS_KEEP 100000
+#define SG_RECIPIENTS_KEEP 20000
 
 /* Content as one range [offset, offset + length) of file @index. */
 void sg_message_set_content_window(SgMessage *msg, guint index, goffset offset,

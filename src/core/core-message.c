@@ -75,6 +75,7 @@ sg_message_free(SgMessage *msg)
 	g_ptr_array_unref(msg->findings);
 	g_ptr_array_unref(msg->recipients);
 	sg_address_free(msg->sender);
+	sg_address_free(msg->rcpt_dropped_longest);
 	g_clear_pointer(&msg->props, g_hash_table_unref);
 	/* Files last: closing them drops the locks. */
 	g_ptr_array_unref(msg->files);
@@ -178,8 +179,16 @@ sg_message_add_recipient(SgMessage *msg, const char *addr, gsize len,
     guint file, goffset offset)
 {
 	msg->rcpt_total++;
-	if (msg->recipients->len >= SG_RECIPIENTS_KEEP)
+	if (msg->recipients->len >= SG_RECIPIENTS_KEEP) {
+		/* Not kept, but the longest still meets the length check. */
+		if (msg->rcpt_dropped_longest == NULL ||
+		    len > msg->rcpt_dropped_longest->length) {
+			sg_address_free(msg->rcpt_dropped_longest);
+			msg->rcpt_dropped_longest =
+			    address_new(addr, len, file, offset);
+		}
 		return;
+	}
 	g_ptr_array_add(msg->recipients, address_new(addr, len, file, offset));
 }
 
