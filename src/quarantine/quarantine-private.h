@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * quarantine-private.h - the file-system helpers the store is built on.
+ * quarantine-private.h - what the store's files share: the store itself,
+ * report.json accessors and the file-system helpers.
  *
  * Every helper goes through the SgFsOps seam (sg_quarantine_fs()), retries
  * EINTR, and on failure sets an SG_QUARANTINE_ERROR_IO error that names the
@@ -10,7 +11,33 @@
 #ifndef SPOOLGUARD_QUARANTINE_PRIVATE_H
 #define SPOOLGUARD_QUARANTINE_PRIVATE_H
 
+#include <json-glib/json-glib.h>
+
 #include "spoolguard/quarantine.h"
+
+/* "20261122T031502Z-1a2b3c4d" */
+#define SG_STORE_ID_LEN 25
+/* Tries at a fresh random suffix when an entry id is taken. */
+#define SG_STORE_ID_TRIES 16
+/* Reports larger than this are not ours (report.json of 1000 recipients
+ * and thousands of findings stays far below). */
+#define SG_STORE_REPORT_MAX (64 * 1024 * 1024)
+
+struct _SgStore {
+	char *dir; /* canonical absolute path */
+};
+
+/* (transfer full): an entry's report.json, parsed (nullable on error). */
+JsonObject *sg_store_read_report(const char *dir, GError **error);
+/* Typed members of report.json; NULL (or @fallback) when absent or of
+ * another type: the file is data, not trusted to have our shape. */
+const char *sg_store_json_string(JsonObject *o, const char *key);
+gint64 sg_store_json_int(JsonObject *o, const char *key, gint64 fallback);
+JsonArray *sg_store_json_array(JsonObject *o, const char *key);
+JsonObject *sg_store_json_element(JsonArray *a, guint i);
+/* Removes the day, month and year directories above a removed entry once
+ * they are empty. */
+void sg_store_prune_dirs(const char *entry);
 
 /* (transfer none): the seam in use. */
 const SgFsOps *sg_quarantine_fs(void);
