@@ -12,7 +12,7 @@
 extern const SgSpoolOps sg_spool_plain_ops;
 extern const SgSpoolOps sg_spool_maildir_ops;
 /* extern const SgSpoolOps sg_spool_postfix_ops; */
-/* extern const SgSpoolOps sg_spool_exim_ops; */
-/* extern const SgSpoolOps sg_spool_sendmail_ops; */
+extern const SgSpoolOps sg_spool_exim_ops;
+extern const SgSpoolOps sg_spool_sendmail_ops;
 
 #endif /* SPOOLGUARD_SPOOL_PRIVATE_H */
