@@ -201,6 +201,14 @@ START_TEST(test_exim_real_pairs_read_clean)
 		ck_assert_uint_ge(m->rcpt_total, 1);
 		ck_assert(m->sender != NULL);
 		ck_assert_str_eq(m->queue_name, "input");
+		for (guint r = 0; r < m->recipients->len; r++) {
+			SgAddress *a = g_ptr_array_index(m->recipients, r);
+
+			/* DSN fields were cut off, the address stays */
+			ck_assert_msg(strchr(a->address, ' ') == NULL &&
+			        strchr(a->address, '@') != NULL,
+			    "%s: recipient \"%s\"", m->id, a->address);
+		}
 	}
 }
 END_TEST
