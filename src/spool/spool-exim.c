@@ -283,7 +283,8 @@ exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 	    SG_RULE_CONTAINER_TREE_DEPTH, EXIM_TREE_DEPTH);
 	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(guint32));
 	guint32 depth = 1, maxdepth = 0;
-	gboolean first = TRUE, depth_reported = FALSE;
+	gboolean first = TRUE;
+	goffset start = off;
 
 	if (n == 2 && memcmp(line, "XX", 2) == 0)
 		return TRUE;
@@ -297,14 +298,13 @@ exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 		first = FALSE;
 		if (depth > maxdepth)
 			maxdepth = depth;
-		if (!depth_reported && (gint64)depth > limit / 2) {
-			/* report soft crossings once, stop at the hard one */
-			depth_reported = (gint64)depth > limit;
-			if (sg_spool_pair_limit(p->msg, p->profile,
-			        SG_RULE_CONTAINER_TREE_DEPTH, p->file, off,
-			        depth, EXIM_TREE_DEPTH,
-			        "non-recipients tree nests %u deep", depth))
-				return FALSE;
+		if ((gint64)depth > limit) {
+			/* reported once, at the node that crosses the limit */
+			sg_spool_pair_limit(p->msg, p->profile,
+			    SG_RULE_CONTAINER_TREE_DEPTH, p->file, off, depth,
+			    EXIM_TREE_DEPTH,
+			    "non-recipients tree nests %u deep", depth);
+			return FALSE;
 		}
 		if (n < 4 || (line[0] != 'Y' && line[0] != 'N') ||
 		    (line[1] != 'Y' && line[1] != 'N') || line[2] != ' ') {
@@ -323,6 +323,10 @@ exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 			g_array_append_val(stack, d);
 		}
 	}
+	/* under the hard limit: the soft one, if the profile has one */
+	sg_spool_pair_limit(p->msg, p->profile, SG_RULE_CONTAINER_TREE_DEPTH,
+	    p->file, start, maxdepth, EXIM_TREE_DEPTH,
+	    "non-recipients tree nests %u deep", maxdepth);
 	return TRUE;
 }
 
