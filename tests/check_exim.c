@@ -603,10 +603,30 @@ START_TEST(test_exim_walk_finds_split_directories)
 
 		ck_assert(g_rename(a, b) == 0);
 	}
+	{
+		g_autofree char *logdir =
+		    g_build_filename(root, "msglog", sub, NULL);
+		g_autofree char *log = g_build_filename(logdir, id, NULL);
+
+		ck_assert(g_mkdir_with_parents(logdir, 0700) == 0);
+		ck_assert(g_file_set_contents(log, "log\n", 4, NULL));
+	}
 	msgs = walk(root, NULL);
 	ck_assert_uint_eq(msgs->len, 1);
 	ck_assert(open_msg(g_ptr_array_index(msgs, 0), 0, &error));
 	ck_assert_uint_eq(count_container(g_ptr_array_index(msgs, 0)), 0);
+	{
+		SgMessage *m = g_ptr_array_index(msgs, 0);
+		g_autofree char *back =
+		    sg_spool_exim_ops.release_dir(m->spool_root, m->queue_name,
+		        id);
+		g_autofree char *want =
+		    g_build_filename(root, "msglog", sub, NULL);
+
+		ck_assert_uint_eq(m->files->len, 3);
+		ck_assert_str_eq(sg_message_file(m, 2)->role, "msglog");
+		ck_assert_str_eq(back, want);
+	}
 	rm_rf(root);
 }
 END_TEST

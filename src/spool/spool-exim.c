@@ -928,11 +928,16 @@ exim_emit(EximWalk *w, const char *dir, int dirfd, const char *queue,
 		sg_message_add_file(msg, p, "D");
 	}
 	if (w->msglog != NULL) {
+		/* msglog/<id>, or msglog/<c>/<id> with split_spool_directory */
+		char sub[2] = { id[5], '\0' };
 		g_autofree char *p = g_build_filename(w->msglog, id, NULL);
+		g_autofree char *q = g_build_filename(w->msglog, sub, id, NULL);
 		struct stat st;
 
 		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
 			sg_message_add_file(msg, p, "msglog");
+		else if (lstat(q, &st) == 0 && S_ISREG(st.st_mode))
+			sg_message_add_file(msg, q, "msglog");
 	}
 	g_atomic_int_inc(&w->stats->seen);
 	if (!w->func(msg, w->user_data))
@@ -1277,6 +1282,15 @@ exim_release_dir(const char *spool_root, const char *queue_name,
 	    (file_name[n - 1] == 'H' || file_name[n - 1] == 'D'))
 		return g_build_filename(spool_root,
 		    queue_name != NULL ? queue_name : "input", NULL);
+	if (n > 5) {
+		/* split_spool_directory keeps msglogs in msglog/<c>/ too */
+		char sub[2] = { file_name[5], '\0' };
+		g_autofree char *split =
+		    g_build_filename(spool_root, "msglog", sub, NULL);
+
+		if (g_file_test(split, G_FILE_TEST_IS_DIR))
+			return g_steal_pointer(&split);
+	}
 	return g_build_filename(spool_root, "msglog", NULL);
 }
 
