@@ -357,6 +357,70 @@ START_TEST(test_exim_huge_rcpt_count_is_flagged_quickly)
 }
 END_TEST
 
+START_TEST(test_exim_nul_in_control_line_is_flagged)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *name = g_strconcat(id, "-H", NULL);
+	g_autofree char *dir = testdata("input");
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	g_autofree char *data = NULL;
+	g_autoptr(SgMessage) msg =
+	    sg_message_new(&sg_spool_exim_ops, "exim", id);
+	SgSpoolEximInfo info;
+	char *at;
+	gsize len;
+
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	at = strstr(data, "-ident root");
+	ck_assert(at != NULL);
+	at[8] = '\0'; /* "-ident r\0ot", same length */
+	sg_message_add_file(msg, path, "H");
+	sg_spool_exim_info_init(&info);
+	sg_spool_exim_parse_header(msg, profile, 0, id, data, len, &info);
+	sg_spool_exim_info_clear(&info);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_NUL), 1);
+	ck_assert_uint_eq(((SgFinding *)g_ptr_array_index(msg->findings, 0))
+	                      ->offset,
+	    (goffset)(at + 8 - data));
+}
+END_TEST
+
+/* Small damages made here on fixture 1's -H: (from, to) -> rule. */
+static const struct {
+	const char *from, *to;
+	SgRuleId rule;
+} variant_cases[] = {
+	{ "-H\nroot", "-X\nroot", SG_RULE_CONTAINER_BAD_ID },
+	{ "root 0 0\n", "root zero 0\n", SG_RULE_CONTAINER_BAD_FIELD },
+	{ "root 0 0\n",
+	    "a234567890123456789012345678901234567890123456789012345678901234 "
+	    "0 0\n",
+	    SG_RULE_CONTAINER_BAD_FIELD },
+	{ "\n<alice@spoolguard.test>\n", "\nalice@spoolguard.test\n",
+	    SG_RULE_CONTAINER_BAD_FIELD },
+	{ "\nXX\n", "\nQQ bad@ok.test\n", SG_RULE_CONTAINER_BAD_FIELD },
+	{ "\nXX\n", "\nYN a@ok.test\n", SG_RULE_CONTAINER_BAD_FIELD },
+	{ "\n1\n", "\n-1\n", SG_RULE_CONTAINER_BAD_FIELD },
+	{ "-body_linecount", "-body_linecount x\n-ident",
+	    SG_RULE_CONTAINER_BAD_FIELD },
+	{ "-ident", "-aclc _x\n-ident", SG_RULE_CONTAINER_BAD_LENGTH },
+	{ "\n1\n", "\n1\n", SG_RULE_COUNT },
+};
+
+START_TEST(test_exim_generated_variant_fires_its_rule)
+{
+	g_autoptr(SgMessage) msg =
+	    parse_variant(variant_cases[_i].from, variant_cases[_i].to);
+	g_autofree char *what = describe(msg);
+
+	if (variant_cases[_i].rule == SG_RULE_COUNT)
+		ck_assert_msg(count_container(msg) == 0, "%s", what);
+	else
+		ck_assert_msg(count_rule(msg, variant_cases[_i].rule) > 0,
+		    "case %d wanted %d: %s", _i, variant_cases[_i].rule, what);
+}
+END_TEST
+
 /* ---- content ------------------------------------------------------- */
 
 /* Headers from -H the simple way: record lines lose "NNNF ". */
@@ -750,6 +814,9 @@ exim_suite(void)
 	tcase_add_test(tc, test_exim_long_but_legal_line_is_accepted);
 	tcase_add_test(tc, test_exim_negative_acl_length_is_flagged);
 	tcase_add_test(tc, test_exim_huge_rcpt_count_is_flagged_quickly);
+	tcase_add_loop_test(tc, test_exim_generated_variant_fires_its_rule, 0,
+	    G_N_ELEMENTS(variant_cases));
+	tcase_add_test(tc, test_exim_nul_in_control_line_is_flagged);
 	tcase_add_test(tc, test_exim_content_is_headers_then_body);
 	tcase_add_test(tc, test_exim_locked_pair_is_busy);
 	tcase_add_test(tc, test_exim_lock_is_held_while_the_message_lives);
