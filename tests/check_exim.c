@@ -23,6 +23,7 @@
 #include "spoolguard/stream.h"
 
 #include "spool-exim.h"
+#include "spool-pair.h"
 
 static SgProfile *profile;
 
@@ -298,7 +299,9 @@ deep_tree(guint depth)
 
 START_TEST(test_exim_deep_tree_is_flagged_without_recursion)
 {
-	g_autofree char *deep = deep_tree(200000);
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_TREE_DEPTH, 1000);
+	g_autofree char *deep = deep_tree((guint)hard + 10);
 	g_autoptr(SgMessage) msg = parse_variant("XX\n", deep);
 
 	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_TREE_DEPTH), 1);
@@ -308,7 +311,11 @@ END_TEST
 
 START_TEST(test_exim_shallow_tree_is_accepted)
 {
-	g_autofree char *tree = deep_tree(12);
+	gint64 soft = profile != NULL
+	    ? sg_profile_soft(profile, SG_RULE_CONTAINER_TREE_DEPTH)
+	    : SG_VALUE_NONE;
+	g_autofree char *tree = deep_tree(
+	    soft != SG_VALUE_NONE && soft < 24 ? (guint)MAX(soft / 2, 1) : 12);
 	g_autoptr(SgMessage) msg = parse_variant("XX\n", tree);
 	g_autofree char *what = describe(msg);
 
@@ -318,7 +325,9 @@ END_TEST
 
 START_TEST(test_exim_long_fixed_line_is_flagged)
 {
-	g_autofree char *pad = g_strnfill(100000, 'a');
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 16384);
+	g_autofree char *pad = g_strnfill((gsize)hard + 10, 'a');
 	g_autofree char *line = g_strdup_printf("-helo_name %s\n-ident", pad);
 	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
 
@@ -328,7 +337,9 @@ END_TEST
 
 START_TEST(test_exim_long_but_legal_line_is_accepted)
 {
-	g_autofree char *pad = g_strnfill(2000, 'a');
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 16384);
+	g_autofree char *pad = g_strnfill((gsize)MIN(2000, hard - 20), 'a');
 	g_autofree char *line = g_strdup_printf("-helo_name %s\n-ident", pad);
 	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
 	g_autofree char *what = describe(msg);

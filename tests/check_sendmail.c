@@ -20,6 +20,7 @@
 
 #include "spoolguard/autocleanups.h"
 
+#include "spool-pair.h"
 #include "spool-sendmail.h"
 
 static SgProfile *profile;
@@ -272,7 +273,10 @@ add_long_fold(const char *qf, const char *dfpath)
 	(void)dfpath;
 	g_string_append(s, parts[0]);
 	g_string_append(s, "\nH??X-Long: start\n");
-	for (int i = 0; i < 20000; i++)
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 32768);
+
+	for (gint64 i = 0; i < hard / 16 + 2; i++)
 		g_string_append(s, "\tcontinued line\n");
 	g_string_append(s, ".\n");
 	return g_string_free(s, FALSE);
