@@ -396,6 +396,22 @@ START_TEST(test_exim_nul_in_control_line_is_flagged)
 }
 END_TEST
 
+START_TEST(test_exim_too_many_header_records_are_flagged)
+{
+	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT, 10000);
+	GString *many = g_string_new("\n\n");
+	SgMessage *msg;
+
+	for (gint64 i = 0; i <= hard; i++)
+		g_string_append(many, "010  X-A: 1234\n");
+	msg = parse_variant("\n\n", many->str);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_HEADER_COUNT), 1);
+	ck_assert_uint_eq(count_container(msg), 0);
+	sg_message_free(msg);
+	g_string_free(many, TRUE);
+}
+END_TEST
+
 /* Small damages made here on fixture 1's -H: (from, to) -> rule. */
 static const struct {
 	const char *from, *to;
@@ -828,6 +844,7 @@ exim_suite(void)
 	tcase_add_loop_test(tc, test_exim_generated_variant_fires_its_rule, 0,
 	    G_N_ELEMENTS(variant_cases));
 	tcase_add_test(tc, test_exim_nul_in_control_line_is_flagged);
+	tcase_add_test(tc, test_exim_too_many_header_records_are_flagged);
 	tcase_add_test(tc, test_exim_content_is_headers_then_body);
 	tcase_add_test(tc, test_exim_locked_pair_is_busy);
 	tcase_add_test(tc, test_exim_lock_is_held_while_the_message_lives);

@@ -295,6 +295,57 @@ START_TEST(test_sendmail_long_folded_line_is_flagged)
 }
 END_TEST
 
+static char *
+many_headers(const char *qf, const char *dfpath)
+{
+	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT, 10000);
+	GString *s = g_string_new(NULL);
+	g_auto(GStrv) parts = g_strsplit(qf, "\n.\n", 2);
+
+	(void)dfpath;
+	g_string_append_printf(s, "%s\n", parts[0]);
+	for (gint64 i = 0; i <= hard; i++)
+		g_string_append(s, "H??X-A: 1\n");
+	g_string_append(s, ".\n");
+	return g_string_free(s, FALSE);
+}
+
+static char *
+empty_qf(const char *qf, const char *dfpath)
+{
+	(void)qf;
+	(void)dfpath;
+	return g_strdup("");
+}
+
+static const struct {
+	char *(*edit)(const char *qf, const char *dfpath);
+	SgRuleId rule;
+} generated_cases[] = {
+	{ many_headers, SG_RULE_HEADER_COUNT },
+	{ empty_qf, SG_RULE_CONTAINER_NOT_A_MESSAGE },
+	{ NULL, SG_RULE_COUNT },
+};
+
+START_TEST(test_sendmail_generated_qf_fires_its_rule)
+{
+	g_autofree char *q = private_queue(generated_cases[_i].edit);
+	g_autoptr(GPtrArray) msgs = walk(q);
+	g_autoptr(GError) error = NULL;
+	SgMessage *m = g_ptr_array_index(msgs, 0);
+	g_autofree char *what = NULL;
+
+	ck_assert(open_msg(m, &error));
+	what = describe(m);
+	if (generated_cases[_i].rule == SG_RULE_COUNT)
+		ck_assert_msg(m->findings->len == 0, "%s", what);
+	else
+		ck_assert_msg(count_rule(m, generated_cases[_i].rule) == 1,
+		    "%s", what);
+	rm_rf(q);
+}
+END_TEST
+
 START_TEST(test_sendmail_content_is_headers_then_df)
 {
 	g_autofree char *q = private_queue(NULL);
@@ -409,6 +460,8 @@ sendmail_suite(void)
 	    G_N_ELEMENTS(corrupt_cases));
 	tcase_add_test(tc, test_sendmail_true_inode_is_accepted);
 	tcase_add_test(tc, test_sendmail_long_folded_line_is_flagged);
+	tcase_add_loop_test(tc, test_sendmail_generated_qf_fires_its_rule, 0,
+	    G_N_ELEMENTS(generated_cases));
 	tcase_add_test(tc, test_sendmail_content_is_headers_then_df);
 	tcase_add_test(tc, test_sendmail_locked_qf_is_busy);
 	tcase_add_test(tc, test_sendmail_detects_a_queue);
