@@ -1002,7 +1002,9 @@ exim_walk_dir(EximWalk *w, const char *dir, const char *queue, gboolean top,
 				exim_emit(w, dir, dfd, queue, id, TRUE, TRUE);
 			continue; /* the pair is handed out at its -H */
 		}
-		exim_emit(w, dir, dfd, queue, id, is_h, !is_h);
+		/* a -D whose pair was just moved by a worker is gone too */
+		if (is_h || sg_spool_pair_exists(dfd, name))
+			exim_emit(w, dir, dfd, queue, id, is_h, !is_h);
 	}
 	closedir(dp);
 	for (guint i = 0; !w->stop && i < subdirs->len; i++) {

@@ -13,8 +13,10 @@
  * (container.line-length, default 32768), the "." end line with nothing
  * after it, well-formed H lines, the I line's inode against the df's.
  * The content is the H lines without their "H?flags?" prefix, a blank
- * line, then df, served from the files without a copy.  Files are listed
- * qf, df, xf: the store unlinks in that order, and once qf is gone
+ * line, then df, served from the files without a copy; conditional
+ * templates holding a sendmail macro (H?P?Return-Path: <$g>, short lines
+ * only) are left out, since sendmail expands them only at delivery.  Files are
+ * listed qf, df, xf: the store unlinks in that order, and once qf is gone
  * sendmail has forgotten the message.
  */
 #include "config.h"
@@ -35,6 +37,10 @@
 #define SENDMAIL_LINE_MAX 32768
 /* Default cap on H lines kept for the content stream. */
 #define SENDMAIL_HEADERS_MAX 10000
+/* sendmail's MACROEXPAND byte, which starts a macro inside a template. */
+#define SENDMAIL_MACRO '\201'
+/* Conditional template lines longer than this are checked as content. */
+#define SENDMAIL_TEMPLATE_MAX 1024
 /* The highest qf version sendmail 8 reads. */
 #define SENDMAIL_VERSION_MAX 8
 
@@ -251,6 +257,14 @@ sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
 				SM_EVENT(CONTAINER_BAD_FIELD, start,
 				    SG_VALUE_NONE,
 				    "H line without a header name");
+			}
+			if (h != line + 1 && n < SENDMAIL_TEMPLATE_MAX &&
+			    memchr(h, SENDMAIL_MACRO, (gsize)(line + n - h)) !=
+			        NULL) {
+				/* a conditional template with a macro
+				 * ("H?P?Return-Path: <$g>"): expanded only
+				 * at delivery, not content as stored */
+				break;
 			}
 			if ((gint64)info->records->len < keep) {
 				SendmailRecord rec = { h - buf,

@@ -15,6 +15,9 @@
 set -u
 
 : "${SPOOLGUARD_BIN:?}" "${SPOOLGUARD_TESTDATA:?}"
+# the profiles: $SPOOLGUARD_RULES_DIR, else the rules/ beside testdata/
+SPOOLGUARD_RULES_DIR=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
+export SPOOLGUARD_RULES_DIR
 exim=$(command -v exim4 || command -v exim || ls /usr/sbin/exim4 2>/dev/null || true)
 [ -n "$exim" ] && [ -x "$exim" ] || { echo "SKIP: no exim"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: exim -C needs root here"; exit 77; }
@@ -118,5 +121,6 @@ if [ "$fail" != 0 ]; then
 	echo "--- exim -bp"; cat "$w/bp.out"
 	exit 1
 fi
+tail -n 1 "$w/scan.out"
 echo "PASS: $(echo $planted | wc -w) planted files quarantined, $(echo "$good" | wc -l) good messages kept, locked one untouched"
 exit 0
