@@ -101,9 +101,10 @@ printf "EHLO client.example\r\nMAIL FROM:<gina@client.example>\r\nRCPT TO:<hal@r
 printf 'From: ivan@spoolguard.test\nSubject: fixture 6 frozen\n\nfreeze me\n' |
 	$X -odq -f ivan@spoolguard.test judy@remote.example
 frozen=$(ls "$w/spool/input" | sed -n 's/-H$//p' | sort | tail -1)
-$X -Mf "$frozen"
 # one foreground queue run: ok.test delivered, the rest deferred
 $X -qff || true
+# freeze after the run (-qff would thaw it)
+$X -Mf "$frozen"
 
 rm -rf "$out/input" "$out/msglog" "$out/corrupt"
 mkdir -p "$out/input" "$out/msglog" "$out/corrupt/input"

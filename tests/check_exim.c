@@ -186,6 +186,8 @@ START_TEST(test_exim_real_pairs_read_clean)
 	g_autofree char *dir = testdata("input");
 	g_autoptr(GPtrArray) msgs = walk(dir, NULL);
 
+	guint frozen = 0;
+
 	ck_assert_uint_ge(msgs->len, 6);
 	for (guint i = 0; i < msgs->len; i++) {
 		SgMessage *m = g_ptr_array_index(msgs, i);
@@ -202,6 +204,9 @@ START_TEST(test_exim_real_pairs_read_clean)
 		ck_assert_uint_ge(m->rcpt_total, 1);
 		ck_assert(m->sender != NULL);
 		ck_assert_str_eq(m->queue_name, "input");
+		if (m->props != NULL &&
+		    g_hash_table_contains(m->props, "frozen"))
+			frozen++;
 		for (guint r = 0; r < m->recipients->len; r++) {
 			SgAddress *a = g_ptr_array_index(m->recipients, r);
 
@@ -211,6 +216,7 @@ START_TEST(test_exim_real_pairs_read_clean)
 			    "%s: recipient \"%s\"", m->id, a->address);
 		}
 	}
+	ck_assert_uint_eq(frozen, 1); /* fixture 6 */
 }
 END_TEST
 
