@@ -50,7 +50,7 @@ sg_cmd_check(int argc, char **argv)
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx =
-	    g_option_context_new("[FILE|-] - judge one message");
+	    g_option_context_new("- judge one message");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	g_option_context_set_description(octx,

@@ -40,7 +40,7 @@ sg_cmd_inspect(int argc, char **argv)
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx =
-	    g_option_context_new("FILE... - show structure and findings");
+	    g_option_context_new("- show structure and findings");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	if (!sg_cli_parse(octx, &argc, &argv))

@@ -77,7 +77,7 @@ sg_cmd_quarantine(int argc, char **argv)
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx = g_option_context_new(
-	    "list|show ID|release ID|purge - manage the quarantine store");
+	    "- manage the quarantine store");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	if (!sg_cli_parse(octx, &argc, &argv))

@@ -54,11 +54,11 @@ sg_cmd_rules(int argc, char **argv)
 	g_auto(GStrv) args = NULL;
 	const GOptionEntry entries[] = {
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args,
-		    NULL, "list|ids|show PROFILE|lint FILE" },
+		    NULL, "list|ids|show PROFILE|lint FILE..." },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx = g_option_context_new(
-	    "list|ids|show PROFILE|lint FILE... - profiles and rule ids");
+	    "- profiles and rule ids");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	if (!sg_cli_parse(octx, &argc, &argv))

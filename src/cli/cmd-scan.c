@@ -339,7 +339,7 @@ sg_cmd_scan(int argc, char **argv)
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx =
-	    g_option_context_new("PATH... - scan spools and quarantine");
+	    g_option_context_new("- scan spools and quarantine");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	g_option_context_set_summary(octx,

@@ -131,8 +131,12 @@ main(int argc, char **argv)
 	}
 	for (guint i = 0; commands[i].name != NULL; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
+			g_autofree char *prgname =
+			    g_strconcat("spoolguard ", argv[1], NULL);
 			int rc;
 
+			/* "Usage: spoolguard scan [OPTION…] PATH..." */
+			g_set_prgname(prgname);
 			g_mime_init();
 			rc = commands[i].func(argc - 1, argv + 1);
 			g_mime_shutdown();
