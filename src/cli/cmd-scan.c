@@ -147,7 +147,13 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 			if (strcmp(outcome.action, "error") == 0) {
 				g_atomic_int_inc(&scan->totals.walk.errors);
 				g_mutex_lock(&scan->out_lock);
-				sg_cli_warn("%s: not moved: %s", msg->id, why);
+				/* The store's errors already name the
+				 * message and say it was not moved. */
+				if (g_str_has_prefix(why, msg->id))
+					sg_cli_warn("%s", why);
+				else
+					sg_cli_warn("%s: not moved: %s",
+					    msg->id, why);
 				g_mutex_unlock(&scan->out_lock);
 			} else if (msg->no_move) {
 				/* Already set aside by the MTA: reported. */

@@ -110,6 +110,21 @@ sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv)
 	return TRUE;
 }
 
+/*
+ * Warnings the modules log while they go on (a directory the walker cannot
+ * open) read like the command's own messages: "spoolguard: <text>".
+ */
+static void
+cli_log(const char *domain, GLogLevelFlags level, const char *message,
+    gpointer user_data)
+{
+	if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)) {
+		fprintf(stderr, "spoolguard: %s\n", message);
+		return;
+	}
+	g_log_default_handler(domain, level, message, user_data);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -137,6 +152,9 @@ main(int argc, char **argv)
 
 			/* "Usage: spoolguard scan [OPTION…] PATH..." */
 			g_set_prgname(prgname);
+			g_log_set_handler(G_LOG_DOMAIN,
+			    G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, cli_log,
+			    NULL);
 			g_mime_init();
 			rc = commands[i].func(argc - 1, argv + 1);
 			g_mime_shutdown();
