@@ -828,6 +828,36 @@ testdata(const char *rel)
 	return g_build_filename(top, rel, NULL);
 }
 
+/* A NUL inside an envelope address fires container.nul at its byte. */
+static const struct {
+	const char *fixture;
+	goffset nul_at; /* -1: no finding */
+} env_nul_cases[] = {
+	{ "spool/envelope/nul-in-sender.eml", 15 },
+	{ "spool/envelope/utf8-sender.eml", -1 },
+};
+
+START_TEST(test_envelope_nul_is_a_container_finding)
+{
+	g_autofree char *path = testdata(env_nul_cases[_i].fixture);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) msg = open_file(path, 0, 0, &error);
+	guint n = 0;
+
+	ck_assert_msg(msg != NULL, "%s", error ? error->message : "");
+	ck_assert_ptr_nonnull(msg->sender);
+	for (guint i = 0; i < msg->findings->len; i++) {
+		const SgFinding *f = g_ptr_array_index(msg->findings, i);
+
+		ck_assert_int_eq(f->rule, SG_RULE_CONTAINER_NUL);
+		ck_assert_int_eq(f->severity, SG_SEVERITY_QUARANTINE);
+		ck_assert_int_eq(f->offset, env_nul_cases[_i].nul_at);
+		n++;
+	}
+	ck_assert_uint_eq(n, env_nul_cases[_i].nul_at >= 0 ? 1 : 0);
+}
+END_TEST
+
 START_TEST(test_fixture_pickup_folder_has_three_messages_one_enveloped)
 {
 	g_autofree char *root = testdata("spool/plain");
@@ -925,6 +955,8 @@ spool_suite(void)
 	    G_N_ELEMENTS(env_cases));
 	tcase_add_test(env, test_envelope_of_50000_recipients_is_read_whole);
 	tcase_add_test(env, test_envelope_keeps_the_length_of_a_huge_address);
+	tcase_add_loop_test(env, test_envelope_nul_is_a_container_finding, 0,
+	    G_N_ELEMENTS(env_nul_cases));
 	suite_add_tcase(s, env);
 
 	tcase_add_test(fix,

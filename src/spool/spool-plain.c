@@ -11,7 +11,9 @@
  * PLAIN_CHUNK pieces, so a 50,000-recipient envelope costs linear time and
  * at most SG_ADDRESS_KEEP + 2 bytes of line buffer; the core keeps at most
  * SG_RECIPIENTS_KEEP recipients and the true length of every address.
- * The content window starts at the first byte after the envelope.
+ * The content window starts at the first byte after the envelope.  A NUL
+ * in an envelope address (IIS reads them as C strings) is a container.nul
+ * finding; a NUL in a name ends the envelope, and the header checks see it.
  * Maildir messages share this open() (see spool-maildir.c).
  */
 #include "config.h"
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "spool-pair.h"
 #include "spool-private.h"
 
 /* Bytes read from the file at a time while parsing the envelope. */
@@ -74,6 +77,8 @@ typedef struct {
 	char keep[SG_ADDRESS_KEEP + 2];
 	guint lines;   /* envelope lines seen */
 	guint senders; /* x-sender lines seen */
+	guint64 nul_n; /* NUL bytes in the values */
+	goffset nul_off;
 } PlainEnvelope;
 
 static const char env_sender[] = "x-sender:";
@@ -170,6 +175,8 @@ envelope_feed(PlainEnvelope *env, const guchar *p, gsize n, goffset base)
 				envelope_end_line(env, off + 1);
 				break;
 			}
+			if (c == '\0' && env->nul_n++ == 0)
+				env->nul_off = off;
 			if (env->kept < sizeof(env->keep))
 				env->keep[env->kept++] = (char)c;
 			if (c != ' ' && c != '\t' && c != '\r') {
@@ -187,7 +194,8 @@ envelope_feed(PlainEnvelope *env, const guchar *p, gsize n, goffset base)
  * message proper starts in *end.
  */
 static gboolean
-plain_read_envelope(SgMessage *msg, goffset *end, GError **error)
+plain_read_envelope(SgMessage *msg, const SgProfile *profile, goffset *end,
+    GError **error)
 {
 	SgMessageFile *file = sg_message_file(msg, 0);
 	g_autofree guchar *buf = g_malloc(PLAIN_CHUNK);
@@ -230,6 +238,13 @@ plain_read_envelope(SgMessage *msg, goffset *end, GError **error)
 		envelope_end_line(env, size);
 	*end = env->line_start;
 done:
+	if (env->nul_n > 0) {
+		sg_spool_pair_event(msg, profile, SG_RULE_CONTAINER_NUL, 0,
+		    env->nul_off, (gint64)MIN(env->nul_n, (guint64)G_MAXINT64),
+		    "%" G_GUINT64_FORMAT " NUL byte(s) in the x-sender/"
+		    "x-receiver envelope lines",
+		    env->nul_n);
+	}
 	if (env->lines > 0) {
 		if (msg->props == NULL) {
 			msg->props = g_hash_table_new_full(g_str_hash,
@@ -256,7 +271,6 @@ sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 	gint64 now, changed, min_age;
 	goffset envelope_end = 0;
 
-	(void)profile;
 	if (!sg_message_open_file(msg, 0, error))
 		return FALSE;
 	file = sg_message_file(msg, 0);
@@ -292,7 +306,7 @@ sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 		return FALSE;
 	}
 
-	if (!plain_read_envelope(msg, &envelope_end, error))
+	if (!plain_read_envelope(msg, profile, &envelope_end, error))
 		return FALSE;
 	sg_message_set_content_window(msg, 0, envelope_end,
 	    file->st.st_size - envelope_end);

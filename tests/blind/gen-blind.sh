@@ -288,6 +288,8 @@ printf '\357\273\277x-sender: alice@example.org\r\nx-receiver: bob@example.net\r
 { printf 'x-sender: alice@example.org\nx-receiver: <'; rep r 4084; printf '@example.net>\nFrom: alice@example.org\nSubject: recipient of 4096 in angle brackets\n\nbody\n'; } |
 	msg iis/Pickup/pickup-rcpt-4096-angle.eml legit -
 printf 'From: alice@example.org\r\nSubject: a queued message\r\n\r\nbody\r\n' | msg iis/Queue/NTFS_a1b2c3d4e5f60002.EML legit -
+printf 'x-sender: j\303\266rg@b\303\274cher.example\r\nx-receiver: <\345\261\261\347\224\260@example.jp>\r\nFrom: j\303\266rg@b\303\274cher.example\r\nSubject: SMTPUTF8 envelope\r\n\r\nbody\r\n' |
+	msg iis/Pickup/pickup-utf8.eml legit -
 
 # ---- legitimate: maildir ------------------------------------------------------
 
@@ -345,6 +347,8 @@ printf '\tFrom: alice@example.org\r\nSubject: tab first\r\n\r\nbody\r\n' | msg p
 	msg iis/Pickup/pickup-rcpt-4097-angle.eml hostile envelope.address-length
 { printf 'x-sender: alice@example.org\r\nx-receiver: '; rep r 100000; printf '\r\nFrom: alice@example.org\r\n\r\nbody\r\n'; } |
 	msg iis/Pickup/pickup-rcpt-100k.eml hostile envelope.address-length
+printf 'x-sender: alice@example.org\r\nx-receiver: bob@exa\000mple.net\r\nFrom: alice@example.org\r\nSubject: x\r\n\r\nbody\r\n' |
+	msg iis/Pickup/pickup-rcpt-nul.eml hostile container.nul
 { printf 'From: alice@example.org\r\nSubject: NUL in a queued message\000\r\n\r\nbody\r\n'; } | msg iis/Queue/NTFS_a1b2c3d4e5f60003.EML hostile header.nul
 { printf 'From: alice@example.org\r\nSubject: '; rep q 70000; printf '\r\n\r\nbody\r\n'; } | msg iis/Badmail/NTFS_a1b2c3d4e5f60004.BAD hostile header.line-length
 printf 'From: alice@example.org\nSubject: NUL\000 in new/\n\nbody\n' | msg maildir/new/1763800002.M3P1.blind hostile header.nul
