@@ -931,6 +931,37 @@ START_TEST(test_release_puts_bytes_back_with_mode)
 }
 END_TEST
 
+/* A Latin-1 file name (not UTF-8) comes back under its own bytes. */
+START_TEST(test_release_restores_a_name_that_is_not_utf8)
+{
+	static const char *const latin1[] = { "caf\xe9.eml" };
+	static const char *const ascii[] = { "cafe.eml" };
+	g_autoptr(SgMessage) msg = make_message(_i ? ascii : latin1, 1, TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *sum = NULL;
+	g_autofree char *now = NULL;
+	const char *path = sg_message_file(msg, 0)->path;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *o, *f;
+
+	sum = file_sha256(path);
+	ck_assert(sg_store_put(fx.store, msg, NULL, &id, &error));
+	o = read_report(parser, id);
+	f = json_array_get_object_element(json_object_get_array_member(o,
+	                                      "files"),
+	    0);
+	/* Only a name that is not UTF-8 needs its bytes in hex. */
+	ck_assert_int_eq(json_object_has_member(f, "origin_hex"), _i == 0);
+	ck_assert_msg(sg_store_release(fx.store, id, NULL, &error), "%s",
+	    error ? error->message : "");
+	now = file_sha256(path);
+	ck_assert_ptr_nonnull(now);
+	ck_assert_str_eq(now, sum);
+	assert_store_empty();
+}
+END_TEST
+
 START_TEST(test_release_refuses_to_overwrite)
 {
 	g_autofree char *id = put_one("msg.eml", T0);
@@ -1185,6 +1216,8 @@ quarantine_suite(void)
 
 	tcase_add_checked_fixture(release, fixture_setup, fixture_teardown);
 	tcase_add_test(release, test_release_puts_bytes_back_with_mode);
+	tcase_add_loop_test(release,
+	    test_release_restores_a_name_that_is_not_utf8, 0, 2);
 	tcase_add_test(release, test_release_refuses_to_overwrite);
 	tcase_add_test(release, test_release_completes_an_interrupted_release);
 	tcase_add_test(release, test_release_to_dir_across_file_systems);

@@ -346,6 +346,17 @@ put_report_json(SgMessage *msg, const SgProfile *profile, const char *id,
 		g_autofree char *origin = g_utf8_make_valid(pf->origin, -1);
 
 		json_object_set_string_member(f, "origin", origin);
+		if (!g_utf8_validate(pf->origin, -1, NULL)) {
+			/* JSON strings are UTF-8: keep the true bytes of a
+			 * Latin-1 (or other) file name for release. */
+			GString *hex = g_string_new(NULL);
+
+			for (const char *c = pf->origin; *c != '\0'; c++)
+				g_string_append_printf(hex, "%02x", (guchar)*c);
+			json_object_set_string_member(f, "origin_hex",
+			    hex->str);
+			g_string_free(hex, TRUE);
+		}
 		json_object_set_string_member(f, "sha256", pf->sha256);
 		json_object_set_string_member(f, "method",
 		    put_method_names[pf->method]);

@@ -27,7 +27,9 @@ typedef struct {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
-	char *stored; /* ENTRY/files/<name> */
+	char *stored;     /* ENTRY/files/<name> */
+	char *raw_origin; /* from origin_hex: a name that is not UTF-8 */
+	char *raw_name;
 	char *dest;
 	int fd; /* the stored file, open */
 	gboolean placed;
@@ -40,6 +42,28 @@ release_corrupt(GError **error, const char *dir, const char *what)
 	g_set_error(error, SG_QUARANTINE_ERROR, SG_QUARANTINE_ERROR_CORRUPT,
 	    "%s/report.json: %s", dir, what);
 	return FALSE;
+}
+
+/* Decodes origin_hex (a path that is not UTF-8); FALSE on junk or NUL. */
+static char *
+release_unhex(const char *hex)
+{
+	gsize n = strlen(hex);
+	g_autofree char *out = NULL;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > 65536)
+		return NULL;
+	out = g_malloc(n / 2 + 1);
+	for (gsize i = 0; i < n / 2; i++) {
+		int hi = g_ascii_xdigit_value(hex[2 * i]);
+		int lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return NULL;
+		out[i] = (char)(hi * 16 + lo);
+	}
+	out[n / 2] = '\0';
+	return g_steal_pointer(&out);
 }
 
 /* Reads one file's record from report.json and checks it. */
@@ -57,6 +81,17 @@ release_parse(ReleaseFile *rf, JsonObject *f, const char *dir, GError **error)
 	mode = sg_store_json_string(f, "mode");
 	uid = sg_store_json_int(f, "uid", -1);
 	gid = sg_store_json_int(f, "gid", -1);
+	if (sg_store_json_string(f, "origin_hex") != NULL) {
+		/* The name is not UTF-8: origin and name hold a lossy copy. */
+		rf->raw_origin =
+		    release_unhex(sg_store_json_string(f, "origin_hex"));
+		if (rf->raw_origin == NULL)
+			return release_corrupt(error, dir,
+			    "an origin_hex that is not hex");
+		rf->raw_name = g_path_get_basename(rf->raw_origin);
+		rf->origin = rf->raw_origin;
+		rf->name = rf->raw_name;
+	}
 	if (rf->name == NULL || !sg_store_valid_name(rf->name))
 		return release_corrupt(error, dir,
 		    "a file without a valid name");
@@ -281,6 +316,8 @@ out:
 			fs->close(rf->fd);
 		g_free(rf->stored);
 		g_free(rf->dest);
+		g_free(rf->raw_origin);
+		g_free(rf->raw_name);
 	}
 	if (ok && !sg_fs_remove_entry(e->dir, error)) {
 		g_prefix_error(error,
