@@ -13,6 +13,7 @@
 # keep:    hostile bytes where no scan may look (maildir tmp/, a .BDR
 #          report, a file type the folder reader does not take): must stay.
 #
+# SG_BLIND_HUGE=1 adds two sparse 2 GiB files for message.size.
 # The messages are written from the standards and from what real mailers
 # send, not from spoolguard's code.  Large ones are made here, at test time.
 # Layout: DIR/plain (a folder of .eml files), DIR/iis/{Pickup,Queue,Badmail}
@@ -357,3 +358,15 @@ printf 'From: alice@example.org\nSubject: NUL\000 in new/\n\nbody\n' | msg maild
 
 printf 'From: alice@example.org\nSubject: still being delivered\000\n\nbody\n' | msg maildir/tmp/1763800003.M4P1.blind keep -
 printf 'Reason: 0xC00402CE\nSender: alice@example.org\000\nRecipients: bob@example.net\n' | msg iis/Badmail/NTFS_a1b2c3d4e5f60004.BDR keep -
+
+# ---- message.size: sparse files at and past 2^31-1 bytes (opt-in: they
+# cost two 2 GiB sha256 passes in the store) ------------------------------
+
+if [ "${SG_BLIND_HUGE:-0}" = 1 ]; then
+	printf 'From: alice@example.org\nSubject: 2^31-1 bytes\n\n' >"$out/plain/size-2147483647.eml"
+	truncate -s 2147483647 "$out/plain/size-2147483647.eml"
+	echo "plain/size-2147483647.eml legit -" >>"$manifest"
+	printf 'From: alice@example.org\nSubject: 2^31 bytes\n\n' >"$out/plain/size-2147483648.eml"
+	truncate -s 2147483648 "$out/plain/size-2147483648.eml"
+	echo "plain/size-2147483648.eml hostile message.size" >>"$manifest"
+fi
