@@ -261,6 +261,10 @@ printf 'From: alice@example.org\nSubject: Gr\374\337e aus K\366ln (raw Latin-1)\
 { printf 'From: alice@example.org\nSubject:'; awk 'BEGIN { for (i = 0; i < 70; i++) printf " word%04d word word word word word word word word word word word word\n", i }'; printf '\nfolded 5000-byte subject\n'; } |
 	msg plain/folded-subject-5000.eml legit -
 
+{ printf 'From: alice@example.org\nX-Folded-70k:'; awk 'BEGIN { for (i = 0; i < 900; i++) printf " folded-word-%04d folded folded folded folded folded folded folded\n", i }'; printf 'Subject: a 70 KB field in short lines\n\nbody\n'; } |
+	msg plain/folded-field-70k.eml legit -
+printf 'From: alice@example.org\nSubject\t: tab before the colon\n\nbody\n' | msg plain/tab-before-colon.eml legit -
+
 # ---- near misses: block size, field count, addresses ---------------------
 
 { fill_block 150000; printf '\nblock of 150000: a warning at most\n'; } | msg plain/block-150000.eml legit -
@@ -276,6 +280,8 @@ printf 'x-sender: alice@example.org\r\nx-receiver: bob@example.net\r\nx-receiver
 	msg iis/Pickup/pickup-crlf.eml legit -
 printf 'X-Sender: <alice@example.org>\nX-Receiver: <bob@example.net>\nFrom: alice@example.org\nSubject: pickup, LF, upper case\n\nbody\n' |
 	msg iis/Pickup/pickup-lf-upper.eml legit -
+printf 'X-Sender: "Alice" <alice@example.org>\r\nX-Receiver: <bob@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.net\r\nX-CreatedBy: MSExchange15\r\nX-HeloDomain: mail.example.org\r\nFrom: alice@example.org\r\nSubject: Exchange replay style\r\n\r\nbody\r\n' |
+	msg iis/Pickup/replay-style.eml legit -
 printf 'x-sender: <>\r\nx-receiver: postmaster@example.net\r\nFrom: MAILER-DAEMON@example.org\r\nSubject: null sender\r\n\r\nbody\r\n' |
 	msg iis/Pickup/pickup-null-sender.eml legit -
 printf '\357\273\277x-sender: alice@example.org\r\nx-receiver: bob@example.net\r\nFrom: alice@example.org\r\nSubject: BOM before the envelope\r\n\r\nbody\r\n' |
@@ -334,6 +340,7 @@ printf '\tFrom: alice@example.org\r\nSubject: tab first\r\n\r\nbody\r\n' | msg p
 { printf 'From: alice@example.org\nSubject: '; rep z 200000; printf '\n\nbody\n'; } | msg plain/line-200k.eml hostile header.line-length
 { fill_block 262145; printf '\nbody\n'; } | msg plain/block-262145.eml hostile header.block-size
 { fill_block 2097152; printf '\nbody\n'; } | msg plain/block-2m.eml hostile header.block-size
+{ printf 'From '; rep m 65540; printf '\nFrom: alice@example.org\n\nbody\n'; } | msg plain/mbox-line-65545.eml hostile header.line-length
 { fields 10001; printf '\nbody\n'; } | msg plain/fields-10001.eml hostile header.count
 { printf 'From: alice@example.org\n'; addrs To 10241; printf 'Subject: one too many\n\nbody\n'; } | msg plain/to-10241.eml hostile header.address-count
 { printf 'From: alice@example.org\nCc: '; awk 'BEGIN { for (i = 1; i < 50000; i++) { printf "a@b,"; if (i % 150 == 0) printf "\n " } print "a@b" }'; printf '\nbody\n'; } |
