@@ -76,8 +76,8 @@ sg_cmd_quarantine(int argc, char **argv)
 		    NULL, "list|show ID|release ID|purge" },
 		{ NULL },
 	};
-	g_autoptr(GOptionContext) octx = g_option_context_new(
-	    "- manage the quarantine store");
+	g_autoptr(GOptionContext) octx =
+	    g_option_context_new("- manage the quarantine store");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	if (!sg_cli_parse(octx, &argc, &argv))

@@ -57,8 +57,8 @@ sg_cmd_rules(int argc, char **argv)
 		    NULL, "list|ids|show PROFILE|lint FILE..." },
 		{ NULL },
 	};
-	g_autoptr(GOptionContext) octx = g_option_context_new(
-	    "- profiles and rule ids");
+	g_autoptr(GOptionContext) octx =
+	    g_option_context_new("- profiles and rule ids");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	if (!sg_cli_parse(octx, &argc, &argv))
