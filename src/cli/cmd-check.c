@@ -96,6 +96,21 @@ sg_cmd_check(int argc, char **argv)
 		return rc;
 	}
 	if (tmp != NULL) {
+		/* The temporary copy is gone: name what it held. */
+		SgMessageFile *mf = sg_message_file(msg, 0);
+
+		for (guint i = 0; i < msg->findings->len; i++) {
+			SgFinding *f = g_ptr_array_index(msg->findings, i);
+
+			if (g_strcmp0(f->file, mf->name) == 0) {
+				g_free(f->file);
+				f->file = g_strdup("<stdin>");
+			}
+		}
+		g_free(mf->path);
+		mf->path = g_strdup("<stdin>");
+		g_free(mf->name);
+		mf->name = g_strdup("<stdin>");
 		g_free(msg->id);
 		msg->id = g_strdup("<stdin>");
 	}
