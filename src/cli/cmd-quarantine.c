@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "spoolguard/quarantine.h"
+#include "spoolguard/report.h"
 
 #include "cli-private.h"
 
@@ -42,10 +43,11 @@ quarantine_list(SgStore *store)
 		return quarantine_error("list", error);
 	for (guint i = 0; i < entries->len; i++) {
 		SgStoreEntry *e = g_ptr_array_index(entries, i);
+		/* A spool file name may hold a newline or escapes. */
+		g_autofree char *origin = sg_report_text_safe(e->origin, 4096);
 
 		printf("%s  %-8s %10" G_GINT64_FORMAT "  %s  %s\n", e->id,
-		    e->format != NULL ? e->format : "-", e->bytes,
-		    e->origin != NULL ? e->origin : "-",
+		    e->format != NULL ? e->format : "-", e->bytes, origin,
 		    e->rules != NULL ? e->rules : "");
 	}
 	return 0;
