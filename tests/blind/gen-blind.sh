@@ -377,3 +377,84 @@ if [ "${SG_BLIND_HUGE:-0}" = 1 ]; then
 	truncate -s 2147483648 "$out/plain/size-2147483648.eml"
 	echo "plain/size-2147483648.eml hostile message.size" >>"$manifest"
 fi
+
+# ---- MIME: legitimate structures (must hold before and after the MIME
+# checks are merged) and, as kind "mime", hostile ones that only a build
+# with the MIME checks can see (blind.sh asserts them with SG_BLIND_MIME=1).
+
+mime_head() {
+	printf 'From: alice@example.org\nTo: bob@example.net\nSubject: %s\nMIME-Version: 1.0\n' "$1"
+}
+# nested DEPTH: multiparts nested DEPTH deep, one text part at the bottom.
+nested() {
+	awk -v d="$1" 'BEGIN {
+		printf "Content-Type: multipart/mixed; boundary=\"b1\"\n\n"
+		for (i = 1; i < d; i++) printf "--b%d\nContent-Type: multipart/mixed; boundary=\"b%d\"\n\n", i, i + 1
+		printf "--b%d\nContent-Type: text/plain\n\ndeep\n", d
+		for (i = d; i >= 1; i--) printf "--b%d--\n", i }'
+}
+# parts N: one multipart with N text parts.
+parts() {
+	awk -v n="$1" 'BEGIN { printf "Content-Type: multipart/mixed; boundary=\"p\"\n\n"
+		for (i = 1; i <= n; i++) printf "--p\nContent-Type: text/plain\n\npart %d\n", i
+		printf "--p--\n" }'
+}
+# boundary_msg LEN: a multipart whose boundary is LEN bytes.
+boundary_msg() {
+	b=$(rep B "$1")
+	printf 'Content-Type: multipart/mixed; boundary="%s"\n\n--%s\nContent-Type: text/plain\n\nx\n--%s--\n' "$b" "$b" "$b"
+}
+
+{ mime_head 'nested 5'; nested 5; } | msg plain/mime-nested-5.eml legit -
+{ mime_head 'nested 100: at the hard limit'; nested 100; } | msg plain/mime-nested-100.eml legit -
+{ mime_head '300 parts'; parts 300; } | msg plain/mime-parts-300.eml legit -
+{ mime_head 'boundary of 70'; boundary_msg 70; } | msg plain/mime-boundary-70.eml legit -
+{ mime_head 'boundary of 2048: at the hard limit'; boundary_msg 2048; } | msg plain/mime-boundary-2048.eml legit -
+{
+	mime_head 'forwarded message with preamble and epilogue'
+	printf 'Content-Type: multipart/mixed; boundary="outer"\n\nThis is a multi-part message in MIME format.\n'
+	printf -- '--outer\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nSee below =E2=80=94 forwarded.=\n soft break\n'
+	printf -- '--outer\nContent-Type: message/rfc822\n\nFrom: carol@example.net\nSubject: inner\nContent-Type: multipart/alternative; boundary="inner"\n\n'
+	printf -- '--inner\nContent-Type: text/plain\n\ninner text\n--inner\nContent-Type: text/html\n\n<p>inner</p>\n--inner--\n'
+	printf -- '--outer--\nepilogue text\n'
+} | msg plain/mime-forward.eml legit -
+{
+	mime_head 'signed'
+	printf 'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256;\n\tboundary="----=_sig_0001"\n\n'
+	printf -- '------=_sig_0001\nContent-Type: text/plain\n\nsigned text\n------=_sig_0001\nContent-Type: application/pkcs7-signature; name="smime.p7s"\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="smime.p7s"\n\n'
+	prng 900 9 | base64 -w 76
+	printf -- '------=_sig_0001--\n'
+} | msg plain/mime-smime-signed.eml legit -
+{
+	printf 'From: MAILER-DAEMON@example.org\nTo: alice@example.org\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status;\n\tboundary="dsn"\n\n'
+	printf -- '--dsn\nContent-Type: text/plain\n\nbounced\n--dsn\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.1.1\n'
+	printf -- '--dsn\nContent-Type: text/rfc822-headers\n\nFrom: alice@example.org\nSubject: hi\n--dsn--\n'
+} | msg plain/mime-dsn.eml legit -
+{
+	mime_head 'uuencoded body and winmail.dat'
+	printf 'Content-Type: multipart/mixed; boundary="w"\n\n--w\nContent-Type: text/plain\n\nbegin 644 a.txt\n#86)C\n`\nend\n'
+	printf -- '--w\nContent-Type: application/ms-tnef; name="winmail.dat"\nContent-Transfer-Encoding: base64\n\n'
+	{ printf '\170\237\076\042'; prng 600 4; } | base64 -w 76
+	printf -- '--w--\n'
+} | msg plain/mime-tnef.eml legit -
+{
+	mime_head 'truncated multipart (bounced mail does this)'
+	printf 'Content-Type: multipart/mixed; boundary="t"\n\n--t\nContent-Type: text/plain\n\ncut off here\n'
+} | msg plain/mime-truncated.eml legit -
+{
+	mime_head 'a 998-byte base64 line and a bad base64 character'
+	printf 'Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n'
+	rep QUJD 249; printf 'QU\nQUJD*QUJD\n'
+} | msg plain/mime-base64-odd.eml legit -
+
+{ mime_head 'nested 101'; nested 101; } | msg plain/mime-nested-101.eml mime mime.depth
+{ mime_head 'nested 2000'; nested 2000; } | msg plain/mime-nested-2000.eml mime mime.depth
+{ mime_head '10001 parts'; parts 10001; } | msg plain/mime-parts-10001.eml mime mime.part-count
+{ mime_head 'boundary of 2049'; boundary_msg 2049; } | msg plain/mime-boundary-2049.eml mime mime.boundary-length
+{ mime_head 'no boundary'; printf 'Content-Type: multipart/mixed\n\n--x\nContent-Type: text/plain\n\nx\n--x--\n'; } |
+	msg plain/mime-no-boundary.eml mime mime.boundary-missing
+{ mime_head 'conflicting types'; printf 'Content-Type: text/plain\nContent-Type: multipart/mixed; boundary="c"\n\n--c\n\nx\n--c--\n'; } |
+	msg plain/mime-conflicting.eml mime header.conflicting
+{ mime_head 'a 70000-byte parameter'; printf 'Content-Type: application/octet-stream; name="'; rep n 70000; printf '"\n\nx\n'; } |
+	msg plain/mime-param-70000.eml mime 'mime.param-length|header.line-length'
