@@ -7,7 +7,7 @@
  * whole directory; ids with a -J journal or a hdr.<id> temp file are
  * skipped.  open() takes Exim's own lock (an fcntl write lock on the bytes
  * of -D's first line, taken as an OFD lock) and keeps it until the message
- * is freed, maps -H read-only and checks every promise it makes: fixed
+ * is freed, reads -H into memory and checks every promise it makes: fixed
  * lines, option lines, ACL variable lengths, the non-recipients tree (an
  * explicit stack, depth bounded by the profile), the recipient count,
  * DSN lengths, and header records that must tile the file exactly.  One
@@ -49,7 +49,7 @@ typedef struct {
 } EximRecord;
 
 typedef struct {
-	const char *map; /* -H, mapped read-only */
+	const char *map; /* -H, read whole (not mmap: no SIGBUS) */
 	gsize map_len;
 	GArray *records;    /* EximRecord: live (non-'*') header records */
 	guint h, d;         /* file indexes, G_MAXUINT when absent */
@@ -65,7 +65,7 @@ exim_reader_free(gpointer data)
 
 	if (r == NULL)
 		return;
-	sg_spool_pair_unmap(r->map, r->map_len);
+	sg_spool_pair_release(r->map, r->map_len);
 	if (r->records != NULL)
 		g_array_unref(r->records);
 	g_free(r);
@@ -866,7 +866,7 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 	}
 	sg_spool_exim_info_init(&info);
 	if (hf != NULL) {
-		if (!sg_spool_pair_map(hf, &r->map, &r->map_len, error)) {
+		if (!sg_spool_pair_read_all(hf, &r->map, &r->map_len, error)) {
 			sg_spool_exim_info_clear(&info);
 			return FALSE;
 		}

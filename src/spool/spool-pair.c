@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 static const SgSeverity pair_default_severity[SG_RULE_COUNT] = {
@@ -195,37 +194,52 @@ sg_spool_pair_check_age(const SgMessageFile *file, const SgWalkOptions *opts,
 }
 
 gboolean
-sg_spool_pair_map(const SgMessageFile *file, const char **data, gsize *len,
+sg_spool_pair_read_all(const SgMessageFile *file, const char **data, gsize *len,
     GError **error)
 {
-	void *p;
+	g_autofree char *buf = NULL;
+	gsize size, done = 0;
 
 	*data = NULL;
 	*len = 0;
 	if (file->st.st_size <= 0)
 		return TRUE;
-	if ((guint64)file->st.st_size > G_MAXSIZE) {
+	if (file->st.st_size > SG_SPOOL_CONTROL_MAX) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-		    "%s: too large to map", file->path);
+		    "%s: control file of %" G_GINT64_FORMAT
+		    " bytes is over the %d-byte cap; not examined",
+		    file->path, (gint64)file->st.st_size, SG_SPOOL_CONTROL_MAX);
 		return FALSE;
 	}
-	p = mmap(NULL, (size_t)file->st.st_size, PROT_READ, MAP_PRIVATE,
-	    file->fd, 0);
-	if (p == MAP_FAILED) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-		    "%s: mmap: %s", file->path, g_strerror(errno));
-		return FALSE;
+	size = (gsize)file->st.st_size;
+	buf = g_malloc(size);
+	while (done < size) {
+		ssize_t n =
+		    pread(file->fd, buf + done, size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+			    "%s: read: %s", file->path, g_strerror(saved));
+			return FALSE;
+		}
+		if (n == 0)
+			break; /* shrunk since fstat: judge what is there */
+		done += (gsize)n;
 	}
-	*data = p;
-	*len = (gsize)file->st.st_size;
+	*data = g_steal_pointer(&buf);
+	*len = done;
 	return TRUE;
 }
 
 void
-sg_spool_pair_unmap(const char *data, gsize len)
+sg_spool_pair_release(const char *data, gsize len)
 {
-	if (data != NULL && len > 0)
-		munmap((void *)data, len);
+	(void)len;
+	g_free((char *)data);
 }
 
 gboolean

@@ -47,12 +47,16 @@ gboolean sg_spool_pair_check_age(const SgMessageFile *file,
     const SgWalkOptions *opts, GError **error);
 
 /*
- * Maps the whole of an open file read-only; (*data, *len) = (NULL, 0) for
- * an empty file.  Undo with sg_spool_pair_unmap().
+ * Reads the whole of an open control file (-H, qf) into memory with
+ * pread; (*data, *len) = (NULL, 0) for an empty file.  Not a mapping: a
+ * file truncated under us must not turn into SIGBUS.  Files larger than
+ * SG_SPOOL_CONTROL_MAX are refused with an I/O error naming them.  Free
+ * with sg_spool_pair_release().
  */
-gboolean sg_spool_pair_map(const SgMessageFile *file, const char **data,
+#define SG_SPOOL_CONTROL_MAX (256 * 1024 * 1024)
+gboolean sg_spool_pair_read_all(const SgMessageFile *file, const char **data,
     gsize *len, GError **error);
-void sg_spool_pair_unmap(const char *data, gsize len);
+void sg_spool_pair_release(const char *data, gsize len);
 
 /* TRUE when fstatat(dirfd, name) finds an entry (no symlink following). */
 gboolean sg_spool_pair_exists(int dirfd, const char *name);

@@ -80,7 +80,7 @@ sendmail_reader_free(gpointer data)
 
 	if (r == NULL)
 		return;
-	sg_spool_pair_unmap(r->map, r->map_len);
+	sg_spool_pair_release(r->map, r->map_len);
 	if (r->records != NULL)
 		g_array_unref(r->records);
 	g_free(r);
@@ -429,7 +429,7 @@ sendmail_open(SgMessage *msg, const SgProfile *profile,
 	}
 	sg_spool_sendmail_info_init(&info);
 	if (qf != NULL) {
-		if (!sg_spool_pair_map(qf, &r->map, &r->map_len, error)) {
+		if (!sg_spool_pair_read_all(qf, &r->map, &r->map_len, error)) {
 			sg_spool_sendmail_info_clear(&info);
 			return FALSE;
 		}
