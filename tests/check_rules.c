@@ -17,6 +17,10 @@
 
 static const char *const shipped[] = {
 	"default",
+	"exchange-online",
+	"iis-smtp",
+	"postfix",
+	"rfc5322",
 };
 
 static char *
@@ -26,6 +30,64 @@ fixture(const char *name)
 
 	ck_assert_msg(td != NULL, "SPOOLGUARD_TESTDATA is not set");
 	return g_build_filename(td, "rules", name, NULL);
+}
+
+static char *
+source_file(const char *rel)
+{
+	const char *td = g_getenv("SPOOLGUARD_TESTDATA");
+	g_autofree char *top = NULL;
+
+	ck_assert_msg(td != NULL, "SPOOLGUARD_TESTDATA is not set");
+	top = g_path_get_dirname(td);
+	return g_build_filename(top, rel, NULL);
+}
+
+static char *
+read_source(const char *rel)
+{
+	g_autofree char *path = source_file(rel);
+	g_autoptr(GError) error = NULL;
+	char *text = NULL;
+
+	ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s",
+	    error ? error->message : "");
+	return text;
+}
+
+/* "header.line-length" as roff writes it: "header.line\-length". */
+static char *
+roff_escape(const char *id)
+{
+	GString *s = g_string_new(NULL);
+
+	for (const char *p = id; *p != '\0'; p++) {
+		if (*p == '-')
+			g_string_append(s, "\\-");
+		else
+			g_string_append_c(s, *p);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Undoes the roff of a table cell: drops \\fB and \\fP, "\\-" -> "-". */
+static char *
+unroff(const char *s)
+{
+	GString *out = g_string_new(NULL);
+
+	while (*s != '\0') {
+		if (g_str_has_prefix(s, "\\fB") ||
+		    g_str_has_prefix(s, "\\fP")) {
+			s += 3;
+		} else if (g_str_has_prefix(s, "\\-")) {
+			g_string_append_c(out, '-');
+			s += 2;
+		} else {
+			g_string_append_c(out, *s++);
+		}
+	}
+	return g_string_free(out, FALSE);
 }
 
 /* ---- catalogue ------------------------------------------------------- */
@@ -201,8 +263,9 @@ static const struct {
 	const char *where; /* "file.rules:LINE:" */
 	const char *what;
 } bad_files[] = {
-	{ "unknown-id.rules", SG_RULES_ERROR_PARSE,
-	    "unknown-id.rules:4:", "unknown rule id 'header.lines-length'" },
+	{ "unknown-id.rules", SG_RULES_ERROR_PARSE, "unknown-id.rules:4:",
+	    "unknown rule id 'header.lines-length' (did you mean "
+	    "'header.line-length'?)" },
 	{ "bad-value.rules", SG_RULES_ERROR_PARSE,
 	    "bad-value.rules:6:", "bad value 'lots'" },
 	{ "bad-severity.rules", SG_RULES_ERROR_PARSE,
@@ -280,6 +343,17 @@ static const struct {
 	    "mem:3: unknown key 'soft[de]'" },
 	{ D("[]\n"), "mem:1: malformed group header" },
 	{ D("[profile]\n=1\n"), "mem:2: a value without a key" },
+	{ D("[headers.count]\n"),
+	    "mem:1: unknown rule id 'headers.count' "
+	    "(did you mean 'header.count'?)" },
+	{ D("[a\x01"
+	    "b]\n"),
+	    "mem:1: malformed group header '[a\\x01b]'" },
+	{ D("[profile]\nde\x01scription=x\n"),
+	    "mem:2: malformed key 'de\\x01scription'" },
+	{ D("[profile]\n\x01\n"), "mem:2: '\\x01' is not a [group]" },
+	{ D("[profile]\ndescription=x\n[profile]\n"),
+	    "mem:3: group [profile] appears twice (first on line 1)" },
 	{ D("[profile]\n[container.nul]\nhard=1\n"),
 	    "mem:3: 'hard' applies only to limit rules" },
 };
@@ -294,6 +368,19 @@ START_TEST(test_bad_data_error_names_label_and_line)
 	ck_assert_int_eq(error->code, SG_RULES_ERROR_PARSE);
 	ck_assert_msg(g_str_has_prefix(error->message, bad_data[_i].want),
 	    "'%s' does not start with '%s'", error->message, bad_data[_i].want);
+}
+END_TEST
+
+START_TEST(test_unknown_id_far_from_any_gets_no_suggestion)
+{
+	static const char data[] = "[profile]\n[no.such-rule]\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) p =
+	    sg_profile_new_from_data(data, sizeof(data) - 1, "mem", &error);
+
+	ck_assert_ptr_null(p);
+	ck_assert_str_eq(error->message,
+	    "mem:2: unknown rule id 'no.such-rule'");
 }
 END_TEST
 
@@ -322,6 +409,38 @@ START_TEST(test_missing_profile_names_places_searched)
 	p = sg_profile_load("bad name", &error);
 	ck_assert_ptr_null(p);
 	ck_assert_int_eq(error->code, SG_RULES_ERROR_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_byte_order_mark_and_crlf_are_accepted)
+{
+	static const char data[] = "\xef\xbb\xbf# saved by Notepad\r\n"
+	                           "[profile]\r\ndescription=crlf\r\n"
+	                           "[header.count]\r\nsoft=7\r\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) p =
+	    sg_profile_new_from_data(data, sizeof(data) - 1, "bom", &error);
+
+	ck_assert_msg(p != NULL, "%s", error ? error->message : "");
+	ck_assert_str_eq(sg_profile_description(p), "crlf");
+	ck_assert_int_eq(sg_profile_soft(p, SG_RULE_HEADER_COUNT), 7);
+}
+END_TEST
+
+START_TEST(test_error_in_included_file_says_where_it_was_included)
+{
+	g_autofree char *bad = fixture("unknown-id.rules");
+	g_autofree char *data = g_strdup_printf("[profile]\ninclude=%s\n", bad);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) p =
+	    sg_profile_new_from_data(data, strlen(data), "top", &error);
+	g_autofree char *want = g_strdup_printf("%s:4: unknown rule id", bad);
+
+	ck_assert_ptr_null(p);
+	ck_assert_msg(g_str_has_prefix(error->message, want), "%s",
+	    error->message);
+	ck_assert_msg(g_str_has_suffix(error->message, "(included from top:2)"),
+	    "%s", error->message);
 }
 END_TEST
 
@@ -613,6 +732,7 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 	g_autofree char *path = g_build_filename(dir, "default.rules", NULL);
 	g_autofree char *other = g_build_filename(dir, "zz-site.rules", NULL);
 	g_autofree char *env = NULL;
+	g_autofree char *old = NULL;
 	g_autoptr(SgProfile) p = NULL;
 	g_auto(GStrv) names = NULL;
 	guint defaults = 0;
@@ -620,7 +740,8 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 	ck_assert(g_file_set_contents(path, "[profile]\ndescription=shadow\n",
 	    -1, NULL));
 	ck_assert(g_file_set_contents(other, "[profile]\n", -1, NULL));
-	env = g_strdup_printf("%s:%s", dir, g_getenv("SPOOLGUARD_RULES_DIR"));
+	old = g_strdup(g_getenv("SPOOLGUARD_RULES_DIR"));
+	env = g_strdup_printf("%s:%s", dir, old);
 	g_setenv("SPOOLGUARD_RULES_DIR", env, TRUE);
 	p = sg_profile_load("default", NULL);
 	ck_assert_ptr_nonnull(p);
@@ -630,7 +751,222 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 		defaults += strcmp(names[i], "default") == 0;
 	ck_assert_uint_eq(defaults, 1);
 	ck_assert(g_strv_contains((const char *const *)names, "zz-site"));
+	g_setenv("SPOOLGUARD_RULES_DIR", old, TRUE);
 	remove_dir(dir);
+}
+END_TEST
+
+/* ---- documentation ---------------------------------------------------- */
+
+/*
+ * A rule added to rule-ids.h without a paragraph in spoolguard-rules(5)
+ * or a group in default.rules fails here.
+ */
+START_TEST(test_every_rule_id_is_documented)
+{
+	g_autofree char *man = read_source("man/spoolguard-rules.5");
+	g_autofree char *def = read_source("rules/default.rules");
+
+	for (guint i = 0; i < SG_RULE_COUNT; i++) {
+		const SgRuleInfo *info = sg_rules_info((SgRuleId)i);
+		g_autofree char *esc = roff_escape(info->id);
+		g_autofree char *para = g_strdup_printf("\n.TP\n.B %s\n", esc);
+		g_autofree char *group = g_strdup_printf("\n[%s]\n", info->id);
+		g_autofree char *sev = g_strdup_printf("\n[%s]\nseverity=%s\n",
+		    info->id, sg_severity_to_string(info->severity));
+		g_autofree char *what =
+		    g_strdup_printf("%s; default severity \\fB%s\\fP",
+		        info->kind == SG_RULE_KIND_LIMIT ? "Limit" : "Event",
+		        sg_severity_to_string(info->severity));
+		const char *at = strstr(man, para);
+
+		ck_assert_msg(at != NULL,
+		    "%s has no paragraph in man/spoolguard-rules.5", info->id);
+		ck_assert_msg(strncmp(at + strlen(para), what, strlen(what)) ==
+		        0,
+		    "the paragraph of %s does not start with '%s'", info->id,
+		    what);
+		ck_assert_msg(strstr(def, group) != NULL,
+		    "%s is not in rules/default.rules", info->id);
+		ck_assert_msg(strstr(def, sev) != NULL,
+		    "rules/default.rules does not give %s its severity first",
+		    info->id);
+	}
+}
+END_TEST
+
+/* Parses "soft/hard" as the manual's tables write it ("\\-" is none). */
+static gint64
+man_limit(const char *s, gsize len)
+{
+	guint64 v = 0;
+
+	if (len == 2 && memcmp(s, "\\-", 2) == 0)
+		return SG_VALUE_NONE;
+	ck_assert_msg(sg_parse_u64(s, len, &v), "bad number '%.*s'", (int)len,
+	    s);
+	return (gint64)v;
+}
+
+/*
+ * The manual's tables of shipped limits agree with the shipped files:
+ * every limit rule of every shipped profile is in a table, with the
+ * numbers the profile loads to.
+ */
+START_TEST(test_manual_tables_match_shipped_profiles)
+{
+	g_autofree char *man = read_source("man/spoolguard-rules.5");
+	g_auto(GStrv) lines = g_strsplit(man, "\n", -1);
+	g_autoptr(GHashTable) seen =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) profiles = NULL;
+	guint row = 0, limits = 0;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_auto(GStrv) cells = NULL;
+		g_autofree char *id = NULL;
+		const SgRuleInfo *info;
+
+		if (strcmp(lines[i], ".TS") == 0) {
+			row = 1;
+			continue;
+		}
+		if (strcmp(lines[i], ".TE") == 0) {
+			row = 0;
+			continue;
+		}
+		if (row == 0 || row++ < 3 || strcmp(lines[i], "_") == 0)
+			continue;
+		cells = g_strsplit(lines[i], "|", -1);
+		if (row == 4) {
+			/* the header: \fBrule\fP|\fBdefault\fP|... */
+			g_clear_pointer(&profiles, g_ptr_array_unref);
+			profiles = g_ptr_array_new_with_free_func(
+			    (GDestroyNotify)sg_profile_unref);
+			for (guint c = 1; cells[c] != NULL; c++) {
+				g_autofree char *name = unroff(cells[c]);
+				g_autoptr(GError) error = NULL;
+				SgProfile *p;
+
+				p = sg_profile_load(name, &error);
+				ck_assert_msg(p != NULL, "%s: %s", name,
+				    error ? error->message : "");
+				g_ptr_array_add(profiles, p);
+			}
+			continue;
+		}
+		ck_assert_ptr_nonnull(profiles);
+		id = unroff(cells[0]);
+		info = sg_rules_lookup(id, strlen(id));
+		ck_assert_msg(info != NULL && info->kind == SG_RULE_KIND_LIMIT,
+		    "'%s' in a table is not a limit rule", id);
+		ck_assert_uint_eq(g_strv_length(cells), profiles->len + 1);
+		for (guint c = 0; c < profiles->len; c++) {
+			const SgProfile *p = profiles->pdata[c];
+			const char *cell = cells[c + 1];
+			const char *slash = strchr(cell, '/');
+			g_autofree char *key =
+			    g_strdup_printf("%s %s", sg_profile_name(p), id);
+
+			ck_assert_ptr_nonnull(slash);
+			ck_assert_msg(man_limit(cell, (gsize)(slash - cell)) ==
+			            sg_profile_soft(p, info->rule) &&
+			        man_limit(slash + 1, strlen(slash + 1)) ==
+			            sg_profile_hard(p, info->rule),
+			    "manual says %s for %s in %s", cell, id,
+			    sg_profile_name(p));
+			g_hash_table_add(seen, g_steal_pointer(&key));
+			limits++;
+		}
+	}
+	for (guint s = 0; s < G_N_ELEMENTS(shipped); s++) {
+		for (guint i = 0; i < SG_RULE_COUNT; i++) {
+			g_autofree char *key = NULL;
+
+			if (sg_rules_info((SgRuleId)i)->kind !=
+			    SG_RULE_KIND_LIMIT)
+				continue;
+			key = g_strdup_printf("%s %s", shipped[s],
+			    sg_rule_id((SgRuleId)i));
+			ck_assert_msg(g_hash_table_contains(seen, key),
+			    "the manual's tables lack %s", key);
+		}
+	}
+	ck_assert_uint_gt(limits, 0);
+}
+END_TEST
+
+/*
+ * Every number in a shipped profile has a comment saying where it comes
+ * from: the lines right above a group that sets a numeric limit are a
+ * comment.
+ */
+START_TEST(test_shipped_numbers_cite_their_source)
+{
+	g_autofree char *rel = g_strdup_printf("rules/%s.rules", shipped[_i]);
+	g_autofree char *text = read_source(rel);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	const char *above = NULL; /* the line above the current group */
+	const char *group = NULL;
+	guint numbers = 0;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *l = lines[i];
+
+		if (l[0] == '[') {
+			group = l;
+			above = i > 0 ? lines[i - 1] : "";
+			continue;
+		}
+		if ((g_str_has_prefix(l, "soft=") ||
+		        g_str_has_prefix(l, "hard=")) &&
+		    g_ascii_isdigit(l[5])) {
+			numbers++;
+			ck_assert_msg(above != NULL && above[0] == '#',
+			    "%s: %s %s has no comment above it", rel, group, l);
+		}
+	}
+	ck_assert_uint_gt(numbers, 0);
+}
+END_TEST
+
+/* DESIGN.md's "Always quarantine" and "Only warn" lists, under default. */
+static const struct {
+	SgRuleId rule;
+	SgSeverity severity;
+} design_severities[] = {
+	{ SG_RULE_HEADER_NUL, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_CONTAINER_NOT_A_MESSAGE, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_HEADER_INVALID_NAME, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_HEADER_CONFLICTING, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_MIME_BOUNDARY_MISSING, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_MIME_PART_WITHOUT_HEADERS, SG_SEVERITY_QUARANTINE },
+	{ SG_RULE_HEADER_8BIT, SG_SEVERITY_WARN },
+	{ SG_RULE_HEADER_BARE_CR, SG_SEVERITY_WARN },
+	{ SG_RULE_MIME_TRUNCATED, SG_SEVERITY_WARN },
+	{ SG_RULE_MIME_BAD_BASE64, SG_SEVERITY_WARN },
+	{ SG_RULE_MIME_PARAM_CONFLICT, SG_SEVERITY_WARN },
+};
+
+START_TEST(test_default_follows_design_severity_lists)
+{
+	g_autoptr(SgProfile) p = sg_profile_load("default", NULL);
+
+	ck_assert_ptr_nonnull(p);
+	for (guint i = 0; i < G_N_ELEMENTS(design_severities); i++)
+		ck_assert_msg(sg_profile_severity(p,
+		                  design_severities[i].rule) ==
+		        design_severities[i].severity,
+		    "%s", sg_rule_id(design_severities[i].rule));
+	/* Every container.* finding quarantines. */
+	for (guint i = 0; i < SG_RULE_COUNT; i++) {
+		const char *id = sg_rule_id((SgRuleId)i);
+
+		if (g_str_has_prefix(id, "container."))
+			ck_assert_msg(sg_profile_severity(p, (SgRuleId)i) ==
+			        SG_SEVERITY_QUARANTINE,
+			    "%s", id);
+	}
 }
 END_TEST
 
@@ -652,6 +988,9 @@ rules_suite(void)
 	tcase_add_test(tc, test_data_include_resolves_through_search_path);
 	tcase_add_test(tc, test_include_depth_is_limited_to_eight);
 	tcase_add_test(tc, test_missing_profile_names_places_searched);
+	tcase_add_test(tc, test_byte_order_mark_and_crlf_are_accepted);
+	tcase_add_test(tc,
+	    test_error_in_included_file_says_where_it_was_included);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -659,6 +998,7 @@ rules_suite(void)
 	    G_N_ELEMENTS(bad_files));
 	tcase_add_loop_test(tc, test_bad_data_error_names_label_and_line, 0,
 	    G_N_ELEMENTS(bad_data));
+	tcase_add_test(tc, test_unknown_id_far_from_any_gets_no_suggestion);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("judge");
@@ -678,6 +1018,14 @@ rules_suite(void)
 	tc = tcase_create("search");
 	tcase_add_test(tc, test_list_names_sorted_unique_and_loadable);
 	tcase_add_test(tc, test_env_dir_comes_first_in_search_path);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("docs");
+	tcase_add_test(tc, test_every_rule_id_is_documented);
+	tcase_add_test(tc, test_manual_tables_match_shipped_profiles);
+	tcase_add_loop_test(tc, test_shipped_numbers_cite_their_source, 0,
+	    G_N_ELEMENTS(shipped));
+	tcase_add_test(tc, test_default_follows_design_severity_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -97,6 +97,21 @@ rules_key_slot(const char *group, const char *key)
 	return g_strconcat(group, "\n", key, NULL);
 }
 
+/* GKeyFile's rule for names: no control characters, no brackets. */
+static gboolean
+rules_name_ok(const char *p, gsize len, gboolean brackets)
+{
+	for (gsize i = 0; i < len; i++) {
+		guchar c = (guchar)p[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return FALSE;
+		if (!brackets && (c == '[' || c == ']'))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /*
  * Pre-scans (data, len) line by line; fills @lines with group -> line and
  * "group\nkey" -> line.
@@ -135,11 +150,15 @@ rules_prescan(const char *data, gsize len, const char *label, GHashTable *lines,
 			g_autofree char *name = NULL;
 
 			if (close == NULL || close + 1 != e || close == s + 1 ||
-			    memchr(s + 1, '[', (gsize)(close - s - 1)) != NULL)
+			    !rules_name_ok(s + 1, (gsize)(close - s - 1),
+			        FALSE)) {
+				g_autofree char *text =
+				    sg_escape_bytes(s, (gsize)(e - s), 40);
+
 				return rules_fail(error, SG_RULES_ERROR_PARSE,
 				    label, lineno,
-				    "malformed group header '%.*s'",
-				    (int)(e - s), s);
+				    "malformed group header '%s'", text);
+			}
 			name = g_strndup(s + 1, (gsize)(close - s - 1));
 			if (g_hash_table_contains(lines, name))
 				return rules_fail(error, SG_RULES_ERROR_PARSE,
@@ -156,12 +175,16 @@ rules_prescan(const char *data, gsize len, const char *label, GHashTable *lines,
 			continue;
 		}
 		eq = memchr(s, '=', (gsize)(e - s));
-		if (eq == NULL)
+		if (eq == NULL) {
+			g_autofree char *text =
+			    sg_escape_bytes(s, (gsize)(e - s), 40);
+
 			return rules_fail(error, SG_RULES_ERROR_PARSE, label,
 			    lineno,
-			    "'%.*s' is not a [group], a key=value line or a "
+			    "'%s' is not a [group], a key=value line or a "
 			    "# comment",
-			    (int)MIN(e - s, 60), s);
+			    text);
+		}
 		{
 			const char *ke = eq;
 			g_autofree char *key = NULL;
@@ -172,6 +195,13 @@ rules_prescan(const char *data, gsize len, const char *label, GHashTable *lines,
 			if (ke == s)
 				return rules_fail(error, SG_RULES_ERROR_PARSE,
 				    label, lineno, "a value without a key");
+			if (!rules_name_ok(s, (gsize)(ke - s), TRUE)) {
+				g_autofree char *text =
+				    sg_escape_bytes(s, (gsize)(ke - s), 40);
+
+				return rules_fail(error, SG_RULES_ERROR_PARSE,
+				    label, lineno, "malformed key '%s'", text);
+			}
 			key = g_strndup(s, (gsize)(ke - s));
 			if (group == NULL)
 				return rules_fail(error, SG_RULES_ERROR_PARSE,
@@ -329,6 +359,62 @@ rules_parse_rule_group(GKeyFile *kf, GHashTable *lines, const char *group,
 	return TRUE;
 }
 
+/*
+ * Edit distance between (a, alen) and (b, blen), both at most
+ * RULES_SUGGEST_MAX bytes; for "did you mean" on unknown rule ids.
+ */
+#define RULES_SUGGEST_MAX 64
+
+static guint
+rules_distance(const char *a, gsize alen, const char *b, gsize blen)
+{
+	guint row[RULES_SUGGEST_MAX + 1];
+
+	for (gsize j = 0; j <= blen; j++)
+		row[j] = (guint)j;
+	for (gsize i = 1; i <= alen; i++) {
+		guint diag = row[0];
+
+		row[0] = (guint)i;
+		for (gsize j = 1; j <= blen; j++) {
+			guint up = row[j];
+			guint best = diag + (a[i - 1] != b[j - 1]);
+
+			best = MIN(best, up + 1);
+			best = MIN(best, row[j - 1] + 1);
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[blen];
+}
+
+/* (nullable): the catalogue id closest to @id, if it is close. */
+static const char *
+rules_suggest(const char *id)
+{
+	gsize len = strlen(id);
+	const char *best = NULL;
+	guint best_d = 4; /* suggest only within three edits */
+
+	if (len > RULES_SUGGEST_MAX)
+		return NULL;
+	for (guint r = 0; r < SG_RULE_COUNT; r++) {
+		const char *cand = sg_rule_id((SgRuleId)r);
+		gsize clen = strlen(cand);
+		guint d;
+
+		if (clen > RULES_SUGGEST_MAX)
+			continue;
+		d = rules_distance(id, len, cand, clen);
+		if (d < best_d) {
+			best_d = d;
+			best = cand;
+		}
+	}
+	return best;
+}
+
 /* (transfer full): one file's settings, not yet merged. */
 static RulesLayer *
 rules_parse_layer(const char *data, gsize len, const char *label,
@@ -343,6 +429,11 @@ rules_parse_layer(const char *data, gsize len, const char *label,
 
 	layer->label = g_strdup(label);
 	layer->path = g_strdup(path);
+	/* Windows editors start UTF-8 files with a byte order mark. */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;
+		len -= 3;
+	}
 	if (!rules_prescan(data, len, label, lines, error))
 		return NULL;
 	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE,
@@ -364,7 +455,15 @@ rules_parse_layer(const char *data, gsize len, const char *label,
 		}
 		info = sg_rules_lookup(group, strlen(group));
 		if (info == NULL) {
-			if (strchr(group, '.') != NULL)
+			const char *near = rules_suggest(group);
+
+			if (near != NULL)
+				rules_fail(error, SG_RULES_ERROR_PARSE, label,
+				    line,
+				    "unknown rule id '%s' (did you mean "
+				    "'%s'?)",
+				    group, near);
+			else if (strchr(group, '.') != NULL)
 				rules_fail(error, SG_RULES_ERROR_PARSE, label,
 				    line, "unknown rule id '%s'", group);
 			else
@@ -419,7 +518,7 @@ rules_search_dirs(void)
 		}
 	}
 	g_ptr_array_add(dirs, g_strdup(SG_RULES_DIR));
-	g_ptr_array_add(dirs, g_strdup("rules"));
+	g_ptr_array_add(dirs, g_strdup("./rules"));
 	return dirs;
 }
 
@@ -436,7 +535,8 @@ rules_resolve(const char *what, const char *base_dir, GError **error)
 	if (rules_is_path(what)) {
 		g_autofree char *path = NULL;
 
-		if (base_dir != NULL && !g_path_is_absolute(what))
+		if (base_dir != NULL && strcmp(base_dir, ".") != 0 &&
+		    !g_path_is_absolute(what))
 			path = g_build_filename(base_dir, what, NULL);
 		else
 			path = g_strdup(what);
@@ -652,9 +752,13 @@ rules_build(RulesLayer *top, const char *name, GError **error)
 			    cur->include_line, "include: %s", local->message);
 			return NULL;
 		}
-		next = rules_parse_layer(data, len, path, path, error);
-		if (next == NULL)
+		next = rules_parse_layer(data, len, path, path, &local);
+		if (next == NULL) {
+			g_set_error(error, local->domain, local->code,
+			    "%s (included from %s:%u)", local->message,
+			    cur->label, cur->include_line);
 			return NULL;
+		}
 		g_ptr_array_add(chain, next);
 		g_ptr_array_add(seen, g_steal_pointer(&canon));
 		cur = next;
