@@ -46,7 +46,7 @@ run_bytes(const char *data, gsize len, SgInspect *inspect)
 	file->fd = fd;
 	g_assert_cmpint(fstat(fd, &file->st), ==, 0);
 	sg_message_set_content_window(msg, 0, 0, (goffset)len);
-	if (!sg_check_mime(ctx, msg, inspect, &error))
+	if (!sg_check_message(ctx, msg, inspect, &error))
 		g_error("sg_check_mime: %s", error->message);
 	return msg;
 }
