@@ -186,6 +186,24 @@ static const FixtureCase fixture_cases[] = {
 	    SG_SEVERITY_WARN },
 	{ "encoded-word-length-near.eml", NULL, "mime.encoded-word-length",
 	    SG_SEVERITY_IGNORE },
+	{ "empty-multipart.eml", "mime.boundary-not-found", NULL,
+	    SG_SEVERITY_WARN },
+	{ "nested-boundary-prefix.eml", "mime.malformed", NULL,
+	    SG_SEVERITY_WARN },
+	{ "nested-boundary-prefix-near.eml", NULL, "mime.malformed",
+	    SG_SEVERITY_IGNORE },
+	{ "encoding-domain-message.eml", "mime.bad-encoding-domain", NULL,
+	    SG_SEVERITY_WARN },
+	{ "encoding-domain-message-near.eml", NULL, "mime.bad-encoding-domain",
+	    SG_SEVERITY_IGNORE },
+	{ "forward-from-line-near.eml", NULL, "header.invalid-name",
+	    SG_SEVERITY_IGNORE },
+	{ "delimiter-trailing-space-near.eml", NULL, "mime.truncated",
+	    SG_SEVERITY_IGNORE },
+	{ "long-text-line.eml", "mime.encoded-line-length", NULL,
+	    SG_SEVERITY_WARN },
+	{ "long-text-line-near.eml", NULL, "mime.encoded-line-length",
+	    SG_SEVERITY_IGNORE },
 	/* Legitimate mail: nothing at all under default. */
 	{ "legit-alternative.eml", NULL, NULL, SG_SEVERITY_IGNORE },
 	{ "legit-forward.eml", NULL, NULL, SG_SEVERITY_IGNORE },
@@ -379,14 +397,14 @@ gen_nesting(guint levels, gboolean messages)
 		else
 			g_string_append_printf(s,
 			    "Content-Type: multipart/mixed; "
-			    "boundary=\"b%u\"\n\n"
-			    "--b%u\n",
+			    "boundary=\"=_b%u_=\"\n\n"
+			    "--=_b%u_=\n",
 			    i, i);
 	}
 	g_string_append(s, "Content-Type: text/plain\n\ndeep\n");
 	for (guint i = levels; i-- > 0;)
 		if (!(messages && i % 2 == 1))
-			g_string_append_printf(s, "--b%u--\n", i);
+			g_string_append_printf(s, "--=_b%u_=--\n", i);
 	return s;
 }
 

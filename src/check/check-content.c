@@ -107,6 +107,18 @@ content_harmless_name(const char *filename)
 	return FALSE;
 }
 
+/* Text and mail are one family: libmagic tells them apart by guessing. */
+static gboolean
+content_same_family(const char *declared, const char *sniffed)
+{
+	gboolean d = g_ascii_strncasecmp(declared, "text/", 5) == 0 ||
+	    g_ascii_strncasecmp(declared, "message/", 8) == 0;
+	gboolean s = g_ascii_strncasecmp(sniffed, "text/", 5) == 0 ||
+	    g_ascii_strncasecmp(sniffed, "message/", 8) == 0;
+
+	return d && s;
+}
+
 /* (transfer full): a stream that decodes @part's content from its start. */
 static GMimeStream *
 content_open_decoded(GMimePart *part, gint64 *start)
@@ -212,7 +224,7 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 		        0 &&
 		    g_ascii_strcasecmp(type, "application/octet-stream") != 0 &&
 		    strcmp(type, "inode/x-empty") != 0 &&
-		    !(is_text && g_ascii_strncasecmp(type, "text/", 5) == 0)) {
+		    !content_same_family(declared, type)) {
 			sg_check_event(msg, profile,
 			    SG_RULE_CONTENT_TYPE_DIFFERS, where, path, NULL,
 			    "%s declared as %s, sniffed as %s", path, declared,

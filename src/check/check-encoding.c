@@ -8,7 +8,8 @@
  * base64: characters outside the alphabet, '=' where padding cannot be,
  * and data after the padding (mime.bad-base64).  For quoted-printable:
  * '=' not followed by two hex digits or a line break (mime.bad-qp).  For
- * both: the longest line (mime.encoded-line-length).  Each finding carries
+ * every body but binary: the longest line (mime.encoded-line-length; RFC
+ * 5322's 998 applies to 7bit and 8bit bodies too).  Each finding carries
  * a count and the content offset of the first occurrence; one finding per
  * rule and part, so memory and output are bounded whatever the body holds.
  */
@@ -98,7 +99,9 @@ sg_encoding_kind(const char *p, gsize len)
 		return SG_ENCODING_BASE64;
 	if (len == 16 && g_ascii_strncasecmp(p, "quoted-printable", 16) == 0)
 		return SG_ENCODING_QP;
-	return SG_ENCODING_OTHER;
+	if (len == 6 && g_ascii_strncasecmp(p, "binary", 6) == 0)
+		return SG_ENCODING_OTHER;
+	return SG_ENCODING_TEXT;
 }
 
 void

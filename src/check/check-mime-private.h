@@ -20,12 +20,16 @@
 G_BEGIN_DECLS
 
 typedef enum {
-	SG_ENCODING_OTHER = 0, /* 7bit, 8bit, binary, unknown: not checked */
+	SG_ENCODING_OTHER = 0, /* binary: not checked */
 	SG_ENCODING_BASE64,
 	SG_ENCODING_QP,
+	SG_ENCODING_TEXT, /* 7bit, 8bit, unknown: line lengths only */
 } SgEncodingKind;
 
-/* Kind of a Content-Transfer-Encoding value (p, len), case-insensitive. */
+/*
+ * Kind of a Content-Transfer-Encoding value (p, len), case-insensitive;
+ * an empty value is 7bit (TEXT).
+ */
 SgEncodingKind sg_encoding_kind(const char *p, gsize len);
 
 typedef struct {

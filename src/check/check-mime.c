@@ -598,6 +598,31 @@ scan_is_identity(const char *cte, gboolean has_cte)
 	    strcmp(cte, "8bit") == 0 || strcmp(cte, "binary") == 0;
 }
 
+/*
+ * RFC 2046 5.1.1: a boundary must not appear inside the parts it
+ * delimits.  An enclosing boundary that is a prefix of this one makes
+ * this one's delimiters match the outer one for parsers that compare
+ * prefixes (as the RFC allows): the parsers disagree on the tree.
+ */
+static void
+scan_check_nested_boundary(Scan *s, const Frame *inner)
+{
+	for (guint i = 0; i < s->frames->len; i++) {
+		const Frame *outer = g_ptr_array_index(s->frames, i);
+
+		if (outer->kind != FRAME_MULTIPART || outer->boundary == NULL ||
+		    outer->closed || outer->blen > inner->blen ||
+		    memcmp(outer->boundary, inner->boundary, outer->blen) != 0)
+			continue;
+		mime_event(s, SG_RULE_MIME_MALFORMED, inner->offset,
+		    inner->path, "Content-Type",
+		    "%s: its boundary begins with the boundary of %s, which "
+		    "encloses it; parsers disagree on where parts end",
+		    inner->path, outer->path);
+		return;
+	}
+}
+
 static void
 scan_push(Scan *s, FrameKind kind)
 {
@@ -617,6 +642,7 @@ scan_push(Scan *s, FrameKind kind)
 	if (kind == FRAME_MULTIPART && c->boundary != NULL) {
 		f->boundary = g_steal_pointer(&c->boundary);
 		f->blen = strlen(f->boundary);
+		scan_check_nested_boundary(s, f);
 	}
 	g_ptr_array_add(s->frames, f);
 }
@@ -690,31 +716,35 @@ scan_headers_end(Scan *s, goffset body)
 	    sg_encoding_kind(c->cte, strlen(c->cte)), body);
 }
 
-/* Index of the innermost open multipart whose delimiter (p, len) is. */
+/*
+ * Index of the innermost open multipart whose delimiter (p, len) is:
+ * "--" boundary, an optional "--", then only white space (as GMime).
+ */
 static gboolean
 scan_match_boundary(Scan *s, const char *p, gsize len, guint *index,
     gboolean *close)
 {
-	while (len > 0 &&
-	    (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' ||
-	        p[len - 1] == '\t'))
-		len--;
 	for (guint i = s->frames->len; i-- > 0;) {
 		Frame *f = g_ptr_array_index(s->frames, i);
+		gsize k;
+		gboolean is_close = FALSE;
 
 		if (f->kind != FRAME_MULTIPART || f->boundary == NULL ||
 		    f->closed || len < 2 + f->blen ||
 		    memcmp(p + 2, f->boundary, f->blen) != 0)
 			continue;
-		if (len == 2 + f->blen) {
-			*index = i;
-			*close = FALSE;
-			return TRUE;
+		k = 2 + f->blen;
+		if (k + 1 < len && p[k] == '-' && p[k + 1] == '-') {
+			is_close = TRUE;
+			k += 2;
 		}
-		if (len == 4 + f->blen && p[2 + f->blen] == '-' &&
-		    p[3 + f->blen] == '-') {
+		while (k < len &&
+		    (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' ||
+		        p[k] == '\n'))
+			k++;
+		if (k == len) {
 			*index = i;
-			*close = TRUE;
+			*close = is_close;
 			return TRUE;
 		}
 	}
@@ -728,10 +758,12 @@ scan_pop(Scan *s)
 	Frame *f = g_ptr_array_index(s->frames, s->frames->len - 1);
 
 	if (f->kind == FRAME_MULTIPART && f->boundary != NULL &&
-	    f->children == 0 && !f->closed)
+	    f->children == 0)
 		mime_event(s, SG_RULE_MIME_BOUNDARY_NOT_FOUND, f->offset,
 		    f->path, "Content-Type",
-		    "%s: the boundary never appears in the body", f->path);
+		    f->closed ? "%s: a close delimiter but no part"
+		              : "%s: the boundary never appears in the body",
+		    f->path);
 	g_ptr_array_remove_index(s->frames, s->frames->len - 1);
 }
 
@@ -1014,6 +1046,9 @@ mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 		what = "invalid address list";
 		break;
 	case GMIME_CRIT_INVALID_HEADER_NAME:
+		/* An mbox "From " line opening a forwarded message. */
+		if (!in_root && item != NULL && strncmp(item, "From ", 5) == 0)
+			return;
 		rule = SG_RULE_HEADER_INVALID_NAME;
 		what = "invalid header name";
 		break;
@@ -1167,6 +1202,19 @@ mime_identity_encoding(const char *cte)
 	    strcmp(v, "8bit") == 0 || strcmp(v, "binary") == 0;
 }
 
+/*
+ * RFC 2046 5.1 and 5.2: multipart and message entities take 7bit, 8bit or
+ * binary only; RFC 6532 3.5 exempts message/global and its kin.
+ */
+static gboolean
+mime_needs_identity(const char *type)
+{
+	if (g_str_has_prefix(type, "multipart/"))
+		return TRUE;
+	return g_str_has_prefix(type, "message/") &&
+	    !g_str_has_prefix(type, "message/global");
+}
+
 typedef struct {
 	GMimeObject *obj;
 	char *path;
@@ -1212,9 +1260,10 @@ mime_walk(Scan *s, SgCheckContext *ctx, GMimeMessage *message,
 		g_autofree char *path = item.path;
 		GMimeObject *obj = item.obj;
 		GMimeContentType *ct = g_mime_object_get_content_type(obj);
-		g_autofree char *type = ct != NULL
+		g_autofree char *type_raw = ct != NULL
 		    ? g_mime_content_type_get_mime_type(ct)
 		    : g_strdup("text/plain");
+		g_autofree char *type = g_ascii_strdown(type_raw, -1);
 		const char *cte =
 		    g_mime_object_get_header(obj, "Content-Transfer-Encoding");
 		goffset hoff =
@@ -1240,7 +1289,7 @@ mime_walk(Scan *s, SgCheckContext *ctx, GMimeMessage *message,
 			hoff = srow->header_offset;
 		if (item.depth > 0)
 			mime_check_unique(s, obj, path);
-		if (container && !mime_identity_encoding(cte)) {
+		if (mime_needs_identity(type) && !mime_identity_encoding(cte)) {
 			g_autofree char *v =
 			    sg_escape_bytes(cte, strlen(cte), 40);
 
