@@ -145,6 +145,8 @@ static const FixtureCase fixture_cases[] = {
 	{ "nul-in-text.eml", "content.nul-in-text", NULL, SG_SEVERITY_WARN },
 	{ "nul-in-text-near.eml", NULL, "content.nul-in-text",
 	    SG_SEVERITY_IGNORE },
+	{ "nul-in-text-utf16-near.eml", NULL, "content.nul-in-text",
+	    SG_SEVERITY_IGNORE },
 	{ "part-without-headers.eml", "mime.part-without-headers", NULL,
 	    SG_SEVERITY_QUARANTINE },
 	{ "part-without-headers-near.eml", NULL, "mime.part-without-headers",

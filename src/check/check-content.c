@@ -107,6 +107,21 @@ content_harmless_name(const char *filename)
 	return FALSE;
 }
 
+/* UTF-16 and UTF-32 text is full of NUL bytes by design. */
+static gboolean
+content_wide_charset(GMimeContentType *ct)
+{
+	const char *cs = ct != NULL
+	    ? g_mime_content_type_get_parameter(ct, "charset")
+	    : NULL;
+
+	return cs != NULL &&
+	    (g_ascii_strncasecmp(cs, "utf-16", 6) == 0 ||
+	        g_ascii_strncasecmp(cs, "utf-32", 6) == 0 ||
+	        g_ascii_strncasecmp(cs, "ucs-", 4) == 0 ||
+	        g_ascii_strncasecmp(cs, "unicode", 7) == 0);
+}
+
 /* Text and mail are one family: libmagic tells them apart by guessing. */
 static gboolean
 content_same_family(const char *declared, const char *sniffed)
@@ -209,6 +224,7 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 		if (sg_content_type_is_risky(type) &&
 		    (is_text ||
 		        g_ascii_strncasecmp(declared, "image/", 6) == 0 ||
+		        g_ascii_strcasecmp(declared, "application/pdf") == 0 ||
 		        content_harmless_name(filename))) {
 			g_autofree char *fn = filename != NULL
 			    ? sg_escape_bytes(filename, strlen(filename), 80)
@@ -232,7 +248,7 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 		}
 	}
 
-	if (is_text) {
+	if (is_text && !content_wide_charset(ct)) {
 		guint64 nuls = 0;
 		guint64 seen = 0;
 		gint64 first = -1;
