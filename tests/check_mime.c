@@ -25,9 +25,10 @@
 static SgProfile *profile;
 
 static SgMessage *
-run_bytes(const char *data, gsize len, SgInspect *inspect)
+run_bytes_with(const SgProfile *with, const char *data, gsize len,
+    SgInspect *inspect)
 {
-	g_autoptr(SgCheckContext) ctx = sg_check_context_new(profile, NULL);
+	g_autoptr(SgCheckContext) ctx = sg_check_context_new(with, NULL);
 	g_autoptr(GError) error = NULL;
 	SgMessage *msg = sg_message_new(NULL, "plain", "test");
 	int fd = memfd_create("msg", MFD_CLOEXEC);
@@ -49,6 +50,12 @@ run_bytes(const char *data, gsize len, SgInspect *inspect)
 	if (!sg_check_message(ctx, msg, inspect, &error))
 		g_error("sg_check_mime: %s", error->message);
 	return msg;
+}
+
+static SgMessage *
+run_bytes(const char *data, gsize len, SgInspect *inspect)
+{
+	return run_bytes_with(profile, data, len, inspect);
 }
 
 static SgMessage *
@@ -592,6 +599,58 @@ START_TEST(test_mime_part_bomb_is_not_handed_to_gmime)
 }
 END_TEST
 
+/*
+ * A delimiter padded with 70,000 spaces is longer than the pre-scan's
+ * buffer; GMime still takes it for a delimiter, so the pre-scan must
+ * count the part too (regression: it used to miss such parts).
+ */
+START_TEST(test_mime_counts_parts_behind_overlong_delimiters)
+{
+	static const char rules[] = "[mime.part-count]\nseverity=quarantine\n"
+	                            "soft=5\nhard=10\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) small =
+	    sg_profile_new_from_data(rules, strlen(rules), "small", &error);
+	g_autoptr(GString) s = gen_headers(g_string_new(NULL));
+	g_autofree char *pad = g_strnfill(70000, ' ');
+	g_autoptr(SgMessage) msg = NULL;
+	const SgFinding *f;
+
+	ck_assert_msg(small != NULL, "%s", error ? error->message : "");
+	g_string_append(s, "Content-Type: multipart/mixed; boundary=x\n\n");
+	for (guint i = 0; i < 20; i++)
+		g_string_append_printf(s,
+		    "--x%s\nContent-Type: text/plain\n\nx\n", pad);
+	g_string_append(s, "--x--\n");
+	msg = run_bytes_with(small, s->str, s->len, NULL);
+	f = find_rule(msg, "mime.part-count");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->observed, 21);
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_QUARANTINE);
+}
+END_TEST
+
+/* In a multipart/digest an untyped part is a message: it nests. */
+START_TEST(test_mime_digest_parts_count_as_messages)
+{
+	g_autoptr(GString) s = gen_headers(g_string_new(NULL));
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg = NULL;
+	SgPartRow *row;
+
+	g_string_append(s,
+	    "Content-Type: multipart/digest; boundary=d\n\n"
+	    "--d\n\nSubject: one\n\nfirst\n--d--\n");
+	msg = run_gstring(s, inspect);
+	ck_assert_uint_eq(inspect->parts->len, 3);
+	row = g_ptr_array_index(inspect->parts, 1);
+	ck_assert_str_eq(row->content_type, "message/rfc822");
+	row = g_ptr_array_index(inspect->parts, 2);
+	ck_assert_str_eq(row->path, "1.1.1");
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_IGNORE);
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -614,6 +673,8 @@ mime_suite(void)
 	    G_N_ELEMENTS(hostile_cases));
 	tcase_add_test(tc, test_mime_work_is_linear_in_parts);
 	tcase_add_test(tc, test_mime_part_bomb_is_not_handed_to_gmime);
+	tcase_add_test(tc, test_mime_counts_parts_behind_overlong_delimiters);
+	tcase_add_test(tc, test_mime_digest_parts_count_as_messages);
 	tcase_add_test(tc,
 	    test_mime_nesting_bomb_skips_gmime_but_keeps_the_tree_bounded);
 	suite_add_tcase(s, tc);

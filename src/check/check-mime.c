@@ -67,6 +67,7 @@ typedef struct {
 	guint children;
 	gboolean closed;
 	gboolean junk_seen;
+	gboolean digest; /* multipart/digest: untyped parts are messages */
 } Frame;
 
 typedef enum {
@@ -591,11 +592,15 @@ scan_part_end(Scan *s, goffset end)
 	s->in_part = FALSE;
 }
 
+/* GMime parses an embedded message unless its body is encoded. */
 static gboolean
 scan_is_identity(const char *cte, gboolean has_cte)
 {
-	return !has_cte || cte[0] == '\0' || strcmp(cte, "7bit") == 0 ||
-	    strcmp(cte, "8bit") == 0 || strcmp(cte, "binary") == 0;
+	return !has_cte ||
+	    (strcmp(cte, "base64") != 0 &&
+	        strcmp(cte, "quoted-printable") != 0 &&
+	        strcmp(cte, "x-uuencode") != 0 &&
+	        strcmp(cte, "uuencode") != 0 && strcmp(cte, "x-uue") != 0);
 }
 
 /*
@@ -642,6 +647,7 @@ scan_push(Scan *s, FrameKind kind)
 	if (kind == FRAME_MULTIPART && c->boundary != NULL) {
 		f->boundary = g_steal_pointer(&c->boundary);
 		f->blen = strlen(f->boundary);
+		f->digest = strcmp(c->type, "multipart/digest") == 0;
 		scan_check_nested_boundary(s, f);
 	}
 	g_ptr_array_add(s->frames, f);
@@ -676,8 +682,16 @@ scan_headers_end(Scan *s, goffset body)
 	multipart = c->has_ct && g_str_has_prefix(c->type, "multipart/");
 	message = c->has_ct &&
 	    (strcmp(c->type, "message/rfc822") == 0 ||
+	        strcmp(c->type, "message/rfc2822") == 0 ||
 	        strcmp(c->type, "message/global") == 0 ||
 	        strcmp(c->type, "message/news") == 0);
+	/* In a multipart/digest a part without a type is a message. */
+	if (!c->has_ct && s->frames->len > 0) {
+		Frame *parent =
+		    g_ptr_array_index(s->frames, s->frames->len - 1);
+
+		message = parent->digest;
+	}
 	room = (gint64)s->frames->len < s->cap_depth;
 	if (multipart && c->has_boundary)
 		mime_limit(s, SG_RULE_MIME_BOUNDARY_LENGTH,
@@ -896,7 +910,11 @@ scan_line(Scan *s, const char *p, gsize len, goffset off, gboolean first,
 	guint index;
 	gboolean close;
 
-	if (first && last && len >= 2 && p[0] == '-' && p[1] == '-' &&
+	/*
+	 * The first piece of an over-long line can be a delimiter followed
+	 * by white space: GMime matches such pieces too.
+	 */
+	if (first && len >= 2 && p[0] == '-' && p[1] == '-' &&
 	    s->frames->len > 0 &&
 	    scan_match_boundary(s, p, len, &index, &close)) {
 		scan_boundary(s, index, close, off, len);
