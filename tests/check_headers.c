@@ -16,6 +16,7 @@
 #include <gmime/gmime.h>
 
 #include "spoolguard/check.h"
+#include "spoolguard/spool.h"
 
 #include "check-private.h"
 
@@ -183,6 +184,26 @@ check_fixture(const char *name, const char *profile_name, SgInspect *inspect)
 	return msg;
 }
 
+/* The same through the plain reader, which parses IIS envelope lines. */
+static SgMessage *
+check_fixture_read(const char *name, const char *profile_name)
+{
+	g_autofree char *path = fixture_path(name);
+	g_autoptr(SgProfile) profile = profile_get(profile_name);
+	g_autoptr(SgCheckContext) ctx = sg_check_context_new(profile, NULL);
+	g_autoptr(GError) error = NULL;
+	SgWalkOptions opts = { 0 };
+	SgMessage *msg = sg_spool_message_for_file(path);
+
+	if (!msg->ops->open(msg, profile, &opts, &error))
+		ck_abort_msg("%s: %s", name, error->message);
+	sg_check_envelope(ctx, msg);
+	sg_check_size(ctx, msg);
+	if (!sg_check_headers(ctx, msg, NULL, &error))
+		ck_abort_msg("%s: %s", name, error->message);
+	return msg;
+}
+
 /* ---- the fixture table ------------------------------------------------ */
 
 typedef struct {
@@ -274,12 +295,16 @@ static const HeaderCase header_cases[] = {
 	    TRUE },
 	{ "binary-body.eml", "default", "", ALL_HEADER_RULES,
 	    SG_SEVERITY_IGNORE, TRUE },
+	{ "utf8-bom.eml", "default", "header.8bit", ALL_HEADER_RULES,
+	    SG_SEVERITY_WARN, TRUE },
 	{ "lf-only.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
 	    TRUE },
 	{ "crlf.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
 	    TRUE },
 	{ "line-998.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
 	    TRUE },
+	{ "line-998-crlf.eml", "default", "", ALL_HEADER_RULES,
+	    SG_SEVERITY_IGNORE, TRUE },
 	{ "no-date.eml", "default", "", ALL_HEADER_RULES, SG_SEVERITY_IGNORE,
 	    TRUE },
 	{ "iso-2022-jp.eml", "default", "", "header.8bit " ALL_HEADER_RULES,
@@ -287,6 +312,16 @@ static const HeaderCase header_cases[] = {
 	{ "size-fire.eml", "size", "message.size", "", SG_SEVERITY_QUARANTINE,
 	    FALSE },
 	{ "size-near.eml", "size", "", "message.size", SG_SEVERITY_IGNORE,
+	    FALSE },
+	{ "env-rcpt-count-fire.eml", "small", "envelope.rcpt-count",
+	    "envelope.address-length", SG_SEVERITY_QUARANTINE, FALSE },
+	{ "env-rcpt-count-near.eml", "small", "",
+	    "envelope.rcpt-count envelope.address-length", SG_SEVERITY_IGNORE,
+	    FALSE },
+	{ "env-address-length-fire.eml", "small", "envelope.address-length",
+	    "envelope.rcpt-count", SG_SEVERITY_QUARANTINE, FALSE },
+	{ "env-address-length-near.eml", "small", "",
+	    "envelope.rcpt-count envelope.address-length", SG_SEVERITY_IGNORE,
 	    FALSE },
 };
 
@@ -315,7 +350,10 @@ assert_rules(SgMessage *msg, const char *fixture, const char *ids,
 START_TEST(test_fixture_table_fires_and_spares)
 {
 	const HeaderCase *c = &header_cases[_i];
-	g_autoptr(SgMessage) msg = check_fixture(c->fixture, c->profile, NULL);
+	/* env-* fixtures go through the plain reader (IIS envelope). */
+	g_autoptr(SgMessage) msg = g_str_has_prefix(c->fixture, "env-")
+	    ? check_fixture_read(c->fixture, c->profile)
+	    : check_fixture(c->fixture, c->profile, NULL);
 	g_autofree char *dump = findings_dump(msg);
 
 	assert_rules(msg, c->fixture, c->present, TRUE);
@@ -533,6 +571,20 @@ START_TEST(test_8bit_headers_give_one_warning)
 }
 END_TEST
 
+START_TEST(test_byte_order_mark_is_skipped)
+{
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg =
+	    check_fixture("utf8-bom.eml", "default", inspect);
+	SgHeaderRow *row = inspect->headers->pdata[0];
+
+	ck_assert_uint_eq(inspect->headers->len, 5);
+	ck_assert_str_eq(row->name, "From");
+	ck_assert_int_eq(row->offset, 3);
+	ck_assert_int_eq(find_rule(msg, SG_RULE_HEADER_8BIT)->offset, 0);
+}
+END_TEST
+
 START_TEST(test_mbox_from_line_is_skipped)
 {
 	g_autoptr(SgInspect) inspect = sg_inspect_new();
@@ -608,6 +660,34 @@ check_generated(GString *s, const char *profile_name, SgInspect *inspect,
 	unlink(path);
 	return msg;
 }
+
+START_TEST(test_line_limits_are_exclusive)
+{
+	g_autoptr(SgProfile) profile = profile_get("default");
+	static const gsize lens[] = { 998, 999, 65536, 65537 };
+	static const SgSeverity want[] = { SG_SEVERITY_IGNORE, SG_SEVERITY_WARN,
+		SG_SEVERITY_WARN, SG_SEVERITY_QUARANTINE };
+
+	for (guint i = 0; i < G_N_ELEMENTS(lens); i++) {
+		g_autoptr(GString) s = g_string_new("From: a@example.org\r\n");
+		g_autoptr(SgMessage) msg = NULL;
+
+		g_string_append(s, "X-Long: ");
+		while (s->len < 21 + lens[i])
+			g_string_append_c(s, 'v');
+		g_string_append(s, "\r\n\r\nbody\r\n");
+		msg = scan_pieces(profile, s->str, s->len, 4096, NULL, NULL);
+		ck_assert_msg(msg->verdict == want[i],
+		    "%" G_GSIZE_FORMAT " bytes: %s", lens[i],
+		    sg_severity_to_string(msg->verdict));
+		if (want[i] != SG_SEVERITY_IGNORE)
+			ck_assert_int_eq(find_rule(msg,
+			                     SG_RULE_HEADER_LINE_LENGTH)
+			                     ->observed,
+			    lens[i]);
+	}
+}
+END_TEST
 
 START_TEST(test_200k_header_line_is_quarantined)
 {
@@ -947,6 +1027,24 @@ START_TEST(test_envelope_limits)
 }
 END_TEST
 
+START_TEST(test_envelope_fixture_points_at_the_receiver_line)
+{
+	gsize len = 0;
+	g_autofree char *data = fixture_read("env-rcpt-count-fire.eml", &len);
+	g_autoptr(SgMessage) msg =
+	    check_fixture_read("env-rcpt-count-fire.eml", "small");
+	SgFinding *f = find_rule(msg, SG_RULE_ENVELOPE_RCPT_COUNT);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->observed, 5);
+	/* The fifth recipient, the first past the hard limit of 4; the
+	 * reader says where its address starts on the x-receiver line. */
+	ck_assert_int_ge(f->offset,
+	    offset_of(data, len, "x-receiver: <r4@", 16));
+	ck_assert_int_le(f->offset, offset_of(data, len, "r4@example.net", 14));
+}
+END_TEST
+
 START_TEST(test_envelope_findings_point_into_the_spool_file)
 {
 	g_autoptr(SgProfile) profile = profile_get("small");
@@ -1042,6 +1140,7 @@ headers_suite(void)
 	tcase_add_test(tc,
 	    test_fields_after_a_missing_separator_are_still_read);
 	tcase_add_test(tc, test_mbox_from_line_is_skipped);
+	tcase_add_test(tc, test_byte_order_mark_is_skipped);
 	tcase_add_test(tc, test_8bit_headers_give_one_warning);
 	tcase_add_loop_test(tc, test_address_counter_counts_list_members, 0,
 	    G_N_ELEMENTS(addr_cases));
@@ -1052,6 +1151,7 @@ headers_suite(void)
 	tcase_add_test(tc, test_clean_corpus_mail_is_never_quarantined);
 	suite_add_tcase(s, tc);
 
+	tcase_add_test(th, test_line_limits_are_exclusive);
 	tcase_add_test(th, test_200k_header_line_is_quarantined);
 	tcase_add_test(th, test_2mb_header_block_is_quarantined_at_its_size);
 	tcase_add_test(th,
@@ -1065,6 +1165,7 @@ headers_suite(void)
 	tcase_add_loop_test(te, test_envelope_limits, 0,
 	    G_N_ELEMENTS(envelope_cases));
 	tcase_add_test(te, test_envelope_findings_point_into_the_spool_file);
+	tcase_add_test(te, test_envelope_fixture_points_at_the_receiver_line);
 	suite_add_tcase(s, te);
 	return s;
 }

@@ -96,6 +96,9 @@ sg_check_envelope(SgCheckContext *ctx, SgMessage *msg)
 	for (guint i = 0; i < msg->recipients->len; i++)
 		envelope_address(msg, profile,
 		    g_ptr_array_index(msg->recipients, i), "recipient", &t);
+	if (msg->rcpt_dropped_longest != NULL)
+		envelope_address(msg, profile, msg->rcpt_dropped_longest,
+		    "recipient", &t);
 	if (t.first_unlisted == NULL)
 		return;
 	sg_profile_judge(profile, SG_RULE_ENVELOPE_ADDRESS_LENGTH, t.max,

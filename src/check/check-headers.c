@@ -4,16 +4,15 @@
  * the top-level header block of a message's content.
  *
  * A push-style state machine takes the content in pieces of any size (64
- * KiB reads; tests feed one byte at a time) and keeps only a 4 KiB sample,
- * the current line's state and a 128-byte field name: memory is constant
- * whatever the message holds.  It stops at the empty line that ends the
- * header block (the body belongs to the MIME checks), or at a line that is
- * neither a field nor a continuation, or after 16 times the hard
- * header.block-size limit (at least 1 MiB, at most 256 MiB).  Each rule is
- * reported for its first occurrences only, then once more as a summary
- * with the count, so a hostile message cannot produce a million findings.
- * Offsets are content offsets; check-common.c maps them to files.  Nothing
- * returned needs freeing beyond the scan object itself.
+ * KiB reads; tests feed one byte at a time) and keeps a 4 KiB sample, the
+ * current line's state and a 128-byte name: constant memory.  The sample
+ * decides whether the content is a message at all.  The scan stops at the
+ * empty line (the body is the MIME checks'; a line that is not a field
+ * does not stop it, GMime reads on past one) or after 16 hard
+ * header.block-size limits (1 to 256 MiB).  Each rule is listed for its first
+ * occurrences, then summed up once: a hostile message cannot make a million
+ * findings. Offsets are content offsets (check-common.c maps them to files).
+ * Only the scan object itself needs freeing.
  */
 #include "config.h"
 
@@ -777,6 +776,16 @@ scan_classify(SgHeaderScan *scan)
 		    "first %" G_GSIZE_FORMAT " bytes",
 		    ctl, head);
 		return;
+	}
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		/* Windows tools (PowerShell's Set-Content) write a UTF-8
+		 * byte order mark into IIS Pickup files: skip it, warn. */
+		scan_report_event(scan, SG_RULE_HEADER_8BIT, 0, NULL,
+		    "a UTF-8 byte order mark before the first header field");
+		s += 3;
+		len -= 3;
+		scan->pos = scan->block_start = 3;
+		scan_reset_line(scan);
 	}
 	if (len >= 5 && memcmp(s, "From ", 5) == 0)
 		scan->kind = LINE_MBOX;

@@ -124,16 +124,35 @@ F["binary-body.eml"] = (lf(*BASE, "MIME-Version: 1.0",
                            "Content-Transfer-Encoding: binary", "") +
                         bytes(range(256)) * 8)
 # legitimate oddities (default): nothing but header.8bit may warn
+F["utf8-bom.eml"] = b"\xef\xbb\xbf" + crlf(*BASE, "", "written by Set-Content")
 F["lf-only.eml"] = lf(*BASE, "", "one", "two")
 F["crlf.eml"] = crlf(*BASE, "", "one", "two")
 F["line-998.eml"] = lf(*BASE[:2], "Subject: " + "y" * 989, *BASE[3:], "",
                        "body")
+F["line-998-crlf.eml"] = crlf(*BASE[:2], "Subject: " + "y" * 989, *BASE[3:],
+                             "", "body")
 F["no-date.eml"] = lf(*BASE[:3], BASE[4], "", "body")
 F["iso-2022-jp.eml"] = (lf(*BASE[:2]) + b"Subject: \x1b$B$3$s$K$A$O\x1b(B\n" +
                         lf(*BASE[3:], "", "body"))
 # message.size (profile "size": hard 300)
 F["size-fire.eml"] = lf(*BASE, "", "x" * 200)
 F["size-near.eml"] = lf(*BASE, "", "x" * 50)
+
+# envelope.* (profile "small": rcpt-count soft 2 hard 4, address-length
+# soft 20 hard 40), read through the plain reader's IIS envelope lines.
+def iis(sender, rcpts):
+    return crlf("x-sender: <%s>" % sender,
+                *["x-receiver: <%s>" % r for r in rcpts], *BASE, "", "body")
+
+
+F["env-rcpt-count-fire.eml"] = iis("a@example.org",
+                                   ["r%d@example.net" % i for i in range(5)])
+F["env-rcpt-count-near.eml"] = iis("a@example.org",
+                                   ["r%d@example.net" % i for i in range(2)])
+F["env-address-length-fire.eml"] = iis("s" * 38 + "@example.org",
+                                       ["bob@example.net"])
+F["env-address-length-near.eml"] = iis("s" * 8 + "@example.org",
+                                       ["bob@example.net"])  # exactly 20
 
 for name, data in sorted(F.items()):
     with open(os.path.join(HERE, name), "wb") as f:
