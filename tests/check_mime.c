@@ -487,6 +487,24 @@ gen_hostile(const char *what, guint n)
 		    "Content-Type: text/plain\nContent-Description: "
 		    "=?utf-8?B?%s?=\n\nx\n--x--\n",
 		    v);
+	} else if (strcmp(what, "preamble") == 0) {
+		/* A huge preamble, then a part GMime would quarantine. */
+		g_string_append(s,
+		    "Content-Type: multipart/mixed; boundary=x\n\n");
+		for (guint i = 0; i < n / 64; i++)
+			g_string_append(s,
+			    "preamble preamble preamble preamble "
+			    "preamble preamble pre\n");
+		g_string_append(s,
+		    "--x\nContent-Type: text/plain\n"
+		    "Content-Type: text/html\n\nx\n--x\n--x\n"
+		    "Content-Type: text/plain\n\nx\n--x--\n");
+	} else if (strcmp(what, "no-boundary") == 0) {
+		g_string_append(s, "Content-Type: multipart/mixed\n\n");
+		for (guint i = 0; i < n / 64; i++)
+			g_string_append(s,
+			    "body body body body body body body "
+			    "body body body body bo\n");
 	} else if (strcmp(what, "part-headers") == 0) {
 		g_string_append(s,
 		    "Content-Type: multipart/mixed; boundary=x\n\n"
@@ -518,6 +536,17 @@ static const HostileCase hostile_cases[] = {
 	    SG_SEVERITY_QUARANTINE },
 	{ "parameter", 1000, NULL, SG_SEVERITY_IGNORE },
 	{ "encoded-word", 70000, "mime.encoded-word-length",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 2 * 1024 * 1024, "header.conflicting",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 2 * 1024 * 1024, "mime.part-without-headers",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 2 * 1024 * 1024, "mime.malformed",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 64 * 1024, "header.conflicting", SG_SEVERITY_QUARANTINE },
+	{ "no-boundary", 2 * 1024 * 1024, "mime.boundary-missing",
+	    SG_SEVERITY_QUARANTINE },
+	{ "no-boundary", 1024, "mime.boundary-missing",
 	    SG_SEVERITY_QUARANTINE },
 	{ "part-headers", 10001, "mime.part-header-count",
 	    SG_SEVERITY_QUARANTINE },

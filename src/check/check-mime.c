@@ -39,6 +39,12 @@
 #define MIME_DEPTH_FALLBACK 1000
 #define MIME_PARTS_FALLBACK 100000
 #define MIME_BOUNDARY_FALLBACK 4096
+/*
+ * GMime keeps a multipart's preamble and epilogue (and the whole body of
+ * a multipart without a boundary) in memory, persist mode or not: past
+ * this size the message is not handed to GMime.
+ */
+#define MIME_FACE_MAX (1024 * 1024)
 
 /* One part as the pre-scan saw it (tree order). */
 typedef struct {
@@ -150,6 +156,7 @@ typedef struct {
 	SgEncodingCheck enc;
 	gint row;
 	gboolean block_reported;
+	gboolean face; /* a multipart without boundary: GMime copies it */
 } Part;
 
 typedef struct {
@@ -177,6 +184,13 @@ typedef struct {
 	goffset content_end;
 	guint reported[SG_RULE_COUNT];
 	guint enc_reports;
+	/* What GMime would report, kept for when it is not run. */
+	goffset pre_invalid_name;
+	goffset pre_no_headers;
+	goffset pre_conflict;
+	gsize face_bytes;
+	goffset face_offset;
+	gboolean face_reported;
 	guint content_reports;
 } Scan;
 
@@ -479,6 +493,16 @@ field_close(Scan *s)
 			field_value_end(s, f);
 		field_flush_param(s, f);
 	}
+	if (f->kind == FIELD_CT && s->cur.has_ct &&
+	    (strlen(s->cur.type) != f->type_len ||
+	        memcmp(s->cur.type, f->type, f->type_len) != 0) &&
+	    s->pre_conflict == SG_OFFSET_NONE)
+		s->pre_conflict = f->offset;
+	if (f->kind == FIELD_CTE && s->cur.has_cte &&
+	    (strlen(s->cur.cte) != f->cte_len ||
+	        memcmp(s->cur.cte, f->cte, f->cte_len) != 0) &&
+	    s->pre_conflict == SG_OFFSET_NONE)
+		s->pre_conflict = f->offset;
 	if (f->kind == FIELD_CT && !s->cur.has_ct) {
 		s->cur.has_ct = TRUE;
 		memcpy(s->cur.type, f->type, f->type_len);
@@ -590,6 +614,13 @@ scan_part_end(Scan *s, goffset end)
 		s->enc_reports += s->msg->findings->len - before;
 	}
 	s->in_part = FALSE;
+}
+
+static void
+scan_face_start(Scan *s, goffset off)
+{
+	s->face_bytes = 0;
+	s->face_offset = off;
 }
 
 /* GMime parses an embedded message unless its body is encoded. */
@@ -712,6 +743,7 @@ scan_headers_end(Scan *s, goffset body)
 		if (multipart) {
 			scan_push(s, FRAME_MULTIPART);
 			c->body = BODY_PREAMBLE;
+			scan_face_start(s, body);
 			s->in_part = FALSE;
 		} else {
 			Frame *f;
@@ -726,6 +758,14 @@ scan_headers_end(Scan *s, goffset body)
 		return;
 	}
 	c->body = BODY_LEAF;
+	if (multipart) {
+		/* GMime reports it too; this is for when GMime is skipped. */
+		mime_event(s, SG_RULE_MIME_BOUNDARY_MISSING, c->header_offset,
+		    c->path, "Content-Type",
+		    "%s: a multipart without a boundary parameter", c->path);
+		c->face = TRUE;
+		scan_face_start(s, body);
+	}
 	sg_encoding_check_init(&c->enc,
 	    sg_encoding_kind(c->cte, strlen(c->cte)), body);
 }
@@ -786,6 +826,10 @@ scan_boundary(Scan *s, guint index, gboolean close, goffset off, gsize len)
 {
 	Frame *f;
 
+	/* A delimiter right after a delimiter: no headers, no content. */
+	if (s->in_part && s->state == S_HEADERS && s->cur.header_bytes == 0 &&
+	    s->cur.depth > 0 && s->pre_no_headers == SG_OFFSET_NONE)
+		s->pre_no_headers = s->cur.header_offset;
 	/* The line break before the delimiter belongs to it. */
 	scan_part_end(s, off);
 	while (s->frames->len > index + 1)
@@ -795,11 +839,30 @@ scan_boundary(Scan *s, guint index, gboolean close, goffset off, gsize len)
 		f->closed = TRUE;
 		s->state = S_BODY;
 		s->cur.body = BODY_EPILOGUE;
+		scan_face_start(s, off + (goffset)len);
 		return;
 	}
 	f->children++;
 	scan_part_start(s, g_strdup_printf("%s.%u", f->path, f->children),
 	    f->depth + 1, off + (goffset)len);
+}
+
+/* Counts bytes GMime would copy into memory (see MIME_FACE_MAX). */
+static void
+scan_face(Scan *s, gsize len, goffset off)
+{
+	s->face_bytes += len;
+	if (s->face_bytes <= MIME_FACE_MAX || s->face_reported)
+		return;
+	s->face_reported = TRUE;
+	s->breached = TRUE;
+	mime_event(s, SG_RULE_MIME_MALFORMED, s->face_offset,
+	    s->in_part ? s->cur.path : NULL, NULL,
+	    "more than %d bytes outside any part (a preamble, an epilogue "
+	    "or a multipart without boundary); GMime would hold them in "
+	    "memory, so only the pre-scan judged this message",
+	    MIME_FACE_MAX);
+	(void)off;
 }
 
 static void
@@ -809,8 +872,14 @@ scan_body(Scan *s, const char *p, gsize len, goffset off, gboolean first)
 	case BODY_LEAF:
 		if (s->in_part)
 			sg_encoding_check_feed(&s->cur.enc, p, len, off);
+		if (s->cur.face)
+			scan_face(s, len, off);
+		break;
+	case BODY_PREAMBLE:
+		scan_face(s, len, off);
 		break;
 	case BODY_EPILOGUE:
+		scan_face(s, len, off);
 		if (s->frames->len > 0) {
 			Frame *f =
 			    g_ptr_array_index(s->frames, s->frames->len - 1);
@@ -894,6 +963,9 @@ scan_header_line(Scan *s, const char *p, gsize len, goffset off, gboolean first,
 		}
 	}
 	/* Not a header line: the body starts here. */
+	if (c->depth > 0 && l > 0 && s->pre_invalid_name == SG_OFFSET_NONE &&
+	    !(l >= 5 && memcmp(p, "From ", 5) == 0))
+		s->pre_invalid_name = off;
 	c->header_bytes -= len;
 	scan_headers_end(s, off);
 	if (s->state == S_HEADERS) /* an embedded message starts here */
@@ -1123,8 +1195,9 @@ mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	if (off == SG_OFFSET_NONE && rule == SG_RULE_MIME_TRUNCATED)
 		off = s->content_end;
 	row = in_root ? NULL : scan_row_at(s, off);
-	/* The pre-scan already named the multipart whose boundary is lost. */
-	if (rule == SG_RULE_MIME_BOUNDARY_NOT_FOUND &&
+	/* The pre-scan already named these multiparts. */
+	if ((rule == SG_RULE_MIME_BOUNDARY_NOT_FOUND ||
+	        rule == SG_RULE_MIME_BOUNDARY_MISSING) &&
 	    mime_rule_has_finding(s, rule))
 		return;
 	if (item != NULL)
@@ -1402,6 +1475,33 @@ mime_walk(Scan *s, SgCheckContext *ctx, GMimeMessage *message,
 	}
 }
 
+/* The pre-scan's view of what GMime would have reported (not run). */
+static void
+scan_report_structure(Scan *s)
+{
+	const ScanRow *row;
+
+	if (s->pre_invalid_name != SG_OFFSET_NONE) {
+		row = scan_row_at(s, s->pre_invalid_name);
+		mime_event(s, SG_RULE_HEADER_INVALID_NAME, s->pre_invalid_name,
+		    row != NULL ? row->path : NULL, NULL,
+		    "a part header line that is no header field");
+	}
+	if (s->pre_no_headers != SG_OFFSET_NONE) {
+		row = scan_row_at(s, s->pre_no_headers);
+		mime_event(s, SG_RULE_MIME_PART_WITHOUT_HEADERS,
+		    s->pre_no_headers, row != NULL ? row->path : NULL, NULL,
+		    "a part with neither headers nor content");
+	}
+	if (s->pre_conflict != SG_OFFSET_NONE) {
+		row = scan_row_at(s, s->pre_conflict);
+		mime_event(s, SG_RULE_HEADER_CONFLICTING, s->pre_conflict,
+		    row != NULL ? row->path : NULL, NULL,
+		    "two Content-Type or Content-Transfer-Encoding fields "
+		    "with different values");
+	}
+}
+
 /* Inspect rows straight from the pre-scan, when GMime was not run. */
 static void
 scan_fill_inspect(Scan *s, SgInspect *inspect)
@@ -1470,6 +1570,9 @@ sg_check_mime(SgCheckContext *ctx, SgMessage *msg, SgInspect *inspect,
 	s->root_header_end = SG_OFFSET_NONE;
 	s->max_depth_offset = SG_OFFSET_NONE;
 	s->parts_offset = SG_OFFSET_NONE;
+	s->pre_invalid_name = SG_OFFSET_NONE;
+	s->pre_no_headers = SG_OFFSET_NONE;
+	s->pre_conflict = SG_OFFSET_NONE;
 
 	ok = scan_run(s, stream, error);
 	g_free(s->cur.path);
@@ -1506,8 +1609,10 @@ sg_check_mime(SgCheckContext *ctx, SgMessage *msg, SgInspect *inspect,
 			mime_walk(s, ctx, message, inspect, &walk_depth,
 			    &walk_parts);
 		}
-	} else if (inspect != NULL) {
-		scan_fill_inspect(s, inspect);
+	} else {
+		scan_report_structure(s);
+		if (inspect != NULL)
+			scan_fill_inspect(s, inspect);
 	}
 
 	depth = MAX(s->max_depth, walk_depth);
