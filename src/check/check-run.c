@@ -25,6 +25,5 @@ sg_check_message(SgCheckContext *ctx, SgMessage *msg, SgInspect *inspect,
 		return FALSE;
 	if (headers.not_a_message)
 		return TRUE;
-	/* The MIME and content checks (sg_check_mime) run here. */
-	return TRUE;
+	return sg_check_mime(ctx, msg, inspect, error);
 }

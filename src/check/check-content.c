@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check-content.c - what a leaf part really holds, by libmagic.
+ *
+ * For each leaf part the decoded content is read through a GMime decoding
+ * filter over a fresh substream of the file (never the whole part in
+ * memory): the first SG_CONTENT_SNIFF_BYTES go to magic_buffer() on the
+ * thread's handle (sg_check_context_magic).  An executable or archive
+ * declared as text or image types, or named like a document or a picture,
+ * is content.type-mismatch; another disagreement between the declared and
+ * sniffed types is content.type-differs (info).  Text parts are decoded
+ * to the end in bounded chunks to count NUL bytes (content.nul-in-text).
+ * The sniffed type is returned to the caller (transfer full).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+#include <magic.h>
+
+#include "spoolguard/autocleanups.h"
+
+#include "check-mime-private.h"
+
+static const char *const risky_types[] = {
+	"application/x-dosexec",
+	"application/x-msdownload",
+	"application/vnd.microsoft.portable-executable",
+	"application/x-executable",
+	"application/x-pie-executable",
+	"application/x-sharedlib",
+	"application/x-mach-binary",
+	"application/x-elf",
+	"application/zip",
+	"application/x-zip-compressed",
+	"application/x-rar",
+	"application/vnd.rar",
+	"application/x-rar-compressed",
+	"application/x-7z-compressed",
+	"application/x-msi",
+	"application/x-ms-installer",
+	"application/java-archive",
+	"application/x-java-archive",
+	"application/x-java-applet",
+	"application/gzip",
+	"application/x-gzip",
+	"application/x-bzip2",
+	"application/x-xz",
+	"application/x-tar",
+	"application/x-iso9660-image",
+	"application/x-ms-shortcut",
+	"application/x-cab",
+	"application/vnd.ms-cab-compressed",
+};
+
+/* Extensions of things people open without thinking of them as programs. */
+static const char *const harmless_extensions[] = {
+	"txt",
+	"text",
+	"log",
+	"csv",
+	"htm",
+	"html",
+	"pdf",
+	"rtf",
+	"jpg",
+	"jpeg",
+	"png",
+	"gif",
+	"bmp",
+	"tif",
+	"tiff",
+	"webp",
+	"doc",
+	"xls",
+	"ppt",
+	"mp3",
+	"wav",
+	"mp4",
+};
+
+gboolean
+sg_content_type_is_risky(const char *mime_type)
+{
+	if (mime_type == NULL)
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(risky_types); i++)
+		if (g_ascii_strcasecmp(mime_type, risky_types[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+content_harmless_name(const char *filename)
+{
+	const char *dot;
+
+	if (filename == NULL)
+		return FALSE;
+	dot = strrchr(filename, '.');
+	if (dot == NULL || dot[1] == '\0')
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(harmless_extensions); i++)
+		if (g_ascii_strcasecmp(dot + 1, harmless_extensions[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* UTF-16 and UTF-32 text is full of NUL bytes by design. */
+static gboolean
+content_wide_charset(GMimeContentType *ct)
+{
+	const char *cs = ct != NULL
+	    ? g_mime_content_type_get_parameter(ct, "charset")
+	    : NULL;
+
+	return cs != NULL &&
+	    (g_ascii_strncasecmp(cs, "utf-16", 6) == 0 ||
+	        g_ascii_strncasecmp(cs, "utf-32", 6) == 0 ||
+	        g_ascii_strncasecmp(cs, "ucs-", 4) == 0 ||
+	        g_ascii_strncasecmp(cs, "unicode", 7) == 0);
+}
+
+/* Text and mail are one family: libmagic tells them apart by guessing. */
+static gboolean
+content_same_family(const char *declared, const char *sniffed)
+{
+	gboolean d = g_ascii_strncasecmp(declared, "text/", 5) == 0 ||
+	    g_ascii_strncasecmp(declared, "message/", 8) == 0;
+	gboolean s = g_ascii_strncasecmp(sniffed, "text/", 5) == 0 ||
+	    g_ascii_strncasecmp(sniffed, "message/", 8) == 0;
+
+	return d && s;
+}
+
+/* (transfer full): a stream that decodes @part's content from its start. */
+static GMimeStream *
+content_open_decoded(GMimePart *part, gint64 *start)
+{
+	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
+	GMimeStream *raw;
+	GMimeStream *sub;
+	GMimeStream *filtered;
+	GMimeContentEncoding enc;
+
+	if (wrapper == NULL)
+		return NULL;
+	raw = g_mime_data_wrapper_get_stream(wrapper);
+	if (raw == NULL)
+		return NULL;
+	*start = raw->bound_start;
+	sub = g_mime_stream_substream(raw, raw->bound_start, raw->bound_end);
+	if (sub == NULL)
+		return NULL;
+	enc = g_mime_data_wrapper_get_encoding(wrapper);
+	if (enc != GMIME_CONTENT_ENCODING_BASE64 &&
+	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    enc != GMIME_CONTENT_ENCODING_UUENCODE)
+		return sub;
+	filtered = g_mime_stream_filter_new(sub);
+	g_object_unref(sub);
+	{
+		g_autoptr(GMimeFilter) filter =
+		    g_mime_filter_basic_new(enc, FALSE);
+
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+	}
+	return filtered;
+}
+
+/* Reads up to @len bytes; returns the count (0 at the end or on error). */
+static gsize
+content_read(GMimeStream *stream, char *buf, gsize len)
+{
+	gsize got = 0;
+
+	while (got < len) {
+		ssize_t n = g_mime_stream_read(stream, buf + got, len - got);
+
+		if (n <= 0)
+			break;
+		got += (gsize)n;
+	}
+	return got;
+}
+
+void
+sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
+    const char *path, gint64 base, char **sniffed)
+{
+	const SgProfile *profile = sg_check_context_profile(ctx);
+	GMimeContentType *ct =
+	    g_mime_object_get_content_type(GMIME_OBJECT(part));
+	g_autofree char *declared = NULL;
+	g_autofree char *buf = NULL;
+	g_autoptr(GMimeStream) stream = NULL;
+	const char *filename = g_mime_part_get_filename(part);
+	const char *type = NULL;
+	magic_t magic;
+	gint64 start = 0;
+	goffset where;
+	gsize got;
+	gboolean is_text;
+
+	*sniffed = NULL;
+	declared = ct != NULL ? g_mime_content_type_get_mime_type(ct)
+	                      : g_strdup("text/plain");
+	is_text = g_ascii_strncasecmp(declared, "text/", 5) == 0;
+	stream = content_open_decoded(part, &start);
+	if (stream == NULL)
+		return;
+	where = start - base;
+	buf = g_malloc(SG_CONTENT_SNIFF_BYTES);
+	got = content_read(stream, buf, SG_CONTENT_SNIFF_BYTES);
+	if (got == 0)
+		return;
+
+	magic = sg_check_context_magic(ctx);
+	if (magic != NULL)
+		type = magic_buffer(magic, buf, got);
+	if (type != NULL) {
+		*sniffed = g_strdup(type);
+		if (sg_content_type_is_risky(type) &&
+		    (is_text ||
+		        g_ascii_strncasecmp(declared, "image/", 6) == 0 ||
+		        g_ascii_strcasecmp(declared, "application/pdf") == 0 ||
+		        content_harmless_name(filename))) {
+			g_autofree char *fn = filename != NULL
+			    ? sg_escape_bytes(filename, strlen(filename), 80)
+			    : NULL;
+
+			sg_check_event(msg, profile,
+			    SG_RULE_CONTENT_TYPE_MISMATCH, where, path, NULL,
+			    "%s declared as %s%s%s holds %s", path, declared,
+			    fn != NULL ? " named " : "", fn != NULL ? fn : "",
+			    type);
+		} else if (g_ascii_strcasecmp(type, declared) != 0 &&
+		    g_ascii_strcasecmp(declared, "application/octet-stream") !=
+		        0 &&
+		    g_ascii_strcasecmp(type, "application/octet-stream") != 0 &&
+		    strcmp(type, "inode/x-empty") != 0 &&
+		    !content_same_family(declared, type)) {
+			sg_check_event(msg, profile,
+			    SG_RULE_CONTENT_TYPE_DIFFERS, where, path, NULL,
+			    "%s declared as %s, sniffed as %s", path, declared,
+			    type);
+		}
+	}
+
+	if (is_text && !content_wide_charset(ct)) {
+		guint64 nuls = 0;
+		guint64 seen = 0;
+		gint64 first = -1;
+
+		/* Decode to the end in bounded chunks; keep only counts. */
+		while (got > 0) {
+			const char *p = buf;
+			const char *end = buf + got;
+
+			while (
+			    (p = memchr(p, '\0', (gsize)(end - p))) != NULL) {
+				if (first < 0)
+					first =
+					    (gint64)(seen + (guint64)(p - buf));
+				nuls++;
+				p++;
+			}
+			seen += got;
+			got = content_read(stream, buf, SG_CONTENT_SNIFF_BYTES);
+		}
+		if (nuls > 0)
+			sg_check_event(msg, profile,
+			    SG_RULE_CONTENT_NUL_IN_TEXT, where, path, NULL,
+			    "%s (%s): %" G_GUINT64_FORMAT
+			    " NUL bytes in the decoded text, the first at "
+			    "decoded byte %" G_GINT64_FORMAT,
+			    path, declared, nuls, first);
+	}
+}

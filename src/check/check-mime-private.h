@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * check-mime-private.h - what the MIME, encoding and content checks share
+ * inside src/check/.  Not installed; not for other modules.
+ *
+ * SgEncodingCheck validates a base64 or quoted-printable body while it
+ * streams past, one piece of bytes at a time, keeping counters and the
+ * offsets of first occurrences only: its memory does not depend on the
+ * part's size.
+ */
+#ifndef SPOOLGUARD_CHECK_MIME_PRIVATE_H
+#define SPOOLGUARD_CHECK_MIME_PRIVATE_H
+
+#include <glib.h>
+
+#include <gmime/gmime.h>
+
+#include "spoolguard/check.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	SG_ENCODING_OTHER = 0, /* binary: not checked */
+	SG_ENCODING_BASE64,
+	SG_ENCODING_QP,
+	SG_ENCODING_TEXT, /* 7bit, 8bit, unknown: line lengths only */
+} SgEncodingKind;
+
+/*
+ * Kind of a Content-Transfer-Encoding value (p, len), case-insensitive;
+ * an empty value is 7bit (TEXT).
+ */
+SgEncodingKind sg_encoding_kind(const char *p, gsize len);
+
+typedef struct {
+	SgEncodingKind kind;
+	/* line lengths (bytes before CR LF) */
+	gsize line_len;
+	goffset line_start;
+	gint64 max_line;
+	goffset max_line_offset;
+	/* base64 */
+	guint quantum;     /* base64 characters in the current group of 4 */
+	guint pad;         /* '=' seen in the current group */
+	gboolean finished; /* a padded group ended the data */
+	guint64 bad_chars;
+	goffset bad_char_offset;
+	guint64 after_pad;
+	goffset after_pad_offset;
+	guint64 bad_pad;
+	goffset bad_pad_offset;
+	/* quoted-printable */
+	guint qp_state; /* 0 text, 1 after '=', 2 after '=X', 3 '=' + spaces */
+	goffset qp_escape_offset;
+	guint64 bad_escapes;
+	goffset bad_escape_offset;
+	gboolean saw_cr;
+} SgEncodingCheck;
+
+void
+sg_encoding_check_init(SgEncodingCheck *ec, SgEncodingKind kind, goffset start);
+/* Feeds body bytes (p, len) starting at content offset @offset. */
+void sg_encoding_check_feed(SgEncodingCheck *ec, const char *p, gsize len,
+    goffset offset);
+/* Ends the body at content offset @end and records the findings. */
+void sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
+    const SgProfile *profile, const char *part, goffset end);
+
+/* Bytes of decoded content handed to libmagic, at most. */
+#define SG_CONTENT_SNIFF_BYTES (64 * 1024)
+
+/*
+ * Checks one leaf part's decoded content: sniffs at most the first
+ * SG_CONTENT_SNIFF_BYTES with libmagic and compares with the declared type
+ * and file name; counts NULs in text parts.  *sniffed receives libmagic's
+ * MIME type (transfer full) (nullable).  @base is the content stream's
+ * start position, subtracted from GMime's stream positions.
+ */
+void sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
+    const char *path, gint64 base, char **sniffed);
+
+/* TRUE when a sniffed MIME type is an executable or an archive. */
+gboolean sg_content_type_is_risky(const char *mime_type);
+
+G_END_DECLS
+
+#endif /* SPOOLGUARD_CHECK_MIME_PRIVATE_H */

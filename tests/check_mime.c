@@ -1,0 +1,733 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check_mime.c - tests of the MIME structure, encoding and content checks
+ * (sg_check_mime) under the shipped `default` profile.
+ *
+ * The fixture table pairs every rule the check fires with a file that
+ * fires it and a near miss that must not (testdata/mime/).  Hostile inputs
+ * (nesting bombs, 60,000 parts, a 20 KB boundary, a 300 KB parameter) are
+ * generated here, never committed; their tests check the verdict and that
+ * the work stays linear in the input.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <gmime/gmime.h>
+
+#include "spoolguard/check.h"
+#include "spoolguard/rules.h"
+
+static SgProfile *profile;
+
+static SgMessage *
+run_bytes_with(const SgProfile *with, const char *data, gsize len,
+    SgInspect *inspect)
+{
+	g_autoptr(SgCheckContext) ctx = sg_check_context_new(with, NULL);
+	g_autoptr(GError) error = NULL;
+	SgMessage *msg = sg_message_new(NULL, "plain", "test");
+	int fd = memfd_create("msg", MFD_CLOEXEC);
+	gsize done = 0;
+	SgMessageFile *file;
+
+	g_assert_cmpint(fd, >=, 0);
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		g_assert_cmpint(n, >, 0);
+		done += (gsize)n;
+	}
+	sg_message_add_file(msg, "test.eml", "message");
+	file = sg_message_file(msg, 0);
+	file->fd = fd;
+	g_assert_cmpint(fstat(fd, &file->st), ==, 0);
+	sg_message_set_content_window(msg, 0, 0, (goffset)len);
+	if (!sg_check_message(ctx, msg, inspect, &error))
+		g_error("sg_check_mime: %s", error->message);
+	return msg;
+}
+
+static SgMessage *
+run_bytes(const char *data, gsize len, SgInspect *inspect)
+{
+	return run_bytes_with(profile, data, len, inspect);
+}
+
+static SgMessage *
+run_file(const char *name, SgInspect *inspect)
+{
+	g_autofree char *path =
+	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime", name,
+	        NULL);
+	g_autofree char *data = NULL;
+	gsize len = 0;
+
+	ck_assert_msg(g_file_get_contents(path, &data, &len, NULL), "%s", path);
+	return run_bytes(data, len, inspect);
+}
+
+static const SgFinding *
+find_rule(SgMessage *msg, const char *id)
+{
+	for (guint i = 0; i < msg->findings->len; i++) {
+		const SgFinding *f = g_ptr_array_index(msg->findings, i);
+
+		if (strcmp(sg_rule_id(f->rule), id) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static char *
+describe(SgMessage *msg)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < msg->findings->len; i++) {
+		const SgFinding *f = g_ptr_array_index(msg->findings, i);
+
+		g_string_append_printf(out, " [%s@%" G_GINT64_FORMAT " %s]",
+		    sg_rule_id(f->rule), (gint64)f->offset, f->text);
+	}
+	return g_string_free(out, FALSE);
+}
+
+typedef struct {
+	const char *file;
+	const char *fires;  /* rule that must be present, or NULL */
+	const char *absent; /* rule that must be absent, or NULL */
+	SgSeverity verdict; /* expected verdict under default */
+} FixtureCase;
+
+static const FixtureCase fixture_cases[] = {
+	{ "boundary-missing.eml", "mime.boundary-missing", NULL,
+	    SG_SEVERITY_QUARANTINE },
+	{ "boundary-missing-near.eml", NULL, "mime.boundary-missing",
+	    SG_SEVERITY_IGNORE },
+	{ "truncated.eml", "mime.truncated", NULL, SG_SEVERITY_WARN },
+	{ "truncated-near.eml", NULL, "mime.truncated", SG_SEVERITY_IGNORE },
+	{ "boundary-not-found.eml", "mime.boundary-not-found", NULL,
+	    SG_SEVERITY_WARN },
+	{ "boundary-not-found-near.eml", NULL, "mime.boundary-not-found",
+	    SG_SEVERITY_IGNORE },
+	{ "junk-after-close.eml", "mime.junk-after-close", NULL,
+	    SG_SEVERITY_INFO },
+	{ "junk-after-close-near.eml", NULL, "mime.junk-after-close",
+	    SG_SEVERITY_IGNORE },
+	{ "conflicting.eml", "header.conflicting", NULL,
+	    SG_SEVERITY_QUARANTINE },
+	{ "conflicting-cte.eml", "header.conflicting", NULL,
+	    SG_SEVERITY_QUARANTINE },
+	{ "conflicting-near.eml", NULL, "header.conflicting",
+	    SG_SEVERITY_IGNORE },
+	{ "duplicate-unique.eml", "header.duplicate-unique",
+	    "header.conflicting", SG_SEVERITY_WARN },
+	{ "duplicate-unique-near.eml", NULL, "header.duplicate-unique",
+	    SG_SEVERITY_IGNORE },
+	{ "encoding-domain.eml", "mime.bad-encoding-domain", NULL,
+	    SG_SEVERITY_WARN },
+	{ "encoding-domain-near.eml", NULL, "mime.bad-encoding-domain",
+	    SG_SEVERITY_IGNORE },
+	{ "bad-base64.eml", "mime.bad-base64", NULL, SG_SEVERITY_WARN },
+	{ "bad-base64-near.eml", NULL, "mime.bad-base64", SG_SEVERITY_IGNORE },
+	{ "bad-qp.eml", "mime.bad-qp", NULL, SG_SEVERITY_WARN },
+	{ "bad-qp-near.eml", NULL, "mime.bad-qp", SG_SEVERITY_IGNORE },
+	{ "encoded-line-length.eml", "mime.encoded-line-length", NULL,
+	    SG_SEVERITY_WARN },
+	{ "encoded-line-length-near.eml", NULL, "mime.encoded-line-length",
+	    SG_SEVERITY_IGNORE },
+	{ "type-mismatch.eml", "content.type-mismatch", NULL,
+	    SG_SEVERITY_WARN },
+	{ "type-mismatch-near.eml", NULL, "content.type-mismatch",
+	    SG_SEVERITY_IGNORE },
+	{ "type-differs.eml", "content.type-differs", "content.type-mismatch",
+	    SG_SEVERITY_INFO },
+	{ "type-differs-near.eml", NULL, "content.type-differs",
+	    SG_SEVERITY_IGNORE },
+	{ "nul-in-text.eml", "content.nul-in-text", NULL, SG_SEVERITY_WARN },
+	{ "nul-in-text-near.eml", NULL, "content.nul-in-text",
+	    SG_SEVERITY_IGNORE },
+	{ "nul-in-text-utf16-near.eml", NULL, "content.nul-in-text",
+	    SG_SEVERITY_IGNORE },
+	{ "part-without-headers.eml", "mime.part-without-headers", NULL,
+	    SG_SEVERITY_QUARANTINE },
+	{ "part-without-headers-near.eml", NULL, "mime.part-without-headers",
+	    SG_SEVERITY_IGNORE },
+	{ "part-without-content.eml", "mime.part-without-content", NULL,
+	    SG_SEVERITY_INFO },
+	{ "part-without-content-near.eml", NULL, "mime.part-without-content",
+	    SG_SEVERITY_IGNORE },
+	{ "bad-content-type.eml", "mime.bad-content-type", NULL,
+	    SG_SEVERITY_INFO },
+	{ "bad-content-type-near.eml", NULL, "mime.bad-content-type",
+	    SG_SEVERITY_IGNORE },
+	{ "bad-parameter.eml", "mime.bad-parameter", NULL, SG_SEVERITY_INFO },
+	{ "bad-parameter-near.eml", NULL, "mime.bad-parameter",
+	    SG_SEVERITY_IGNORE },
+	{ "param-conflict.eml", "mime.param-conflict", NULL, SG_SEVERITY_WARN },
+	{ "param-conflict-near.eml", NULL, "mime.param-conflict",
+	    SG_SEVERITY_IGNORE },
+	{ "param-duplicate.eml", "mime.param-duplicate", "mime.param-conflict",
+	    SG_SEVERITY_INFO },
+	{ "param-conflict-near.eml", NULL, "mime.param-duplicate",
+	    SG_SEVERITY_IGNORE },
+	{ "part-invalid-name.eml", "header.invalid-name", NULL,
+	    SG_SEVERITY_QUARANTINE },
+	{ "part-invalid-name-near.eml", NULL, "header.invalid-name",
+	    SG_SEVERITY_IGNORE },
+	{ "not-a-message.eml", "container.not-a-message", NULL,
+	    SG_SEVERITY_QUARANTINE },
+	{ "bad-content-type-near.eml", NULL, "container.not-a-message",
+	    SG_SEVERITY_IGNORE },
+	{ "boundary-length.eml", "mime.boundary-length", NULL,
+	    SG_SEVERITY_WARN },
+	{ "boundary-length-near.eml", NULL, "mime.boundary-length",
+	    SG_SEVERITY_IGNORE },
+	{ "param-length.eml", "mime.param-length", NULL, SG_SEVERITY_WARN },
+	{ "param-length-near.eml", NULL, "mime.param-length",
+	    SG_SEVERITY_IGNORE },
+	{ "encoded-word-length.eml", "mime.encoded-word-length", NULL,
+	    SG_SEVERITY_WARN },
+	{ "encoded-word-length-near.eml", NULL, "mime.encoded-word-length",
+	    SG_SEVERITY_IGNORE },
+	{ "empty-multipart.eml", "mime.boundary-not-found", NULL,
+	    SG_SEVERITY_WARN },
+	{ "nested-boundary-prefix.eml", "mime.malformed", NULL,
+	    SG_SEVERITY_WARN },
+	{ "nested-boundary-prefix-near.eml", NULL, "mime.malformed",
+	    SG_SEVERITY_IGNORE },
+	{ "encoding-domain-message.eml", "mime.bad-encoding-domain", NULL,
+	    SG_SEVERITY_WARN },
+	{ "encoding-domain-message-near.eml", NULL, "mime.bad-encoding-domain",
+	    SG_SEVERITY_IGNORE },
+	{ "forward-from-line-near.eml", NULL, "header.invalid-name",
+	    SG_SEVERITY_IGNORE },
+	{ "delimiter-trailing-space-near.eml", NULL, "mime.truncated",
+	    SG_SEVERITY_IGNORE },
+	{ "long-text-line.eml", "mime.encoded-line-length", NULL,
+	    SG_SEVERITY_WARN },
+	{ "long-text-line-near.eml", NULL, "mime.encoded-line-length",
+	    SG_SEVERITY_IGNORE },
+	/* Legitimate mail: nothing at all under default. */
+	{ "legit-alternative.eml", NULL, NULL, SG_SEVERITY_IGNORE },
+	{ "legit-forward.eml", NULL, NULL, SG_SEVERITY_IGNORE },
+	{ "legit-signed.eml", NULL, NULL, SG_SEVERITY_IGNORE },
+	{ "legit-attachments.eml", NULL, NULL, SG_SEVERITY_IGNORE },
+	{ "legit-rfc2231.eml", NULL, "mime.param-conflict",
+	    SG_SEVERITY_IGNORE },
+	{ "legit-crlf.eml", NULL, NULL, SG_SEVERITY_IGNORE },
+};
+
+START_TEST(test_mime_fixture_fires_or_not)
+{
+	const FixtureCase *c = &fixture_cases[_i];
+	g_autoptr(SgMessage) msg = run_file(c->file, NULL);
+	g_autofree char *got = describe(msg);
+
+	if (c->fires != NULL)
+		ck_assert_msg(find_rule(msg, c->fires) != NULL,
+		    "%s: %s missing; got%s", c->file, c->fires, got);
+	if (c->absent != NULL)
+		ck_assert_msg(find_rule(msg, c->absent) == NULL,
+		    "%s: %s present; got%s", c->file, c->absent, got);
+	ck_assert_msg(msg->verdict == c->verdict, "%s: verdict %s, want %s;%s",
+	    c->file, sg_severity_to_string(msg->verdict),
+	    sg_severity_to_string(c->verdict), got);
+}
+END_TEST
+
+/* ---- offsets ----------------------------------------------------------- */
+
+START_TEST(test_mime_offsets_point_at_the_bytes)
+{
+	g_autofree char *path =
+	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
+	        "conflicting.eml", NULL);
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autoptr(SgMessage) msg = NULL;
+	const SgFinding *f;
+
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	msg = run_bytes(data, len, NULL);
+	f = find_rule(msg, "header.conflicting");
+	ck_assert_ptr_nonnull(f);
+	/* GMime's stream position of the second Content-Type field. */
+	ck_assert_int_ge(f->offset, 0);
+	ck_assert_int_lt(f->offset, (gint64)len);
+	ck_assert_msg(strncmp(data + f->offset, "Content-Type: text/html",
+	                  23) == 0,
+	    "offset %" G_GINT64_FORMAT " points at '%.20s'", (gint64)f->offset,
+	    data + f->offset);
+}
+END_TEST
+
+START_TEST(test_mime_offsets_are_content_offsets_in_a_window)
+{
+	/* The same message behind 100 bytes of spool-file envelope. */
+	g_autofree char *path =
+	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
+	        "bad-qp.eml", NULL);
+	g_autofree char *data = NULL;
+	g_autoptr(SgCheckContext) ctx = sg_check_context_new(profile, NULL);
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "window");
+	g_autoptr(GError) error = NULL;
+	gsize len = 0;
+	int fd = memfd_create("win", MFD_CLOEXEC);
+	char pad[100];
+	SgMessageFile *file;
+	const SgFinding *f;
+
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	memset(pad, 'E', sizeof(pad));
+	ck_assert_int_eq(write(fd, pad, sizeof(pad)), sizeof(pad));
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	sg_message_add_file(msg, "spool", "message");
+	file = sg_message_file(msg, 0);
+	file->fd = fd;
+	ck_assert_int_eq(fstat(fd, &file->st), 0);
+	sg_message_set_content_window(msg, 0, sizeof(pad), (goffset)len);
+	ck_assert(sg_check_mime(ctx, msg, NULL, &error));
+	f = find_rule(msg, "mime.bad-qp");
+	ck_assert_ptr_nonnull(f);
+	/* Findings carry file offsets: content offset + window start. */
+	ck_assert_int_ge(f->offset, (gint64)sizeof(pad));
+	ck_assert_msg(strncmp(data + f->offset - sizeof(pad), "=ZZ", 3) == 0,
+	    "offset %" G_GINT64_FORMAT, (gint64)f->offset);
+	ck_assert_ptr_null(find_rule(msg, "container.not-a-message"));
+}
+END_TEST
+
+START_TEST(test_mime_base64_offset_is_first_bad_character)
+{
+	g_autofree char *path =
+	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
+	        "bad-base64.eml", NULL);
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autoptr(SgMessage) msg = NULL;
+	const SgFinding *f;
+
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	msg = run_bytes(data, len, NULL);
+	f = find_rule(msg, "mime.bad-base64");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(data[f->offset], '*');
+	ck_assert_str_eq(f->part, "1.1");
+}
+END_TEST
+
+/* ---- the inspect tree ------------------------------------------------- */
+
+START_TEST(test_mime_inspect_tree_of_a_forward)
+{
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg = run_file("legit-forward.eml", inspect);
+	static const struct {
+		const char *path;
+		guint depth;
+		const char *type;
+	} want[] = {
+		{ "1", 0, "multipart/mixed" },
+		{ "1.1", 1, "text/plain" },
+		{ "1.2", 1, "message/rfc822" },
+		{ "1.2.1", 2, "multipart/alternative" },
+		{ "1.2.1.1", 3, "text/plain" },
+		{ "1.2.1.2", 3, "text/html" },
+	};
+
+	ck_assert_uint_eq(inspect->parts->len, G_N_ELEMENTS(want));
+	for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+		SgPartRow *row = g_ptr_array_index(inspect->parts, i);
+
+		ck_assert_str_eq(row->path, want[i].path);
+		ck_assert_uint_eq(row->depth, want[i].depth);
+		ck_assert_str_eq(row->content_type, want[i].type);
+		ck_assert_int_ge(row->header_offset, 0);
+	}
+}
+END_TEST
+
+START_TEST(test_mime_inspect_rows_have_offsets_and_sniffed_types)
+{
+	g_autofree char *path =
+	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
+	        "legit-attachments.eml", NULL);
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg = NULL;
+	SgPartRow *png;
+
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	msg = run_bytes(data, len, inspect);
+	ck_assert_uint_eq(inspect->parts->len, 4);
+	png = g_ptr_array_index(inspect->parts, 2);
+	ck_assert_str_eq(png->path, "1.2");
+	ck_assert_str_eq(png->content_type, "image/png");
+	ck_assert_str_eq(png->encoding, "base64");
+	ck_assert_str_eq(png->filename, "pic.png");
+	ck_assert_str_eq(png->sniffed, "image/png");
+	ck_assert(strncmp(data + png->header_offset, "Content-Type: image/png",
+	              23) == 0);
+	ck_assert(strncmp(data + png->body_offset, "iVBORw0KGgo", 11) == 0);
+	ck_assert_int_gt(png->size, 0);
+	ck_assert_int_le(png->body_offset + png->size, (gint64)len);
+}
+END_TEST
+
+/* ---- hostile inputs, generated ---------------------------------------- */
+
+static GString *
+gen_headers(GString *s)
+{
+	g_string_append(s,
+	    "From: a@example.com\nTo: b@example.com\n"
+	    "Subject: generated\nMIME-Version: 1.0\n");
+	return s;
+}
+
+/* @levels nested multiparts, each with its own boundary. */
+static GString *
+gen_nesting(guint levels, gboolean messages)
+{
+	GString *s = gen_headers(g_string_new(NULL));
+
+	for (guint i = 0; i < levels; i++) {
+		if (messages && i % 2 == 1)
+			g_string_append(s,
+			    "Content-Type: message/rfc822\n\n"
+			    "Subject: inner\n");
+		else
+			g_string_append_printf(s,
+			    "Content-Type: multipart/mixed; "
+			    "boundary=\"=_b%u_=\"\n\n"
+			    "--=_b%u_=\n",
+			    i, i);
+	}
+	g_string_append(s, "Content-Type: text/plain\n\ndeep\n");
+	for (guint i = levels; i-- > 0;)
+		if (!(messages && i % 2 == 1))
+			g_string_append_printf(s, "--=_b%u_=--\n", i);
+	return s;
+}
+
+static GString *
+gen_parts(guint parts)
+{
+	GString *s = gen_headers(g_string_new(NULL));
+
+	g_string_append(s, "Content-Type: multipart/mixed; boundary=x\n\n");
+	for (guint i = 0; i < parts; i++)
+		g_string_append(s, "--x\nContent-Type: text/plain\n\nx\n");
+	g_string_append(s, "--x--\n");
+	return s;
+}
+
+static SgMessage *
+run_gstring(GString *s, SgInspect *inspect)
+{
+	return run_bytes(s->str, s->len, inspect);
+}
+
+typedef struct {
+	const char *what;
+	guint size;
+	const char *rule;
+	SgSeverity verdict;
+} HostileCase;
+
+static GString *
+gen_hostile(const char *what, guint n)
+{
+	GString *s;
+
+	if (strcmp(what, "nesting") == 0)
+		return gen_nesting(n, FALSE);
+	if (strcmp(what, "message-nesting") == 0)
+		return gen_nesting(n, TRUE);
+	if (strcmp(what, "parts") == 0)
+		return gen_parts(n);
+	s = gen_headers(g_string_new(NULL));
+	if (strcmp(what, "boundary") == 0) {
+		g_autofree char *b = g_strnfill(n, 'b');
+
+		g_string_append_printf(s,
+		    "Content-Type: multipart/mixed; boundary=\"%s\"\n\n"
+		    "--%s\nContent-Type: text/plain\n\nx\n--%s--\n",
+		    b, b, b);
+	} else if (strcmp(what, "parameter") == 0) {
+		g_autofree char *v = g_strnfill(n, 'p');
+
+		g_string_append_printf(s,
+		    "Content-Type: multipart/mixed; boundary=x\n\n"
+		    "--x\nContent-Type: application/octet-stream; "
+		    "name=\"%s\"\n\nx\n--x--\n",
+		    v);
+	} else if (strcmp(what, "continued-parameter") == 0) {
+		g_string_append(s,
+		    "Content-Type: multipart/mixed; boundary=x\n\n"
+		    "--x\nContent-Type: application/octet-stream");
+		for (guint i = 0; i < n / 1000; i++) {
+			g_autofree char *v = g_strnfill(1000, 'c');
+
+			g_string_append_printf(s, ";\n name*%u=\"%s\"", i, v);
+		}
+		g_string_append(s, "\n\nx\n--x--\n");
+	} else if (strcmp(what, "encoded-word") == 0) {
+		g_autofree char *v = g_strnfill(n, 'Q');
+
+		g_string_append_printf(s,
+		    "Content-Type: multipart/mixed; boundary=x\n\n--x\n"
+		    "Content-Type: text/plain\nContent-Description: "
+		    "=?utf-8?B?%s?=\n\nx\n--x--\n",
+		    v);
+	} else if (strcmp(what, "preamble") == 0) {
+		/* A huge preamble, then a part GMime would quarantine. */
+		g_string_append(s,
+		    "Content-Type: multipart/mixed; boundary=x\n\n");
+		for (guint i = 0; i < n / 64; i++)
+			g_string_append(s,
+			    "preamble preamble preamble preamble "
+			    "preamble preamble pre\n");
+		g_string_append(s,
+		    "--x\nContent-Type: text/plain\n"
+		    "Content-Type: text/html\n\nx\n--x\n--x\n"
+		    "Content-Type: text/plain\n\nx\n--x--\n");
+	} else if (strcmp(what, "no-boundary") == 0) {
+		g_string_append(s, "Content-Type: multipart/mixed\n\n");
+		for (guint i = 0; i < n / 64; i++)
+			g_string_append(s,
+			    "body body body body body body body "
+			    "body body body body bo\n");
+	} else if (strcmp(what, "part-headers") == 0) {
+		g_string_append(s,
+		    "Content-Type: multipart/mixed; boundary=x\n\n"
+		    "--x\n");
+		for (guint i = 0; i < n; i++)
+			g_string_append_printf(s, "X-H%u: v\n", i);
+		g_string_append(s, "Content-Type: text/plain\n\nx\n--x--\n");
+	} else {
+		g_assert_not_reached();
+	}
+	return s;
+}
+
+static const HostileCase hostile_cases[] = {
+	{ "nesting", 5000, "mime.depth", SG_SEVERITY_QUARANTINE },
+	{ "nesting", 101, "mime.depth", SG_SEVERITY_QUARANTINE },
+	{ "nesting", 25, "mime.depth", SG_SEVERITY_WARN },
+	{ "nesting", 19, NULL, SG_SEVERITY_IGNORE },
+	{ "message-nesting", 5000, "mime.depth", SG_SEVERITY_QUARANTINE },
+	{ "message-nesting", 10, NULL, SG_SEVERITY_IGNORE },
+	{ "parts", 60000, "mime.part-count", SG_SEVERITY_QUARANTINE },
+	{ "parts", 300, "mime.part-count", SG_SEVERITY_WARN },
+	{ "parts", 200, NULL, SG_SEVERITY_IGNORE },
+	{ "boundary", 20480, "mime.boundary-length", SG_SEVERITY_QUARANTINE },
+	{ "boundary", 70, NULL, SG_SEVERITY_IGNORE },
+	{ "parameter", 300 * 1024, "mime.param-length",
+	    SG_SEVERITY_QUARANTINE },
+	{ "continued-parameter", 100 * 1000, "mime.param-length",
+	    SG_SEVERITY_QUARANTINE },
+	{ "parameter", 1000, NULL, SG_SEVERITY_IGNORE },
+	{ "encoded-word", 70000, "mime.encoded-word-length",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 2 * 1024 * 1024, "header.conflicting",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 2 * 1024 * 1024, "mime.part-without-headers",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 2 * 1024 * 1024, "mime.malformed",
+	    SG_SEVERITY_QUARANTINE },
+	{ "preamble", 64 * 1024, "header.conflicting", SG_SEVERITY_QUARANTINE },
+	{ "no-boundary", 2 * 1024 * 1024, "mime.boundary-missing",
+	    SG_SEVERITY_QUARANTINE },
+	{ "no-boundary", 1024, "mime.boundary-missing",
+	    SG_SEVERITY_QUARANTINE },
+	{ "part-headers", 10001, "mime.part-header-count",
+	    SG_SEVERITY_QUARANTINE },
+	{ "part-headers", 1001, "mime.part-header-count", SG_SEVERITY_WARN },
+	{ "part-headers", 900, NULL, SG_SEVERITY_IGNORE },
+};
+
+START_TEST(test_mime_hostile_input_is_judged)
+{
+	const HostileCase *c = &hostile_cases[_i];
+	g_autoptr(GString) s = gen_hostile(c->what, c->size);
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg = run_gstring(s, inspect);
+	g_autofree char *got = describe(msg);
+
+	if (c->rule != NULL)
+		ck_assert_msg(find_rule(msg, c->rule) != NULL,
+		    "%s %u: no %s;%s", c->what, c->size, c->rule, got);
+	ck_assert_msg(msg->verdict == c->verdict, "%s %u: verdict %s;%s",
+	    c->what, c->size, sg_severity_to_string(msg->verdict), got);
+	/* Findings and inspect rows stay bounded whatever the input. */
+	ck_assert_uint_le(msg->findings->len, 100);
+	ck_assert_uint_le(inspect->parts->len, 10000);
+}
+END_TEST
+
+/*
+ * Linear, not quadratic: doubling the parts must not quadruple the time.
+ * Compared as a ratio of CPU time on the same machine, with slack.
+ */
+static double
+time_parts(guint parts)
+{
+	g_autoptr(GString) s = gen_parts(parts);
+	gint64 t0 = g_get_monotonic_time();
+	g_autoptr(SgMessage) msg = run_gstring(s, NULL);
+
+	ck_assert_ptr_nonnull(find_rule(msg, "mime.part-count"));
+	return (double)(g_get_monotonic_time() - t0);
+}
+
+START_TEST(test_mime_work_is_linear_in_parts)
+{
+	double small = time_parts(20000);
+	double large = time_parts(80000);
+
+	/* 4x the input: linear is ~4x; quadratic would be ~16x. */
+	ck_assert_msg(large < small * 10.0,
+	    "20000 parts %.0f us, 80000 %.0f us", small, large);
+}
+END_TEST
+
+START_TEST(test_mime_nesting_bomb_skips_gmime_but_keeps_the_tree_bounded)
+{
+	g_autoptr(GString) s = gen_nesting(5000, FALSE);
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg = run_gstring(s, inspect);
+	const SgFinding *f = find_rule(msg, "mime.depth");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->observed, 101);
+	ck_assert_int_eq(f->limit, 100);
+	/* The pre-scan's rows stop at the hard depth: 101 containers. */
+	ck_assert_uint_le(inspect->parts->len, 102);
+}
+END_TEST
+
+START_TEST(test_mime_part_bomb_is_not_handed_to_gmime)
+{
+	g_autoptr(GString) s = gen_parts(60000);
+	g_autoptr(SgMessage) msg = NULL;
+
+	/* Only GMime reports this header name here; it must not run. */
+	g_string_truncate(s, s->len - strlen("--x--\n"));
+	g_string_append(s, "--x\nBad Name: x\n\nx\n--x--\n");
+	msg = run_gstring(s, NULL);
+	ck_assert_ptr_nonnull(find_rule(msg, "mime.part-count"));
+	ck_assert_ptr_null(find_rule(msg, "header.invalid-name"));
+}
+END_TEST
+
+/*
+ * A delimiter padded with 70,000 spaces is longer than the pre-scan's
+ * buffer; GMime still takes it for a delimiter, so the pre-scan must
+ * count the part too (regression: it used to miss such parts).
+ */
+START_TEST(test_mime_counts_parts_behind_overlong_delimiters)
+{
+	static const char rules[] = "[mime.part-count]\nseverity=quarantine\n"
+	                            "soft=5\nhard=10\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) small =
+	    sg_profile_new_from_data(rules, strlen(rules), "small", &error);
+	g_autoptr(GString) s = gen_headers(g_string_new(NULL));
+	g_autofree char *pad = g_strnfill(70000, ' ');
+	g_autoptr(SgMessage) msg = NULL;
+	const SgFinding *f;
+
+	ck_assert_msg(small != NULL, "%s", error ? error->message : "");
+	g_string_append(s, "Content-Type: multipart/mixed; boundary=x\n\n");
+	for (guint i = 0; i < 20; i++)
+		g_string_append_printf(s,
+		    "--x%s\nContent-Type: text/plain\n\nx\n", pad);
+	g_string_append(s, "--x--\n");
+	msg = run_bytes_with(small, s->str, s->len, NULL);
+	f = find_rule(msg, "mime.part-count");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->observed, 21);
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_QUARANTINE);
+}
+END_TEST
+
+/* In a multipart/digest an untyped part is a message: it nests. */
+START_TEST(test_mime_digest_parts_count_as_messages)
+{
+	g_autoptr(GString) s = gen_headers(g_string_new(NULL));
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg = NULL;
+	SgPartRow *row;
+
+	g_string_append(s,
+	    "Content-Type: multipart/digest; boundary=d\n\n"
+	    "--d\n\nSubject: one\n\nfirst\n--d--\n");
+	msg = run_gstring(s, inspect);
+	ck_assert_uint_eq(inspect->parts->len, 3);
+	row = g_ptr_array_index(inspect->parts, 1);
+	ck_assert_str_eq(row->content_type, "message/rfc822");
+	row = g_ptr_array_index(inspect->parts, 2);
+	ck_assert_str_eq(row->path, "1.1.1");
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_IGNORE);
+}
+END_TEST
+
+static Suite *
+mime_suite(void)
+{
+	Suite *s = suite_create("mime");
+	TCase *tc = tcase_create("fixtures");
+
+	tcase_add_loop_test(tc, test_mime_fixture_fires_or_not, 0,
+	    G_N_ELEMENTS(fixture_cases));
+	tcase_add_test(tc, test_mime_offsets_point_at_the_bytes);
+	tcase_add_test(tc, test_mime_offsets_are_content_offsets_in_a_window);
+	tcase_add_test(tc, test_mime_base64_offset_is_first_bad_character);
+	tcase_add_test(tc, test_mime_inspect_tree_of_a_forward);
+	tcase_add_test(tc,
+	    test_mime_inspect_rows_have_offsets_and_sniffed_types);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_mime_hostile_input_is_judged, 0,
+	    G_N_ELEMENTS(hostile_cases));
+	tcase_add_test(tc, test_mime_work_is_linear_in_parts);
+	tcase_add_test(tc, test_mime_part_bomb_is_not_handed_to_gmime);
+	tcase_add_test(tc, test_mime_counts_parts_behind_overlong_delimiters);
+	tcase_add_test(tc, test_mime_digest_parts_count_as_messages);
+	tcase_add_test(tc,
+	    test_mime_nesting_bomb_skips_gmime_but_keeps_the_tree_bounded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	g_autoptr(GError) error = NULL;
+	SRunner *sr;
+	int failed;
+
+	g_mime_init();
+	profile = sg_profile_load("default", &error);
+	if (profile == NULL) {
+		fprintf(stderr, "check_mime: %s\n", error->message);
+		return 1;
+	}
+	sr = srunner_create(mime_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	sg_profile_unref(profile);
+	g_mime_shutdown();
+	return failed == 0 ? 0 : 1;
+}
