@@ -85,7 +85,10 @@ gboolean sg_spool_walk(const char *path, const SgWalkOptions *opts,
 
 /*
  * Makes a candidate for a single file given on the command line or read
- * from stdin (fd, for `check -`): plain format.
+ * from stdin (fd, for `check -`): plain format, or maildir when the file
+ * sits in a maildir's new/ or cur/.  A symlink is resolved once (the
+ * candidate's "resolved-from" property keeps the name given).
+ * (transfer full) (nullable): NULL only for a NULL or empty @path.
  */
 SgMessage *sg_spool_message_for_file(const char *path);
 
