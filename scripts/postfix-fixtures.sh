@@ -3,11 +3,9 @@
 #
 # postfix-fixtures.sh - make Postfix queue-file fixtures with a real Postfix.
 #
-# Unpacks Debian's postfix package (never installs it: it would replace an
-# installed Exim), points its binaries at the private copy with patchelf,
-# runs a private instance (queue in a temporary directory, no inet
-# listener, relay on a dead loopback port), queues a few messages (plain,
-# multi-recipient, a long line stored as L records, 8-bit MIME with DSN, a
+# Runs a private Postfix from Debian's unpacked package (never installed:
+# it would replace an installed Exim; see tests/live/postfix-instance.sh),
+# queues a few messages (plain, multi-recipient, a long line stored as L records, 8-bit MIME with DSN, a
 # header_checks HOLD, a postdrop file left in maildrop/), stops it and
 # copies the queue files to OUT/<queue>/<id>, with OUT/expected/<id>.txt
 # holding what `postcat -bh` prints for each.  Then it derives damaged
@@ -21,107 +19,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${1:-$here/../testdata/spool/postfix}
 W=$(mktemp -d "${TMPDIR:-/tmp}/sg-pf-fixtures.XXXXXX")
-R=$W/root
-I=$W/inst
 PF=
 cleanup() {
-	if [ -n "$PF" ] && [ -x "$R/usr/sbin/postfix" ]; then
-		"$R/usr/sbin/postfix" -c "$I/etc" stop </dev/null >/dev/null 2>&1 || true
-	fi
+	[ -z "$PF" ] || pf_stop
 	[ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || { echo "$0: must run as root" >&2; exit 1; }
 
-# 1. The package, unpacked (not installed), and patchelf.
-command -v patchelf >/dev/null || apt-get install -y -qq patchelf >/dev/null
-if [ -z "${POSTFIX_DEB:-}" ]; then
-	mkdir -p "$W/pkg"
-	(cd "$W/pkg" && apt-get download postfix >/dev/null)
-	POSTFIX_DEB=$(ls "$W"/pkg/postfix_*.deb)
-fi
-dpkg-deb -x "$POSTFIX_DEB" "$R"
-for f in "$R"/usr/sbin/* "$R"/usr/lib/postfix/sbin/* "$R"/usr/lib/postfix/*.so; do
-	if head -c 4 "$f" | grep -q ELF; then
-		patchelf --set-rpath "$R/usr/lib/postfix" "$f"
-	fi
-done
-
-# 2. A mail owner and a setgid group of our own (not 'postfix').
-getent group sgpfown >/dev/null || groupadd --system sgpfown
-getent passwd sgpfown >/dev/null ||
-	useradd --system -g sgpfown -d /nonexistent -M -s /usr/sbin/nologin sgpfown
-getent group sgpfdrop >/dev/null || groupadd --system sgpfdrop
-chgrp sgpfdrop "$R/usr/sbin/postdrop" "$R/usr/sbin/postqueue"
-chmod 2555 "$R/usr/sbin/postdrop" "$R/usr/sbin/postqueue"
-mkdir -p "$I/etc" "$I/spool" "$I/data"
-chown sgpfown:sgpfown "$I/data"
-chmod 755 "$W" "$I"
-
-# 3. Configuration: nothing listens on the network; mail can never leave.
-cat >"$I/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $I/spool
-data_directory = $I/data
-daemon_directory = $R/usr/lib/postfix/sbin
-command_directory = $R/usr/sbin
-meta_directory = $R/etc/postfix
-shlib_directory = $R/usr/lib/postfix
-sendmail_path = $R/usr/sbin/sendmail
-newaliases_path = $R/usr/bin/newaliases
-mailq_path = $R/usr/bin/mailq
-manpage_directory = $R/usr/share/man
-sample_directory = $R/etc/postfix
-readme_directory = no
-html_directory = no
-mail_owner = sgpfown
-setgid_group = sgpfdrop
-maillog_file = $I/maillog
-maillog_file_prefixes = $I
-myhostname = mx.spoolguard.test
-mydomain = spoolguard.test
-myorigin = \$mydomain
-mydestination =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-alias_maps =
-alias_database =
-local_recipient_maps =
-relayhost = [127.0.0.1]:9
-smtp_connect_timeout = 1s
-smtp_dns_support_level = disabled
-header_checks = regexp:$I/etc/header_checks
-biff = no
-EOF
-echo '/^Subject:.*\[HOLDME\]/ HOLD spoolguard fixture' >"$I/etc/header_checks"
-cat >"$I/etc/master.cf" <<'EOF'
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-
-export MAIL_CONFIG=$I/etc
-PF=$R/usr/sbin/postfix
-SM=$R/usr/sbin/sendmail
-"$PF" -c "$I/etc" check </dev/null
-"$PF" -c "$I/etc" start </dev/null
+# 1-3. A private instance (tests/live/postfix-instance.sh).
+# shellcheck source=../tests/live/postfix-instance.sh
+. "$here/../tests/live/postfix-instance.sh"
+pf_instance "$W"
+pf_start
 sleep 2
 
 # 4. Mail.
@@ -146,7 +57,7 @@ for _ in $(seq 60); do
 	[ "$n" -ge 4 ] && break
 	sleep 1
 done
-"$PF" -c "$I/etc" stop </dev/null
+pf_stop
 sleep 1
 # A postdrop file that no pickup takes: Postfix is stopped.
 printf 'From: alice@spoolguard.test\nTo: gina@example.net\nSubject: maildrop\n\nleft in maildrop\n' |
@@ -162,11 +73,11 @@ for q in deferred hold maildrop; do
 		cp "$f" "$OUT/$q/$id"
 		chmod 0644 "$OUT/$q/$id"
 		if [ "$q" != maildrop ]; then
-			"$R/usr/sbin/postcat" -c "$I/etc" -bh "$f" >"$OUT/expected/$id.txt"
+			"$PC" -c "$PFCONF" -bh "$f" >"$OUT/expected/$id.txt"
 		fi
 	done
 done
-"$R/usr/sbin/postcat" -c "$I/etc" -bh "$(find "$I/spool/maildrop" -type f | head -n1)" \
+"$PC" -c "$PFCONF" -bh "$(find "$I/spool/maildrop" -type f | head -n1)" \
 	>"$OUT/expected/$(basename "$(find "$I/spool/maildrop" -type f | head -n1)").txt" 2>/dev/null || true
 
 # 6. Damaged variants and near misses, derived from the plain message.
