@@ -23,23 +23,11 @@
 
 #include "spoolguard/autocleanups.h"
 #include "spoolguard/core.h"
+#include "spoolguard/rules.h"
 #include "spoolguard/spool.h"
 
 #include "spool-postfix.h"
 #include "spool-private.h"
-
-/*
- * Tests run every reader with a NULL profile (container rules at their
- * default, quarantine).  Until the rules module is linked into the test,
- * this weak fallback satisfies the reference; the real one wins.
- */
-__attribute__((weak)) SgSeverity
-sg_profile_severity(const SgProfile *profile, SgRuleId rule)
-{
-	(void)profile;
-	(void)rule;
-	return SG_SEVERITY_QUARANTINE;
-}
 
 static const char *
 testdata(void)
@@ -607,6 +595,24 @@ START_TEST(test_postfix_corrupt_queue_is_reported_not_moved)
 }
 END_TEST
 
+START_TEST(test_postfix_default_profile_quarantines_container_damage)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) profile = sg_profile_load("default", &error);
+	g_autofree char *bad = pf_path("derived", "BADptrloop");
+	g_autofree char *good = pf_path("derived", "OKpointerafterend");
+	g_autoptr(SgMessage) m1 = pf_message(bad, "deferred");
+	g_autoptr(SgMessage) m2 = pf_message(good, "deferred");
+
+	ck_assert_msg(profile != NULL, "%s", error ? error->message : "");
+	ck_assert(sg_spool_postfix_ops.open(m1, profile, &any_age, NULL));
+	ck_assert(has_rule(m1, SG_RULE_CONTAINER_POINTER_LOOP));
+	ck_assert_int_eq(m1->verdict, SG_SEVERITY_QUARANTINE);
+	ck_assert(sg_spool_postfix_ops.open(m2, profile, &any_age, NULL));
+	ck_assert_uint_eq(m2->findings->len, 0);
+}
+END_TEST
+
 /* ---- layout, walk, hold -------------------------------------------- */
 
 typedef struct {
@@ -913,6 +919,8 @@ postfix_suite(void)
 	tcase_add_test(tc, test_postfix_locked_file_is_busy);
 	tcase_add_test(tc, test_postfix_file_in_mode_0600_or_young_is_skipped);
 	tcase_add_test(tc, test_postfix_corrupt_queue_is_reported_not_moved);
+	tcase_add_test(tc,
+	    test_postfix_default_profile_quarantines_container_damage);
 	tcase_add_test(tc, test_postfix_walk_finds_queues_and_skips_bad_names);
 	tcase_add_test(tc,
 	    test_postfix_hold_renames_into_hold_keeping_the_inode);
