@@ -124,6 +124,7 @@ struct _SgPostfixStream {
 	gboolean newline;   /* an N record's "\n" is owed */
 	gboolean done;      /* no more content records */
 	SgPostfixJumps jumps;
+	GArray *marks; /* (nullable) SgPostfixMark, shared */
 };
 
 G_DEFINE_TYPE(SgPostfixStream, sg_postfix_stream, GMIME_TYPE_STREAM)
@@ -221,14 +222,49 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 	return (gssize)got;
 }
 
+/* The last checkpoint at or before @pos, or NULL. */
+static const SgPostfixMark *
+postfix_stream_mark(SgPostfixStream *self, gint64 pos)
+{
+	const SgPostfixMark *marks;
+	guint lo = 0, hi;
+
+	if (self->marks == NULL || self->marks->len == 0)
+		return NULL;
+	marks = (const SgPostfixMark *)(gpointer)self->marks->data;
+	hi = self->marks->len;
+	if (marks[0].content > pos)
+		return NULL;
+	while (hi - lo > 1) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (marks[mid].content <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &marks[lo];
+}
+
 /* Puts the cursor at content offset @pos; FALSE when the text is shorter. */
 static gboolean
 postfix_stream_goto(SgPostfixStream *self, gint64 pos)
 {
+	const SgPostfixMark *mark = postfix_stream_mark(self, pos);
 	gint64 left;
 
 	if (pos < self->parent.position)
 		postfix_stream_rewind(self);
+	/* Jump to a checkpoint when it is ahead of the cursor. */
+	if (mark != NULL && mark->content > self->parent.position &&
+	    self->fd >= 0) {
+		self->rec_next = mark->record;
+		self->chunk_left = 0;
+		self->newline = FALSE;
+		self->done = FALSE;
+		self->jumps = mark->jumps;
+		self->parent.position = mark->content;
+	}
 	left = pos - self->parent.position;
 	while (left > 0) {
 		gssize n = postfix_stream_advance(self, NULL,
@@ -359,11 +395,12 @@ postfix_stream_length(GMimeStream *stream)
 
 static SgPostfixStream *
 postfix_stream_make(int fd, goffset file_size, goffset data_offset,
-    gint64 start, gint64 end)
+    GArray *marks, gint64 start, gint64 end)
 {
 	SgPostfixStream *self = g_object_new(SG_TYPE_POSTFIX_STREAM, NULL);
 
 	self->fd = fd;
+	self->marks = marks != NULL ? g_array_ref(marks) : NULL;
 	self->file_size = file_size;
 	self->data_offset = data_offset;
 	if (end != -1 && end < start)
@@ -382,7 +419,16 @@ postfix_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
 	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
 
 	return GMIME_STREAM(postfix_stream_make(self->fd, self->file_size,
-	    self->data_offset, start, end));
+	    self->data_offset, self->marks, start, end));
+}
+
+static void
+postfix_stream_finalize(GObject *object)
+{
+	SgPostfixStream *self = SG_POSTFIX_STREAM(object);
+
+	g_clear_pointer(&self->marks, g_array_unref);
+	G_OBJECT_CLASS(sg_postfix_stream_parent_class)->finalize(object);
 }
 
 static void
@@ -390,6 +436,7 @@ sg_postfix_stream_class_init(SgPostfixStreamClass *klass)
 {
 	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
 
+	G_OBJECT_CLASS(klass)->finalize = postfix_stream_finalize;
 	stream_class->read = postfix_stream_read;
 	stream_class->write = postfix_stream_write;
 	stream_class->flush = postfix_stream_flush;
@@ -411,21 +458,21 @@ sg_postfix_stream_init(SgPostfixStream *self)
 
 GMimeStream *
 sg_postfix_stream_new(int fd, goffset file_size, goffset data_offset,
-    goffset content_size)
+    goffset content_size, GArray *marks)
 {
-	return GMIME_STREAM(postfix_stream_make(fd, file_size, data_offset, 0,
-	    content_size < 0 ? -1 : content_size));
+	return GMIME_STREAM(postfix_stream_make(fd, file_size, data_offset,
+	    marks, 0, content_size < 0 ? -1 : content_size));
 }
 
 gboolean
 sg_postfix_stream_locate(int fd, goffset file_size, goffset data_offset,
-    goffset content_offset, goffset *file_offset)
+    GArray *marks, goffset content_offset, goffset *file_offset)
 {
 	g_autoptr(GMimeStream) stream = NULL;
 	SgPostfixStream *self;
 
 	stream = GMIME_STREAM(
-	    postfix_stream_make(fd, file_size, data_offset, 0, -1));
+	    postfix_stream_make(fd, file_size, data_offset, marks, 0, -1));
 	self = SG_POSTFIX_STREAM(stream);
 	if (!postfix_stream_goto(self, content_offset))
 		return FALSE;

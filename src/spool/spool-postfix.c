@@ -40,6 +40,8 @@
 #define POSTFIX_SIZE_MAX 256
 /* qmgr's valid flag mask (QMGR_READ_FLAG_USER). */
 #define POSTFIX_FLAGS_MASK 0x1F
+/* Pointer records remembered for loop detection (then: the jump limit). */
+#define POSTFIX_PTRS_TRACKED 100000
 /* hash_queue_depth: how many one-character levels are descended. */
 #define POSTFIX_HASH_DEPTH 2
 
@@ -222,14 +224,25 @@ typedef struct {
 	guint64 live, done, deleted; /* R, D, / records */
 	goffset content_size;
 	guint attrs;
+	GArray *marks; /* SgPostfixMark: checkpoints for the stream */
+	goffset next_mark;
 } PostfixScan;
 
 typedef struct {
-	SgMessage *msg;
 	guint index;
 	goffset file_size;
 	goffset data_offset;
+	GArray *marks; /* (owned) SgPostfixMark */
 } PostfixContent;
+
+static void
+postfix_content_free(gpointer data)
+{
+	PostfixContent *c = data;
+
+	g_clear_pointer(&c->marks, g_array_unref);
+	g_free(c);
+}
 
 static GMimeStream *
 postfix_content_open(SgMessage *msg, GError **error)
@@ -243,7 +256,7 @@ postfix_content_open(SgMessage *msg, GError **error)
 		return NULL;
 	}
 	return sg_postfix_stream_new(file->fd, c->file_size, c->data_offset,
-	    msg->content_size);
+	    msg->content_size, c->marks);
 }
 
 static gboolean
@@ -257,7 +270,7 @@ postfix_content_locate(SgMessage *msg, goffset content_offset, guint *file,
 		return FALSE;
 	*file = c->index;
 	return sg_postfix_stream_locate(mf->fd, c->file_size, c->data_offset,
-	    content_offset, file_offset);
+	    c->marks, content_offset, file_offset);
 }
 
 static const SgContentOps postfix_content_ops = {
@@ -266,7 +279,8 @@ static const SgContentOps postfix_content_ops = {
 };
 
 static void
-postfix_set_content(PostfixCtx *ctx, goffset data_offset, goffset size)
+postfix_set_content(PostfixCtx *ctx, goffset data_offset, goffset size,
+    GArray *marks)
 {
 	SgMessage *msg = ctx->msg;
 	PostfixContent *c = g_new0(PostfixContent, 1);
@@ -276,9 +290,10 @@ postfix_set_content(PostfixCtx *ctx, goffset data_offset, goffset size)
 	c->index = ctx->index;
 	c->file_size = ctx->size;
 	c->data_offset = data_offset;
+	c->marks = marks != NULL ? g_array_ref(marks) : NULL;
 	msg->content = &postfix_content_ops;
 	msg->content_data = c;
-	msg->content_free = g_free;
+	msg->content_free = postfix_content_free;
 	msg->content_size = size;
 }
 
@@ -422,6 +437,8 @@ postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
 	SgPostfixJumps jumps = { 0 };
 	goffset off = 0;
 	gboolean first = TRUE;
+	g_autoptr(GHashTable) visited =
+	    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 
 	postfix_tables_init();
 	for (;;) {
@@ -479,6 +496,24 @@ postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
 			return TRUE;
 		}
 		first = FALSE;
+		if (rec.type == 'p' &&
+		    g_hash_table_size(visited) < POSTFIX_PTRS_TRACKED) {
+			/*
+			 * The walk is deterministic: reaching the same
+			 * pointer twice loops until Postfix's limit.
+			 */
+			if (g_hash_table_contains(visited, &rec.offset)) {
+				postfix_finding(ctx,
+				    SG_RULE_CONTAINER_POINTER_LOOP, rec.offset,
+				    jumps.reverse, SG_POSTFIX_REVERSE_JUMPS,
+				    "pointer record reached twice: the "
+				    "records loop");
+				ctx->fatal = TRUE;
+				return TRUE;
+			}
+			g_hash_table_add(visited,
+			    g_memdup2(&rec.offset, sizeof(rec.offset)));
+		}
 		if (rec.type == 'p') {
 			switch (sg_postfix_follow(ctx->fd, ctx->size, &rec,
 			    &jumps, &next)) {
@@ -525,6 +560,15 @@ postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
 			}
 			break;
 		case POSTFIX_SEG_CONTENT:
+			if ((rec.type == 'N' || rec.type == 'L') &&
+			    scan->content_size >= scan->next_mark) {
+				SgPostfixMark mark = { scan->content_size,
+					rec.offset, jumps };
+
+				g_array_append_val(scan->marks, mark);
+				scan->next_mark =
+				    scan->content_size + SG_POSTFIX_MARK_GAP;
+			}
 			if (rec.type == 'N') {
 				scan->content_size += (goffset)rec.len + 1;
 			} else if (rec.type == 'L') {
@@ -627,6 +671,8 @@ sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
 		.e_off = -1,
 		.e_end = -1 };
 	PostfixCtx ctx = { .msg = msg, .profile = profile, .index = index };
+	g_autoptr(GArray) marks =
+	    g_array_new(FALSE, FALSE, sizeof(SgPostfixMark));
 
 	if (file == NULL || file->fd < 0) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
@@ -636,14 +682,16 @@ sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
 	ctx.fd = file->fd;
 	ctx.size = file->st.st_size;
 	ctx.kind = maildrop ? POSTFIX_KIND_MAILDROP : POSTFIX_KIND_QUEUE;
+	scan.marks = marks;
+	scan.next_mark = SG_POSTFIX_MARK_GAP;
 	postfix_prop(msg, "postfix.kind", maildrop ? "maildrop" : "queue");
 	if (!postfix_scan_records(&ctx, &scan, error))
 		return FALSE;
 	/* The content is offered even when broken: the checks see it too. */
 	if (scan.m_end >= 0)
-		postfix_set_content(&ctx, scan.m_end, scan.content_size);
+		postfix_set_content(&ctx, scan.m_end, scan.content_size, marks);
 	else
-		postfix_set_content(&ctx, ctx.size, 0);
+		postfix_set_content(&ctx, ctx.size, 0, NULL);
 	if (ctx.fatal)
 		return TRUE;
 	if (!scan.seen_t) {

@@ -67,17 +67,30 @@ SgPostfixJumpStatus sg_postfix_follow(int fd, goffset size,
 gboolean sg_postfix_pread(int fd, void *buf, gsize len, goffset off);
 
 /*
+ * A checkpoint of the content walk, taken at a record boundary every
+ * SG_POSTFIX_MARK_GAP content bytes, so a seek re-walks at most that much.
+ */
+#define SG_POSTFIX_MARK_GAP 65536
+typedef struct {
+	gint64 content; /* content offset at the record */
+	goffset record; /* the record's file offset */
+	SgPostfixJumps jumps;
+} SgPostfixMark;
+
+/*
  * (transfer full): the message text of the content segment that starts at
  * @data_offset (N = a line plus "\n", L = a chunk continued by the next
  * record, w skipped, p followed), @content_size bytes long.  @fd is
- * borrowed.
+ * borrowed.  @marks (nullable, SgPostfixMark sorted by content offset)
+ * is referenced.
  */
 GMimeStream *sg_postfix_stream_new(int fd, goffset file_size,
-    goffset data_offset, goffset content_size);
+    goffset data_offset, goffset content_size, GArray *marks);
 
 /* Maps a content offset to a file offset by walking the records again. */
-gboolean sg_postfix_stream_locate(int fd, goffset file_size,
-    goffset data_offset, goffset content_offset, goffset *file_offset);
+gboolean
+sg_postfix_stream_locate(int fd, goffset file_size, goffset data_offset,
+    GArray *marks, goffset content_offset, goffset *file_offset);
 
 /*
  * Verifies the open file @index of @msg as a queue file (or a postdrop
