@@ -64,7 +64,8 @@ printf 'From: alice@spoolguard.test\nTo: gina@example.net\nSubject: maildrop\n\n
 	"$SM" -f alice@spoolguard.test gina@example.net
 
 # 5. Copy them out, with what postcat prints as their text.
-rm -rf "$OUT"
+rm -rf "$OUT"/deferred "$OUT"/hold "$OUT"/maildrop "$OUT"/expected \
+	"$OUT"/derived
 mkdir -p "$OUT/expected" "$OUT/derived"
 for q in deferred hold maildrop; do
 	find "$I/spool/$q" -type f | sort | while read -r f; do
