@@ -192,6 +192,10 @@ save('OKdummypointer', build(r))
 r = [list(x) for x in recs]; r[idx('R')][0] = 'D'                # one done
 save('OKdonercpt', build(r))
 save('OKflagsmask', build(recs, size={3: 0x1f}))
+# Records behind E that no pointer reaches: an added header, deleted again.
+h = b'X-Added: then deleted by a milter'
+save('OKorphanedit', build(recs) + b'N' + enc_len(len(h)) + h +
+     b'p' + enc_len(15) + b'%15d' % len(build(recs[:idx('X')])))
 blob = bytearray(build(recs)); o = len(build(recs[:s]))
 ln = len(recs[s][1])
 blob[o + 1:o + 2] = bytes([0x80 | ln, 0x80, 0x80, 0x00])          # 4 length bytes

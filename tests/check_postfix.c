@@ -167,6 +167,7 @@ static const Derived derived[] = {
 	{ "OKdonercpt", { NONE, NONE } },
 	{ "OKflagsmask", { NONE, NONE } },
 	{ "OKlen4bytes", { NONE, NONE } },
+	{ "OKorphanedit", { NONE, NONE } },
 };
 
 START_TEST(test_postfix_derived_files_fire_exactly_their_rules)

@@ -659,6 +659,35 @@ postfix_check_size(PostfixCtx *ctx, PostfixScan *scan)
 	}
 }
 
+/*
+ * Is [@from, EOF) whole, well-formed records?  A milter edit that is
+ * later undone leaves such records behind the end record, reached by no
+ * pointer; Postfix never reads them, and they are no damage.  Postdrop
+ * files have no edits.
+ */
+static gboolean
+postfix_orphan_records(PostfixCtx *ctx, goffset from)
+{
+	goffset off = from;
+
+	if (ctx->kind != POSTFIX_KIND_QUEUE)
+		return FALSE;
+	while (off < ctx->size) {
+		SgPostfixRecord rec;
+		gboolean known = FALSE;
+
+		if (sg_postfix_record_read(ctx->fd, ctx->size, off, &rec) !=
+		    SG_POSTFIX_REC_OK)
+			return FALSE;
+		for (guint s = 0; s < POSTFIX_SEG_COUNT; s++)
+			known |= postfix_type_table[ctx->kind][s][rec.type];
+		if (!known)
+			return FALSE;
+		off = rec.data + (goffset)rec.len;
+	}
+	return TRUE;
+}
+
 gboolean
 sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
     const SgProfile *profile, GError **error)
@@ -706,7 +735,8 @@ sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
 	}
 	if (scan.size_ok)
 		postfix_check_size(&ctx, &scan);
-	if (scan.e_end < ctx.size && scan.max_end < ctx.size) {
+	if (scan.e_end < ctx.size && scan.max_end < ctx.size &&
+	    !postfix_orphan_records(&ctx, scan.max_end)) {
 		postfix_finding(&ctx, SG_RULE_CONTAINER_TRAILING_DATA,
 		    scan.max_end, ctx.size - scan.max_end, 0,
 		    "%" G_GINT64_FORMAT " bytes after the end record that no "
