@@ -33,6 +33,7 @@ typedef enum {
 	SG_QUARANTINE_ERROR_EXISTS,    /* release would overwrite */
 	SG_QUARANTINE_ERROR_CORRUPT,   /* sha256 mismatch, bad report */
 	SG_QUARANTINE_ERROR_INSIDE,    /* store inside a scanned tree */
+	SG_QUARANTINE_ERROR_INVALID,   /* a file name or id unfit for a path */
 } SgQuarantineError;
 
 #define SG_QUARANTINE_DEFAULT_DIR "/var/lib/spoolguard/quarantine"
@@ -51,12 +52,21 @@ typedef struct {
 	int (*mkdir)(const char *path, mode_t mode);
 	int (*rmdir)(const char *path);
 	int (*lstat)(const char *path, struct stat *st);
+	int (*fstat)(int fd, struct stat *st);
+	int (*fchmod)(int fd, mode_t mode);
+	int (*fchown)(int fd, uid_t uid, gid_t gid);
 } SgFsOps;
 
 /* (transfer none): the real calls. */
 const SgFsOps *sg_fs_real(void);
 /* Replaces the seam (tests); NULL restores the real calls. */
 void sg_quarantine_set_fs(const SgFsOps *ops);
+/* Fixes the store's clock (tests); 0 restores the real clock. */
+void sg_quarantine_set_time(gint64 seconds);
+
+/* TRUE when @name can be a file name in the store: not empty, no '/',
+ * not "." or "..", at most 255 bytes. */
+gboolean sg_store_valid_name(const char *name);
 
 typedef struct _SgStore SgStore;
 
@@ -67,26 +77,29 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgStore, sg_store_free)
 const char *sg_store_dir(const SgStore *store);
 
 /* FAIL with SG_QUARANTINE_ERROR_INSIDE when the store lies under @path. */
-gboolean sg_store_check_outside(const SgStore *store, const char *path,
-    GError **error);
+gboolean
+sg_store_check_outside(const SgStore *store, const char *path, GError **error);
 
 /*
  * Moves every file of @msg into a new entry and writes report.json and
  * report.txt (with the sha256 and origin of every file).  On failure the
  * message is left where it was (or, once moved, intact in the store) and
- * the entry is removed where possible.  *id receives the entry id.
+ * the entry is removed where possible.  *id receives the entry id (also
+ * when the entry is complete but an original could not be removed).  A
+ * file gone before it could be moved gives SG_CORE_ERROR_VANISHED.  The
+ * message's descriptors (and so the MTA's locks) stay open.
  */
-gboolean sg_store_put(SgStore *store, SgMessage *msg,
-    const SgProfile *profile, char **id, GError **error);
+gboolean sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
+    char **id, GError **error);
 
 typedef struct {
-	char *id;      /* "20261122T031502Z-1a2b3c4d" */
-	char *dir;     /* absolute path of the entry */
-	gint64 time;   /* seconds since the epoch, from the id */
-	char *origin;  /* first file's original path */
+	char *id;     /* "20261122T031502Z-1a2b3c4d" */
+	char *dir;    /* absolute path of the entry */
+	gint64 time;  /* seconds since the epoch, from the id */
+	char *origin; /* first file's original path */
 	char *format;
 	char *verdict;
-	char *rules;   /* comma list of the rules at quarantine severity */
+	char *rules; /* comma list of the rules at quarantine severity */
 	gint64 bytes;
 } SgStoreEntry;
 
@@ -98,8 +111,8 @@ GPtrArray *sg_store_list(SgStore *store, GError **error);
 /* (transfer full): the entry, by id or unique id prefix. */
 SgStoreEntry *sg_store_find(SgStore *store, const char *id, GError **error);
 /* (transfer full): report.txt (or report.json with @json). */
-char *sg_store_show(SgStore *store, const char *id, gboolean json,
-    GError **error);
+char *
+sg_store_show(SgStore *store, const char *id, gboolean json, GError **error);
 /*
  * Puts the files back where they came from (or into @to_dir), after
  * checking each sha256; refuses to overwrite.  Removes the entry.
@@ -107,8 +120,8 @@ char *sg_store_show(SgStore *store, const char *id, gboolean json,
 gboolean sg_store_release(SgStore *store, const char *id, const char *to_dir,
     GError **error);
 /* Removes entries older than @age seconds; *count gets how many. */
-gboolean sg_store_purge(SgStore *store, gint64 age, guint *count,
-    GError **error);
+gboolean
+sg_store_purge(SgStore *store, gint64 age, guint *count, GError **error);
 
 G_END_DECLS
 

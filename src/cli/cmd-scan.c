@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -92,12 +93,12 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 		return "kept";
 	if (scan->dry_run) {
 		return scan->action == SCAN_ACTION_HOLD ? "would-hold"
-							: "would-quarantine";
+		                                        : "would-quarantine";
 	}
 	if (scan->action == SCAN_ACTION_HOLD) {
 		if (msg->ops == NULL || msg->ops->hold == NULL) {
 			*why = g_strdup_printf("%s: the %s format has no hold "
-					       "queue; not moved",
+			                       "queue; not moved",
 			    msg->id, msg->format);
 			return "error";
 		}
@@ -109,7 +110,8 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 		g_mutex_unlock(&scan->out_lock);
 	}
 	if (ok)
-		return scan->action == SCAN_ACTION_HOLD ? "held" : "quarantined";
+		return scan->action == SCAN_ACTION_HOLD ? "held"
+		                                        : "quarantined";
 	if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED))
 		return "vanished";
 	*why = g_strdup(error->message);
@@ -214,6 +216,58 @@ scan_candidate(SgMessage *msg, gpointer user_data)
 	g_mutex_unlock(&scan->pending_lock);
 	g_thread_pool_push(scan->pool, msg, NULL);
 	return TRUE;
+}
+
+/*
+ * The store's real path, even before it exists: the longest existing
+ * ancestor is resolved and the rest appended.  (transfer full)
+ */
+static char *
+scan_real_store_path(const char *dir)
+{
+	g_autofree char *abs = g_canonicalize_filename(dir, NULL);
+	g_autofree char *head = g_strdup(abs);
+	GString *tail = g_string_new(NULL);
+	char *real;
+
+	for (;;) {
+		real = realpath(head, NULL);
+		if (real != NULL || strcmp(head, "/") == 0)
+			break;
+		{
+			g_autofree char *base = g_path_get_basename(head);
+			g_autofree char *parent = g_path_get_dirname(head);
+
+			g_string_prepend(tail, base);
+			g_string_prepend_c(tail, '/');
+			g_free(head);
+			head = g_steal_pointer(&parent);
+		}
+	}
+	if (real == NULL)
+		return g_string_free(tail, FALSE);
+	{
+		g_autofree char *r = real;
+		g_autofree char *t = g_string_free(tail, FALSE);
+
+		return g_strconcat(strcmp(r, "/") == 0 ? "" : r, t, NULL);
+	}
+}
+
+/* TRUE when the store @store (a real path) lies inside scanned @path. */
+static gboolean
+scan_store_inside(const char *store, const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	gsize n;
+
+	if (real == NULL)
+		return FALSE; /* the walk reports the path itself */
+	n = strlen(real);
+	if (strcmp(real, "/") == 0)
+		return TRUE;
+	return strncmp(store, real, n) == 0 &&
+	    (store[n] == '\0' || store[n] == '/');
 }
 
 static gboolean
@@ -335,29 +389,27 @@ sg_cmd_scan(int argc, char **argv)
 	if (scan.action == SCAN_ACTION_QUARANTINE) {
 		g_autoptr(GError) error = NULL;
 		const char *dir = sg_cli_store_dir(store_opt);
-		gboolean create = !dry_run;
+		g_autofree char *real = scan_real_store_path(dir);
 
-		scan.store = sg_store_open(dir, create, &error);
+		/* Refuse before anything is created or moved. */
+		for (guint i = 0; paths[i] != NULL; i++) {
+			if (scan_store_inside(real, paths[i])) {
+				sg_cli_warn("quarantine %s lies inside the "
+				            "scanned %s; nothing scanned, "
+				            "nothing moved",
+				    dir, paths[i]);
+				sg_profile_unref(scan.profile);
+				return EX_USAGE;
+			}
+		}
+		scan.store = sg_store_open(dir, !dry_run, &error);
 		if (scan.store == NULL && !dry_run) {
 			sg_cli_warn("quarantine: %s", error->message);
 			sg_profile_unref(scan.profile);
 			return EX_TEMPFAIL;
 		}
-		if (scan.store != NULL) {
+		if (scan.store != NULL)
 			scan.opts.exclude = sg_store_dir(scan.store);
-			for (guint i = 0; paths[i] != NULL; i++) {
-				g_clear_error(&error);
-				if (!sg_store_check_outside(scan.store,
-					paths[i], &error)) {
-					sg_cli_warn("%s; nothing scanned, "
-						    "nothing moved",
-					    error->message);
-					sg_store_free(scan.store);
-					sg_profile_unref(scan.profile);
-					return EX_USAGE;
-				}
-			}
-		}
 	}
 	if (scan.use_syslog)
 		sg_report_syslog_open();
@@ -365,8 +417,8 @@ sg_cmd_scan(int argc, char **argv)
 	g_mutex_init(&scan.out_lock);
 	g_mutex_init(&scan.pending_lock);
 	g_cond_init(&scan.pending_cond);
-	scan.ctxq = g_async_queue_new_full(
-	    (GDestroyNotify)sg_check_context_free);
+	scan.ctxq =
+	    g_async_queue_new_full((GDestroyNotify)sg_check_context_free);
 	for (gint i = 0; i < jobs; i++) {
 		g_autoptr(GError) error = NULL;
 		SgCheckContext *ctx =
@@ -381,15 +433,15 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	if (jobs > 1) {
 		scan.max_pending = 8 * (guint)jobs;
-		scan.pool = g_thread_pool_new(scan_worker, &scan, jobs, TRUE,
-		    NULL);
+		scan.pool =
+		    g_thread_pool_new(scan_worker, &scan, jobs, TRUE, NULL);
 	}
 
 	for (guint i = 0; paths[i] != NULL; i++) {
 		g_autoptr(GError) error = NULL;
 
 		if (!sg_spool_walk(paths[i], &scan.opts, &scan.totals.walk,
-			scan_candidate, &scan, &error)) {
+		        scan_candidate, &scan, &error)) {
 			g_mutex_lock(&scan.out_lock);
 			sg_cli_warn("%s", error->message);
 			g_mutex_unlock(&scan.out_lock);
