@@ -566,6 +566,14 @@ START_TEST(test_postfix_locked_file_is_busy)
 	ck_assert_int_eq(flock(fd, LOCK_SH | LOCK_NB), 0);
 	ck_assert(!sg_spool_postfix_ops.open(msg, NULL, &any_age, &error));
 	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY));
+	/* inspect and check move nothing: they read without the lock */
+	{
+		g_autoptr(SgMessage) ro = pf_message(src, "hold");
+		SgWalkOptions read_only = { .read_only = TRUE };
+
+		ck_assert(
+		    sg_spool_postfix_ops.open(ro, NULL, &read_only, NULL));
+	}
 	close(fd);
 }
 END_TEST
@@ -778,6 +786,19 @@ START_TEST(test_postfix_hold_renames_into_hold_keeping_the_inode)
 	ck_assert_uint_eq(before.st_ino, after.st_ino);
 	ck_assert_str_eq(msg->queue_name, "hold");
 	ck_assert_str_eq(sg_message_file(msg, 0)->path, held);
+	/* a file named alone is found to be in a queue */
+	{
+		g_autoptr(SgMessage) one = sg_postfix_message_for_file(held);
+		g_autofree char *plain = g_build_filename(root, "README", NULL);
+		g_autoptr(SgMessage) none = NULL;
+
+		ck_assert_ptr_nonnull(one);
+		ck_assert_str_eq(one->queue_name, "hold");
+		ck_assert_str_eq(one->queue_id, "F1CDE");
+		ck_assert(g_file_set_contents(plain, "x", 1, NULL));
+		none = sg_postfix_message_for_file(plain);
+		ck_assert_ptr_null(none);
+	}
 	rel = sg_spool_postfix_ops.release_dir(root, "deferred", "F1CDE");
 	ck_assert(g_str_has_suffix(rel, "/hold"));
 	g_free(rel);

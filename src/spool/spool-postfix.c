@@ -974,7 +974,8 @@ postfix_open(SgMessage *msg, const SgProfile *profile,
 	if (!sg_message_open_file(msg, 0, error))
 		return FALSE;
 	file = sg_message_file(msg, 0);
-	if ((file->st.st_mode & 07777) == 0600) {
+	if ((opts == NULL || !opts->read_only) &&
+	    (file->st.st_mode & 07777) == 0600) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
 		    "%s: mode 0600, still being written", file->path);
 		return FALSE;
@@ -990,7 +991,9 @@ postfix_open(SgMessage *msg, const SgProfile *profile,
 		    file->path, now - (gint64)file->st.st_ctime, opts->min_age);
 		return FALSE;
 	}
-	if (!sg_spool_flock(file->fd, file->path, error))
+	/* check and inspect move nothing: they need no lock. */
+	if ((opts == NULL || !opts->read_only) &&
+	    !sg_spool_flock(file->fd, file->path, error))
 		return FALSE;
 	/*
 	 * Under the lock: the file may have been renamed (incoming ->
@@ -1019,6 +1022,53 @@ postfix_open(SgMessage *msg, const SgProfile *profile,
 	if (msg->queue_name != NULL)
 		postfix_prop(msg, "postfix.queue", msg->queue_name);
 	return sg_postfix_read(msg, 0, maildrop, profile, error);
+}
+
+SgMessage *
+sg_postfix_message_for_file(const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	g_autofree char *dir = NULL;
+	g_autofree char *name = NULL;
+	SgMessage *msg;
+
+	if (real == NULL)
+		return NULL;
+	name = g_path_get_basename(real);
+	dir = g_path_get_dirname(real);
+	if (!sg_spool_valid_queue_id(name, strlen(name)))
+		return NULL;
+	/* the queue directory, above at most POSTFIX_HASH_DEPTH levels */
+	for (guint depth = 0; depth <= POSTFIX_HASH_DEPTH; depth++) {
+		g_autofree char *base = g_path_get_basename(dir);
+		g_autofree char *root = NULL;
+		char *up;
+		int fd;
+		gboolean ok;
+
+		if (postfix_is_queue_name(base)) {
+			root = g_path_get_dirname(dir);
+			fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			ok = fd >= 0 && postfix_is_root(fd);
+			if (fd >= 0)
+				close(fd);
+			if (ok) {
+				msg = sg_message_new(&sg_spool_postfix_ops,
+				    "postfix", real);
+				msg->spool_root = g_steal_pointer(&root);
+				msg->queue_name = g_steal_pointer(&base);
+				msg->queue_id = g_steal_pointer(&name);
+				sg_message_add_file(msg, real, "message");
+				return msg;
+			}
+		}
+		if (!postfix_hash_name(base))
+			break;
+		up = g_path_get_dirname(dir);
+		g_free(dir);
+		dir = up;
+	}
+	return NULL;
 }
 
 /* ---- hold and release ------------------------------------------------ */

@@ -101,6 +101,15 @@ sg_postfix_stream_locate(int fd, goffset file_size, goffset data_offset,
 gboolean sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
     const SgProfile *profile, GError **error);
 
+/*
+ * (transfer full) (nullable): a candidate for a single file named on the
+ * command line when it lies in a Postfix queue (QUEUE/ID or hashed
+ * QUEUE/H/ID under a queue root), else NULL.  For
+ * sg_spool_message_for_file(), so that `inspect` and `check` read a queue
+ * file as one.
+ */
+SgMessage *sg_postfix_message_for_file(const char *path);
+
 G_END_DECLS
 
 #endif /* SPOOLGUARD_SPOOL_POSTFIX_H */
