@@ -11,7 +11,8 @@
 # `spoolguard scan -q STORE --min-age 0 QUEUE` runs while Postfix works.
 # Afterwards: every planted file but the locked one is in the store, the
 # locked one is still in deferred/, every good message is still listed by
-# `postqueue -j`, Postfix logged no new warning, `postfix check` is quiet.
+# `postqueue -j`, Postfix logged no new warning; then `scan --action hold`
+# moves one more damaged file into hold/ by rename; `postfix check` is quiet.
 #
 # Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; otherwise,
 # or when the postfix package cannot be had, it exits 77 (skipped).
@@ -148,6 +149,25 @@ if [ "$warnings_after" != "$warnings_before" ]; then
 	grep 'warning:' "$I/maillog" >&2
 	fail "Postfix logged new warnings"
 fi
+# --action hold: one more damaged file goes to Postfix's own hold/,
+# by rename, as `postsuper -h` would put it (same inode, same name).
+tmp=$W/plant.hold
+cp "$derived/BADtrailing" "$tmp"
+inode=$(stat -c %i "$tmp")
+id=$(printf '%05X%X' $((0x20000)) "$inode")
+d=$Q/deferred/${id:0:1}
+[ -d "$d" ] || { mkdir -m 0700 "$d" && chown "$owner:$owner" "$d"; }
+mv "$tmp" "$d/$id"
+chown "$owner:$owner" "$d/$id"
+chmod 0700 "$d/$id"
+touch -m -t "$later" "$d/$id"
+"$SPOOLGUARD_BIN" scan --action hold --min-age 0 "$Q" >"$W/hold.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] || fail "scan --action hold exited $rc: $(cat "$W/hold.out")"
+[ ! -e "$d/$id" ] || fail "$id was not moved to hold/"
+[ -f "$Q/hold/$id" ] || fail "$id is not in hold/"
+[ "$(stat -c %i "$Q/hold/$id")" = "$inode" ] || fail "$id changed inode"
+
 check_out=$("$PF" -c "$PFCONF" check 2>&1 </dev/null)
 [ -z "$check_out" ] || fail "postfix check: $check_out"
-echo "PASS: $(echo "$planted" | wc -w) planted, $(($(echo "$planted" | wc -w) - 1)) quarantined, locked one kept, $(echo "$good_ids" | wc -w) good messages still queued"
+echo "PASS: $(echo "$planted" | wc -w) planted, $(($(echo "$planted" | wc -w) - 1)) quarantined, locked one kept, one held, $(echo "$good_ids" | wc -w) good messages still queued"
