@@ -11,7 +11,7 @@
 
 extern const SgSpoolOps sg_spool_plain_ops;
 extern const SgSpoolOps sg_spool_maildir_ops;
-/* extern const SgSpoolOps sg_spool_postfix_ops; */
+extern const SgSpoolOps sg_spool_postfix_ops;
 extern const SgSpoolOps sg_spool_exim_ops;
 extern const SgSpoolOps sg_spool_sendmail_ops;
 

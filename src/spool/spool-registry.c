@@ -13,7 +13,7 @@
 #include "spool-private.h"
 
 static const SgSpoolOps *const formats[] = {
-	/* &sg_spool_postfix_ops, */
+	&sg_spool_postfix_ops,
 	&sg_spool_exim_ops,
 	&sg_spool_sendmail_ops,
 	&sg_spool_maildir_ops,

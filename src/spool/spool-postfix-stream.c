@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * spool-postfix-stream.c - the Postfix record reader and a GMime stream
+ * that yields a queue file's message text without copying it.
+ *
+ * A record is a type byte, a length of at most 4 base-128 bytes (low
+ * bits first) and that many data bytes; every length is checked against
+ * the bytes left in the file before anything is read.  The stream walks
+ * the content segment with pread(): N records give a line plus "\n", L
+ * records a chunk of a line that the next record continues, w records are
+ * padding, p records are followed under Postfix's reverse-jump limit, and
+ * any other record ends the text.  It keeps a cursor (record, bytes left,
+ * owed newline); seeking backwards re-walks from the start, so memory is
+ * constant whatever the message size.  Substreams are bounded views that
+ * walk the same records.  The descriptor is borrowed from the SgMessage.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spoolguard/autocleanups.h"
+
+#include "spool-postfix.h"
+
+gboolean
+sg_postfix_pread(int fd, void *buf, gsize len, goffset off)
+{
+	gsize got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got,
+		    (off_t)(off + (goffset)got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return FALSE;
+		got += (gsize)n;
+	}
+	return TRUE;
+}
+
+SgPostfixRecStatus
+sg_postfix_record_read(int fd, goffset size, goffset off, SgPostfixRecord *rec)
+{
+	guchar hdr[1 + SG_POSTFIX_LEN_BYTES + 1];
+	gsize want, len = 0;
+	guint i;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->offset = off;
+	if (off < 0 || off >= size)
+		return SG_POSTFIX_REC_EOF;
+	want = (gsize)MIN((goffset)sizeof(hdr), size - off);
+	if (!sg_postfix_pread(fd, hdr, want, off))
+		return SG_POSTFIX_REC_IO;
+	rec->type = hdr[0];
+	for (i = 0;; i++) {
+		guchar b;
+
+		if (i == SG_POSTFIX_LEN_BYTES)
+			return SG_POSTFIX_REC_BAD_LEN;
+		if (1 + i >= want)
+			return SG_POSTFIX_REC_SHORT;
+		b = hdr[1 + i];
+		len |= (gsize)(b & 0x7f) << (7 * i);
+		if ((b & 0x80) == 0)
+			break;
+	}
+	rec->data = off + 1 + i + 1;
+	rec->len = len;
+	if ((goffset)len > size - rec->data)
+		return SG_POSTFIX_REC_OVERRUN;
+	return SG_POSTFIX_REC_OK;
+}
+
+SgPostfixJumpStatus
+sg_postfix_follow(int fd, goffset size, const SgPostfixRecord *rec,
+    SgPostfixJumps *jumps, goffset *next)
+{
+	char buf[SG_POSTFIX_PTR_MAX];
+	gint64 target;
+
+	if (rec->len == 0 || rec->len > sizeof(buf))
+		return SG_POSTFIX_JUMP_BAD;
+	if (!sg_postfix_pread(fd, buf, rec->len, rec->data))
+		return SG_POSTFIX_JUMP_IO;
+	if (!sg_parse_i64(buf, rec->len, &target) || target < 0 ||
+	    target >= size)
+		return SG_POSTFIX_JUMP_BAD;
+	if (target == 0) {
+		/* Postfix: a dummy pointer, reserved space. */
+		*next = rec->data + (goffset)rec->len;
+		return SG_POSTFIX_JUMP_OK;
+	}
+	if (target <= jumps->saved &&
+	    ++jumps->reverse > SG_POSTFIX_REVERSE_JUMPS)
+		return SG_POSTFIX_JUMP_LOOP;
+	/* A jump onto itself can never end. */
+	if (target == rec->offset)
+		return SG_POSTFIX_JUMP_LOOP;
+	jumps->saved = target;
+	*next = target;
+	return SG_POSTFIX_JUMP_OK;
+}
+
+/* ---- the content stream -------------------------------------------- */
+
+#define SG_TYPE_POSTFIX_STREAM (sg_postfix_stream_get_type())
+G_DECLARE_FINAL_TYPE(SgPostfixStream, sg_postfix_stream, SG, POSTFIX_STREAM,
+    GMimeStream)
+
+struct _SgPostfixStream {
+	GMimeStream parent;
+	int fd;
+	goffset file_size;
+	goffset data_offset;
+	/* Cursor: content offset stream->position sits at. */
+	goffset rec_next;   /* next record to read */
+	goffset chunk_off;  /* file offset of the current record's rest */
+	goffset chunk_left; /* its bytes left */
+	gboolean newline;   /* an N record's "\n" is owed */
+	gboolean done;      /* no more content records */
+	SgPostfixJumps jumps;
+	GArray *marks; /* (nullable) SgPostfixMark, shared */
+};
+
+G_DEFINE_TYPE(SgPostfixStream, sg_postfix_stream, GMIME_TYPE_STREAM)
+
+static void
+postfix_stream_rewind(SgPostfixStream *self)
+{
+	self->rec_next = self->data_offset;
+	self->chunk_off = self->data_offset;
+	self->chunk_left = 0;
+	self->newline = FALSE;
+	self->done = self->fd < 0;
+	self->jumps.saved = 0;
+	self->jumps.reverse = 0;
+	self->parent.position = 0;
+}
+
+/* Loads the next content record into the cursor; FALSE at the end. */
+static gboolean
+postfix_stream_next(SgPostfixStream *self)
+{
+	SgPostfixRecord rec;
+	goffset next;
+
+	while (!self->done) {
+		if (sg_postfix_record_read(self->fd, self->file_size,
+		        self->rec_next, &rec) != SG_POSTFIX_REC_OK) {
+			self->done = TRUE;
+			break;
+		}
+		switch (rec.type) {
+		case 'N':
+		case 'L':
+			self->chunk_off = rec.data;
+			self->chunk_left = (goffset)rec.len;
+			self->newline = rec.type == 'N';
+			self->rec_next = rec.data + (goffset)rec.len;
+			return TRUE;
+		case 'w':
+			self->rec_next = rec.data + (goffset)rec.len;
+			break;
+		case 'p':
+			if (sg_postfix_follow(self->fd, self->file_size, &rec,
+			        &self->jumps, &next) != SG_POSTFIX_JUMP_OK)
+				self->done = TRUE;
+			else
+				self->rec_next = next;
+			break;
+		default: /* X or anything else ends the text */
+			self->done = TRUE;
+			break;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * Moves the cursor forward by up to @want bytes, copying them into @buf
+ * when it is not NULL.  Returns the bytes passed, or -1 on a read error.
+ */
+static gssize
+postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
+{
+	gsize got = 0;
+
+	while (got < want) {
+		if (self->chunk_left > 0) {
+			gsize n =
+			    (gsize)MIN((goffset)(want - got), self->chunk_left);
+
+			if (buf != NULL &&
+			    !sg_postfix_pread(self->fd, buf + got, n,
+			        self->chunk_off)) {
+				self->done = TRUE;
+				self->chunk_left = 0;
+				self->newline = FALSE;
+				return got > 0 ? (gssize)got : -1;
+			}
+			self->chunk_off += (goffset)n;
+			self->chunk_left -= (goffset)n;
+			got += n;
+			continue;
+		}
+		if (self->newline) {
+			if (buf != NULL)
+				buf[got] = '\n';
+			self->newline = FALSE;
+			got++;
+			continue;
+		}
+		if (!postfix_stream_next(self))
+			break;
+	}
+	self->parent.position += (gint64)got;
+	return (gssize)got;
+}
+
+/* The last checkpoint at or before @pos, or NULL. */
+static const SgPostfixMark *
+postfix_stream_mark(SgPostfixStream *self, gint64 pos)
+{
+	const SgPostfixMark *marks;
+	guint lo = 0, hi;
+
+	if (self->marks == NULL || self->marks->len == 0)
+		return NULL;
+	marks = (const SgPostfixMark *)(gpointer)self->marks->data;
+	hi = self->marks->len;
+	if (marks[0].content > pos)
+		return NULL;
+	while (hi - lo > 1) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (marks[mid].content <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &marks[lo];
+}
+
+/* Puts the cursor at content offset @pos; FALSE when the text is shorter. */
+static gboolean
+postfix_stream_goto(SgPostfixStream *self, gint64 pos)
+{
+	const SgPostfixMark *mark = postfix_stream_mark(self, pos);
+	gint64 left;
+
+	if (pos < self->parent.position)
+		postfix_stream_rewind(self);
+	/* Jump to a checkpoint when it is ahead of the cursor. */
+	if (mark != NULL && mark->content > self->parent.position &&
+	    self->fd >= 0) {
+		self->rec_next = mark->record;
+		self->chunk_left = 0;
+		self->newline = FALSE;
+		self->done = FALSE;
+		self->jumps = mark->jumps;
+		self->parent.position = mark->content;
+	}
+	left = pos - self->parent.position;
+	while (left > 0) {
+		gssize n = postfix_stream_advance(self, NULL,
+		    (gsize)MIN(left, (gint64)G_MAXSSIZE));
+
+		if (n <= 0)
+			return FALSE;
+		left -= n;
+	}
+	return TRUE;
+}
+
+static ssize_t
+postfix_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
+
+	if (stream->bound_end != -1) {
+		if (stream->position >= stream->bound_end)
+			return 0;
+		if ((gint64)len > stream->bound_end - stream->position)
+			len = (size_t)(stream->bound_end - stream->position);
+	}
+	if (len == 0)
+		return 0;
+	return postfix_stream_advance(self, buf, len);
+}
+
+static ssize_t
+postfix_stream_write(GMimeStream *stream, const char *buf, size_t len)
+{
+	(void)stream;
+	(void)buf;
+	(void)len;
+	errno = EBADF;
+	return -1;
+}
+
+static int
+postfix_stream_flush(GMimeStream *stream)
+{
+	(void)stream;
+	return 0;
+}
+
+static int
+postfix_stream_close(GMimeStream *stream)
+{
+	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
+
+	self->fd = -1;
+	self->done = TRUE;
+	self->chunk_left = 0;
+	self->newline = FALSE;
+	return 0;
+}
+
+static gboolean
+postfix_stream_eos(GMimeStream *stream)
+{
+	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
+
+	if (stream->bound_end != -1 && stream->position >= stream->bound_end)
+		return TRUE;
+	if (self->chunk_left > 0 || self->newline)
+		return FALSE;
+	if (self->done)
+		return TRUE;
+	return !postfix_stream_next(self);
+}
+
+static gint64
+postfix_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
+	gint64 real;
+
+	switch (whence) {
+	case GMIME_STREAM_SEEK_SET:
+		real = stream->bound_start + offset;
+		break;
+	case GMIME_STREAM_SEEK_CUR:
+		real = stream->position + offset;
+		break;
+	case GMIME_STREAM_SEEK_END:
+		if (stream->bound_end == -1) {
+			errno = EINVAL;
+			return -1;
+		}
+		real = stream->bound_end + offset;
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	if (real < stream->bound_start ||
+	    (stream->bound_end != -1 && real > stream->bound_end)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!postfix_stream_goto(self, real)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return stream->position;
+}
+
+static int
+postfix_stream_reset(GMimeStream *stream)
+{
+	return postfix_stream_seek(stream, 0, GMIME_STREAM_SEEK_SET) < 0 ? -1
+	                                                                 : 0;
+}
+
+static gint64
+postfix_stream_tell(GMimeStream *stream)
+{
+	return stream->position;
+}
+
+static gint64
+postfix_stream_length(GMimeStream *stream)
+{
+	if (stream->bound_end == -1)
+		return -1;
+	return stream->bound_end - stream->bound_start;
+}
+
+static SgPostfixStream *
+postfix_stream_make(int fd, goffset file_size, goffset data_offset,
+    GArray *marks, gint64 start, gint64 end)
+{
+	SgPostfixStream *self = g_object_new(SG_TYPE_POSTFIX_STREAM, NULL);
+
+	self->fd = fd;
+	self->marks = marks != NULL ? g_array_ref(marks) : NULL;
+	self->file_size = file_size;
+	self->data_offset = data_offset;
+	if (end != -1 && end < start)
+		end = start;
+	g_mime_stream_construct(GMIME_STREAM(self), start, end);
+	postfix_stream_rewind(self);
+	/* A start past the text leaves the cursor at the text's end. */
+	(void)postfix_stream_goto(self, start);
+	self->parent.position = start;
+	return self;
+}
+
+static GMimeStream *
+postfix_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
+
+	return GMIME_STREAM(postfix_stream_make(self->fd, self->file_size,
+	    self->data_offset, self->marks, start, end));
+}
+
+static void
+postfix_stream_finalize(GObject *object)
+{
+	SgPostfixStream *self = SG_POSTFIX_STREAM(object);
+
+	g_clear_pointer(&self->marks, g_array_unref);
+	G_OBJECT_CLASS(sg_postfix_stream_parent_class)->finalize(object);
+}
+
+static void
+sg_postfix_stream_class_init(SgPostfixStreamClass *klass)
+{
+	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+	G_OBJECT_CLASS(klass)->finalize = postfix_stream_finalize;
+	stream_class->read = postfix_stream_read;
+	stream_class->write = postfix_stream_write;
+	stream_class->flush = postfix_stream_flush;
+	stream_class->close = postfix_stream_close;
+	stream_class->eos = postfix_stream_eos;
+	stream_class->reset = postfix_stream_reset;
+	stream_class->seek = postfix_stream_seek;
+	stream_class->tell = postfix_stream_tell;
+	stream_class->length = postfix_stream_length;
+	stream_class->substream = postfix_stream_substream;
+}
+
+static void
+sg_postfix_stream_init(SgPostfixStream *self)
+{
+	self->fd = -1;
+	self->done = TRUE;
+}
+
+GMimeStream *
+sg_postfix_stream_new(int fd, goffset file_size, goffset data_offset,
+    goffset content_size, GArray *marks)
+{
+	return GMIME_STREAM(postfix_stream_make(fd, file_size, data_offset,
+	    marks, 0, content_size < 0 ? -1 : content_size));
+}
+
+gboolean
+sg_postfix_stream_locate(int fd, goffset file_size, goffset data_offset,
+    GArray *marks, goffset content_offset, goffset *file_offset)
+{
+	g_autoptr(GMimeStream) stream = NULL;
+	SgPostfixStream *self;
+
+	stream = GMIME_STREAM(
+	    postfix_stream_make(fd, file_size, data_offset, marks, 0, -1));
+	self = SG_POSTFIX_STREAM(stream);
+	if (!postfix_stream_goto(self, content_offset))
+		return FALSE;
+	if (self->chunk_left > 0 || self->newline)
+		*file_offset = self->chunk_off;
+	else if (postfix_stream_next(self))
+		*file_offset = self->chunk_off;
+	else
+		*file_offset = self->rec_next;
+	return TRUE;
+}

@@ -1,0 +1,1152 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * spool-postfix.c - Postfix queue directories: layout, walking, the
+ * verification of each queue file's records and declared sizes, and the
+ * `postsuper -h` style hold.
+ *
+ * A queue root holds incoming/ active/ deferred/ hold/ (and usually
+ * maildrop/ corrupt/); a queue subdirectory given alone is walked as that
+ * queue of its root.  Hashed queues are descended at most two levels of
+ * one-character directories.  File names are validated as queue ids
+ * before they become paths; symlinks are never followed.  Files in
+ * corrupt/ are examined and reported but marked no_move unless
+ * --include-corrupt.  A file in mode 0600 is still being written (YOUNG);
+ * age comes from ctime, since a deferred file's mtime is its next retry.
+ * The file is flock()ed like qmgr does (BUSY when held) until the message
+ * is freed.  Every record length is checked against the bytes left;
+ * nothing of the content is held in memory: the checks read it through
+ * the stream of spool-postfix-stream.c.  Envelope strings are capped
+ * (SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) and so is the number of props.
+ */
+#include "config.h"
+
+#include "spool-postfix.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spool-private.h"
+
+/* Attribute bytes kept per A record, and A records kept as props. */
+#define POSTFIX_ATTR_KEEP 1024
+#define POSTFIX_ATTRS_MAX 1000
+/* The size record is 95 bytes today; older ones were shorter. */
+#define POSTFIX_SIZE_MAX 256
+/* qmgr's valid flag mask (QMGR_READ_FLAG_USER). */
+#define POSTFIX_FLAGS_MASK 0x1F
+/* Pointer records remembered for loop detection (then: the jump limit). */
+#define POSTFIX_PTRS_TRACKED 100000
+/* hash_queue_depth: how many one-character levels are descended. */
+#define POSTFIX_HASH_DEPTH 2
+
+typedef enum {
+	POSTFIX_SEG_ENVELOPE,
+	POSTFIX_SEG_CONTENT,
+	POSTFIX_SEG_EXTRACTED,
+	POSTFIX_SEG_COUNT,
+} PostfixSegment;
+
+typedef enum {
+	POSTFIX_KIND_QUEUE,    /* written by cleanup */
+	POSTFIX_KIND_MAILDROP, /* written by postdrop */
+	POSTFIX_KIND_COUNT,
+} PostfixKind;
+
+static const char *const postfix_segment_names[] = {
+	"envelope",
+	"content",
+	"extracted",
+};
+
+/* Record types allowed per kind and segment (rec_type.h). */
+static const char
+    *const postfix_allowed_types[POSTFIX_KIND_COUNT][POSTFIX_SEG_COUNT] = {
+	    { "MCTcFILSDRO/WVA>K<ionp", "XLNwp", "EDRO/PreAFIL>Konp" },
+	    { "MCTFSRVAin", "XLN", "EAR" },
+    };
+
+static guint8 postfix_type_table[POSTFIX_KIND_COUNT][POSTFIX_SEG_COUNT][256];
+
+static void
+postfix_tables_init(void)
+{
+	static gsize done = 0;
+
+	if (!g_once_init_enter(&done))
+		return;
+	for (guint k = 0; k < POSTFIX_KIND_COUNT; k++) {
+		for (guint s = 0; s < POSTFIX_SEG_COUNT; s++) {
+			const char *p = postfix_allowed_types[k][s];
+
+			for (; *p != '\0'; p++)
+				postfix_type_table[k][s][(guchar)*p] = 1;
+		}
+	}
+	g_once_init_leave(&done, 1);
+}
+
+static const char *const postfix_queues[] = {
+	/* hold first: a message held during this walk is not seen twice */
+	"hold",
+	"incoming",
+	"active",
+	"deferred",
+	"maildrop",
+	"corrupt",
+	NULL,
+};
+
+static gboolean
+postfix_is_queue_name(const char *name)
+{
+	for (guint i = 0; postfix_queues[i] != NULL; i++) {
+		if (strcmp(postfix_queues[i], name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* ---- verification of one file -------------------------------------- */
+
+typedef struct {
+	SgMessage *msg;
+	const SgProfile *profile;
+	guint index;
+	int fd;
+	goffset size;
+	PostfixKind kind;
+	gboolean fatal;
+} PostfixCtx;
+
+static void postfix_finding(PostfixCtx *ctx, SgRuleId rule, goffset offset,
+    gint64 observed, gint64 limit, const char *fmt, ...) G_GNUC_PRINTF(6, 7);
+
+static void
+postfix_finding(PostfixCtx *ctx, SgRuleId rule, goffset offset, gint64 observed,
+    gint64 limit, const char *fmt, ...)
+{
+	SgSeverity sev = ctx->profile != NULL
+	    ? sg_profile_severity(ctx->profile, rule)
+	    : SG_SEVERITY_QUARANTINE;
+	g_autofree char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	sg_message_add_finding(ctx->msg, rule, sev, ctx->index, offset, NULL,
+	    NULL, observed, limit, "%s", text);
+}
+
+static void
+postfix_type_name(guchar type, char out[8])
+{
+	if (type > 32 && type < 127)
+		g_snprintf(out, 8, "'%c'", type);
+	else
+		g_snprintf(out, 8, "0x%02x", type);
+}
+
+/* The C record: up to 6 numeric fields separated by spaces. */
+typedef struct {
+	guint count;
+	gint64 field[6];
+} PostfixSize;
+
+static gboolean
+postfix_parse_size(const char *p, gsize len, PostfixSize *out)
+{
+	gsize i = 0;
+
+	out->count = 0;
+	while (i < len) {
+		gsize start;
+
+		while (i < len && p[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && p[i] != ' ')
+			i++;
+		if (out->count == G_N_ELEMENTS(out->field))
+			return FALSE;
+		if (!sg_parse_i64(p + start, i - start,
+		        &out->field[out->count]))
+			return FALSE;
+		out->count++;
+	}
+	return out->count >= 3;
+}
+
+/* Reads up to @max bytes of the record's data; *got gets how many. */
+static gboolean
+postfix_read_data(PostfixCtx *ctx, const SgPostfixRecord *rec, char *buf,
+    gsize max, gsize *got, GError **error)
+{
+	*got = MIN(rec->len, max);
+	if (*got == 0)
+		return TRUE;
+	if (!sg_postfix_pread(ctx->fd, buf, *got, rec->data)) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: read error at offset %" G_GINT64_FORMAT ": %s",
+		    ctx->msg->id, (gint64)rec->data, g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+postfix_prop(SgMessage *msg, const char *key, const char *value)
+{
+	if (msg->props == NULL)
+		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
+		    g_free, g_free);
+	if (g_hash_table_size(msg->props) >= POSTFIX_ATTRS_MAX)
+		return;
+	g_hash_table_replace(msg->props, g_strdup(key), g_strdup(value));
+}
+
+/* What one pass over the records saw. */
+typedef struct {
+	goffset size_off; /* the C record, or -1 */
+	PostfixSize sz;
+	gboolean size_ok;
+	goffset m_off, m_end, x_off, e_off, e_end;
+	goffset max_end; /* the furthest byte any visited record covers */
+	gboolean seen_t, seen_s;
+	guint64 live, done, deleted; /* R, D, / records */
+	goffset content_size;
+	guint attrs;
+	GArray *marks; /* SgPostfixMark: checkpoints for the stream */
+	goffset next_mark;
+} PostfixScan;
+
+typedef struct {
+	guint index;
+	goffset file_size;
+	goffset data_offset;
+	GArray *marks; /* (owned) SgPostfixMark */
+} PostfixContent;
+
+static void
+postfix_content_free(gpointer data)
+{
+	PostfixContent *c = data;
+
+	g_clear_pointer(&c->marks, g_array_unref);
+	g_free(c);
+}
+
+static GMimeStream *
+postfix_content_open(SgMessage *msg, GError **error)
+{
+	PostfixContent *c = msg->content_data;
+	SgMessageFile *file = sg_message_file(msg, c->index);
+
+	if (file == NULL || file->fd < 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: content file is not open", msg->id);
+		return NULL;
+	}
+	return sg_postfix_stream_new(file->fd, c->file_size, c->data_offset,
+	    msg->content_size, c->marks);
+}
+
+static gboolean
+postfix_content_locate(SgMessage *msg, goffset content_offset, guint *file,
+    goffset *file_offset)
+{
+	PostfixContent *c = msg->content_data;
+	SgMessageFile *mf = sg_message_file(msg, c->index);
+
+	if (mf == NULL || mf->fd < 0)
+		return FALSE;
+	*file = c->index;
+	return sg_postfix_stream_locate(mf->fd, c->file_size, c->data_offset,
+	    c->marks, content_offset, file_offset);
+}
+
+static const SgContentOps postfix_content_ops = {
+	.open = postfix_content_open,
+	.locate = postfix_content_locate,
+};
+
+static void
+postfix_set_content(PostfixCtx *ctx, goffset data_offset, goffset size,
+    GArray *marks)
+{
+	SgMessage *msg = ctx->msg;
+	PostfixContent *c = g_new0(PostfixContent, 1);
+
+	if (msg->content_free != NULL)
+		msg->content_free(msg->content_data);
+	c->index = ctx->index;
+	c->file_size = ctx->size;
+	c->data_offset = data_offset;
+	c->marks = marks != NULL ? g_array_ref(marks) : NULL;
+	msg->content = &postfix_content_ops;
+	msg->content_data = c;
+	msg->content_free = postfix_content_free;
+	msg->content_size = size;
+}
+
+/* A record's data handed to the envelope; FALSE on I/O errors. */
+static gboolean
+postfix_envelope_record(PostfixCtx *ctx, PostfixScan *scan,
+    const SgPostfixRecord *rec, GError **error)
+{
+	char buf[MAX(SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) + 1];
+	gsize got;
+	const char *eq;
+
+	switch (rec->type) {
+	case 'S':
+		if (!postfix_read_data(ctx, rec, buf, SG_ADDRESS_KEEP, &got,
+		        error))
+			return FALSE;
+		if (!scan->seen_s)
+			sg_message_set_sender(ctx->msg, buf, rec->len,
+			    ctx->index, rec->data);
+		scan->seen_s = TRUE;
+		/* postfix_set_sender copied at most got bytes of buf */
+		(void)got;
+		break;
+	case 'R':
+		if (!postfix_read_data(ctx, rec, buf, SG_ADDRESS_KEEP, &got,
+		        error))
+			return FALSE;
+		/* sg_message_add_recipient copies MIN(len, KEEP) = got */
+		sg_message_add_recipient(ctx->msg, buf, rec->len, ctx->index,
+		    rec->data);
+		scan->live++;
+		break;
+	case 'D':
+		scan->done++;
+		break;
+	case '/':
+		scan->deleted++;
+		break;
+	case 'T':
+		scan->seen_t = TRUE;
+		if (!postfix_read_data(ctx, rec, buf, 64, &got, error))
+			return FALSE;
+		buf[got] = '\0';
+		postfix_prop(ctx->msg, "postfix.time",
+		    g_strcanon(buf, "0123456789 ", '?'));
+		break;
+	case 'A':
+		if (scan->attrs >= POSTFIX_ATTRS_MAX)
+			break;
+		scan->attrs++;
+		if (!postfix_read_data(ctx, rec, buf, POSTFIX_ATTR_KEEP, &got,
+		        error))
+			return FALSE;
+		eq = memchr(buf, '=', got);
+		if (eq != NULL) {
+			g_autofree char *name =
+			    sg_escape_bytes(buf, (gsize)(eq - buf), 128);
+			g_autofree char *value = sg_escape_bytes(eq + 1,
+			    got - (gsize)(eq - buf) - 1, POSTFIX_ATTR_KEEP);
+			g_autofree char *key =
+			    g_strconcat("postfix.attr.", name, NULL);
+
+			postfix_prop(ctx->msg, key, value);
+		}
+		break;
+	default:
+		break;
+	}
+	return TRUE;
+}
+
+static gboolean
+postfix_size_record(PostfixCtx *ctx, PostfixScan *scan,
+    const SgPostfixRecord *rec, GError **error)
+{
+	char buf[POSTFIX_SIZE_MAX];
+	gsize got;
+
+	scan->size_off = rec->offset;
+	if (rec->len > sizeof(buf)) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, rec->offset,
+		    (gint64)rec->len, POSTFIX_SIZE_MAX,
+		    "size record of %zu bytes (at most %d)", rec->len,
+		    POSTFIX_SIZE_MAX);
+		return TRUE;
+	}
+	if (!postfix_read_data(ctx, rec, buf, sizeof(buf), &got, error))
+		return FALSE;
+	if (!postfix_parse_size(buf, got, &scan->sz)) {
+		g_autofree char *shown = sg_escape_bytes(buf, got, 100);
+
+		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, rec->offset,
+		    SG_VALUE_NONE, SG_VALUE_NONE,
+		    "size record is not 3 to 6 numbers: \"%s\"", shown);
+		return TRUE;
+	}
+	scan->size_ok = TRUE;
+	return TRUE;
+}
+
+/* Reports a record the reader cannot get past. */
+static void
+postfix_record_error(PostfixCtx *ctx, SgPostfixRecStatus st,
+    const SgPostfixRecord *rec, PostfixSegment seg)
+{
+	char tn[8];
+
+	postfix_type_name(rec->type, tn);
+	switch (st) {
+	case SG_POSTFIX_REC_SHORT:
+		postfix_finding(ctx, SG_RULE_CONTAINER_RECORD_OVERRUN,
+		    rec->offset, SG_VALUE_NONE, ctx->size,
+		    "the file ends inside the length of record %s", tn);
+		break;
+	case SG_POSTFIX_REC_BAD_LEN:
+		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_LENGTH, rec->offset,
+		    SG_POSTFIX_LEN_BYTES + 1, SG_POSTFIX_LEN_BYTES,
+		    "record %s has more than %d length bytes", tn,
+		    SG_POSTFIX_LEN_BYTES);
+		break;
+	case SG_POSTFIX_REC_OVERRUN:
+		postfix_finding(ctx, SG_RULE_CONTAINER_RECORD_OVERRUN,
+		    rec->offset, (gint64)rec->len, ctx->size - rec->data,
+		    "record %s declares %zu data bytes, %" G_GINT64_FORMAT
+		    " are left in the %s segment's file",
+		    tn, rec->len, (gint64)(ctx->size - rec->data),
+		    postfix_segment_names[seg]);
+		break;
+	default:
+		break;
+	}
+	ctx->fatal = TRUE;
+}
+
+/* Walks the records in Postfix's reading order; FALSE on I/O errors. */
+static gboolean
+postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
+{
+	PostfixSegment seg = POSTFIX_SEG_ENVELOPE;
+	SgPostfixJumps jumps = { 0 };
+	goffset off = 0;
+	gboolean first = TRUE;
+	g_autoptr(GHashTable) visited =
+	    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+
+	postfix_tables_init();
+	for (;;) {
+		SgPostfixRecord rec;
+		SgPostfixRecStatus st;
+		goffset next;
+		char tn[8];
+
+		st = sg_postfix_record_read(ctx->fd, ctx->size, off, &rec);
+		if (st == SG_POSTFIX_REC_IO) {
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+			    "%s: read error at offset %" G_GINT64_FORMAT,
+			    ctx->msg->id, (gint64)off);
+			return FALSE;
+		}
+		if (st == SG_POSTFIX_REC_EOF) {
+			postfix_finding(ctx, SG_RULE_CONTAINER_MISSING_END,
+			    MIN(off, ctx->size), SG_VALUE_NONE, SG_VALUE_NONE,
+			    "no end record: the file ends in the %s segment",
+			    postfix_segment_names[seg]);
+			ctx->fatal = TRUE;
+			return TRUE;
+		}
+		if (st != SG_POSTFIX_REC_OK) {
+			postfix_record_error(ctx, st, &rec, seg);
+			return TRUE;
+		}
+		next = rec.data + (goffset)rec.len;
+		scan->max_end = MAX(scan->max_end, next);
+		postfix_type_name(rec.type, tn);
+		if (!postfix_type_table[ctx->kind][seg][rec.type]) {
+			postfix_finding(ctx, SG_RULE_CONTAINER_UNKNOWN_RECORD,
+			    rec.offset, rec.type, SG_VALUE_NONE,
+			    "%srecord type %s is not allowed in the %s%s "
+			    "segment",
+			    rec.type == 0 ? "NUL " : "", tn,
+			    ctx->kind == POSTFIX_KIND_MAILDROP ? "postdrop "
+			                                       : "",
+			    postfix_segment_names[seg]);
+			ctx->fatal = TRUE;
+			return TRUE;
+		}
+		if (first && ctx->kind == POSTFIX_KIND_QUEUE &&
+		    rec.type != 'C') {
+			postfix_finding(ctx, SG_RULE_CONTAINER_MISSING_RECORD,
+			    rec.offset, SG_VALUE_NONE, SG_VALUE_NONE,
+			    "the file does not start with a size record (C) "
+			    "but with %s",
+			    tn);
+		} else if (!first && rec.type == 'C') {
+			postfix_finding(ctx, SG_RULE_CONTAINER_UNKNOWN_RECORD,
+			    rec.offset, rec.type, SG_VALUE_NONE,
+			    "a second size record (C)");
+			ctx->fatal = TRUE;
+			return TRUE;
+		}
+		first = FALSE;
+		if (rec.type == 'p' &&
+		    g_hash_table_size(visited) < POSTFIX_PTRS_TRACKED) {
+			/*
+			 * The walk is deterministic: reaching the same
+			 * pointer twice loops until Postfix's limit.
+			 */
+			if (g_hash_table_contains(visited, &rec.offset)) {
+				postfix_finding(ctx,
+				    SG_RULE_CONTAINER_POINTER_LOOP, rec.offset,
+				    jumps.reverse, SG_POSTFIX_REVERSE_JUMPS,
+				    "pointer record reached twice: the "
+				    "records loop");
+				ctx->fatal = TRUE;
+				return TRUE;
+			}
+			g_hash_table_add(visited,
+			    g_memdup2(&rec.offset, sizeof(rec.offset)));
+		}
+		if (rec.type == 'p') {
+			switch (sg_postfix_follow(ctx->fd, ctx->size, &rec,
+			    &jumps, &next)) {
+			case SG_POSTFIX_JUMP_OK:
+				off = next;
+				continue;
+			case SG_POSTFIX_JUMP_BAD:
+				postfix_finding(ctx,
+				    SG_RULE_CONTAINER_BAD_FIELD, rec.offset,
+				    SG_VALUE_NONE, ctx->size,
+				    "pointer record is malformed or points "
+				    "outside the file");
+				break;
+			case SG_POSTFIX_JUMP_LOOP:
+				postfix_finding(ctx,
+				    SG_RULE_CONTAINER_POINTER_LOOP, rec.offset,
+				    jumps.reverse, SG_POSTFIX_REVERSE_JUMPS,
+				    "pointer records loop (more than %d "
+				    "reverse jumps)",
+				    SG_POSTFIX_REVERSE_JUMPS);
+				break;
+			case SG_POSTFIX_JUMP_IO:
+				g_set_error(error, SG_CORE_ERROR,
+				    SG_CORE_ERROR_IO, "%s: read error",
+				    ctx->msg->id);
+				return FALSE;
+			}
+			ctx->fatal = TRUE;
+			return TRUE;
+		}
+		switch (seg) {
+		case POSTFIX_SEG_ENVELOPE:
+			if (rec.type == 'C') {
+				if (!postfix_size_record(ctx, scan, &rec,
+				        error))
+					return FALSE;
+			} else if (rec.type == 'M') {
+				scan->m_off = rec.offset;
+				scan->m_end = next;
+				seg = POSTFIX_SEG_CONTENT;
+			} else if (!postfix_envelope_record(ctx, scan, &rec,
+			               error)) {
+				return FALSE;
+			}
+			break;
+		case POSTFIX_SEG_CONTENT:
+			if ((rec.type == 'N' || rec.type == 'L') &&
+			    scan->content_size >= scan->next_mark) {
+				SgPostfixMark mark = { scan->content_size,
+					rec.offset, jumps };
+
+				g_array_append_val(scan->marks, mark);
+				scan->next_mark =
+				    scan->content_size + SG_POSTFIX_MARK_GAP;
+			}
+			if (rec.type == 'N') {
+				scan->content_size += (goffset)rec.len + 1;
+			} else if (rec.type == 'L') {
+				scan->content_size += (goffset)rec.len;
+			} else if (rec.type == 'X') {
+				scan->x_off = rec.offset;
+				seg = POSTFIX_SEG_EXTRACTED;
+			}
+			break;
+		case POSTFIX_SEG_EXTRACTED:
+			if (rec.type == 'E') {
+				scan->e_off = rec.offset;
+				scan->e_end = next;
+				return TRUE;
+			}
+			if (!postfix_envelope_record(ctx, scan, &rec, error))
+				return FALSE;
+			break;
+		default:
+			g_assert_not_reached();
+		}
+		off = next;
+	}
+}
+
+/* The promises of the C record, checked against what the walk saw. */
+static void
+postfix_check_size(PostfixCtx *ctx, PostfixScan *scan)
+{
+	const gint64 *f = scan->sz.field;
+	goffset at = scan->size_off;
+	guint64 total = scan->live + scan->done + scan->deleted;
+
+	/* Postfix rejects data_size or data_offset <= 0; any other lie
+	 * sends its readers to the wrong bytes. */
+	if (f[0] != scan->x_off - scan->m_end) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_SIZE_MISMATCH, at, f[0],
+		    scan->x_off - scan->m_end,
+		    "size record: data_size %" G_GINT64_FORMAT " but the "
+		    "content segment holds %" G_GINT64_FORMAT " bytes (X at "
+		    "%" G_GINT64_FORMAT ")",
+		    f[0], (gint64)(scan->x_off - scan->m_end),
+		    (gint64)scan->x_off);
+	}
+	if (f[1] != scan->m_end) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_SIZE_MISMATCH, at, f[1],
+		    scan->m_end,
+		    "size record: data_offset %" G_GINT64_FORMAT " but the "
+		    "content starts at %" G_GINT64_FORMAT " (M at "
+		    "%" G_GINT64_FORMAT ")",
+		    f[1], (gint64)scan->m_end, (gint64)scan->m_off);
+	}
+	/* The count is an upper bound once recipients are done. */
+	if (f[2] < 0 || (guint64)f[2] < scan->live || (guint64)f[2] > total) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_RCPT_COUNT_MISMATCH, at,
+		    f[2], (gint64)total,
+		    "size record: %" G_GINT64_FORMAT " recipients, the file "
+		    "has %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " to do, "
+		    "%" G_GUINT64_FORMAT " done, %" G_GUINT64_FORMAT
+		    " deleted)",
+		    f[2], total, scan->live, scan->done, scan->deleted);
+	}
+	if (scan->sz.count > 3 &&
+	    (f[3] < 0 || (f[3] & ~(gint64)POSTFIX_FLAGS_MASK) != 0)) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, at, f[3],
+		    POSTFIX_FLAGS_MASK,
+		    "size record: qmgr flags 0x%" G_GINT64_MODIFIER "x "
+		    "outside the mask 0x%x",
+		    f[3], POSTFIX_FLAGS_MASK);
+	}
+	if (scan->sz.count > 4 && f[4] < 0) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, at, f[4], 0,
+		    "size record: negative content length %" G_GINT64_FORMAT,
+		    f[4]);
+	}
+	if (scan->sz.count > 5 && f[5] < 0) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, at, f[5], 0,
+		    "size record: negative send options %" G_GINT64_FORMAT,
+		    f[5]);
+	}
+	{
+		g_autofree char *shown =
+		    g_strdup_printf("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+		                    " %" G_GINT64_FORMAT,
+		        f[0], f[1], f[2]);
+
+		postfix_prop(ctx->msg, "postfix.size", shown);
+	}
+}
+
+/*
+ * Is [@from, EOF) whole, well-formed records?  A milter edit that is
+ * later undone leaves such records behind the end record, reached by no
+ * pointer; Postfix never reads them, and they are no damage.  Postdrop
+ * files have no edits.
+ */
+static gboolean
+postfix_orphan_records(PostfixCtx *ctx, goffset from)
+{
+	goffset off = from;
+
+	if (ctx->kind != POSTFIX_KIND_QUEUE)
+		return FALSE;
+	while (off < ctx->size) {
+		SgPostfixRecord rec;
+		gboolean known = FALSE;
+
+		if (sg_postfix_record_read(ctx->fd, ctx->size, off, &rec) !=
+		    SG_POSTFIX_REC_OK)
+			return FALSE;
+		for (guint s = 0; s < POSTFIX_SEG_COUNT; s++)
+			known |= postfix_type_table[ctx->kind][s][rec.type];
+		if (!known)
+			return FALSE;
+		off = rec.data + (goffset)rec.len;
+	}
+	return TRUE;
+}
+
+gboolean
+sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
+    const SgProfile *profile, GError **error)
+{
+	SgMessageFile *file = sg_message_file(msg, index);
+	PostfixScan scan = { .size_off = -1,
+		.m_off = -1,
+		.m_end = -1,
+		.x_off = -1,
+		.e_off = -1,
+		.e_end = -1 };
+	PostfixCtx ctx = { .msg = msg, .profile = profile, .index = index };
+	g_autoptr(GArray) marks =
+	    g_array_new(FALSE, FALSE, sizeof(SgPostfixMark));
+
+	if (file == NULL || file->fd < 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: file %u is not open", msg->id, index);
+		return FALSE;
+	}
+	ctx.fd = file->fd;
+	ctx.size = file->st.st_size;
+	ctx.kind = maildrop ? POSTFIX_KIND_MAILDROP : POSTFIX_KIND_QUEUE;
+	scan.marks = marks;
+	scan.next_mark = SG_POSTFIX_MARK_GAP;
+	postfix_prop(msg, "postfix.kind", maildrop ? "maildrop" : "queue");
+	if (!postfix_scan_records(&ctx, &scan, error))
+		return FALSE;
+	/* The content is offered even when broken: the checks see it too. */
+	if (scan.m_end >= 0)
+		postfix_set_content(&ctx, scan.m_end, scan.content_size, marks);
+	else
+		postfix_set_content(&ctx, ctx.size, 0, NULL);
+	if (ctx.fatal)
+		return TRUE;
+	if (!scan.seen_t) {
+		postfix_finding(&ctx, SG_RULE_CONTAINER_MISSING_RECORD,
+		    scan.m_off, SG_VALUE_NONE, SG_VALUE_NONE,
+		    "no arrival time record (T) before the content");
+	}
+	if (!scan.seen_s) {
+		postfix_finding(&ctx, SG_RULE_CONTAINER_MISSING_RECORD,
+		    scan.m_off, SG_VALUE_NONE, SG_VALUE_NONE,
+		    "no sender record (S)");
+	}
+	if (scan.size_ok)
+		postfix_check_size(&ctx, &scan);
+	if (scan.e_end < ctx.size && scan.max_end < ctx.size &&
+	    !postfix_orphan_records(&ctx, scan.max_end)) {
+		postfix_finding(&ctx, SG_RULE_CONTAINER_TRAILING_DATA,
+		    scan.max_end, ctx.size - scan.max_end, 0,
+		    "%" G_GINT64_FORMAT " bytes after the end record that no "
+		    "pointer reaches",
+		    (gint64)(ctx.size - scan.max_end));
+	}
+	return TRUE;
+}
+
+/* ---- layout ---------------------------------------------------------- */
+
+static gboolean
+postfix_is_dir_at(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode);
+}
+
+/* A queue root: incoming, active, deferred and hold all present. */
+static gboolean
+postfix_is_root(int dirfd)
+{
+	static const char *const needed[] = { "incoming", "active", "deferred",
+		"hold" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(needed); i++) {
+		if (!postfix_is_dir_at(dirfd, needed[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Is @path a queue subdirectory (deferred/, hold/, ...) of a root? */
+static gboolean
+postfix_is_queue_dir(int dirfd, const char *path)
+{
+	g_autofree char *base = g_path_get_basename(path);
+	int parent;
+	gboolean ok;
+
+	if (!postfix_is_queue_name(base))
+		return FALSE;
+	parent = openat(dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0)
+		return FALSE;
+	ok = postfix_is_root(parent);
+	close(parent);
+	return ok;
+}
+
+static gboolean
+postfix_detect(int dirfd, const char *path)
+{
+	return postfix_is_root(dirfd) || postfix_is_queue_dir(dirfd, path);
+}
+
+/* ---- walking --------------------------------------------------------- */
+
+typedef struct {
+	const char *root;
+	const char *queue;
+	const SgWalkOptions *opts;
+	SgWalkStats *stats;
+	SgWalkFunc func;
+	gpointer user_data;
+	gboolean stopped;
+} PostfixWalk;
+
+static gboolean
+postfix_hash_name(const char *name)
+{
+	return name[0] != '\0' && name[1] == '\0' && g_ascii_isxdigit(name[0]);
+}
+
+/* Walks one queue directory (and its hash levels), streaming entries. */
+static void
+postfix_walk_dir(PostfixWalk *w, int dirfd, const char *dirpath, guint depth)
+{
+	DIR *dir;
+	struct dirent *de;
+	int fd = dup(dirfd);
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		g_atomic_int_inc(&w->stats->errors);
+		g_warning("%s: cannot list: %s", dirpath, g_strerror(errno));
+		return;
+	}
+	while (!w->stopped && (de = readdir(dir)) != NULL) {
+		const char *name = de->d_name;
+		unsigned char type = de->d_type;
+		g_autofree char *path = NULL;
+		SgMessage *msg;
+
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR
+			    : S_ISREG(st.st_mode)  ? DT_REG
+			    : S_ISLNK(st.st_mode)  ? DT_LNK
+			                           : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
+			int sub;
+
+			if (depth >= POSTFIX_HASH_DEPTH ||
+			    !postfix_hash_name(name)) {
+				g_atomic_int_inc(&w->stats->skipped);
+				continue;
+			}
+			path = g_build_filename(dirpath, name, NULL);
+			if (w->opts != NULL && w->opts->exclude != NULL &&
+			    strcmp(path, w->opts->exclude) == 0)
+				continue;
+			sub = openat(dirfd, name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				g_atomic_int_inc(&w->stats->errors);
+				continue;
+			}
+			postfix_walk_dir(w, sub, path, depth + 1);
+			close(sub);
+			continue;
+		}
+		if (type != DT_REG) {
+			/* symlinks, sockets, fifos: never followed */
+			g_atomic_int_inc(&w->stats->skipped);
+			continue;
+		}
+		if (!sg_spool_valid_queue_id(name, strlen(name))) {
+			g_atomic_int_inc(&w->stats->skipped);
+			g_debug("%s: not a queue id, skipped", dirpath);
+			continue;
+		}
+		path = g_build_filename(dirpath, name, NULL);
+		msg = sg_message_new(&sg_spool_postfix_ops, "postfix", path);
+		msg->spool_root = g_strdup(w->root);
+		msg->queue_name = g_strdup(w->queue);
+		msg->queue_id = g_strdup(name);
+		sg_message_add_file(msg, path, "message");
+		g_atomic_int_inc(&w->stats->seen);
+		if (!w->func(msg, w->user_data))
+			w->stopped = TRUE;
+	}
+	closedir(dir);
+}
+
+static gboolean
+postfix_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
+    SgWalkFunc func, gpointer user_data, GError **error)
+{
+	g_autofree char *real = realpath(path, NULL);
+	g_autofree char *root = NULL;
+	const char *only = NULL;
+	PostfixWalk w = { .opts = opts,
+		.stats = stats,
+		.func = func,
+		.user_data = user_data };
+	int rootfd;
+
+	if (real == NULL) {
+		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO, "%s: %s",
+		    path, g_strerror(errno));
+		return FALSE;
+	}
+	rootfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO, "%s: %s",
+		    path, g_strerror(errno));
+		return FALSE;
+	}
+	if (postfix_is_root(rootfd)) {
+		root = g_steal_pointer(&real);
+	} else if (postfix_is_queue_dir(rootfd, real)) {
+		only = strrchr(real, '/') + 1;
+		root = g_path_get_dirname(real);
+		close(rootfd);
+		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0) {
+			g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
+			    "%s: %s", root, g_strerror(errno));
+			return FALSE;
+		}
+	} else {
+		close(rootfd);
+		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_LAYOUT,
+		    "%s: not a Postfix queue directory", path);
+		return FALSE;
+	}
+	w.root = root;
+	for (guint i = 0; postfix_queues[i] != NULL && !w.stopped; i++) {
+		g_autofree char *qpath = NULL;
+		int qfd;
+
+		if (only != NULL && strcmp(only, postfix_queues[i]) != 0)
+			continue;
+		qpath = g_build_filename(root, postfix_queues[i], NULL);
+		if (opts != NULL && opts->exclude != NULL &&
+		    strcmp(qpath, opts->exclude) == 0)
+			continue;
+		qfd = openat(rootfd, postfix_queues[i],
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (qfd < 0) {
+			/* maildrop/ and corrupt/ may be missing, or 0730 */
+			if (errno != ENOENT)
+				g_atomic_int_inc(&stats->errors);
+			continue;
+		}
+		w.queue = postfix_queues[i];
+		postfix_walk_dir(&w, qfd, qpath, 0);
+		close(qfd);
+	}
+	close(rootfd);
+	return TRUE;
+}
+
+/* ---- opening --------------------------------------------------------- */
+
+static gboolean
+postfix_open(SgMessage *msg, const SgProfile *profile,
+    const SgWalkOptions *opts, GError **error)
+{
+	SgMessageFile *file;
+	struct stat now_st;
+	gint64 now;
+	gboolean maildrop;
+
+	if (!sg_message_open_file(msg, 0, error))
+		return FALSE;
+	file = sg_message_file(msg, 0);
+	if ((opts == NULL || !opts->read_only) &&
+	    (file->st.st_mode & 07777) == 0600) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+		    "%s: mode 0600, still being written", file->path);
+		return FALSE;
+	}
+	now = opts != NULL && opts->now > 0
+	    ? opts->now
+	    : g_get_real_time() / G_USEC_PER_SEC;
+	if (opts != NULL && opts->min_age > 0 &&
+	    now - (gint64)file->st.st_ctime < opts->min_age) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+		    "%s: changed %" G_GINT64_FORMAT " s ago, younger than "
+		    "%" G_GINT64_FORMAT " s",
+		    file->path, now - (gint64)file->st.st_ctime, opts->min_age);
+		return FALSE;
+	}
+	/* check and inspect move nothing: they need no lock. */
+	if ((opts == NULL || !opts->read_only) &&
+	    !sg_spool_flock(file->fd, file->path, error))
+		return FALSE;
+	/*
+	 * Under the lock: the file may have been renamed (incoming ->
+	 * active) or delivered and removed since it was opened.
+	 */
+	if (fstat(file->fd, &file->st) != 0 || file->st.st_nlink == 0 ||
+	    lstat(file->path, &now_st) != 0 ||
+	    now_st.st_ino != file->st.st_ino ||
+	    now_st.st_dev != file->st.st_dev) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
+		    "%s: vanished", file->path);
+		return FALSE;
+	}
+	if (msg->queue_name != NULL) {
+		maildrop = strcmp(msg->queue_name, "maildrop") == 0;
+		if (strcmp(msg->queue_name, "corrupt") == 0 &&
+		    (opts == NULL || !opts->include_corrupt))
+			msg->no_move = TRUE;
+	} else {
+		/* Outside a queue: postdrop files start with T, not C. */
+		char first = 0;
+
+		maildrop = file->st.st_size > 0 &&
+		    sg_postfix_pread(file->fd, &first, 1, 0) && first == 'T';
+	}
+	if (msg->queue_name != NULL)
+		postfix_prop(msg, "postfix.queue", msg->queue_name);
+	return sg_postfix_read(msg, 0, maildrop, profile, error);
+}
+
+SgMessage *
+sg_postfix_message_for_file(const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	g_autofree char *dir = NULL;
+	g_autofree char *name = NULL;
+	SgMessage *msg;
+
+	if (real == NULL)
+		return NULL;
+	name = g_path_get_basename(real);
+	dir = g_path_get_dirname(real);
+	if (!sg_spool_valid_queue_id(name, strlen(name)))
+		return NULL;
+	/* the queue directory, above at most POSTFIX_HASH_DEPTH levels */
+	for (guint depth = 0; depth <= POSTFIX_HASH_DEPTH; depth++) {
+		g_autofree char *base = g_path_get_basename(dir);
+		g_autofree char *root = NULL;
+		char *up;
+		int fd;
+		gboolean ok;
+
+		if (postfix_is_queue_name(base)) {
+			root = g_path_get_dirname(dir);
+			fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			ok = fd >= 0 && postfix_is_root(fd);
+			if (fd >= 0)
+				close(fd);
+			if (ok) {
+				msg = sg_message_new(&sg_spool_postfix_ops,
+				    "postfix", real);
+				msg->spool_root = g_steal_pointer(&root);
+				msg->queue_name = g_steal_pointer(&base);
+				msg->queue_id = g_steal_pointer(&name);
+				sg_message_add_file(msg, real, "message");
+				return msg;
+			}
+		}
+		if (!postfix_hash_name(base))
+			break;
+		up = g_path_get_dirname(dir);
+		g_free(dir);
+		dir = up;
+	}
+	return NULL;
+}
+
+/* ---- hold and release ------------------------------------------------ */
+
+/* Like `postsuper -h`: rename into hold/ on the same file system. */
+static gboolean
+postfix_hold(SgMessage *msg, GError **error)
+{
+	SgMessageFile *file = sg_message_file(msg, 0);
+	g_autofree char *dest = NULL;
+	struct stat st;
+
+	if (file == NULL || msg->spool_root == NULL ||
+	    msg->queue_name == NULL || msg->queue_id == NULL) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: not in a Postfix queue", msg->id);
+		return FALSE;
+	}
+	if (strcmp(msg->queue_name, "hold") == 0)
+		return TRUE;
+	if (strcmp(msg->queue_name, "maildrop") == 0 ||
+	    strcmp(msg->queue_name, "corrupt") == 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: a file in %s/ cannot be put on hold", msg->id,
+		    msg->queue_name);
+		return FALSE;
+	}
+	if (!sg_spool_valid_queue_id(msg->queue_id, strlen(msg->queue_id))) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: invalid queue id", msg->id);
+		return FALSE;
+	}
+	dest = g_build_filename(msg->spool_root, "hold", msg->queue_id, NULL);
+	if (lstat(dest, &st) == 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: %s exists already", msg->id, dest);
+		return FALSE;
+	}
+	if (rename(file->path, dest) != 0) {
+		int saved = errno;
+
+		g_set_error(error, SG_CORE_ERROR,
+		    saved == ENOENT ? SG_CORE_ERROR_VANISHED : SG_CORE_ERROR_IO,
+		    "%s: cannot move to %s: %s", file->path, dest,
+		    g_strerror(saved));
+		return FALSE;
+	}
+	g_free(file->path);
+	file->path = g_steal_pointer(&dest);
+	g_free(msg->queue_name);
+	msg->queue_name = g_strdup("hold");
+	return TRUE;
+}
+
+/*
+ * Released messages go to hold/ (the admin runs `postsuper -H`); postdrop
+ * files go back to maildrop/ and corrupt ones to corrupt/, the only queues
+ * that read their format as it is.
+ */
+static char *
+postfix_release_dir(const char *spool_root, const char *queue_name,
+    const char *file_name)
+{
+	const char *queue = "hold";
+
+	(void)file_name;
+	if (queue_name != NULL &&
+	    (strcmp(queue_name, "maildrop") == 0 ||
+	        strcmp(queue_name, "corrupt") == 0))
+		queue = queue_name;
+	return g_build_filename(spool_root, queue, NULL);
+}
+
+const SgSpoolOps sg_spool_postfix_ops = {
+	.name = "postfix",
+	.detect = postfix_detect,
+	.walk = postfix_walk,
+	.open = postfix_open,
+	.hold = postfix_hold,
+	.release_dir = postfix_release_dir,
+};

@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# postfix-live.sh - spoolguard scan against a running Postfix.
+#
+# A private Postfix (tests/live/postfix-instance.sh) runs with mail that
+# its relay, a dead loopback port, keeps deferring.  Damaged queue files
+# (testdata/spool/postfix/derived/BAD*) are planted into deferred/ the way
+# Postfix stores them (owner, mode 0700, a future mtime = next retry, so
+# qmgr leaves them alone), one of them flock()ed by this script.  Then
+# `spoolguard scan -q STORE --min-age 0 QUEUE` runs while Postfix works.
+# Afterwards: every planted file but the locked one is in the store, the
+# locked one is still in deferred/, every good message is still listed by
+# `postqueue -j`, Postfix logged no new warning; then `scan --action hold`
+# moves one more damaged file into hold/ by rename; `postfix check` is quiet.
+#
+# Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; otherwise,
+# or when the postfix package cannot be had, it exits 77 (skipped).
+set -u
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "${I:-/nonexistent}/maillog" ] && tail -n 30 "$I/maillog" >&2
+	exit 1
+}
+
+[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
+[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix)"
+: "${SPOOLGUARD_BIN:?run through make check-live}"
+: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
+[ -x "$SPOOLGUARD_BIN" ] || skip "no $SPOOLGUARD_BIN"
+for tool in dpkg-deb apt-get flock python3; do
+	command -v "$tool" >/dev/null || skip "no $tool"
+done
+here=$(cd "$(dirname "$0")" && pwd)
+derived=$SPOOLGUARD_TESTDATA/spool/postfix/derived
+[ -d "$derived" ] || skip "no $derived"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/sg-pf-live.XXXXXX")
+PF=
+cleanup() {
+	exec 9<&- 2>/dev/null
+	[ -z "$PF" ] || pf_stop
+	[ -n "${KEEP:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+
+# shellcheck source=postfix-instance.sh
+. "$here/postfix-instance.sh"
+PF_EXTRA_MAIN='queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s'
+pf_instance "$W" >"$W/setup.log" 2>&1 || skip "cannot set up Postfix: $(tail -n 3 "$W/setup.log")"
+pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
+Q=$I/spool
+owner=sgpfown
+
+# Good mail that stays deferred.
+for n in 1 2 3; do
+	printf 'From: alice@spoolguard.test\nTo: bob%s@example.net\nSubject: live %s\n\nstill here %s\n' "$n" "$n" "$n" |
+		"$SM" -f alice@spoolguard.test "bob$n@example.net" ||
+		fail "sendmail"
+done
+for _ in $(seq 60); do
+	[ "$(find "$Q/deferred" -type f | wc -l)" -ge 3 ] && break
+	sleep 1
+done
+[ "$(find "$Q/deferred" -type f | wc -l)" -ge 3 ] || fail "mail was not deferred"
+good_ids=$("$PQ" -c "$PFCONF" -j | python3 -c '
+import json, sys
+print(" ".join(json.loads(l)["queue_id"] for l in sys.stdin if l.strip()))')
+[ -n "$good_ids" ] || fail "postqueue -j lists nothing"
+
+# Plant the damaged files as Postfix would store them.
+planted=
+i=0
+later=$(date -d '+1 hour' '+%Y%m%d%H%M.%S')
+for f in "$derived"/BAD*; do
+	i=$((i + 1))
+	# A short queue id is 5 hex digits of microseconds and the inode
+	# number in hex (postsuper renames files whose name disagrees); the
+	# hash directory is its first character.
+	tmp=$W/plant.$i
+	cp "$f" "$tmp"
+	inode=$(stat -c %i "$tmp")
+	id=$(printf '%05X%X' $((0x10000 + i)) "$inode")
+	d=$Q/deferred/${id:0:1}
+	if [ ! -d "$d" ]; then
+		mkdir -m 0700 "$d"
+		chown "$owner:$owner" "$d"
+	fi
+	mv "$tmp" "$d/$id"
+	chown "$owner:$owner" "$d/$id"
+	chmod 0700 "$d/$id"
+	touch -m -t "$later" "$d/$id"
+	planted="$planted ${id:0:1}/$id"
+	# the locked one: damage that Postfix's showq does not read
+	case $f in */BADtrailing) locked=${id:0:1}/$id ;; esac
+done
+[ -n "${locked:-}" ] || fail "no BADtrailing in $derived"
+exec 9<"$Q/deferred/$locked"
+flock -x -n 9 || fail "cannot lock $locked"
+
+# Warnings about the file this test keeps locked are the test's own.
+count_warnings() {
+	grep 'warning:' "$I/maillog" 2>/dev/null | grep -vc "${locked#*/}" || true
+}
+warnings_before=$(count_warnings)
+store=$W/store
+sleep 1
+"$SPOOLGUARD_BIN" scan -q "$store" --min-age 0 "$Q" >"$W/scan.out" 2>"$W/scan.err"
+rc=$?
+[ "$rc" = 1 ] || fail "scan exited $rc, expected 1: $(cat "$W/scan.err")"
+
+# Planted files: in the store, except the locked one.
+for p in $planted; do
+	if [ "$p" = "$locked" ]; then
+		[ -f "$Q/deferred/$p" ] || fail "locked $p was moved"
+		continue
+	fi
+	[ ! -e "$Q/deferred/$p" ] || fail "$p is still in deferred/"
+	[ -n "$(find "$store" -type f -name "${p#*/}")" ] ||
+		fail "$p is not in the store"
+done
+exec 9<&-
+
+# Good mail: all still queued, and Postfix keeps working on it.
+sleep 5
+listed=$("$PQ" -c "$PFCONF" -j | python3 -c '
+import json, sys
+print(" ".join(json.loads(l)["queue_id"] for l in sys.stdin if l.strip()))')
+for id in $good_ids; do
+	case " $listed " in
+	*" $id "*) ;;
+	*) fail "good message $id is no longer queued" ;;
+	esac
+done
+for id in $good_ids; do
+	[ -z "$(find "$store" -type f -name "$id")" ] || fail "good $id was quarantined"
+done
+
+# Postfix: no new warning, and postfix check quiet.
+warnings_after=$(count_warnings)
+if [ "$warnings_after" != "$warnings_before" ]; then
+	grep 'warning:' "$I/maillog" >&2
+	fail "Postfix logged new warnings"
+fi
+# --action hold: one more damaged file goes to Postfix's own hold/,
+# by rename, as `postsuper -h` would put it (same inode, same name).
+tmp=$W/plant.hold
+cp "$derived/BADtrailing" "$tmp"
+inode=$(stat -c %i "$tmp")
+id=$(printf '%05X%X' $((0x20000)) "$inode")
+d=$Q/deferred/${id:0:1}
+[ -d "$d" ] || { mkdir -m 0700 "$d" && chown "$owner:$owner" "$d"; }
+mv "$tmp" "$d/$id"
+chown "$owner:$owner" "$d/$id"
+chmod 0700 "$d/$id"
+touch -m -t "$later" "$d/$id"
+"$SPOOLGUARD_BIN" scan --action hold --min-age 0 "$Q" >"$W/hold.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] || fail "scan --action hold exited $rc: $(cat "$W/hold.out")"
+[ ! -e "$d/$id" ] || fail "$id was not moved to hold/"
+[ -f "$Q/hold/$id" ] || fail "$id is not in hold/"
+[ "$(stat -c %i "$Q/hold/$id")" = "$inode" ] || fail "$id changed inode"
+
+check_out=$("$PF" -c "$PFCONF" check 2>&1 </dev/null)
+[ -z "$check_out" ] || fail "postfix check: $check_out"
+echo "PASS: $(echo "$planted" | wc -w) planted, $(($(echo "$planted" | wc -w) - 1)) quarantined, locked one kept, one held, $(echo "$good_ids" | wc -w) good messages still queued"
