@@ -74,12 +74,20 @@ gint64 sg_profile_hard(const SgProfile *profile, SgRuleId rule);
 /*
  * Judges @observed against a LIMIT rule: over hard gives the rule's
  * severity, over soft gives min(warn, severity), else IGNORE.  *limit
- * receives the limit crossed (or SG_VALUE_NONE).
+ * receives the limit crossed (or SG_VALUE_NONE).  A limit is crossed
+ * only by a value strictly greater than it; a rule whose severity is
+ * IGNORE never fires.  An EVENT rule has no limits, so this returns
+ * IGNORE for it: use sg_profile_severity.  @limit may be NULL.
  */
 SgSeverity sg_profile_judge(const SgProfile *profile, SgRuleId rule,
     gint64 observed, gint64 *limit);
 
-/* The largest value that does not reach the hard limit (for caps). */
+/*
+ * The largest value that does not cross the hard limit, i.e. the hard
+ * limit itself (hard + 1 is the first value that fires), or @fallback
+ * when the profile sets no hard limit.  For bounding work (stack depth,
+ * counts kept) by the profile rather than by the input.
+ */
 gint64 sg_profile_cap(const SgProfile *profile, SgRuleId rule,
     gint64 fallback);
 

@@ -1,0 +1,881 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check_spool.c - the spool module's walker and its plain and maildir
+ * readers: which files become candidates in trees built by each test
+ * (nested folders, symlinks, maildir tmp/, the store, a deep chain), the
+ * open() outcomes (young, vanished, busy) and the IIS envelope with its
+ * offsets, including a generated 50,000-recipient envelope.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <gmime/gmime.h>
+
+#include "spoolguard/spool.h"
+#include "spoolguard/stream.h"
+
+#include "spool-private.h"
+
+#define MSG_LF "From: a@example.org\nSubject: hi\n\nbody\n"
+#define MSG_CRLF "From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
+
+/* ---- helpers -------------------------------------------------------- */
+
+static char *
+make_tree(void)
+{
+	GError *error = NULL;
+	char *dir = g_dir_make_tmp("sgspoolXXXXXX", &error);
+
+	ck_assert_msg(dir != NULL, "mkdtemp: %s",
+	    error != NULL ? error->message : "?");
+	return dir;
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void
+remove_tree(const char *dir)
+{
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Writes @data to @root/@rel, making the directories on the way. */
+static char *
+put_file(const char *root, const char *rel, const char *data, gssize len)
+{
+	char *path = g_build_filename(root, rel, NULL);
+	g_autofree char *dir = g_path_get_dirname(path);
+	GError *error = NULL;
+
+	ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+	ck_assert_msg(g_file_set_contents(path, data, len, &error), "%s",
+	    error != NULL ? error->message : "?");
+	return path;
+}
+
+static void
+put_dir(const char *root, const char *rel)
+{
+	g_autofree char *path = g_build_filename(root, rel, NULL);
+
+	ck_assert_int_eq(g_mkdir_with_parents(path, 0700), 0);
+}
+
+static void
+put_link(const char *root, const char *rel, const char *target)
+{
+	g_autofree char *path = g_build_filename(root, rel, NULL);
+
+	ck_assert_int_eq(symlink(target, path), 0);
+}
+
+/* What a walk handed out, as "format:path-relative-to-root", sorted. */
+typedef struct {
+	const char *root;
+	GPtrArray *seen; /* char* */
+	GPtrArray *msgs; /* SgMessage*, when kept */
+	gboolean keep;
+	guint stop_after; /* 0: never stop */
+} Collect;
+
+static gboolean
+collect_one(SgMessage *msg, gpointer user_data)
+{
+	Collect *c = user_data;
+	gsize n = strlen(c->root);
+	const char *rel = msg->id;
+	SgMessageFile *file = sg_message_file(msg, 0);
+
+	ck_assert_ptr_nonnull(file);
+	ck_assert_str_eq(file->role, "message");
+	ck_assert_str_eq(file->path, msg->id);
+	ck_assert_uint_eq(msg->files->len, 1);
+	ck_assert_int_eq(file->fd, -1);
+	if (strncmp(rel, c->root, n) == 0 && rel[n] == '/')
+		rel += n + 1;
+	g_ptr_array_add(c->seen, g_strdup_printf("%s:%s", msg->format, rel));
+	if (c->keep)
+		g_ptr_array_add(c->msgs, msg);
+	else
+		sg_message_free(msg);
+	return c->stop_after == 0 || c->seen->len < c->stop_after;
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *
+join_sorted(GPtrArray *seen)
+{
+	GString *s = g_string_new(NULL);
+
+	g_ptr_array_sort(seen, compare_strings);
+	for (guint i = 0; i < seen->len; i++) {
+		if (i > 0)
+			g_string_append_c(s, ' ');
+		g_string_append(s, g_ptr_array_index(seen, i));
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Walks @path; returns the sorted candidate list. */
+static char *
+walk_list(const char *root, const char *path, const SgWalkOptions *opts,
+    SgWalkStats *stats)
+{
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	Collect c = { .root = root, .seen = seen };
+	GError *error = NULL;
+
+	ck_assert_msg(sg_spool_walk(path, opts, stats, collect_one, &c, &error),
+	    "walk: %s", error != NULL ? error->message : "?");
+	return join_sorted(seen);
+}
+
+/* Opens a candidate for @path with @opts; the error is returned. */
+static SgMessage *
+open_file(const char *path, gint64 min_age, gint64 now, GError **error)
+{
+	g_autoptr(SgMessage) msg = sg_spool_message_for_file(path);
+	SgWalkOptions opts = { .min_age = min_age, .now = now };
+
+	ck_assert_ptr_nonnull(msg);
+	if (!msg->ops->open(msg, NULL, &opts, error))
+		return NULL;
+	return g_steal_pointer(&msg);
+}
+
+static gint64
+wall_now(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* Reads the whole content window back. */
+static char *
+read_content(SgMessage *msg, gsize *len)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMimeStream) stream = sg_message_open_content(msg, &error);
+	GString *s = g_string_new(NULL);
+	char buf[4096];
+	gssize n;
+
+	ck_assert_msg(stream != NULL, "%s",
+	    error != NULL ? error->message : "?");
+	while ((n = g_mime_stream_read(stream, buf, sizeof buf)) > 0)
+		g_string_append_len(s, buf, n);
+	ck_assert_int_ge(n, 0);
+	*len = s->len;
+	return g_string_free(s, FALSE);
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	gboolean plain;
+} name_cases[] = {
+	{ "a.eml", TRUE },
+	{ "NTFS_0003.EML", TRUE },
+	{ "x.Eml", TRUE },
+	{ "0001.BAD", TRUE },
+	{ "0001.bad", TRUE },
+	{ "0001.BDR", FALSE }, /* Exchange's report, not a message */
+	{ "12345", TRUE },     /* MH */
+	{ "12a", FALSE },
+	{ ".eml", FALSE },
+	{ ".hidden.eml", FALSE },
+	{ "README", FALSE },
+	{ "a.eml~", FALSE },
+	{ "a.emlx", FALSE },
+	{ "a.msg", FALSE },
+	{ "eml", FALSE },
+	{ "", FALSE },
+};
+
+START_TEST(test_plain_names_are_eml_bad_or_digits)
+{
+	const char *name = name_cases[_i].name;
+
+	ck_assert_msg(sg_spool_plain_is_message_name(name, strlen(name)) ==
+	        name_cases[_i].plain,
+	    "%s", name);
+}
+END_TEST
+
+START_TEST(test_registry_lists_maildir_before_plain)
+{
+	const SgSpoolOps *const *formats = sg_spool_formats();
+	int maildir = -1, plain = -1;
+
+	for (int i = 0; formats[i] != NULL; i++) {
+		if (strcmp(formats[i]->name, "maildir") == 0)
+			maildir = i;
+		if (strcmp(formats[i]->name, "plain") == 0)
+			plain = i;
+	}
+	ck_assert_int_ge(maildir, 0);
+	ck_assert_int_gt(plain, maildir);
+	ck_assert_ptr_null(formats[plain + 1]);
+	ck_assert_ptr_eq(sg_spool_find("plain"), formats[plain]);
+	ck_assert_ptr_null(sg_spool_find("nonesuch"));
+}
+END_TEST
+
+/* ---- walking ---------------------------------------------------------- */
+
+START_TEST(test_walk_plain_tree_skips_non_messages_and_symlinks)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *list = NULL;
+	g_autofree char *fifo = g_build_filename(root, "pipe.eml", NULL);
+	SgWalkOptions opts = { .now = wall_now() };
+	SgWalkStats stats = { 0 };
+
+	g_free(put_file(root, "a.eml", MSG_LF, -1));
+	g_free(put_file(root, "B.EML", MSG_LF, -1));
+	g_free(put_file(root, "123", MSG_LF, -1));
+	g_free(put_file(root, "12a", MSG_LF, -1));
+	g_free(put_file(root, "README", "not mail\n", -1));
+	g_free(put_file(root, ".hidden.eml", MSG_LF, -1));
+	g_free(put_file(root, ".dot/x.eml", MSG_LF, -1));
+	g_free(put_file(root, "Badmail/0001.BAD", MSG_LF, -1));
+	g_free(put_file(root, "Badmail/0001.BDR", "reason 0xc00402c7\n", -1));
+	g_free(put_file(root, "sub/deeper/d.Eml", MSG_LF, -1));
+	put_dir(root, "empty");
+	put_link(root, "link.eml", "a.eml");
+	put_link(root, "linkdir", "sub");
+	put_link(root, "outside.eml", "/etc/passwd");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+
+	list = walk_list(root, root, &opts, &stats);
+	ck_assert_str_eq(list,
+	    "plain:123 plain:B.EML plain:Badmail/0001.BAD "
+	    "plain:a.eml plain:sub/deeper/d.Eml");
+	ck_assert_int_eq(stats.seen, 5);
+	/* 12a README .hidden.eml .dot 0001.BDR link.eml linkdir
+	 * outside.eml pipe.eml */
+	ck_assert_int_eq(stats.skipped, 9);
+	ck_assert_int_eq(stats.errors, 0);
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_walk_candidates_carry_root_and_are_owned_by_callback)
+{
+	g_autofree char *root = make_tree();
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) msgs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)sg_message_free);
+	Collect c = { .root = root, .seen = seen, .msgs = msgs, .keep = TRUE };
+	g_autofree char *path = put_file(root, "x/y.eml", MSG_LF, -1);
+	GError *error = NULL;
+	SgMessage *msg;
+
+	ck_assert(sg_spool_walk(root, NULL, NULL, collect_one, &c, &error));
+	ck_assert_uint_eq(msgs->len, 1);
+	msg = g_ptr_array_index(msgs, 0);
+	ck_assert_str_eq(msg->id, path);
+	ck_assert_str_eq(msg->spool_root, root);
+	ck_assert_str_eq(msg->format, "plain");
+	ck_assert_ptr_eq(msg->ops, sg_spool_find("plain"));
+	ck_assert_ptr_null(msg->ops->release_dir);
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_walk_maildir_never_reports_tmp)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *md = g_build_filename(root, "Maildir", NULL);
+	g_autofree char *list = NULL;
+	g_autofree char *nested = NULL;
+	SgWalkOptions opts = { .now = wall_now() };
+	SgWalkStats stats = { 0 };
+	SgWalkStats stats2 = { 0 };
+
+	g_free(put_file(root, "Maildir/new/1763800000.M1P1.host", MSG_LF, -1));
+	g_free(
+	    put_file(root, "Maildir/cur/1763800001.M2P1.host:2,S", MSG_LF, -1));
+	g_free(put_file(root, "Maildir/tmp/1763800002.M3P1.host", MSG_LF, -1));
+	g_free(put_file(root, "Maildir/new/.nfs0001", MSG_LF, -1));
+	g_free(put_file(root, "Maildir/dovecot-uidlist", "3 V1\n", -1));
+	g_free(put_file(root, "Maildir/.Sent/cur/1763800003.M4P1.host:2,S",
+	    MSG_LF, -1));
+	g_free(put_file(root, "Maildir/.Sent/maildirfolder", "", 0));
+	put_dir(root, "Maildir/.Sent/new");
+	g_free(put_file(root, "Maildir/.Sent/tmp/1763800004.M5P1.host", MSG_LF,
+	    -1));
+	g_free(put_file(root, "Maildir/.Junk/x.eml", MSG_LF, -1));
+	put_dir(root, "Maildir/new/subdir");
+
+	list = walk_list(md, md, &opts, &stats);
+	ck_assert_str_eq(list,
+	    "maildir:.Sent/cur/1763800003.M4P1.host:2,S "
+	    "maildir:cur/1763800001.M2P1.host:2,S "
+	    "maildir:new/1763800000.M1P1.host");
+	ck_assert_int_eq(stats.seen, 3);
+	/* .nfs0001 dovecot-uidlist maildirfolder .Junk (no folder) subdir */
+	ck_assert_int_eq(stats.skipped, 5);
+
+	/* A maildir met inside a plain tree is still a maildir. */
+	g_free(put_file(root, "top.eml", MSG_LF, -1));
+	nested = walk_list(root, root, &opts, &stats2);
+	ck_assert_str_eq(nested,
+	    "maildir:Maildir/.Sent/cur/1763800003.M4P1.host:2,S "
+	    "maildir:Maildir/cur/1763800001.M2P1.host:2,S "
+	    "maildir:Maildir/new/1763800000.M1P1.host plain:top.eml");
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_walk_skips_the_store_by_inode)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *store = g_build_filename(root, "q", NULL);
+	g_autofree char *alias = g_build_filename(root, "alias", NULL);
+	g_autofree char *list = NULL;
+	SgWalkOptions opts = { .now = wall_now() };
+	SgWalkStats stats = { 0 };
+
+	g_free(put_file(root, "q/2026/11/22/x/files/a.eml", MSG_LF, -1));
+	g_free(put_file(root, "keep.eml", MSG_LF, -1));
+	/* Named through a symlink outside the tree: not the same string. */
+	ck_assert_int_eq(symlink(store, alias), 0);
+	opts.exclude = alias;
+	list = walk_list(root, root, &opts, &stats);
+	ck_assert_str_eq(list, "plain:keep.eml");
+	ck_assert_int_eq(stats.skipped, 2); /* q and the alias link */
+
+	/* Near miss: without the exclusion the store's file is seen. */
+	g_free(list);
+	opts.exclude = NULL;
+	list = walk_list(root, root, &opts, NULL);
+	ck_assert_str_eq(list,
+	    "plain:keep.eml plain:q/2026/11/22/x/files/a.eml");
+
+	/* The store itself as the walked root: nothing. */
+	g_free(list);
+	opts.exclude = store;
+	list = walk_list(root, store, &opts, NULL);
+	ck_assert_str_eq(list, "");
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_walk_stops_at_the_depth_limit)
+{
+	g_autofree char *root = make_tree();
+	GString *rel = g_string_new(NULL);
+	g_autofree char *list = NULL;
+	g_autofree char *want = NULL;
+	g_autofree char *shallow = NULL;
+	SgWalkOptions opts = { .now = wall_now() };
+	SgWalkStats stats = { 0 };
+
+	for (guint i = 1; i <= SG_SPOOL_MAX_DEPTH + 6; i++) {
+		g_string_append(rel, "d/");
+		if (i == SG_SPOOL_MAX_DEPTH || i == SG_SPOOL_MAX_DEPTH + 1) {
+			g_autofree char *f =
+			    g_strdup_printf("%sm%u.eml", rel->str, i);
+
+			g_free(put_file(root, f, MSG_LF, -1));
+			if (i == SG_SPOOL_MAX_DEPTH)
+				shallow = g_strdup_printf("plain:%s", f);
+		}
+	}
+	put_dir(root, rel->str);
+	list = walk_list(root, root, &opts, &stats);
+	ck_assert_str_eq(list, shallow);
+	ck_assert_int_eq(stats.seen, 1);
+	ck_assert_int_eq(stats.skipped, 1);
+	g_string_free(rel, TRUE);
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_walk_missing_path_is_an_io_error_naming_it)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = g_build_filename(root, "nope", NULL);
+	g_autoptr(GError) error = NULL;
+	Collect c = { 0 };
+
+	ck_assert(!sg_spool_walk(path, NULL, NULL, collect_one, &c, &error));
+	ck_assert(g_error_matches(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO));
+	ck_assert_ptr_nonnull(strstr(error->message, path));
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_walk_file_argument_is_one_plain_message)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = put_file(root, "README", MSG_LF, -1);
+	g_autofree char *link = g_build_filename(root, "to-dir", NULL);
+	g_autofree char *list = NULL;
+	g_autofree char *list2 = NULL;
+	SgWalkStats stats = { 0 };
+
+	/* Named on the command line, any name is a message. */
+	list = walk_list(root, path, NULL, &stats);
+	ck_assert_str_eq(list, "plain:README");
+	ck_assert_int_eq(stats.seen, 1);
+
+	/* A symlink named on the command line is resolved once. */
+	g_free(put_file(root, "d/x.eml", MSG_LF, -1));
+	put_link(root, "to-dir", "d");
+	list2 = walk_list(root, link, NULL, NULL);
+	ck_assert_ptr_nonnull(
+	    g_str_has_suffix(list2, "d/x.eml") ? list2 : NULL);
+	ck_assert_ptr_null(strstr(list2, "to-dir"));
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_walk_stops_when_callback_says_so)
+{
+	g_autofree char *root = make_tree();
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	Collect c = { .root = root, .seen = seen, .stop_after = 2 };
+	GError *error = NULL;
+
+	for (guint i = 0; i < 5; i++) {
+		g_autofree char *rel = g_strdup_printf("s%u/%u.eml", i, i);
+
+		g_free(put_file(root, rel, MSG_LF, -1));
+	}
+	ck_assert(sg_spool_walk(root, NULL, NULL, collect_one, &c, &error));
+	ck_assert_uint_eq(seen->len, 2);
+	remove_tree(root);
+}
+END_TEST
+
+/* ---- open(): age, vanish, lock ------------------------------------- */
+
+START_TEST(test_open_refuses_a_young_file_and_takes_an_old_one)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = put_file(root, "new.eml", MSG_LF, -1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) young = NULL;
+	g_autoptr(SgMessage) fine = NULL;
+	g_autoptr(SgMessage) later = NULL;
+
+	/* Just written: 300 s is not over. */
+	young = open_file(path, 300, wall_now(), &error);
+	ck_assert_ptr_null(young);
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
+	g_clear_error(&error);
+	/* No minimum age: fine. */
+	fine = open_file(path, 0, wall_now(), &error);
+	ck_assert_msg(fine != NULL, "%s", error ? error->message : "");
+	g_clear_pointer(&fine, sg_message_free);
+	/* Seen from ten minutes later, both mtime and ctime are old. */
+	later = open_file(path, 300, wall_now() + 600, &error);
+	ck_assert_msg(later != NULL, "%s", error ? error->message : "");
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_open_counts_a_file_gone_since_the_walk_as_vanished)
+{
+	g_autofree char *root = make_tree();
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) msgs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)sg_message_free);
+	Collect c = { .root = root, .seen = seen, .msgs = msgs, .keep = TRUE };
+	g_autofree char *path = put_file(root, "gone.eml", MSG_LF, -1);
+	SgWalkOptions opts = { .now = wall_now() };
+	g_autoptr(GError) error = NULL;
+	SgMessage *msg;
+
+	ck_assert(sg_spool_walk(root, &opts, NULL, collect_one, &c, &error));
+	ck_assert_uint_eq(msgs->len, 1);
+	ck_assert_int_eq(unlink(path), 0);
+	msg = g_ptr_array_index(msgs, 0);
+	ck_assert(!msg->ops->open(msg, NULL, &opts, &error));
+	ck_assert(
+	    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED));
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_open_reports_busy_while_another_holds_the_flock)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = put_file(root, "locked.eml", MSG_LF, -1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) busy = NULL;
+	g_autoptr(SgMessage) free_now = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	busy = open_file(path, 0, 0, &error);
+	ck_assert_ptr_null(busy);
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY));
+	g_clear_error(&error);
+	/* Near miss: once the holder lets go, the message opens. */
+	close(fd);
+	free_now = open_file(path, 0, 0, &error);
+	ck_assert_msg(free_now != NULL, "%s", error ? error->message : "");
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_open_refuses_a_symlink_candidate)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = put_file(root, "real.eml", MSG_LF, -1);
+	g_autofree char *link = g_build_filename(root, "link.eml", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) msg = NULL;
+
+	ck_assert_int_eq(symlink(path, link), 0);
+	msg = open_file(link, 0, 0, &error);
+	ck_assert_ptr_null(msg);
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP));
+	remove_tree(root);
+}
+END_TEST
+
+/* ---- the IIS envelope ---------------------------------------------- */
+
+typedef struct {
+	const char *what;
+	const char *data;
+	const char *sender;  /* NULL: none */
+	const char *rcpts;   /* space-separated, "" for none */
+	const char *content; /* the content window starts with this */
+	gboolean envelope;   /* iis-envelope prop set */
+} EnvCase;
+
+static const EnvCase env_cases[] = {
+	{ "crlf",
+	    "x-sender: <a@example.org>\r\nx-receiver: <b@example.net>\r\n"
+	    "X-Receiver: c@example.net\r\n" MSG_CRLF,
+	    "a@example.org", "b@example.net c@example.net", "From: ", TRUE },
+	{ "lf", "X-SENDER: a@example.org\nx-receiver:<b@example.net>\n" MSG_LF,
+	    "a@example.org", "b@example.net", "From: ", TRUE },
+	{ "tab and trailing blanks",
+	    "x-sender:\t<a@example.org> \t\r\nx-receiver:   b@example.net  "
+	    "\n" MSG_LF,
+	    "a@example.org", "b@example.net", "From: ", TRUE },
+	{ "sender only", "x-sender: <a@example.org>\r\n" MSG_CRLF,
+	    "a@example.org", "", "From: ", TRUE },
+	{ "receiver without sender", "x-receiver: <b@example.net>\n" MSG_LF,
+	    NULL, "b@example.net", "From: ", TRUE },
+	{ "null sender", "x-sender: <>\nx-receiver: <b@example.net>\n" MSG_LF,
+	    "", "b@example.net", "From: ", TRUE },
+	{ "no envelope", MSG_LF, NULL, "", "From: ", FALSE },
+	{ "x-sender-ip is a header", "X-Sender-IP: 192.0.2.1\n" MSG_LF, NULL,
+	    "", "X-Sender-IP", FALSE },
+	{ "x-receivers is a header", "x-receivers: b@example.net\n" MSG_LF,
+	    NULL, "", "x-receivers", FALSE },
+	{ "mixed prefix is a header", "x-reder: b@example.net\n" MSG_LF, NULL,
+	    "", "x-reder", FALSE },
+	{ "envelope only", "x-sender: <a@example.org>\r\nx-receiver: <b@x>",
+	    "a@example.org", "b@x", "", TRUE },
+	{ "ends at a partial name", "x-sender: <a@example.org>\nx-se",
+	    "a@example.org", "", "x-se", TRUE },
+	{ "empty file", "", NULL, "", "", FALSE },
+};
+
+/* Where (addr, len) of @a sits in @data. */
+static goffset
+expected_offset(const char *data, const char *from, const char *addr)
+{
+	const char *at = strstr(from, addr);
+
+	ck_assert_ptr_nonnull(at);
+	return at - data;
+}
+
+START_TEST(test_envelope_lines_become_the_envelope)
+{
+	const EnvCase *t = &env_cases[_i];
+	g_autofree char *root = make_tree();
+	g_autofree char *path = put_file(root, "m.eml", t->data, -1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) msg = open_file(path, 0, 0, &error);
+	g_auto(GStrv) want = g_strsplit(t->rcpts, " ", -1);
+	g_autofree char *content = NULL;
+	gsize want_n = t->rcpts[0] != '\0' ? g_strv_length(want) : 0;
+	gsize clen = 0, size = strlen(t->data);
+	const char *cursor = t->data;
+	guint file = 9;
+	goffset off = -1;
+
+	ck_assert_msg(msg != NULL, "%s: %s", t->what,
+	    error ? error->message : "");
+	if (t->sender == NULL) {
+		ck_assert_msg(msg->sender == NULL, "%s", t->what);
+	} else {
+		ck_assert_msg(msg->sender != NULL, "%s", t->what);
+		ck_assert_str_eq(msg->sender->address, t->sender);
+		ck_assert_uint_eq(msg->sender->length, strlen(t->sender));
+		ck_assert_uint_eq(msg->sender->file, 0);
+		if (t->sender[0] != '\0') {
+			ck_assert_int_eq(msg->sender->offset,
+			    expected_offset(t->data, t->data, t->sender));
+		}
+	}
+	ck_assert_msg(msg->recipients->len == want_n, "%s: %u recipients",
+	    t->what, msg->recipients->len);
+	ck_assert_uint_eq(msg->rcpt_total, want_n);
+	for (gsize i = 0; i < want_n; i++) {
+		SgAddress *a = g_ptr_array_index(msg->recipients, i);
+
+		ck_assert_str_eq(a->address, want[i]);
+		ck_assert_uint_eq(a->length, strlen(want[i]));
+		off = expected_offset(t->data, cursor, want[i]);
+		ck_assert_int_eq(a->offset, off);
+		cursor = t->data + off;
+	}
+	ck_assert_msg((msg->props != NULL &&
+	                  g_strcmp0(g_hash_table_lookup(msg->props,
+	                                "iis-envelope"),
+	                      "yes") == 0) == t->envelope,
+	    "%s", t->what);
+
+	/* The window starts where the headers do and runs to the end. */
+	content = read_content(msg, &clen);
+	ck_assert_msg(g_str_has_prefix(content, t->content), "%s: '%s'",
+	    t->what, content);
+	ck_assert_str_eq(content, t->data + (size - clen));
+	ck_assert_int_eq(msg->content_size, (goffset)clen);
+	ck_assert(sg_message_locate(msg, 0, &file, &off));
+	ck_assert_uint_eq(file, 0);
+	ck_assert_int_eq(off, (goffset)(size - clen));
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_envelope_of_50000_recipients_is_read_whole)
+{
+	g_autofree char *root = make_tree();
+	GString *s = g_string_new("x-sender: <list@example.org>\r\n");
+	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) msg = NULL;
+	gsize header_at;
+	goffset last_at = 0;
+	SgAddress *last;
+	guint file;
+	goffset off;
+	gint64 t0;
+
+	for (guint i = 0; i < 50000; i++) {
+		last_at = (goffset)s->len + 13;
+		g_string_append_printf(s,
+		    "x-receiver: <user%u@example.net>\r\n", i);
+	}
+	header_at = s->len;
+	g_string_append(s, MSG_CRLF);
+	path = put_file(root, "big.eml", s->str, (gssize)s->len);
+
+	t0 = g_get_monotonic_time();
+	msg = open_file(path, 0, 0, &error);
+	ck_assert_msg(msg != NULL, "%s", error ? error->message : "");
+	/* Linear: well under a second even with sanitizers. */
+	ck_assert_int_lt(g_get_monotonic_time() - t0, 5 * G_USEC_PER_SEC);
+	ck_assert_uint_eq(msg->rcpt_total, 50000);
+	ck_assert_uint_eq(msg->recipients->len, 50000);
+	last = g_ptr_array_index(msg->recipients, 49999);
+	ck_assert_str_eq(last->address, "user49999@example.net");
+	ck_assert_int_eq(last->offset, last_at);
+	ck_assert(sg_message_locate(msg, 0, &file, &off));
+	ck_assert_int_eq(off, (goffset)header_at);
+	ck_assert_int_eq(msg->content_size, (goffset)(s->len - header_at));
+	g_string_free(s, TRUE);
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_envelope_keeps_the_length_of_a_huge_address)
+{
+	g_autofree char *root = make_tree();
+	GString *s = g_string_new("x-receiver: <");
+	const gsize huge = 200000;
+	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) msg = NULL;
+	SgAddress *a;
+	guint file;
+	goffset off;
+
+	for (gsize i = 0; i < huge; i++)
+		g_string_append_c(s, 'a' + (char)(i % 26));
+	g_string_append(s, "@example.net>\r\nx-receiver: <b@example.net>\r\n");
+	g_string_append(s, MSG_CRLF);
+	path = put_file(root, "huge.eml", s->str, (gssize)s->len);
+	msg = open_file(path, 0, 0, &error);
+	ck_assert_msg(msg != NULL, "%s", error ? error->message : "");
+	ck_assert_uint_eq(msg->recipients->len, 2);
+	a = g_ptr_array_index(msg->recipients, 0);
+	ck_assert_uint_eq(a->length, huge + strlen("@example.net"));
+	ck_assert_uint_eq(strlen(a->address), SG_ADDRESS_KEEP);
+	ck_assert_int_eq(memcmp(a->address, s->str + 13, SG_ADDRESS_KEEP), 0);
+	ck_assert_int_eq(a->offset, 13);
+	a = g_ptr_array_index(msg->recipients, 1);
+	ck_assert_str_eq(a->address, "b@example.net");
+	ck_assert(sg_message_locate(msg, 0, &file, &off));
+	ck_assert_int_eq(off, (goffset)(s->len - strlen(MSG_CRLF)));
+	g_string_free(s, TRUE);
+	remove_tree(root);
+}
+END_TEST
+
+/* ---- the committed fixtures --------------------------------------- */
+
+static char *
+testdata(const char *rel)
+{
+	const char *top = g_getenv("SPOOLGUARD_TESTDATA");
+
+	if (top == NULL)
+		top = "testdata";
+	return g_build_filename(top, rel, NULL);
+}
+
+START_TEST(test_fixture_pickup_folder_has_three_messages_one_enveloped)
+{
+	g_autofree char *root = testdata("spool/plain");
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) msgs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)sg_message_free);
+	Collect c = { .root = root, .seen = seen, .msgs = msgs, .keep = TRUE };
+	SgWalkOptions opts = { .now = wall_now() };
+	SgWalkStats stats = { 0 };
+	g_autoptr(GError) error = NULL;
+	guint enveloped = 0;
+
+	ck_assert_msg(sg_spool_walk(root, &opts, &stats, collect_one, &c,
+	                  &error),
+	    "%s", error ? error->message : "");
+	ck_assert_int_eq(stats.seen, (gint)msgs->len);
+	ck_assert_uint_ge(msgs->len, 3);
+	for (guint i = 0; i < msgs->len; i++) {
+		SgMessage *msg = g_ptr_array_index(msgs, i);
+
+		ck_assert_str_eq(msg->format, "plain");
+		ck_assert_msg(msg->ops->open(msg, NULL, &opts, &error), "%s",
+		    error ? error->message : "");
+		ck_assert_int_gt(msg->content_size, 0);
+		if (msg->sender != NULL) {
+			enveloped++;
+			ck_assert_uint_gt(msg->recipients->len, 0);
+		}
+	}
+	ck_assert_uint_eq(enveloped, 1);
+	/* The .BDR report beside the .BAD message is not a message. */
+	ck_assert_int_ge(stats.skipped, 1);
+}
+END_TEST
+
+START_TEST(test_fixture_maildir_is_detected_and_tmp_ignored)
+{
+	g_autofree char *root = testdata("spool/maildir");
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	Collect c = { .root = root, .seen = seen };
+	SgWalkOptions opts = { .now = wall_now() };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *list = NULL;
+
+	ck_assert_msg(sg_spool_walk(root, &opts, NULL, collect_one, &c, &error),
+	    "%s", error ? error->message : "");
+	list = join_sorted(seen);
+	ck_assert_msg(seen->len >= 2, "%s", list);
+	ck_assert_ptr_null(strstr(list, "tmp/"));
+	ck_assert_ptr_null(strstr(list, "plain:"));
+	ck_assert_ptr_nonnull(strstr(list, "maildir:new/"));
+	ck_assert_ptr_nonnull(strstr(list, "maildir:cur/"));
+}
+END_TEST
+
+static Suite *
+spool_suite(void)
+{
+	Suite *s = suite_create("spool");
+	TCase *names = tcase_create("names");
+	TCase *walk = tcase_create("walk");
+	TCase *open = tcase_create("open");
+	TCase *env = tcase_create("envelope");
+	TCase *fix = tcase_create("fixtures");
+
+	tcase_add_loop_test(names, test_plain_names_are_eml_bad_or_digits, 0,
+	    G_N_ELEMENTS(name_cases));
+	tcase_add_test(names, test_registry_lists_maildir_before_plain);
+	suite_add_tcase(s, names);
+
+	tcase_add_test(walk,
+	    test_walk_plain_tree_skips_non_messages_and_symlinks);
+	tcase_add_test(walk,
+	    test_walk_candidates_carry_root_and_are_owned_by_callback);
+	tcase_add_test(walk, test_walk_maildir_never_reports_tmp);
+	tcase_add_test(walk, test_walk_skips_the_store_by_inode);
+	tcase_add_test(walk, test_walk_stops_at_the_depth_limit);
+	tcase_add_test(walk, test_walk_missing_path_is_an_io_error_naming_it);
+	tcase_add_test(walk, test_walk_file_argument_is_one_plain_message);
+	tcase_add_test(walk, test_walk_stops_when_callback_says_so);
+	suite_add_tcase(s, walk);
+
+	tcase_add_test(open,
+	    test_open_refuses_a_young_file_and_takes_an_old_one);
+	tcase_add_test(open,
+	    test_open_counts_a_file_gone_since_the_walk_as_vanished);
+	tcase_add_test(open,
+	    test_open_reports_busy_while_another_holds_the_flock);
+	tcase_add_test(open, test_open_refuses_a_symlink_candidate);
+	suite_add_tcase(s, open);
+
+	tcase_add_loop_test(env, test_envelope_lines_become_the_envelope, 0,
+	    G_N_ELEMENTS(env_cases));
+	tcase_add_test(env, test_envelope_of_50000_recipients_is_read_whole);
+	tcase_add_test(env, test_envelope_keeps_the_length_of_a_huge_address);
+	suite_add_tcase(s, env);
+
+	tcase_add_test(fix,
+	    test_fixture_pickup_folder_has_three_messages_one_enveloped);
+	tcase_add_test(fix, test_fixture_maildir_is_detected_and_tmp_ignored);
+	suite_add_tcase(s, fix);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(spool_suite());
+	int failed;
+
+	g_mime_init();
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	g_mime_shutdown();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
