@@ -137,7 +137,7 @@ if want mixed; then
 		printf 'sgbench-never:0:*:73706f6f6c67756172642d6e657665722d6d61746368\n' \
 			>"$work/clamdb/empty.ndb"
 		measure clamscan 1 "$N" "$pb" "$clam" --scan-mail=yes \
-			--no-summary -r -d "$work/clamdb" "$plain"
+			--no-summary -i -r -d "$work/clamdb" "$plain"
 	fi
 	# shellcheck disable=SC2086
 	{
