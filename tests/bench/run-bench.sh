@@ -72,33 +72,53 @@ gen() {
 dir_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
 
 # measure NAME REPS MSGS BYTES CMD...: runs CMD REPS times under rss-run;
-# keeps the fastest wall time and the largest peak RSS.  The command's
-# stdout goes to $work/NAME.out.
+# keeps the fastest wall time, the least CPU time (user + system: steadier
+# than wall time on a shared machine) and the largest peak RSS.  The
+# command's stdout goes to $work/NAME.out.
 measure() {
 	name=$1 reps=$2 msgs=$3 bytes=$4
 	shift 4
-	best="" rss=0 st=0 i=0
+	best="" cpu="" rss=0 st=0 i=0
 	while [ "$i" -lt "$reps" ]; do
 		"$RUN" -o "$work/stat" "$@" >"$work/$name.out" \
 			2>"$work/$name.err" || true
-		wall="" maxrss_kb=0 status=0
+		wall="" user=0 sys=0 maxrss_kb=0 status=0
 		eval "$(cat "$work/stat")"
+		c=$(awk "BEGIN { print $user + $sys }")
 		if [ -z "$best" ] || awk "BEGIN { exit !($wall < $best) }"; then
 			best=$wall
+		fi
+		if [ -z "$cpu" ] || awk "BEGIN { exit !($c < $cpu) }"; then
+			cpu=$c
 		fi
 		[ "$maxrss_kb" -gt "$rss" ] && rss=$maxrss_kb
 		[ "$status" -ne 0 ] && st=$status
 		i=$((i + 1))
 	done
-	echo "$name $msgs $bytes $best $rss $st" >>"$rows"
-	say "bench: $name: ${best}s, peak RSS $((rss / 1024)) MiB, status $st"
+	echo "$name $msgs $bytes $best $rss $st $cpu" >>"$rows"
+	say "bench: $name: ${best}s (cpu ${cpu}s), peak RSS $((rss / 1024)) MiB, status $st"
 }
 
 # Fields of a row: row NAME FIELD (msgs bytes wall rss status).
 row() {
 	awk -v n="$1" -v f="$2" '$1 == n {
-		split("name msgs bytes wall rss status", k, " ")
-		for (i = 1; i <= 6; i++) if (k[i] == f) print $i }' "$rows"
+		split("name msgs bytes wall rss status cpu", k, " ")
+		for (i = 1; i <= 7; i++) if (k[i] == f) print $i }' "$rows"
+}
+
+# check_examined RUN N: a figure counts only if the scan examined all N
+# messages; otherwise the table says so and the scan's last words are kept.
+check_examined() {
+	got=$(sed -n 's/^\([0-9][0-9]*\) examined.*/\1/p' "$work/$1.out" |
+		tail -n 1)
+	if [ "${got:-0}" -ne "$2" ]; then
+		echo "$1 examined ${got:-no} of $2 messages" >>"$work/bad"
+		{
+			tail -n 3 "$work/$1.out"
+			head -n 3 "$work/$1.err"
+		} | sed "s/^/    $1: /" >>"$work/notes"
+	fi
+	tail -n 1 "$work/$1.out" | sed "s/^/    $1: /" >>"$work/summaries"
 }
 
 # The scan command line; --no-syslog when this build has it.
@@ -154,10 +174,9 @@ if want mixed; then
 		measure sg-exim-j2 "$REPEAT" "$N" "$(dir_bytes "$exim")" \
 			"$SPOOLGUARD_BIN" $sg_args -j 2 "$exim"
 	}
-	for r in sg-plain-j1 sg-postfix-j1 sg-exim-j1; do
-		tail -n 3 "$work/$r.out" | sed "s/^/    $r: /" >>"$work/notes"
-		head -n 3 "$work/$r.err" | sed "s/^/    $r (stderr): /" \
-			>>"$work/notes"
+	for r in sg-plain-j1 sg-plain-j2 sg-postfix-j1 sg-postfix-j2 \
+		sg-exim-j1 sg-exim-j2; do
+		check_examined "$r" "$N"
 	done
 fi
 
@@ -169,8 +188,7 @@ if want huge && [ "$HUGE" -gt 0 ]; then
 	measure huge-floor 1 1 "$hb" "$FLOOR" "$huge"
 	# shellcheck disable=SC2086
 	measure sg-huge-j1 1 1 "$hb" "$SPOOLGUARD_BIN" $sg_args -j 1 "$huge"
-	tail -n 3 "$work/sg-huge-j1.out" | sed 's/^/    sg-huge-j1: /' \
-		>>"$work/notes"
+	check_examined sg-huge-j1 1
 fi
 
 # ---- many small files: memory must not follow the file count -----------
@@ -187,6 +205,8 @@ if want small && [ "$SMALL" -gt 0 ]; then
 		measure sg-small-10x 1 "$SMALL" "$(dir_bytes "$s2")" \
 			"$SPOOLGUARD_BIN" $sg_args -j 2 "$s2"
 	}
+	check_examined sg-small-base "$SMALL_BASE"
+	check_examined sg-small-10x "$SMALL"
 	measure small-floor 1 "$SMALL" "$(dir_bytes "$s2")" "$FLOOR" "$s2"
 fi
 
@@ -202,8 +222,8 @@ if want state && want mixed; then
 				"$SPOOLGUARD_BIN" $sg_args -j 1 --state \
 				"$work/state" "$plain"
 		}
-		tail -n 3 "$work/sg-state-second.out" |
-			sed 's/^/    sg-state-second: /' >>"$work/notes"
+		check_examined sg-state-first "$N"
+		check_examined sg-state-second "$N"
 	else
 		echo "    state: this spoolguard has no scan --state; skipped" \
 			>>"$work/notes"
@@ -231,7 +251,8 @@ have() { [ -n "$(row "$1" wall)" ]; }
 	echo
 	echo "- machine: $(nproc) CPUs," \
 		"$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)," \
-		"$(uname -sr); page cache warm; best of $REPEAT runs" \
+		"$(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+		"page cache warm; best of $REPEAT runs" \
 		"(Python, clamscan, huge and small: 1 run)"
 	echo "- spoolguard: $("$SPOOLGUARD_BIN" --version 2>/dev/null | head -n 1)" \
 		"commit $(git -C "$BENCH_SRC" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -247,17 +268,23 @@ have() { [ -n "$(row "$1" wall)" ]; }
 		"10-50 KB multipart/alternative, nested message/rfc822" \
 		"forwards, 3% 1-5 MB base64 attachments, 5% 100-400 recipients)"
 	echo
-	echo "| run | messages | MB | wall s | msg/s | MB/s | peak RSS MiB | exit |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| run | messages | MB | wall s | cpu s | msg/s | MB/s | peak RSS MiB | exit |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	awk '{ mb = $3 / 1048576; w = ($4 > 0) ? $4 : 0.001
-		printf "| %s | %d | %.1f | %.3f | %.0f | %.1f | %.1f | %d |\n",
-		    $1, $2, mb, $4, $2 / w, mb / w, $5 / 1024, $6 }' "$rows"
+		printf "| %s | %d | %.1f | %.3f | %.3f | %.0f | %.1f | %.1f | %d |\n",
+		    $1, $2, mb, $4, $7, $2 / w, mb / w, $5 / 1024, $6 }' "$rows"
+	echo
+	echo "msg/s and MB/s are per wall-clock second; cpu s is user + system."
 	echo
 	echo "| target | value | wanted | |"
 	echo "|---|---:|---:|---|"
 	if have sg-plain-j1 && have gmime-floor; then
 		target "-j1 / GMime floor (time)" \
 			"$(ratio "$(row sg-plain-j1 wall)" "$(row gmime-floor wall)")" "<=" 1.5
+	fi
+	if have sg-plain-j1 && have gmime-floor; then
+		target "-j1 / GMime floor (cpu)" \
+			"$(ratio "$(row sg-plain-j1 cpu)" "$(row gmime-floor cpu)")" "<=" 1.5
 	fi
 	if have sg-plain-j2; then
 		target "-j1 / -j2 (speed-up)" \
@@ -266,6 +293,10 @@ have() { [ -n "$(row "$1" wall)" ]; }
 	if have python && have sg-plain-j1; then
 		target "Python / -j1 (speed-up)" \
 			"$(ratio "$(row python wall)" "$(row sg-plain-j1 wall)")" ">=" 15
+	fi
+	if have python && have sg-plain-j1; then
+		target "Python / -j1 (cpu)" \
+			"$(ratio "$(row python cpu)" "$(row sg-plain-j1 cpu)")" ">=" 15
 	fi
 	if have clamscan && have sg-plain-j1; then
 		printf '| %s | %s | %s | %s |\n' "clamscan / -j1 (speed-up)" \
@@ -290,14 +321,32 @@ have() { [ -n "$(row "$1" wall)" ]; }
 			"$(ratio "$(row sg-postfix-j1 wall)" "$(row sg-plain-j1 wall)")" "<=" 1.3
 		target "Exim / plain, -j1 (time)" \
 			"$(ratio "$(row sg-exim-j1 wall)" "$(row sg-plain-j1 wall)")" "<=" 1.3
+		target "Postfix / plain, -j1 (cpu)" \
+			"$(ratio "$(row sg-postfix-j1 cpu)" "$(row sg-plain-j1 cpu)")" "<=" 1.3
+		target "Exim / plain, -j1 (cpu)" \
+			"$(ratio "$(row sg-exim-j1 cpu)" "$(row sg-plain-j1 cpu)")" "<=" 1.3
 	fi
 	if have sg-state-second; then
 		target "second run with --state / first (time)" \
 			"$(ratio "$(row sg-state-second wall)" "$(row sg-state-first wall)")" "<=" 0.2
+		target "second run with --state / first (cpu)" \
+			"$(ratio "$(row sg-state-second cpu)" "$(row sg-state-first cpu)")" "<=" 0.2
+	fi
+	if [ -s "$work/bad" ]; then
+		echo
+		echo "NOT COMPARABLE (a scan did not examine every message):"
+		echo
+		sed 's/^/- /' "$work/bad"
+	fi
+	if [ -s "$work/summaries" ]; then
+		echo
+		echo "Scan summaries:"
+		echo
+		cat "$work/summaries"
 	fi
 	if [ -s "$work/notes" ]; then
 		echo
-		echo "Scan output (last lines):"
+		echo "Notes and scan output:"
 		echo
 		cat "$work/notes"
 	fi
