@@ -5,12 +5,13 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <fcntl.h>
-#include <gmime/gmime.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <check.h>
+#include <gmime/gmime.h>
 
 #include "spoolguard/core.h"
 #include "spoolguard/stream.h"
@@ -113,8 +114,8 @@ START_TEST(test_message_open_reports_vanished_file)
 
 	sg_message_add_file(msg, "/nonexistent/spoolguard/gone.eml", "message");
 	ck_assert(!sg_message_open_file(msg, 0, &error));
-	ck_assert(g_error_matches(error, SG_CORE_ERROR,
-	    SG_CORE_ERROR_VANISHED));
+	ck_assert(
+	    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED));
 }
 END_TEST
 
@@ -129,8 +130,7 @@ START_TEST(test_findings_set_the_verdict_and_ignore_drops)
 	    11, NULL, NULL, SG_VALUE_NONE, SG_VALUE_NONE, "nul");
 	ck_assert_uint_eq(msg->findings->len, 1);
 	ck_assert_int_eq(msg->verdict, SG_SEVERITY_WARN);
-	ck_assert_str_eq(((SgFinding *)msg->findings->pdata[0])->file,
-	    "m.eml");
+	ck_assert_str_eq(((SgFinding *)msg->findings->pdata[0])->file, "m.eml");
 }
 END_TEST
 
@@ -143,6 +143,11 @@ START_TEST(test_recipients_are_capped_but_counted)
 		sg_message_add_recipient(msg, "a@b", 3, 0, i);
 	ck_assert_uint_eq(msg->recipients->len, SG_RECIPIENTS_KEEP);
 	ck_assert_uint_eq(msg->rcpt_total, SG_RECIPIENTS_KEEP + 5);
+	ck_assert_uint_eq(msg->rcpt_dropped_longest->length, 3);
+	sg_message_add_recipient(msg, big, 4000, 0, 77);
+	sg_message_add_recipient(msg, "b@c", 3, 0, 78);
+	ck_assert_uint_eq(msg->rcpt_dropped_longest->length, 4000);
+	ck_assert_int_eq(msg->rcpt_dropped_longest->offset, 77);
 	sg_message_set_sender(msg, big, 5000, 0, 0);
 	ck_assert_uint_eq(msg->sender->length, 5000);
 	ck_assert_uint_eq(strlen(msg->sender->address), SG_ADDRESS_KEEP);

@@ -263,8 +263,9 @@ static const struct {
 	const char *where; /* "file.rules:LINE:" */
 	const char *what;
 } bad_files[] = {
-	{ "unknown-id.rules", SG_RULES_ERROR_PARSE,
-	    "unknown-id.rules:4:", "unknown rule id 'header.lines-length'" },
+	{ "unknown-id.rules", SG_RULES_ERROR_PARSE, "unknown-id.rules:4:",
+	    "unknown rule id 'header.lines-length' (did you mean "
+	    "'header.line-length'?)" },
 	{ "bad-value.rules", SG_RULES_ERROR_PARSE,
 	    "bad-value.rules:6:", "bad value 'lots'" },
 	{ "bad-severity.rules", SG_RULES_ERROR_PARSE,
@@ -342,6 +343,9 @@ static const struct {
 	    "mem:3: unknown key 'soft[de]'" },
 	{ D("[]\n"), "mem:1: malformed group header" },
 	{ D("[profile]\n=1\n"), "mem:2: a value without a key" },
+	{ D("[headers.count]\n"),
+	    "mem:1: unknown rule id 'headers.count' "
+	    "(did you mean 'header.count'?)" },
 	{ D("[a\x01"
 	    "b]\n"),
 	    "mem:1: malformed group header '[a\\x01b]'" },
@@ -364,6 +368,19 @@ START_TEST(test_bad_data_error_names_label_and_line)
 	ck_assert_int_eq(error->code, SG_RULES_ERROR_PARSE);
 	ck_assert_msg(g_str_has_prefix(error->message, bad_data[_i].want),
 	    "'%s' does not start with '%s'", error->message, bad_data[_i].want);
+}
+END_TEST
+
+START_TEST(test_unknown_id_far_from_any_gets_no_suggestion)
+{
+	static const char data[] = "[profile]\n[no.such-rule]\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) p =
+	    sg_profile_new_from_data(data, sizeof(data) - 1, "mem", &error);
+
+	ck_assert_ptr_null(p);
+	ck_assert_str_eq(error->message,
+	    "mem:2: unknown rule id 'no.such-rule'");
 }
 END_TEST
 
@@ -981,6 +998,7 @@ rules_suite(void)
 	    G_N_ELEMENTS(bad_files));
 	tcase_add_loop_test(tc, test_bad_data_error_names_label_and_line, 0,
 	    G_N_ELEMENTS(bad_data));
+	tcase_add_test(tc, test_unknown_id_far_from_any_gets_no_suggestion);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("judge");

@@ -341,6 +341,19 @@ START_TEST(test_walk_maildir_never_reports_tmp)
 	/* .nfs0001 dovecot-uidlist maildirfolder .Junk (no folder) subdir */
 	ck_assert_int_eq(stats.skipped, 5);
 
+	/* One maildir's new/ named on its own is that folder. */
+	{
+		g_autofree char *newdir = g_build_filename(md, "new", NULL);
+		g_autofree char *tmpdir = g_build_filename(md, "tmp", NULL);
+		g_autofree char *one = walk_list(newdir, newdir, &opts, NULL);
+		g_autofree char *none = walk_list(tmpdir, tmpdir, &opts, NULL);
+
+		ck_assert_str_eq(one, "maildir:1763800000.M1P1.host");
+		/* Near miss: tmp/ is no message folder, and its names are
+		 * no plain message names either. */
+		ck_assert_str_eq(none, "");
+	}
+
 	/* A maildir met inside a plain tree is still a maildir. */
 	g_free(put_file(root, "top.eml", MSG_LF, -1));
 	nested = walk_list(root, root, &opts, &stats2);
@@ -553,12 +566,54 @@ START_TEST(test_open_refuses_a_symlink_candidate)
 	g_autofree char *path = put_file(root, "real.eml", MSG_LF, -1);
 	g_autofree char *link = g_build_filename(root, "link.eml", NULL);
 	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) msg =
+	    sg_message_new(sg_spool_find("plain"), "plain", link);
+	SgWalkOptions opts = { 0 };
+
+	/* Swapped for a symlink after the walk listed it. */
+	ck_assert_int_eq(symlink(path, link), 0);
+	sg_message_add_file(msg, link, "message");
+	ck_assert(!msg->ops->open(msg, NULL, &opts, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP));
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_message_for_file_resolves_a_named_symlink_once)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = put_file(root, "real.eml", MSG_LF, -1);
+	g_autofree char *link = g_build_filename(root, "link.eml", NULL);
+	g_autofree char *real = NULL;
+	g_autoptr(GError) error = NULL;
 	g_autoptr(SgMessage) msg = NULL;
+	g_autoptr(SgMessage) direct = sg_spool_message_for_file(path);
 
 	ck_assert_int_eq(symlink(path, link), 0);
+	real = realpath(path, NULL);
 	msg = open_file(link, 0, 0, &error);
-	ck_assert_ptr_null(msg);
-	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP));
+	ck_assert_msg(msg != NULL, "%s", error ? error->message : "");
+	ck_assert_str_eq(msg->id, real);
+	ck_assert_str_eq(sg_message_file(msg, 0)->path, real);
+	ck_assert_str_eq(g_hash_table_lookup(msg->props, "resolved-from"),
+	    link);
+	/* A file named in a maildir's cur/ is a maildir message. */
+	{
+		g_autofree char *md =
+		    put_file(root, "Maildir/cur/1.host:2,S", MSG_LF, -1);
+		g_autoptr(SgMessage) one = NULL;
+
+		put_dir(root, "Maildir/new");
+		one = sg_spool_message_for_file(md);
+		ck_assert_str_eq(one->format, "maildir");
+		ck_assert_ptr_eq(one->ops, sg_spool_find("maildir"));
+	}
+	/* Near miss: a plain path stays as given, with no props. */
+	ck_assert_ptr_nonnull(direct);
+	ck_assert_str_eq(direct->id, path);
+	ck_assert_ptr_null(direct->props);
+	ck_assert_str_eq(direct->format, "plain");
+	ck_assert_str_eq(direct->spool_root, root);
 	remove_tree(root);
 }
 END_TEST
@@ -851,6 +906,8 @@ spool_suite(void)
 	tcase_add_test(open,
 	    test_open_reports_busy_while_another_holds_the_flock);
 	tcase_add_test(open, test_open_refuses_a_symlink_candidate);
+	tcase_add_test(open,
+	    test_message_for_file_resolves_a_named_symlink_once);
 	suite_add_tcase(s, open);
 
 	tcase_add_loop_test(env, test_envelope_lines_become_the_envelope, 0,

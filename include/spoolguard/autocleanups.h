@@ -7,6 +7,7 @@
 #define SPOOLGUARD_AUTOCLEANUPS_H
 
 #include <glib.h>
+
 #include <gmime/gmime.h>
 #include <magic.h>
 

@@ -35,15 +35,15 @@ typedef struct {
 
 /* One MIME part, in tree order. */
 typedef struct {
-	char *path;          /* (owned): "1", "1.2", "1.2.1" */
+	char *path; /* (owned): "1", "1.2", "1.2.1" */
 	guint depth;
-	char *content_type;  /* (owned) */
-	char *encoding;      /* (owned) (nullable) */
-	char *filename;      /* (owned) (nullable) */
-	char *sniffed;       /* (owned) (nullable): libmagic's MIME type */
+	char *content_type;    /* (owned) */
+	char *encoding;        /* (owned) (nullable) */
+	char *filename;        /* (owned) (nullable) */
+	char *sniffed;         /* (owned) (nullable): libmagic's MIME type */
 	goffset header_offset; /* content offsets, or SG_OFFSET_NONE */
 	goffset body_offset;
-	gint64 size;           /* encoded body bytes, or SG_VALUE_NONE */
+	gint64 size; /* encoded body bytes, or SG_VALUE_NONE */
 } SgPartRow;
 
 typedef struct {
@@ -61,8 +61,7 @@ void sg_inspect_add_header(SgInspect *inspect, const char *name, gsize len,
 typedef struct _SgCheckContext SgCheckContext;
 
 /* (transfer full) */
-SgCheckContext *sg_check_context_new(const SgProfile *profile,
-    GError **error);
+SgCheckContext *sg_check_context_new(const SgProfile *profile, GError **error);
 void sg_check_context_free(SgCheckContext *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgCheckContext, sg_check_context_free)
 /* (transfer none) */
@@ -82,8 +81,8 @@ gboolean sg_check_message(SgCheckContext *ctx, SgMessage *msg,
 void sg_check_envelope(SgCheckContext *ctx, SgMessage *msg);
 gboolean sg_check_headers(SgCheckContext *ctx, SgMessage *msg,
     SgInspect *inspect, GError **error);
-gboolean sg_check_mime(SgCheckContext *ctx, SgMessage *msg,
-    SgInspect *inspect, GError **error);
+gboolean sg_check_mime(SgCheckContext *ctx, SgMessage *msg, SgInspect *inspect,
+    GError **error);
 
 /*
  * Helpers for checks: judge a LIMIT rule and record it (content offset),

@@ -63,10 +63,10 @@ typedef enum {
 typedef struct {
 	SgRuleId rule;
 	SgSeverity severity;
-	char *file;     /* (owned) (nullable): name of the message's file */
-	goffset offset; /* byte offset in that file, or SG_OFFSET_NONE */
-	char *part;     /* (owned) (nullable): MIME part path, "1.2.3" */
-	char *header;   /* (owned) (nullable): header field name */
+	char *file;      /* (owned) (nullable): name of the message's file */
+	goffset offset;  /* byte offset in that file, or SG_OFFSET_NONE */
+	char *part;      /* (owned) (nullable): MIME part path, "1.2.3" */
+	char *header;    /* (owned) (nullable): header field name */
 	gint64 observed; /* or SG_VALUE_NONE */
 	gint64 limit;    /* the limit crossed, or SG_VALUE_NONE */
 	char *text;      /* (owned): one line for a person */
@@ -86,7 +86,7 @@ typedef struct {
 } SgMessageFile;
 
 /* Addresses are kept up to SG_ADDRESS_KEEP bytes; length is the truth. */
-#define SG_ADDRESS_KEEP 1024
+#define SG_ADDRESS_KEEP 512
 
 typedef struct {
 	char *address;  /* (owned): NUL-terminated, at most SG_ADDRESS_KEEP */
@@ -110,8 +110,8 @@ typedef struct {
 	/* (transfer full): a new stream positioned at content offset 0 */
 	GMimeStream *(*open)(SgMessage *msg, GError **error);
 	/* Maps a content offset to (file index, offset in file). */
-	gboolean (*locate)(SgMessage *msg, goffset content_offset,
-	    guint *file, goffset *file_offset);
+	gboolean (*locate)(SgMessage *msg, goffset content_offset, guint *file,
+	    goffset *file_offset);
 } SgContentOps;
 
 struct _SgMessage {
@@ -124,10 +124,12 @@ struct _SgMessage {
 	GPtrArray *files;      /* SgMessageFile*, [0] is the primary file */
 
 	/* Envelope, filled by the reader. */
-	SgAddress *sender;     /* (owned) (nullable) */
-	GPtrArray *recipients; /* SgAddress*, kept up to a cap */
-	guint64 rcpt_total;    /* all recipients seen, kept or not */
-	GHashTable *props;     /* (owned) (nullable): format properties */
+	SgAddress *sender;               /* (owned) (nullable) */
+	GPtrArray *recipients;           /* SgAddress*, kept up to a cap */
+	guint64 rcpt_total;              /* all recipients seen, kept or not */
+	SgAddress *rcpt_dropped_longest; /* (owned) (nullable): the longest
+	                                 recipient past SG_RECIPIENTS_KEEP */
+	GHashTable *props; /* (owned) (nullable): format properties */
 
 	/* Content, set by the reader. */
 	const SgContentOps *content;
@@ -139,15 +141,15 @@ struct _SgMessage {
 	GPtrArray *findings; /* SgFinding* */
 	SgSeverity verdict;  /* worst finding severity after the profile */
 
-	gboolean no_move; /* reader: report only, never move (e.g. Postfix
-			     corrupt/ without --include-corrupt) */
+	gboolean no_move;     /* reader: report only, never move (e.g. Postfix
+	                         corrupt/ without --include-corrupt) */
 	gpointer reader_data; /* reader's private state */
 	GDestroyNotify reader_free;
 };
 
 /* (transfer full) */
-SgMessage *sg_message_new(const SgSpoolOps *ops, const char *format,
-    const char *id);
+SgMessage *
+sg_message_new(const SgSpoolOps *ops, const char *format, const char *id);
 void sg_message_free(SgMessage *msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgMessage, sg_message_free)
 
@@ -167,17 +169,17 @@ void sg_message_set_sender(SgMessage *msg, const char *addr, gsize len,
     guint file, goffset offset);
 void sg_message_add_recipient(SgMessage *msg, const char *addr, gsize len,
     guint file, goffset offset);
-#define SG_RECIPIENTS_KEEP 100000
+#define SG_RECIPIENTS_KEEP 20000
 
 /* Content as one range [offset, offset + length) of file @index. */
-void sg_message_set_content_window(SgMessage *msg, guint index,
-    goffset offset, goffset length);
+void sg_message_set_content_window(SgMessage *msg, guint index, goffset offset,
+    goffset length);
 
 /* (transfer full): a new stream over the content (see SgContentOps). */
 GMimeStream *sg_message_open_content(SgMessage *msg, GError **error);
 /* Maps a content offset to a file and an offset in it. */
-gboolean sg_message_locate(SgMessage *msg, goffset content_offset,
-    guint *file, goffset *file_offset);
+gboolean sg_message_locate(SgMessage *msg, goffset content_offset, guint *file,
+    goffset *file_offset);
 
 /* Total bytes of all the message's files. */
 goffset sg_message_total_size(SgMessage *msg);
@@ -187,16 +189,15 @@ goffset sg_message_total_size(SgMessage *msg);
  * sg_profile_judge/sg_profile_severity); IGNORE drops it.  @file is the
  * file index, or G_MAXUINT for none.  Updates msg->verdict.
  */
-void sg_message_add_finding(SgMessage *msg, SgRuleId rule,
-    SgSeverity severity, guint file, goffset offset, const char *part,
-    const char *header, gint64 observed, gint64 limit, const char *fmt,
-    ...) G_GNUC_PRINTF(10, 11);
+void sg_message_add_finding(SgMessage *msg, SgRuleId rule, SgSeverity severity,
+    guint file, goffset offset, const char *part, const char *header,
+    gint64 observed, gint64 limit, const char *fmt, ...) G_GNUC_PRINTF(10, 11);
 
 /* Same, with the offset given in content coordinates (mapped by locate). */
 void sg_message_add_content_finding(SgMessage *msg, SgRuleId rule,
     SgSeverity severity, goffset content_offset, const char *part,
-    const char *header, gint64 observed, gint64 limit, const char *fmt,
-    ...) G_GNUC_PRINTF(9, 10);
+    const char *header, gint64 observed, gint64 limit, const char *fmt, ...)
+    G_GNUC_PRINTF(9, 10);
 
 /* ---- bounded byte helpers ------------------------------------------- */
 

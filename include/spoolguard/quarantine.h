@@ -67,8 +67,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgStore, sg_store_free)
 const char *sg_store_dir(const SgStore *store);
 
 /* FAIL with SG_QUARANTINE_ERROR_INSIDE when the store lies under @path. */
-gboolean sg_store_check_outside(const SgStore *store, const char *path,
-    GError **error);
+gboolean
+sg_store_check_outside(const SgStore *store, const char *path, GError **error);
 
 /*
  * Moves every file of @msg into a new entry and writes report.json and
@@ -76,17 +76,17 @@ gboolean sg_store_check_outside(const SgStore *store, const char *path,
  * message is left where it was (or, once moved, intact in the store) and
  * the entry is removed where possible.  *id receives the entry id.
  */
-gboolean sg_store_put(SgStore *store, SgMessage *msg,
-    const SgProfile *profile, char **id, GError **error);
+gboolean sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
+    char **id, GError **error);
 
 typedef struct {
-	char *id;      /* "20261122T031502Z-1a2b3c4d" */
-	char *dir;     /* absolute path of the entry */
-	gint64 time;   /* seconds since the epoch, from the id */
-	char *origin;  /* first file's original path */
+	char *id;     /* "20261122T031502Z-1a2b3c4d" */
+	char *dir;    /* absolute path of the entry */
+	gint64 time;  /* seconds since the epoch, from the id */
+	char *origin; /* first file's original path */
 	char *format;
 	char *verdict;
-	char *rules;   /* comma list of the rules at quarantine severity */
+	char *rules; /* comma list of the rules at quarantine severity */
 	gint64 bytes;
 } SgStoreEntry;
 
@@ -98,8 +98,8 @@ GPtrArray *sg_store_list(SgStore *store, GError **error);
 /* (transfer full): the entry, by id or unique id prefix. */
 SgStoreEntry *sg_store_find(SgStore *store, const char *id, GError **error);
 /* (transfer full): report.txt (or report.json with @json). */
-char *sg_store_show(SgStore *store, const char *id, gboolean json,
-    GError **error);
+char *
+sg_store_show(SgStore *store, const char *id, gboolean json, GError **error);
 /*
  * Puts the files back where they came from (or into @to_dir), after
  * checking each sha256; refuses to overwrite.  Removes the entry.
@@ -107,8 +107,8 @@ char *sg_store_show(SgStore *store, const char *id, gboolean json,
 gboolean sg_store_release(SgStore *store, const char *id, const char *to_dir,
     GError **error);
 /* Removes entries older than @age seconds; *count gets how many. */
-gboolean sg_store_purge(SgStore *store, gint64 age, guint *count,
-    GError **error);
+gboolean
+sg_store_purge(SgStore *store, gint64 age, guint *count, GError **error);
 
 G_END_DECLS
 

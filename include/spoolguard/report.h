@@ -31,7 +31,7 @@ gboolean sg_report_format_from_string(const char *s, SgReportFormat *out);
 /* What happened to a message. */
 typedef struct {
 	const char *action;   /* "none", "quarantined", "would-quarantine",
-				 "held", "would-hold", "kept", "error" */
+	                         "held", "would-hold", "kept", "error" */
 	const char *store_id; /* (nullable): the quarantine entry */
 	const char *error;    /* (nullable): why it could not be examined */
 } SgOutcome;
@@ -47,8 +47,8 @@ char *sg_report_message_text(SgMessage *msg, const SgProfile *profile,
 void sg_report_findings_text(GString *out, SgMessage *msg);
 
 /* Writes one message to @out in @format (JSON: one line). */
-void sg_report_write_message(FILE *out, SgReportFormat format,
-    SgMessage *msg, const SgProfile *profile, const SgInspect *inspect,
+void sg_report_write_message(FILE *out, SgReportFormat format, SgMessage *msg,
+    const SgProfile *profile, const SgInspect *inspect,
     const SgOutcome *outcome);
 
 /* Run totals. */
@@ -70,8 +70,8 @@ gboolean sg_report_write_metrics(const char *path, const SgRunTotals *totals,
 /* syslog on LOG_MAIL; ident "spoolguard". */
 void sg_report_syslog_open(void);
 void sg_report_syslog_message(SgMessage *msg, const SgOutcome *outcome);
-void sg_report_syslog_line(int priority, const char *fmt, ...)
-    G_GNUC_PRINTF(2, 3);
+void
+sg_report_syslog_line(int priority, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 G_END_DECLS
 

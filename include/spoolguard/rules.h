@@ -28,7 +28,7 @@ typedef enum {
 
 typedef struct {
 	SgRuleId rule;
-	const char *id;      /* "header.line-length" */
+	const char *id; /* "header.line-length" */
 	SgRuleKind kind;
 	SgSeverity severity; /* built-in default */
 	const char *summary;
@@ -88,8 +88,7 @@ SgSeverity sg_profile_judge(const SgProfile *profile, SgRuleId rule,
  * when the profile sets no hard limit.  For bounding work (stack depth,
  * counts kept) by the profile rather than by the input.
  */
-gint64 sg_profile_cap(const SgProfile *profile, SgRuleId rule,
-    gint64 fallback);
+gint64 sg_profile_cap(const SgProfile *profile, SgRuleId rule, gint64 fallback);
 
 /* Writes the resolved profile as a rules file (for `rules show`). */
 char *sg_profile_to_data(const SgProfile *profile);

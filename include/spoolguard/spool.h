@@ -30,10 +30,11 @@ typedef enum {
 
 /* What a walk is told. */
 typedef struct {
-	gint64 min_age;   /* seconds; files younger are skipped and counted */
+	gint64 min_age; /* seconds; files younger are skipped and counted */
 	gboolean include_corrupt; /* Postfix corrupt/: also quarantine */
-	const char *exclude; /* (nullable): a path never descended (the store) */
-	gint64 now;       /* wall clock at scan start, seconds */
+	const char
+	    *exclude; /* (nullable): a path never descended (the store) */
+	gint64 now;   /* wall clock at scan start, seconds */
 } SgWalkOptions;
 
 /* Counters a walk fills in (atomically updated from workers). */
@@ -50,7 +51,8 @@ typedef struct {
 typedef gboolean (*SgWalkFunc)(SgMessage *msg, gpointer user_data);
 
 struct _SgSpoolOps {
-	const char *name; /* "plain", "maildir", "postfix", "exim", "sendmail" */
+	const char
+	    *name; /* "plain", "maildir", "postfix", "exim", "sendmail" */
 	/* Does the directory @path (open as @dirfd) look like this layout? */
 	gboolean (*detect)(int dirfd, const char *path);
 	/* Streams the candidates under @path. */
@@ -85,7 +87,10 @@ gboolean sg_spool_walk(const char *path, const SgWalkOptions *opts,
 
 /*
  * Makes a candidate for a single file given on the command line or read
- * from stdin (fd, for `check -`): plain format.
+ * from stdin (fd, for `check -`): plain format, or maildir when the file
+ * sits in a maildir's new/ or cur/.  A symlink is resolved once (the
+ * candidate's "resolved-from" property keeps the name given).
+ * (transfer full) (nullable): NULL only for a NULL or empty @path.
  */
 SgMessage *sg_spool_message_for_file(const char *path);
 

@@ -12,6 +12,7 @@
 #define SPOOLGUARD_STREAM_H
 
 #include <glib.h>
+
 #include <gmime/gmime.h>
 
 #include "spoolguard/autocleanups.h"

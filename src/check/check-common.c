@@ -10,14 +10,17 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
+
 #include <gmime/gmime.h>
 #include <magic.h>
-#include <stdarg.h>
 
 #include "spoolguard/autocleanups.h"
 #include "spoolguard/check.h"
 
+// clang-format off
 G_DEFINE_QUARK(sg-check-error-quark, sg_check_error)
+// clang-format on
 
 struct _SgCheckContext {
 	SgProfile *profile;
@@ -135,8 +138,9 @@ sg_check_limit(SgMessage *msg, const SgProfile *profile, SgRuleId rule,
 	if (sev == SG_SEVERITY_IGNORE)
 		return sev;
 	sg_message_add_content_finding(msg, rule, sev, content_offset, part,
-	    header, observed, limit, "%s: %" G_GINT64_FORMAT " > %" G_GINT64_FORMAT,
-	    what, observed, limit);
+	    header, observed, limit,
+	    "%s: %" G_GINT64_FORMAT " > %" G_GINT64_FORMAT, what, observed,
+	    limit);
 	return sev;
 }
 

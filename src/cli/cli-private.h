@@ -38,8 +38,8 @@ gboolean sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv);
 
 /* Loads -r RULES, else -p PROFILE, else $SPOOLGUARD_PROFILE, else
  * "default"; on failure prints the error and sets *exit_code = EX_CONFIG. */
-SgProfile *sg_cli_load_profile(const char *profile, const char *rules,
-    int *exit_code);
+SgProfile *
+sg_cli_load_profile(const char *profile, const char *rules, int *exit_code);
 /* -q, else $SPOOLGUARD_QUARANTINE, else the compiled-in default. */
 const char *sg_cli_store_dir(const char *option);
 /* A sysexits code for an error that stopped a message being examined. */
@@ -47,7 +47,7 @@ int sg_cli_exit_for_error(const GError *error);
 /* Copies stdin to a temporary file; (transfer full) its path. */
 char *sg_cli_spool_stdin(GError **error);
 /* Opens one file as a plain message, no age limit (transfer full). */
-SgMessage *sg_cli_open_one(const char *path, const SgProfile *profile,
-    GError **error);
+SgMessage *
+sg_cli_open_one(const char *path, const SgProfile *profile, GError **error);
 
 #endif /* SPOOLGUARD_CLI_PRIVATE_H */

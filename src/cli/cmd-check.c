@@ -88,7 +88,8 @@ sg_cmd_check(int argc, char **argv)
 		unlink(tmp);
 	if (msg == NULL) {
 		rc = g_error_matches(error, SG_CORE_ERROR,
-			 SG_CORE_ERROR_VANISHED) && tmp == NULL
+		         SG_CORE_ERROR_VANISHED) &&
+		        tmp == NULL
 		    ? EX_NOINPUT
 		    : EX_TEMPFAIL;
 		sg_cli_warn("check: %s", error->message);
@@ -98,8 +99,8 @@ sg_cmd_check(int argc, char **argv)
 		g_free(msg->id);
 		msg->id = g_strdup("<stdin>");
 	}
-	outcome.action = msg->verdict >= SG_SEVERITY_QUARANTINE ? "reject"
-								  : "accept";
+	outcome.action =
+	    msg->verdict >= SG_SEVERITY_QUARANTINE ? "reject" : "accept";
 	if (!quiet)
 		sg_report_write_message(stdout, format, msg, profile, NULL,
 		    &outcome);

@@ -69,8 +69,7 @@ sg_cmd_inspect(int argc, char **argv)
 
 		g_clear_error(&error);
 		msg = sg_cli_open_one(files[i], profile, &error);
-		if (msg != NULL &&
-		    !sg_check_message(ctx, msg, inspect, &error))
+		if (msg != NULL && !sg_check_message(ctx, msg, inspect, &error))
 			g_clear_pointer(&msg, sg_message_free);
 		if (msg == NULL) {
 			sg_cli_warn("%s", error->message);

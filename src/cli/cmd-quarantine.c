@@ -22,12 +22,12 @@ quarantine_error(const char *what, const GError *error)
 {
 	sg_cli_warn("quarantine %s: %s", what, error->message);
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
-		SG_QUARANTINE_ERROR_NOT_FOUND))
+	        SG_QUARANTINE_ERROR_NOT_FOUND))
 		return EX_NOINPUT;
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
-		SG_QUARANTINE_ERROR_EXISTS) ||
+	        SG_QUARANTINE_ERROR_EXISTS) ||
 	    g_error_matches(error, SG_QUARANTINE_ERROR,
-		SG_QUARANTINE_ERROR_CORRUPT))
+	        SG_QUARANTINE_ERROR_CORRUPT))
 		return EX_DATAERR;
 	return EX_TEMPFAIL;
 }

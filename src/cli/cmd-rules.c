@@ -29,8 +29,8 @@ rules_list(void)
 		}
 		printf("%-16s %s\n", names[i],
 		    sg_profile_description(p) != NULL
-			? sg_profile_description(p)
-			: "");
+		        ? sg_profile_description(p)
+		        : "");
 	}
 	return 0;
 }
@@ -98,7 +98,8 @@ sg_cmd_rules(int argc, char **argv)
 		}
 		for (guint i = 1; args[i] != NULL; i++) {
 			g_autoptr(GError) error = NULL;
-			g_autoptr(SgProfile) p = sg_profile_load(args[i], &error);
+			g_autoptr(SgProfile) p =
+			    sg_profile_load(args[i], &error);
 
 			if (p == NULL) {
 				fprintf(stderr, "%s\n", error->message);

@@ -92,12 +92,12 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 		return "kept";
 	if (scan->dry_run) {
 		return scan->action == SCAN_ACTION_HOLD ? "would-hold"
-							: "would-quarantine";
+		                                        : "would-quarantine";
 	}
 	if (scan->action == SCAN_ACTION_HOLD) {
 		if (msg->ops == NULL || msg->ops->hold == NULL) {
 			*why = g_strdup_printf("%s: the %s format has no hold "
-					       "queue; not moved",
+			                       "queue; not moved",
 			    msg->id, msg->format);
 			return "error";
 		}
@@ -109,7 +109,8 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 		g_mutex_unlock(&scan->out_lock);
 	}
 	if (ok)
-		return scan->action == SCAN_ACTION_HOLD ? "held" : "quarantined";
+		return scan->action == SCAN_ACTION_HOLD ? "held"
+		                                        : "quarantined";
 	if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED))
 		return "vanished";
 	*why = g_strdup(error->message);
@@ -348,9 +349,9 @@ sg_cmd_scan(int argc, char **argv)
 			for (guint i = 0; paths[i] != NULL; i++) {
 				g_clear_error(&error);
 				if (!sg_store_check_outside(scan.store,
-					paths[i], &error)) {
+				        paths[i], &error)) {
 					sg_cli_warn("%s; nothing scanned, "
-						    "nothing moved",
+					            "nothing moved",
 					    error->message);
 					sg_store_free(scan.store);
 					sg_profile_unref(scan.profile);
@@ -365,8 +366,8 @@ sg_cmd_scan(int argc, char **argv)
 	g_mutex_init(&scan.out_lock);
 	g_mutex_init(&scan.pending_lock);
 	g_cond_init(&scan.pending_cond);
-	scan.ctxq = g_async_queue_new_full(
-	    (GDestroyNotify)sg_check_context_free);
+	scan.ctxq =
+	    g_async_queue_new_full((GDestroyNotify)sg_check_context_free);
 	for (gint i = 0; i < jobs; i++) {
 		g_autoptr(GError) error = NULL;
 		SgCheckContext *ctx =
@@ -381,15 +382,15 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	if (jobs > 1) {
 		scan.max_pending = 8 * (guint)jobs;
-		scan.pool = g_thread_pool_new(scan_worker, &scan, jobs, TRUE,
-		    NULL);
+		scan.pool =
+		    g_thread_pool_new(scan_worker, &scan, jobs, TRUE, NULL);
 	}
 
 	for (guint i = 0; paths[i] != NULL; i++) {
 		g_autoptr(GError) error = NULL;
 
 		if (!sg_spool_walk(paths[i], &scan.opts, &scan.totals.walk,
-			scan_candidate, &scan, &error)) {
+		        scan_candidate, &scan, &error)) {
 			g_mutex_lock(&scan.out_lock);
 			sg_cli_warn("%s", error->message);
 			g_mutex_unlock(&scan.out_lock);

@@ -10,10 +10,11 @@
  */
 #include "config.h"
 
-#include <gmime/gmime.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <gmime/gmime.h>
 
 #include "spoolguard/core.h"
 
@@ -26,7 +27,8 @@ static const struct {
 } commands[] = {
 	{ "scan", sg_cmd_scan, "scan spools, quarantine bad messages" },
 	{ "check", sg_cmd_check, "judge one message (pre-delivery hook)" },
-	{ "inspect", sg_cmd_inspect, "show a message's structure and findings" },
+	{ "inspect", sg_cmd_inspect,
+	    "show a message's structure and findings" },
 	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge" },
 	{ "rules", sg_cmd_rules, "list, show and lint profiles" },
 	{ NULL, NULL, NULL },
@@ -35,13 +37,15 @@ static const struct {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: spoolguard COMMAND [OPTIONS] [ARGS]\n\n"
-		     "Commands:\n");
+	fprintf(out,
+	    "usage: spoolguard COMMAND [OPTIONS] [ARGS]\n\n"
+	    "Commands:\n");
 	for (guint i = 0; commands[i].name != NULL; i++)
 		fprintf(out, "  %-11s %s\n", commands[i].name,
 		    commands[i].summary);
-	fprintf(out, "\n'spoolguard COMMAND --help' shows a command's options;"
-		     " spoolguard(1) has the rest.\n");
+	fprintf(out,
+	    "\n'spoolguard COMMAND --help' shows a command's options;"
+	    " spoolguard(1) has the rest.\n");
 }
 
 void
@@ -119,8 +123,7 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0 ||
-	    strcmp(argv[1], "-V") == 0) {
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("spoolguard %s (GMime %u.%u.%u)\n", PACKAGE_VERSION,
 		    gmime_major_version, gmime_minor_version,
 		    gmime_micro_version);

@@ -19,7 +19,9 @@
 #include "spoolguard/core.h"
 #include "spoolguard/stream.h"
 
+// clang-format off
 G_DEFINE_QUARK(sg-core-error-quark, sg_core_error)
+// clang-format on
 
 static void
 message_file_free(gpointer data)
@@ -73,6 +75,7 @@ sg_message_free(SgMessage *msg)
 	g_ptr_array_unref(msg->findings);
 	g_ptr_array_unref(msg->recipients);
 	sg_address_free(msg->sender);
+	sg_address_free(msg->rcpt_dropped_longest);
 	g_clear_pointer(&msg->props, g_hash_table_unref);
 	/* Files last: closing them drops the locks. */
 	g_ptr_array_unref(msg->files);
@@ -117,18 +120,16 @@ sg_message_open_file(SgMessage *msg, guint index, GError **error)
 	}
 	if (file->fd >= 0)
 		return TRUE;
-	fd = open(file->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-		O_NOCTTY);
+	fd = open(file->path,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		saved = errno;
 		if (saved == ENOENT) {
 			g_set_error(error, SG_CORE_ERROR,
-			    SG_CORE_ERROR_VANISHED, "%s: vanished",
-			    file->path);
+			    SG_CORE_ERROR_VANISHED, "%s: vanished", file->path);
 		} else if (saved == ELOOP) {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
-			    "%s: is a symbolic link, not followed",
-			    file->path);
+			    "%s: is a symbolic link, not followed", file->path);
 		} else {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 			    "%s: cannot open: %s", file->path,
@@ -166,8 +167,8 @@ address_new(const char *addr, gsize len, guint file, goffset offset)
 }
 
 void
-sg_message_set_sender(SgMessage *msg, const char *addr, gsize len,
-    guint file, goffset offset)
+sg_message_set_sender(SgMessage *msg, const char *addr, gsize len, guint file,
+    goffset offset)
 {
 	sg_address_free(msg->sender);
 	msg->sender = address_new(addr, len, file, offset);
@@ -178,8 +179,16 @@ sg_message_add_recipient(SgMessage *msg, const char *addr, gsize len,
     guint file, goffset offset)
 {
 	msg->rcpt_total++;
-	if (msg->recipients->len >= SG_RECIPIENTS_KEEP)
+	if (msg->recipients->len >= SG_RECIPIENTS_KEEP) {
+		/* Not kept, but the longest still meets the length check. */
+		if (msg->rcpt_dropped_longest == NULL ||
+		    len > msg->rcpt_dropped_longest->length) {
+			sg_address_free(msg->rcpt_dropped_longest);
+			msg->rcpt_dropped_longest =
+			    address_new(addr, len, file, offset);
+		}
 		return;
+	}
 	g_ptr_array_add(msg->recipients, address_new(addr, len, file, offset));
 }
 

@@ -15,7 +15,9 @@
 
 #include "spoolguard/rules.h"
 
-G_DEFINE_QUARK(sg - rules - error - quark, sg_rules_error)
+// clang-format off
+G_DEFINE_QUARK(sg-rules-error-quark, sg_rules_error)
+// clang-format on
 
 static const SgRuleInfo rules_catalogue[SG_RULE_COUNT] = {
 #define SG_RULE(e, id, kind, sev, summary)                      \

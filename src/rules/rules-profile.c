@@ -359,6 +359,62 @@ rules_parse_rule_group(GKeyFile *kf, GHashTable *lines, const char *group,
 	return TRUE;
 }
 
+/*
+ * Edit distance between (a, alen) and (b, blen), both at most
+ * RULES_SUGGEST_MAX bytes; for "did you mean" on unknown rule ids.
+ */
+#define RULES_SUGGEST_MAX 64
+
+static guint
+rules_distance(const char *a, gsize alen, const char *b, gsize blen)
+{
+	guint row[RULES_SUGGEST_MAX + 1];
+
+	for (gsize j = 0; j <= blen; j++)
+		row[j] = (guint)j;
+	for (gsize i = 1; i <= alen; i++) {
+		guint diag = row[0];
+
+		row[0] = (guint)i;
+		for (gsize j = 1; j <= blen; j++) {
+			guint up = row[j];
+			guint best = diag + (a[i - 1] != b[j - 1]);
+
+			best = MIN(best, up + 1);
+			best = MIN(best, row[j - 1] + 1);
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[blen];
+}
+
+/* (nullable): the catalogue id closest to @id, if it is close. */
+static const char *
+rules_suggest(const char *id)
+{
+	gsize len = strlen(id);
+	const char *best = NULL;
+	guint best_d = 4; /* suggest only within three edits */
+
+	if (len > RULES_SUGGEST_MAX)
+		return NULL;
+	for (guint r = 0; r < SG_RULE_COUNT; r++) {
+		const char *cand = sg_rule_id((SgRuleId)r);
+		gsize clen = strlen(cand);
+		guint d;
+
+		if (clen > RULES_SUGGEST_MAX)
+			continue;
+		d = rules_distance(id, len, cand, clen);
+		if (d < best_d) {
+			best_d = d;
+			best = cand;
+		}
+	}
+	return best;
+}
+
 /* (transfer full): one file's settings, not yet merged. */
 static RulesLayer *
 rules_parse_layer(const char *data, gsize len, const char *label,
@@ -399,7 +455,15 @@ rules_parse_layer(const char *data, gsize len, const char *label,
 		}
 		info = sg_rules_lookup(group, strlen(group));
 		if (info == NULL) {
-			if (strchr(group, '.') != NULL)
+			const char *near = rules_suggest(group);
+
+			if (near != NULL)
+				rules_fail(error, SG_RULES_ERROR_PARSE, label,
+				    line,
+				    "unknown rule id '%s' (did you mean "
+				    "'%s'?)",
+				    group, near);
+			else if (strchr(group, '.') != NULL)
 				rules_fail(error, SG_RULES_ERROR_PARSE, label,
 				    line, "unknown rule id '%s'", group);
 			else

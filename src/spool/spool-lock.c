@@ -18,7 +18,9 @@
 
 #include "spool-private.h"
 
+// clang-format off
 G_DEFINE_QUARK(sg-spool-error-quark, sg_spool_error)
+// clang-format on
 
 gboolean
 sg_spool_flock(int fd, const char *path, GError **error)

@@ -8,13 +8,16 @@
  * folders (".Sent", ".Lists.foo") are maildirs inside the top one, and so
  * are Dovecot's LAYOUT=fs folders; the walker (spool-walk.c) descends into
  * any of them that holds cur/ and new/.  Index and state files (dovecot.*,
- * subscriptions, maildirfolder) are skipped and counted.  A maildir
+ * subscriptions, maildirfolder) are skipped and counted.  A maildir's
+ * new/ or cur/ named on its own is walked as that one folder.  A maildir
  * message is plain RFC 5322 text and shares the plain reader's open().
  */
 #include "config.h"
 
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "spool-private.h"
 
@@ -36,6 +39,23 @@ sg_spool_maildir_detect_fd(int dirfd)
 }
 
 gboolean
+sg_spool_maildir_is_message_dir(int dirfd, const char *path)
+{
+	g_autofree char *base = g_path_get_basename(path);
+	int parent;
+	gboolean yes;
+
+	if (strcmp(base, "new") != 0 && strcmp(base, "cur") != 0)
+		return FALSE;
+	parent = openat(dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0)
+		return FALSE;
+	yes = sg_spool_maildir_detect_fd(parent);
+	close(parent);
+	return yes;
+}
+
+gboolean
 sg_spool_maildir_is_message_name(const char *name, gsize len)
 {
 	return len > 0 && name[0] != '.';
@@ -44,8 +64,8 @@ sg_spool_maildir_is_message_name(const char *name, gsize len)
 static gboolean
 maildir_detect(int dirfd, const char *path)
 {
-	(void)path;
-	return sg_spool_maildir_detect_fd(dirfd);
+	return sg_spool_maildir_detect_fd(dirfd) ||
+	    sg_spool_maildir_is_message_dir(dirfd, path);
 }
 
 static gboolean

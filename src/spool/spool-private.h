@@ -24,7 +24,8 @@ extern const SgSpoolOps sg_spool_maildir_ops;
 /* How the walker treats the root directory it is given. */
 typedef enum {
 	SG_SPOOL_TREE_PLAIN,   /* a folder of .eml/.bad/MH files, recursed */
-	SG_SPOOL_TREE_MAILDIR, /* a maildir: new/ cur/ and maildir++ folders */
+	SG_SPOOL_TREE_MAILDIR, /* a maildir: new/ cur/ and maildir++ folders,
+	                          or one maildir's new/ or cur/ */
 } SgSpoolTreeKind;
 
 /*
@@ -57,6 +58,8 @@ gboolean sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 
 /* TRUE when the directory open as @dirfd holds cur/ and new/ directories. */
 gboolean sg_spool_maildir_detect_fd(int dirfd);
+/* TRUE when @path (open as @dirfd) is the new/ or cur/ of a maildir. */
+gboolean sg_spool_maildir_is_message_dir(int dirfd, const char *path);
 /* TRUE for a message name in new/ or cur/: anything not starting with '.'. */
 gboolean sg_spool_maildir_is_message_name(const char *name, gsize len);
 

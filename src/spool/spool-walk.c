@@ -65,17 +65,48 @@ walk_frame_clear(gpointer data)
 	g_free(frame->path);
 }
 
+/* A file in a maildir's new/ or cur/ is a maildir message; others plain. */
+static const SgSpoolOps *
+file_ops(const char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	const SgSpoolOps *ops = &sg_spool_plain_ops;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ops;
+	if (sg_spool_maildir_is_message_dir(fd, dir))
+		ops = &sg_spool_maildir_ops;
+	close(fd);
+	return ops;
+}
+
 SgMessage *
 sg_spool_message_for_file(const char *path)
 {
+	g_autofree char *resolved = NULL;
+	const char *given = path;
+	const SgSpoolOps *ops;
+	struct stat st;
 	SgMessage *msg;
 
 	if (path == NULL || *path == '\0')
 		return NULL;
-	msg =
-	    sg_message_new(&sg_spool_plain_ops, sg_spool_plain_ops.name, path);
+	/* Named by the user: a symlink is resolved once. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		resolved = realpath(path, NULL);
+	if (resolved != NULL)
+		path = resolved;
+	ops = file_ops(path);
+	msg = sg_message_new(ops, ops->name, path);
 	sg_message_add_file(msg, path, "message");
 	msg->spool_root = g_path_get_dirname(path);
+	if (resolved != NULL) {
+		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
+		    g_free, g_free);
+		g_hash_table_replace(msg->props, g_strdup("resolved-from"),
+		    g_strdup(given));
+	}
 	return msg;
 }
 
@@ -101,7 +132,7 @@ walk_is_excluded(Walk *w, const struct stat *st)
 	    st->st_ino == w->exclude_ino;
 }
 
-/* Takes @fd (a directory) and @path; FALSE (counted) if it cannot. */
+/* Pushes @fd (a directory, taken) as @path (taken); counts a failure. */
 static void
 walk_push(Walk *w, int fd, char *path, FrameKind kind, guint depth)
 {
@@ -319,6 +350,7 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 	SgWalkOptions no_opts = { 0 };
 	SgWalkStats no_stats = { 0 };
 	Walk w = { 0 };
+	FrameKind top_kind;
 	struct stat st;
 	int fd, saved;
 
@@ -349,8 +381,14 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 		g_atomic_int_inc(&w.stats->skipped);
 		return TRUE;
 	}
-	walk_push(&w, fd, g_strdup(path),
-	    kind == SG_SPOOL_TREE_MAILDIR ? FRAME_MAILDIR : FRAME_PLAIN, 0);
+	if (kind == SG_SPOOL_TREE_PLAIN)
+		top_kind = FRAME_PLAIN;
+	else if (!sg_spool_maildir_detect_fd(fd) &&
+	    sg_spool_maildir_is_message_dir(fd, path))
+		top_kind = FRAME_MESSAGES;
+	else
+		top_kind = FRAME_MAILDIR;
+	walk_push(&w, fd, g_strdup(path), top_kind, 0);
 
 	while (stack->len > 0 && !w.stopped) {
 		guint top = stack->len - 1;
