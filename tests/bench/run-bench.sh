@@ -245,7 +245,9 @@ have() { [ -n "$(row "$1" wall)" ]; }
 {
 	echo "# spoolguard benchmark results"
 	echo
-	echo "Made by: \`BENCH_N=$N BENCH_HUGE_MB=$HUGE BENCH_SMALL=$SMALL" \
+	only=""
+	[ -n "${BENCH_ONLY:-}" ] && only="BENCH_ONLY='$BENCH_ONLY' "
+	echo "Made by: \`${only}BENCH_N=$N BENCH_HUGE_MB=$HUGE BENCH_SMALL=$SMALL" \
 		"BENCH_SEED=$SEED BENCH_REPEAT=$REPEAT make bench\`" \
 		"on $(date -u +%Y-%m-%dT%H:%MZ)."
 	echo
