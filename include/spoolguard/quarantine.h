@@ -33,6 +33,7 @@ typedef enum {
 	SG_QUARANTINE_ERROR_EXISTS,    /* release would overwrite */
 	SG_QUARANTINE_ERROR_CORRUPT,   /* sha256 mismatch, bad report */
 	SG_QUARANTINE_ERROR_INSIDE,    /* store inside a scanned tree */
+	SG_QUARANTINE_ERROR_INVALID,   /* a file name or id unfit for a path */
 } SgQuarantineError;
 
 #define SG_QUARANTINE_DEFAULT_DIR "/var/lib/spoolguard/quarantine"
@@ -51,12 +52,21 @@ typedef struct {
 	int (*mkdir)(const char *path, mode_t mode);
 	int (*rmdir)(const char *path);
 	int (*lstat)(const char *path, struct stat *st);
+	int (*fstat)(int fd, struct stat *st);
+	int (*fchmod)(int fd, mode_t mode);
+	int (*fchown)(int fd, uid_t uid, gid_t gid);
 } SgFsOps;
 
 /* (transfer none): the real calls. */
 const SgFsOps *sg_fs_real(void);
 /* Replaces the seam (tests); NULL restores the real calls. */
 void sg_quarantine_set_fs(const SgFsOps *ops);
+/* Fixes the store's clock (tests); 0 restores the real clock. */
+void sg_quarantine_set_time(gint64 seconds);
+
+/* TRUE when @name can be a file name in the store: not empty, no '/',
+ * not "." or "..", at most 255 bytes. */
+gboolean sg_store_valid_name(const char *name);
 
 typedef struct _SgStore SgStore;
 
@@ -74,7 +84,10 @@ sg_store_check_outside(const SgStore *store, const char *path, GError **error);
  * Moves every file of @msg into a new entry and writes report.json and
  * report.txt (with the sha256 and origin of every file).  On failure the
  * message is left where it was (or, once moved, intact in the store) and
- * the entry is removed where possible.  *id receives the entry id.
+ * the entry is removed where possible.  *id receives the entry id (also
+ * when the entry is complete but an original could not be removed).  A
+ * file gone before it could be moved gives SG_CORE_ERROR_VANISHED.  The
+ * message's descriptors (and so the MTA's locks) stay open.
  */
 gboolean sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
     char **id, GError **error);

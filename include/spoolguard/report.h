@@ -43,8 +43,22 @@ JsonNode *sg_report_message_json(SgMessage *msg, const SgProfile *profile,
 /* (transfer full): the same for a person. */
 char *sg_report_message_text(SgMessage *msg, const SgProfile *profile,
     const SgInspect *inspect, const SgOutcome *outcome);
-/* One line per finding, "file:offset: severity rule: text" style. */
+/* One line per finding, "  file:offset: severity rule [header] text". */
 void sg_report_findings_text(GString *out, SgMessage *msg);
+
+/* (transfer full): @node as one line of JSON (no newline). */
+char *sg_report_json_line(JsonNode *node);
+
+/*
+ * (transfer full): @s (nullable: "-") with control bytes and invalid UTF-8
+ * escaped as \xNN, cut after @max bytes with "...".
+ */
+char *sg_report_text_safe(const char *s, gsize max);
+/* (transfer none): "clean" for IGNORE, else the severity's name. */
+const char *sg_report_verdict_name(SgSeverity verdict);
+/* (transfer full): the distinct rule ids of findings at @min or worse, in
+ * order of first appearance, comma-separated ("" when none). */
+char *sg_report_rules(SgMessage *msg, SgSeverity min);
 
 /* Writes one message to @out in @format (JSON: one line). */
 void sg_report_write_message(FILE *out, SgReportFormat format, SgMessage *msg,
@@ -62,8 +76,12 @@ typedef struct {
 	gdouble seconds;
 } SgRunTotals;
 
+/* Text: one line for people; JSON: one {"summary": {...}} line. */
 void sg_report_write_summary(FILE *out, SgReportFormat format,
     const SgRunTotals *totals, gboolean dry_run);
+/* (transfer full): the Prometheus text exposition of @totals. */
+char *sg_report_metrics_text(const SgRunTotals *totals);
+/* Writes it to @path atomically (temporary file, fsync, rename), 0644. */
 gboolean sg_report_write_metrics(const char *path, const SgRunTotals *totals,
     GError **error);
 

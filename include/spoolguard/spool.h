@@ -30,11 +30,16 @@ typedef enum {
 
 /* What a walk is told. */
 typedef struct {
-	gint64 min_age; /* seconds; files younger are skipped and counted */
-	gboolean include_corrupt; /* Postfix corrupt/: also quarantine */
-	const char
-	    *exclude; /* (nullable): a path never descended (the store) */
-	gint64 now;   /* wall clock at scan start, seconds */
+	/* Seconds; younger files are skipped and counted. */
+	gint64 min_age;
+	/* Postfix corrupt/: also quarantine. */
+	gboolean include_corrupt;
+	/* (nullable): a directory never descended (the store). */
+	const char *exclude;
+	/* Wall clock at scan start, seconds. */
+	gint64 now;
+	/* Nothing will move (check, inspect): no exclusive lock needed. */
+	gboolean read_only;
 } SgWalkOptions;
 
 /* Counters a walk fills in (atomically updated from workers). */
@@ -51,8 +56,8 @@ typedef struct {
 typedef gboolean (*SgWalkFunc)(SgMessage *msg, gpointer user_data);
 
 struct _SgSpoolOps {
-	const char
-	    *name; /* "plain", "maildir", "postfix", "exim", "sendmail" */
+	/* "plain", "maildir", "postfix", "exim", "sendmail" */
+	const char *name;
 	/* Does the directory @path (open as @dirfd) look like this layout? */
 	gboolean (*detect)(int dirfd, const char *path);
 	/* Streams the candidates under @path. */

@@ -130,6 +130,7 @@ sg_cli_open_one(const char *path, const SgProfile *profile, GError **error)
 	g_autoptr(SgMessage) msg = sg_spool_message_for_file(path);
 	SgWalkOptions opts = {
 		.min_age = 0,
+		.read_only = TRUE,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
 

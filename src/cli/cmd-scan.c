@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -217,6 +218,58 @@ scan_candidate(SgMessage *msg, gpointer user_data)
 	return TRUE;
 }
 
+/*
+ * The store's real path, even before it exists: the longest existing
+ * ancestor is resolved and the rest appended.  (transfer full)
+ */
+static char *
+scan_real_store_path(const char *dir)
+{
+	g_autofree char *abs = g_canonicalize_filename(dir, NULL);
+	g_autofree char *head = g_strdup(abs);
+	GString *tail = g_string_new(NULL);
+	char *real;
+
+	for (;;) {
+		real = realpath(head, NULL);
+		if (real != NULL || strcmp(head, "/") == 0)
+			break;
+		{
+			g_autofree char *base = g_path_get_basename(head);
+			g_autofree char *parent = g_path_get_dirname(head);
+
+			g_string_prepend(tail, base);
+			g_string_prepend_c(tail, '/');
+			g_free(head);
+			head = g_steal_pointer(&parent);
+		}
+	}
+	if (real == NULL)
+		return g_string_free(tail, FALSE);
+	{
+		g_autofree char *r = real;
+		g_autofree char *t = g_string_free(tail, FALSE);
+
+		return g_strconcat(strcmp(r, "/") == 0 ? "" : r, t, NULL);
+	}
+}
+
+/* TRUE when the store @store (a real path) lies inside scanned @path. */
+static gboolean
+scan_store_inside(const char *store, const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	gsize n;
+
+	if (real == NULL)
+		return FALSE; /* the walk reports the path itself */
+	n = strlen(real);
+	if (strcmp(real, "/") == 0)
+		return TRUE;
+	return strncmp(store, real, n) == 0 &&
+	    (store[n] == '\0' || store[n] == '/');
+}
+
 static gboolean
 scan_parse_action(const char *s, ScanAction *out)
 {
@@ -336,29 +389,27 @@ sg_cmd_scan(int argc, char **argv)
 	if (scan.action == SCAN_ACTION_QUARANTINE) {
 		g_autoptr(GError) error = NULL;
 		const char *dir = sg_cli_store_dir(store_opt);
-		gboolean create = !dry_run;
+		g_autofree char *real = scan_real_store_path(dir);
 
-		scan.store = sg_store_open(dir, create, &error);
+		/* Refuse before anything is created or moved. */
+		for (guint i = 0; paths[i] != NULL; i++) {
+			if (scan_store_inside(real, paths[i])) {
+				sg_cli_warn("quarantine %s lies inside the "
+				            "scanned %s; nothing scanned, "
+				            "nothing moved",
+				    dir, paths[i]);
+				sg_profile_unref(scan.profile);
+				return EX_USAGE;
+			}
+		}
+		scan.store = sg_store_open(dir, !dry_run, &error);
 		if (scan.store == NULL && !dry_run) {
 			sg_cli_warn("quarantine: %s", error->message);
 			sg_profile_unref(scan.profile);
 			return EX_TEMPFAIL;
 		}
-		if (scan.store != NULL) {
+		if (scan.store != NULL)
 			scan.opts.exclude = sg_store_dir(scan.store);
-			for (guint i = 0; paths[i] != NULL; i++) {
-				g_clear_error(&error);
-				if (!sg_store_check_outside(scan.store,
-				        paths[i], &error)) {
-					sg_cli_warn("%s; nothing scanned, "
-					            "nothing moved",
-					    error->message);
-					sg_store_free(scan.store);
-					sg_profile_unref(scan.profile);
-					return EX_USAGE;
-				}
-			}
-		}
 	}
 	if (scan.use_syslog)
 		sg_report_syslog_open();

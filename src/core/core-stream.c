@@ -89,7 +89,9 @@ pread_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
 
 	switch (whence) {
 	case GMIME_STREAM_SEEK_SET:
-		real = stream->bound_start + offset;
+		/* absolute, as in GMime's own streams (GMimeStreamCat and
+		 * substreams seek to bound_start + position) */
+		real = offset;
 		break;
 	case GMIME_STREAM_SEEK_CUR:
 		real = stream->position + offset;

@@ -274,7 +274,9 @@ sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 		    file->path, now - changed, min_age);
 		return FALSE;
 	}
-	if (!sg_spool_flock(file->fd, file->path, error))
+	/* Only a scan that may move the file needs to hold it. */
+	if ((opts == NULL || !opts->read_only) &&
+	    !sg_spool_flock(file->fd, file->path, error))
 		return FALSE;
 	/* Unlinked while we were opening and locking it: the MTA took it. */
 	if (fstat(file->fd, &file->st) != 0) {

@@ -12,8 +12,8 @@
 extern const SgSpoolOps sg_spool_plain_ops;
 extern const SgSpoolOps sg_spool_maildir_ops;
 /* extern const SgSpoolOps sg_spool_postfix_ops; */
-/* extern const SgSpoolOps sg_spool_exim_ops; */
-/* extern const SgSpoolOps sg_spool_sendmail_ops; */
+extern const SgSpoolOps sg_spool_exim_ops;
+extern const SgSpoolOps sg_spool_sendmail_ops;
 
 /* ---- the tree walker (spool-walk.c), shared by plain and maildir ---- */
 

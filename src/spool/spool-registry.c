@@ -14,8 +14,8 @@
 
 static const SgSpoolOps *const formats[] = {
 	/* &sg_spool_postfix_ops, */
-	/* &sg_spool_exim_ops, */
-	/* &sg_spool_sendmail_ops, */
+	&sg_spool_exim_ops,
+	&sg_spool_sendmail_ops,
 	&sg_spool_maildir_ops,
 	&sg_spool_plain_ops,
 	NULL,

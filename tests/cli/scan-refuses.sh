@@ -22,3 +22,11 @@ ln -s "$work/outside" "$work/linked/dirlink"
 expect_rc 0 sg scan --no-syslog --min-age 0 -q "$work/store" "$work/linked"
 assert_file "$work/outside/bad.eml"
 [ -L "$work/linked/link.eml" ] || fail "the symlink was moved"
+
+# The refused store was not even created inside the spool.
+expect_rc 64 sg scan --no-syslog --min-age 0 -q "$work/spool/sub/quarantine" "$work/spool"
+[ ! -e "$work/spool/sub" ] || fail "a refused scan created the store"
+# Through a symlinked spelling of the same tree, too.
+ln -s "$work/spool" "$work/spool-link"
+expect_rc 64 sg scan --no-syslog --min-age 0 -q "$work/spool-link/q" "$work/spool"
+[ ! -e "$work/spool/q" ] || fail "a refused scan created the store"

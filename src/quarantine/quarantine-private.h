@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * quarantine-private.h - what the store's files share: the store itself,
+ * report.json accessors and the file-system helpers.
+ *
+ * Every helper goes through the SgFsOps seam (sg_quarantine_fs()), retries
+ * EINTR, and on failure sets an SG_QUARANTINE_ERROR_IO error that names the
+ * path and the step ("write", "fsync", ...), with *errno_out (nullable) set
+ * to the errno so callers can tell ENOENT (vanished) from real trouble.
+ */
+#ifndef SPOOLGUARD_QUARANTINE_PRIVATE_H
+#define SPOOLGUARD_QUARANTINE_PRIVATE_H
+
+#include <json-glib/json-glib.h>
+
+#include "spoolguard/quarantine.h"
+
+/* "20261122T031502Z-1a2b3c4d" */
+#define SG_STORE_ID_LEN 25
+/* Tries at a fresh random suffix when an entry id is taken. */
+#define SG_STORE_ID_TRIES 16
+/* Reports larger than this are not ours (report.json of 1000 recipients
+ * and thousands of findings stays far below). */
+#define SG_STORE_REPORT_MAX (64 * 1024 * 1024)
+
+struct _SgStore {
+	char *dir; /* canonical absolute path */
+};
+
+/* (transfer full): an entry's report.json, parsed (nullable on error). */
+JsonObject *sg_store_read_report(const char *dir, GError **error);
+/* Typed members of report.json; NULL (or @fallback) when absent or of
+ * another type: the file is data, not trusted to have our shape. */
+const char *sg_store_json_string(JsonObject *o, const char *key);
+gint64 sg_store_json_int(JsonObject *o, const char *key, gint64 fallback);
+JsonArray *sg_store_json_array(JsonObject *o, const char *key);
+JsonObject *sg_store_json_element(JsonArray *a, guint i);
+/* Removes the day, month and year directories above a removed entry once
+ * they are empty. */
+void sg_store_prune_dirs(const char *entry);
+
+/* (transfer none): the seam in use. */
+const SgFsOps *sg_quarantine_fs(void);
+/* Seconds since the epoch: the fixed test time, or the real clock. */
+gint64 sg_quarantine_now(void);
+
+/* Sets an SG_QUARANTINE_ERROR_IO error "<path>: <step>: <strerror>". */
+gboolean sg_fs_fail(GError **error, int *errno_out, int saved, const char *path,
+    const char *step);
+
+/* Opens through the seam, retrying EINTR; -1 with the error set. */
+int sg_fs_open(const char *path, int flags, mode_t mode, int *errno_out,
+    GError **error);
+/* Closes, reporting a close() failure (it can be a delayed write error). */
+gboolean sg_fs_close(int fd, const char *path, GError **error);
+gboolean sg_fs_write_all(int fd, const void *buf, gsize len, const char *path,
+    GError **error);
+/* (transfer full): the hex sha256 of @fd's content, read with pread. */
+char *sg_fs_sha256(int fd, const char *path, GError **error);
+/* fsyncs a directory (after a create, rename or unlink in it). */
+gboolean sg_fs_fsync_dir(const char *dir, GError **error);
+/* mkdir 0700; an existing directory (not a symlink) is fine. */
+gboolean sg_fs_mkdir(const char *path, gboolean *created, GError **error);
+/*
+ * Copies @src_fd (from offset 0, by pread: the descriptor's position is
+ * untouched) into a new @tmp (O_EXCL|O_NOFOLLOW, @mode), fsyncs and closes
+ * it.  The caller renames or links it into place.
+ */
+gboolean sg_fs_copy_to_tmp(int src_fd, const char *src_path, const char *tmp,
+    mode_t mode, GError **error);
+/* Writes @data to @dir/@name through "@dir/.tmp-@name", fsync, rename. */
+gboolean sg_fs_write_file(const char *dir, const char *name, const char *data,
+    gsize len, GError **error);
+/* (transfer full): a whole regular file (no symlink), at most @max bytes. */
+char *sg_fs_read_file(const char *path, gsize max, gsize *len, GError **error);
+/*
+ * Removes an entry directory: the files in @dir/files, the files in @dir,
+ * then the two directories.  Never descends further and never follows a
+ * symlink (a symlink is unlinked, a deeper directory is an error).
+ */
+gboolean sg_fs_remove_entry(const char *dir, GError **error);
+
+#endif /* SPOOLGUARD_QUARANTINE_PRIVATE_H */

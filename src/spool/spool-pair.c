@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * spool-pair.c - what the Exim and Sendmail readers share.
+ *
+ * Findings: the severity comes from the profile, or from the rule
+ * catalogue when a reader runs without one (fuzzers, unit tests); a LIMIT
+ * rule whose limit the profile leaves unset falls back to the reader's
+ * documented default.  Locks: the MTAs lock with fcntl(); we take the same
+ * byte range as an OFD lock on a descriptor the message owns, so the lock
+ * lasts until the message is freed, across the quarantine move.  Control
+ * files are mapped read-only and parsed as (pointer, length); the mapping
+ * belongs to the caller.
+ */
+#include "config.h"
+
+#include "spool-pair.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+static const SgSeverity pair_default_severity[SG_RULE_COUNT] = {
+#define SG_RULE(e, id, kind, sev, summary) [SG_RULE_##e] = SG_SEVERITY_##sev,
+#include "spoolguard/rule-ids.h"
+#undef SG_RULE
+};
+
+SgSeverity
+sg_spool_pair_severity(const SgProfile *profile, SgRuleId rule)
+{
+	if (profile != NULL)
+		return sg_profile_severity(profile, rule);
+	if ((guint)rule >= SG_RULE_COUNT)
+		return SG_SEVERITY_QUARANTINE;
+	return pair_default_severity[rule];
+}
+
+gint64
+sg_spool_pair_hard(const SgProfile *profile, SgRuleId rule, gint64 fallback)
+{
+	gint64 hard = SG_VALUE_NONE;
+
+	if (profile != NULL)
+		hard = sg_profile_hard(profile, rule);
+	return hard == SG_VALUE_NONE ? fallback : hard;
+}
+
+void
+sg_spool_pair_event(SgMessage *msg, const SgProfile *profile, SgRuleId rule,
+    guint file, goffset offset, gint64 observed, const char *fmt, ...)
+{
+	g_autofree char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	sg_message_add_finding(msg, rule, sg_spool_pair_severity(profile, rule),
+	    file, offset, NULL, NULL, observed, SG_VALUE_NONE, "%s", text);
+}
+
+gboolean
+sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile, SgRuleId rule,
+    guint file, goffset offset, gint64 observed, gint64 fallback,
+    const char *fmt, ...)
+{
+	g_autofree char *text = NULL;
+	SgSeverity sev = SG_SEVERITY_IGNORE;
+	gint64 limit = SG_VALUE_NONE;
+	gint64 hard = sg_spool_pair_hard(profile, rule, fallback);
+	va_list ap;
+
+	if (profile != NULL && sg_profile_hard(profile, rule) != SG_VALUE_NONE)
+		sev = sg_profile_judge(profile, rule, observed, &limit);
+	else if (observed > hard) {
+		sev = sg_spool_pair_severity(profile, rule);
+		limit = hard;
+	}
+	if (sev != SG_SEVERITY_IGNORE) {
+		va_start(ap, fmt);
+		text = g_strdup_vprintf(fmt, ap);
+		va_end(ap);
+		sg_message_add_finding(msg, rule, sev, file, offset, NULL, NULL,
+		    observed, limit, "%s", text);
+	}
+	return observed > hard;
+}
+
+static gboolean
+pair_lock(int fd, const char *path, short type, off_t start, off_t len,
+    GError **error)
+{
+	struct flock fl = {
+		.l_type = type,
+		.l_whence = SEEK_SET,
+		.l_start = start,
+		.l_len = len,
+		.l_pid = 0,
+	};
+	int saved;
+
+	if (type == F_WRLCK)
+		return sg_spool_ofd_lock(fd, path, start, len, error);
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return TRUE;
+	saved = errno;
+	if (saved == EAGAIN || saved == EACCES) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
+		    "%s: locked by another process", path);
+	} else {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: fcntl lock: %s", path, g_strerror(saved));
+	}
+	return FALSE;
+}
+
+gboolean
+sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start, off_t len,
+    GError **error)
+{
+	SgMessageFile *file = sg_message_file(msg, index);
+	const int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	short type = F_WRLCK;
+	int fd, saved;
+
+	if (file == NULL) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: no file %u", msg->id, index);
+		return FALSE;
+	}
+	if (file->fd >= 0)
+		return TRUE;
+	/* O_RDWR only so that a write lock is allowed; never written. */
+	fd = open(file->path, O_RDWR | flags);
+	if (fd < 0 &&
+	    (errno == EACCES || errno == EROFS || errno == EPERM ||
+	        errno == ETXTBSY)) {
+		type = F_RDLCK;
+		fd = open(file->path, O_RDONLY | flags);
+	}
+	if (fd < 0) {
+		saved = errno;
+		if (saved == ENOENT) {
+			g_set_error(error, SG_CORE_ERROR,
+			    SG_CORE_ERROR_VANISHED, "%s: vanished", file->path);
+		} else if (saved == ELOOP) {
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
+			    "%s: is a symbolic link, not followed", file->path);
+		} else {
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+			    "%s: cannot open: %s", file->path,
+			    g_strerror(saved));
+		}
+		return FALSE;
+	}
+	if (fstat(fd, &file->st) != 0) {
+		saved = errno;
+		close(fd);
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: cannot stat: %s", file->path, g_strerror(saved));
+		return FALSE;
+	}
+	if (!S_ISREG(file->st.st_mode)) {
+		close(fd);
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
+		    "%s: not a regular file", file->path);
+		return FALSE;
+	}
+	if (!pair_lock(fd, file->path, type, start, len, error)) {
+		close(fd);
+		return FALSE;
+	}
+	file->fd = fd;
+	return TRUE;
+}
+
+gboolean
+sg_spool_pair_check_age(const SgMessageFile *file, const SgWalkOptions *opts,
+    GError **error)
+{
+	gint64 now;
+
+	if (opts == NULL || opts->min_age <= 0)
+		return TRUE;
+	now = opts->now > 0 ? opts->now : g_get_real_time() / G_USEC_PER_SEC;
+	if (now - (gint64)file->st.st_ctime < opts->min_age) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+		    "%s: younger than %" G_GINT64_FORMAT " seconds", file->path,
+		    opts->min_age);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+sg_spool_pair_read_all(const SgMessageFile *file, const char **data, gsize *len,
+    GError **error)
+{
+	g_autofree char *buf = NULL;
+	gsize size, done = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (file->st.st_size <= 0)
+		return TRUE;
+	if (file->st.st_size > SG_SPOOL_CONTROL_MAX) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: control file of %" G_GINT64_FORMAT
+		    " bytes is over the %d-byte cap; not examined",
+		    file->path, (gint64)file->st.st_size, SG_SPOOL_CONTROL_MAX);
+		return FALSE;
+	}
+	size = (gsize)file->st.st_size;
+	buf = g_malloc(size);
+	while (done < size) {
+		ssize_t n =
+		    pread(file->fd, buf + done, size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+			    "%s: read: %s", file->path, g_strerror(saved));
+			return FALSE;
+		}
+		if (n == 0)
+			break; /* shrunk since fstat: judge what is there */
+		done += (gsize)n;
+	}
+	*data = g_steal_pointer(&buf);
+	*len = done;
+	return TRUE;
+}
+
+void
+sg_spool_pair_release(const char *data, gsize len)
+{
+	(void)len;
+	g_free((char *)data);
+}
+
+gboolean
+sg_spool_pair_exists(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}

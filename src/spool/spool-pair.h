@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * spool-pair.h - helpers shared by the readers of two-file spools (Exim
+ * -H/-D, Sendmail qf/df): findings at the profile's severity with built-in
+ * fallbacks, opening a file under the MTA's fcntl lock, mapping a control
+ * file read-only, and the min-age test.
+ */
+#ifndef SPOOLGUARD_SPOOL_PAIR_H
+#define SPOOLGUARD_SPOOL_PAIR_H
+
+#include "spool-private.h"
+
+/* The profile's severity for @rule, or the catalogue default without one. */
+SgSeverity sg_spool_pair_severity(const SgProfile *profile, SgRuleId rule);
+/* The profile's hard limit for @rule, or @fallback when it sets none. */
+gint64
+sg_spool_pair_hard(const SgProfile *profile, SgRuleId rule, gint64 fallback);
+
+/* An EVENT finding in file @file at @offset. */
+void sg_spool_pair_event(SgMessage *msg, const SgProfile *profile,
+    SgRuleId rule, guint file, goffset offset, gint64 observed, const char *fmt,
+    ...) G_GNUC_PRINTF(7, 8);
+/*
+ * A LIMIT finding when @observed crosses the profile's limits (or
+ * @fallback as the hard limit when the profile has none).  Returns TRUE
+ * when the hard limit is crossed, so that the caller stops.
+ */
+gboolean sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile,
+    SgRuleId rule, guint file, goffset offset, gint64 observed, gint64 fallback,
+    const char *fmt, ...) G_GNUC_PRINTF(8, 9);
+
+/*
+ * Opens file @index and takes an OFD lock on [start, start + len) (len 0 =
+ * whole file), non-blocking.  The lock is a write lock, which needs a
+ * descriptor open for writing: the file is opened O_RDWR for the lock
+ * only and is never written.  When it cannot be opened for writing
+ * (read-only file system, no write permission) it is opened read-only and
+ * takes a read lock, which conflicts with the MTA's write lock just the
+ * same.  The descriptor (and so the lock) belongs to the message until
+ * sg_message_free().  BUSY when the MTA holds the lock.
+ */
+gboolean sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start,
+    off_t len, GError **error);
+
+/* YOUNG when @st changed (ctime) less than opts->min_age seconds ago. */
+gboolean sg_spool_pair_check_age(const SgMessageFile *file,
+    const SgWalkOptions *opts, GError **error);
+
+/*
+ * Reads the whole of an open control file (-H, qf) into memory with
+ * pread; (*data, *len) = (NULL, 0) for an empty file.  Not a mapping: a
+ * file truncated under us must not turn into SIGBUS.  Files larger than
+ * SG_SPOOL_CONTROL_MAX are refused with an I/O error naming them.  Free
+ * with sg_spool_pair_release().
+ */
+#define SG_SPOOL_CONTROL_MAX (256 * 1024 * 1024)
+gboolean sg_spool_pair_read_all(const SgMessageFile *file, const char **data,
+    gsize *len, GError **error);
+void sg_spool_pair_release(const char *data, gsize len);
+
+/* TRUE when fstatat(dirfd, name) finds an entry (no symlink following). */
+gboolean sg_spool_pair_exists(int dirfd, const char *name);
+
+#endif /* SPOOLGUARD_SPOOL_PAIR_H */

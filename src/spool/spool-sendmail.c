@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * spool-sendmail.c - the Sendmail queue: mqueue/qf<id> + df<id> (+ xf<id>),
+ * or the same split into mqueue/qf/, mqueue/df/ and mqueue/xf/.
+ *
+ * The walker streams the qf directory and finds each qf's df (and xf) by
+ * fstatat(); a df without its qf is an orphan once older than --min-age.
+ * tf (being rewritten), Qf (rejected by sendmail) and hf (sendmail's own
+ * quarantine) files are skipped.  open() takes sendmail's lock, an fcntl
+ * write lock on the whole qf (as an OFD lock, on a descriptor opened for
+ * writing only to be allowed to lock), maps qf read-only and checks it:
+ * V first, every line code known, folded lines joined under a length cap
+ * (container.line-length, default 32768), the "." end line with nothing
+ * after it, well-formed H lines, the I line's inode against the df's.
+ * The content is the H lines without their "H?flags?" prefix, a blank
+ * line, then df, served from the files without a copy; conditional
+ * templates holding a sendmail macro (H?P?Return-Path: <$g>, short lines
+ * only) are left out, since sendmail expands them only at delivery.  Files are
+ * listed qf, df, xf: the store unlinks in that order, and once qf is gone
+ * sendmail has forgotten the message.
+ */
+#include "config.h"
+
+#include "spool-sendmail.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spoolguard/stream.h"
+
+#include "spool-pair.h"
+
+/* Default cap on one logical (unfolded) qf line. */
+#define SENDMAIL_LINE_MAX 32768
+/* Default cap on H lines kept for the content stream. */
+#define SENDMAIL_HEADERS_MAX 10000
+/* sendmail's MACROEXPAND byte, which starts a macro inside a template. */
+#define SENDMAIL_MACRO '\201'
+/* Conditional template lines longer than this are checked as content. */
+#define SENDMAIL_TEMPLATE_MAX 1024
+/* The highest qf version sendmail 8 reads. */
+#define SENDMAIL_VERSION_MAX 8
+
+typedef struct {
+	goffset offset; /* in qf: the header text after "H?flags?" */
+	gsize length;   /* up to and including its last line's '\n' */
+} SendmailRecord;
+
+typedef struct {
+	const char *map;
+	gsize map_len;
+	GArray *records;
+	guint qf, df;
+	goffset header_bytes;
+	goffset df_size;
+} SendmailReader;
+
+/* Line codes sendmail's readqf() knows. */
+static const char sendmail_codes[] = "$.!ABCDEFGHIKMNPQRSTVZdqr";
+
+gboolean
+sg_spool_sendmail_valid_id(const char *p, gsize len)
+{
+	if (len < 6 || len > 40)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isalnum(p[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+sendmail_reader_free(gpointer data)
+{
+	SendmailReader *r = data;
+
+	if (r == NULL)
+		return;
+	sg_spool_pair_release(r->map, r->map_len);
+	if (r->records != NULL)
+		g_array_unref(r->records);
+	g_free(r);
+}
+
+void
+sg_spool_sendmail_info_init(SgSpoolSendmailInfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->version = -1;
+	info->inode = -1;
+	info->records = g_array_new(FALSE, FALSE, sizeof(SendmailRecord));
+}
+
+void
+sg_spool_sendmail_info_clear(SgSpoolSendmailInfo *info)
+{
+	g_clear_pointer(&info->records, g_array_unref);
+}
+
+#define SM_EVENT(rule, off, obs, ...)                           \
+	sg_spool_pair_event(msg, profile, SG_RULE_##rule, file, \
+	    (goffset)(off), (obs), __VA_ARGS__)
+
+static void
+sendmail_prop(SgMessage *msg, const char *key, const char *val, gsize n)
+{
+	if (msg->props == NULL) {
+		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
+		    g_free, g_free);
+	}
+	g_hash_table_replace(msg->props, g_strdup(key),
+	    sg_escape_bytes(val, n, 1024));
+}
+
+gboolean
+sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
+    const char *buf, gsize len, SgSpoolSendmailInfo *info)
+{
+	gint64 line_max = sg_spool_pair_hard(profile,
+	    SG_RULE_CONTAINER_LINE_LENGTH, SENDMAIL_LINE_MAX);
+	gint64 keep = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT,
+	    SENDMAIL_HEADERS_MAX);
+	gsize pos = 0;
+	gboolean first = TRUE, ended = FALSE, long_reported = FALSE;
+	gboolean count_reported = FALSE;
+
+	while (pos < len) {
+		gsize start = pos, end, n;
+		const char *line = buf + pos, *nl, *z;
+		char code;
+
+		/* a logical line: this one and its continuation lines */
+		for (;;) {
+			nl = memchr(buf + pos, '\n', len - pos);
+			if (nl == NULL) {
+				pos = len;
+				break;
+			}
+			pos = (gsize)(nl - buf) + 1;
+			if (pos >= len || (buf[pos] != ' ' && buf[pos] != '\t'))
+				break;
+		}
+		end = pos; /* [start, end) includes the last '\n' if any */
+		n = end - start;
+		if (ended) {
+			SM_EVENT(CONTAINER_TRAILING_DATA, start,
+			    (gint64)(len - start),
+			    "%zu bytes after the \".\" end line", len - start);
+			return FALSE;
+		}
+		if (!long_reported && (gint64)n > line_max) {
+			long_reported = TRUE;
+			sg_spool_pair_limit(msg, profile,
+			    SG_RULE_CONTAINER_LINE_LENGTH, file, start,
+			    (gint64)n, SENDMAIL_LINE_MAX,
+			    "a qf line of %zu bytes with its continuations", n);
+		}
+		z = memchr(line, '\0', n);
+		if (z != NULL) {
+			SM_EVENT(CONTAINER_NUL, z - buf, SG_VALUE_NONE,
+			    "NUL byte in a qf line");
+		}
+		if (buf[end - 1] != '\n') {
+			SM_EVENT(CONTAINER_MISSING_END, end, SG_VALUE_NONE,
+			    "qf ends inside a line, without \".\"");
+			return FALSE;
+		}
+		code = line[0];
+		if (first) {
+			gint64 v;
+
+			first = FALSE;
+			if (code != 'V') {
+				SM_EVENT(CONTAINER_MISSING_RECORD, start,
+				    SG_VALUE_NONE,
+				    "qf does not start with a V line");
+			} else if (!sg_parse_i64(line + 1, n - 2, &v) ||
+			    v < 0 || v > SENDMAIL_VERSION_MAX) {
+				SM_EVENT(CONTAINER_BAD_FIELD, start,
+				    SG_VALUE_NONE, "unsupported qf version");
+			} else {
+				info->version = v;
+			}
+		}
+		if (code == '\n' || strchr(sendmail_codes, code) == NULL ||
+		    code == '\0') {
+			SM_EVENT(CONTAINER_UNKNOWN_RECORD, start, (guchar)code,
+			    "unknown qf line code 0x%02x", (guchar)code);
+			continue;
+		}
+		switch (code) {
+		case '.':
+			if (n != 2) {
+				SM_EVENT(CONTAINER_BAD_FIELD, start,
+				    SG_VALUE_NONE,
+				    "end line is not a lone \".\"");
+			}
+			ended = TRUE;
+			break;
+		case 'S':
+			sg_message_set_sender(msg, line + 1, n - 2, file,
+			    (goffset)start + 1);
+			break;
+		case 'R': {
+			/* R<flags>:<address> */
+			const char *colon = memchr(line + 1, ':', n - 2);
+			const char *a = colon != NULL ? colon + 1 : line + 1;
+
+			sg_message_add_recipient(msg, a,
+			    (gsize)(line + n - 1 - a), file,
+			    (goffset)(a - buf));
+			break;
+		}
+		case 'T':
+			sendmail_prop(msg, "created", line + 1, n - 2);
+			break;
+		case 'I': {
+			/* I<major>/<minor>/<inode> */
+			const char *s = line + n - 1;
+			gint64 ino;
+
+			while (s > line + 1 && s[-1] != '/')
+				s--;
+			if (s == line + 1 ||
+			    !sg_parse_i64(s, (gsize)(line + n - 1 - s), &ino)) {
+				SM_EVENT(CONTAINER_BAD_FIELD, start,
+				    SG_VALUE_NONE,
+				    "malformed I line (major/minor/inode)");
+			} else {
+				info->inode = ino;
+				info->inode_offset = (goffset)start;
+			}
+			break;
+		}
+		case 'H': {
+			/* H?flags?Name: value, or HName: value */
+			const char *h = line + 1;
+			const char *colon;
+
+			if (n > 2 && *h == '?') {
+				const char *q = memchr(h + 1, '?', n - 3);
+
+				if (q == NULL) {
+					SM_EVENT(CONTAINER_BAD_FIELD, start,
+					    SG_VALUE_NONE,
+					    "H line flags without a closing ?");
+					break;
+				}
+				h = q + 1;
+			}
+			colon = memchr(h, ':', (gsize)(line + n - h));
+			if (colon == NULL || colon == h) {
+				SM_EVENT(CONTAINER_BAD_FIELD, start,
+				    SG_VALUE_NONE,
+				    "H line without a header name");
+			}
+			if (h != line + 1 && n < SENDMAIL_TEMPLATE_MAX &&
+			    memchr(h, SENDMAIL_MACRO, (gsize)(line + n - h)) !=
+			        NULL) {
+				/* a conditional template with a macro
+				 * ("H?P?Return-Path: <$g>"): expanded only
+				 * at delivery, not content as stored */
+				break;
+			}
+			if ((gint64)info->records->len < keep) {
+				SendmailRecord rec = { h - buf,
+					(gsize)(line + n - h) };
+
+				g_array_append_val(info->records, rec);
+				info->header_bytes += (goffset)rec.length;
+			} else if (!count_reported) {
+				count_reported = TRUE;
+				sg_spool_pair_limit(msg, profile,
+				    SG_RULE_HEADER_COUNT, file, start, keep + 1,
+				    SENDMAIL_HEADERS_MAX,
+				    "more than %" G_GINT64_FORMAT " H lines",
+				    keep);
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (first) {
+		SM_EVENT(CONTAINER_NOT_A_MESSAGE, 0, SG_VALUE_NONE,
+		    "empty qf file");
+		return FALSE;
+	}
+	if (!ended) {
+		SM_EVENT(CONTAINER_MISSING_END, len, SG_VALUE_NONE,
+		    "qf has no \".\" end line");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- content: H lines + "\n" + df ------------------------------- */
+
+static GMimeStream *
+sendmail_content_open(SgMessage *msg, GError **error)
+{
+	SendmailReader *r = msg->reader_data;
+	GMimeStream *cat = g_mime_stream_cat_new();
+	SgMessageFile *qf = sg_message_file(msg, r->qf);
+	SgMessageFile *df = sg_message_file(msg, r->df);
+
+	if ((qf != NULL && qf->fd < 0) || (df != NULL && df->fd < 0)) {
+		g_object_unref(cat);
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: content file is not open", msg->id);
+		return NULL;
+	}
+	for (guint i = 0; qf != NULL && i < r->records->len; i++) {
+		SendmailRecord *rec =
+		    &g_array_index(r->records, SendmailRecord, i);
+		g_autoptr(GMimeStream) s = sg_stream_pread_new(qf->fd,
+		    rec->offset, rec->offset + (gint64)rec->length);
+
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
+	}
+	if (qf != NULL) {
+		g_autoptr(GMimeStream) blank =
+		    g_mime_stream_mem_new_with_buffer("\n", 1);
+
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), blank);
+	}
+	if (df != NULL) {
+		g_autoptr(GMimeStream) body =
+		    sg_stream_pread_new(df->fd, 0, r->df_size);
+
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), body);
+	}
+	return cat;
+}
+
+static gboolean
+sendmail_content_locate(SgMessage *msg, goffset content_offset, guint *file,
+    goffset *file_offset)
+{
+	SendmailReader *r = msg->reader_data;
+	goffset at = 0;
+
+	for (guint i = 0; r->qf != G_MAXUINT && i < r->records->len; i++) {
+		SendmailRecord *rec =
+		    &g_array_index(r->records, SendmailRecord, i);
+
+		if (content_offset < at + (goffset)rec->length) {
+			*file = r->qf;
+			*file_offset = rec->offset + (content_offset - at);
+			return TRUE;
+		}
+		at += (goffset)rec->length;
+	}
+	if (r->qf != G_MAXUINT) {
+		if (content_offset == at) {
+			*file = r->qf;
+			*file_offset = (goffset)r->map_len;
+			return TRUE;
+		}
+		at++;
+	}
+	if (r->df == G_MAXUINT || content_offset - at > r->df_size)
+		return FALSE;
+	*file = r->df;
+	*file_offset = content_offset - at;
+	return TRUE;
+}
+
+static const SgContentOps sendmail_content_ops = {
+	.open = sendmail_content_open,
+	.locate = sendmail_content_locate,
+};
+
+/* ---- ops -------------------------------------------------------- */
+
+static guint
+sendmail_find_role(SgMessage *msg, const char *role)
+{
+	for (guint i = 0; i < msg->files->len; i++) {
+		if (strcmp(sg_message_file(msg, i)->role, role) == 0)
+			return i;
+	}
+	return G_MAXUINT;
+}
+
+static gboolean
+sendmail_open(SgMessage *msg, const SgProfile *profile,
+    const SgWalkOptions *opts, GError **error)
+{
+	SendmailReader *r = g_new0(SendmailReader, 1);
+	SgSpoolSendmailInfo info;
+	SgMessageFile *qf = NULL, *df = NULL;
+
+	msg->reader_data = r;
+	msg->reader_free = sendmail_reader_free;
+	r->qf = sendmail_find_role(msg, "qf");
+	r->df = sendmail_find_role(msg, "df");
+	r->records = g_array_new(FALSE, FALSE, sizeof(SendmailRecord));
+	if (r->qf != G_MAXUINT) {
+		/* sendmail's lock: fcntl write lock on the whole qf */
+		if (!sg_spool_pair_open_locked(msg, r->qf, 0, 0, error))
+			return FALSE;
+		qf = sg_message_file(msg, r->qf);
+		if (!sg_spool_pair_check_age(qf, opts, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < msg->files->len; i++) {
+		if (i == r->qf)
+			continue;
+		if (!sg_message_open_file(msg, i, error))
+			return FALSE;
+		if (i == r->df) {
+			df = sg_message_file(msg, i);
+			if (!sg_spool_pair_check_age(df, opts, error))
+				return FALSE;
+			r->df_size = df->st.st_size;
+		}
+	}
+	if (qf == NULL || df == NULL) {
+		sg_spool_pair_event(msg, profile, SG_RULE_CONTAINER_ORPHAN_FILE,
+		    qf != NULL ? r->qf : r->df, SG_OFFSET_NONE, SG_VALUE_NONE,
+		    "%s without its %s", qf != NULL ? "qf" : "df",
+		    qf != NULL ? "df" : "qf");
+	}
+	sg_spool_sendmail_info_init(&info);
+	if (qf != NULL) {
+		if (!sg_spool_pair_read_all(qf, &r->map, &r->map_len, error)) {
+			sg_spool_sendmail_info_clear(&info);
+			return FALSE;
+		}
+		sg_spool_sendmail_parse_qf(msg, profile, r->qf, r->map,
+		    r->map_len, &info);
+		if (df != NULL && info.inode > 0 &&
+		    (guint64)info.inode != (guint64)df->st.st_ino) {
+			sg_spool_pair_event(msg, profile,
+			    SG_RULE_CONTAINER_SIZE_MISMATCH, r->qf,
+			    info.inode_offset, info.inode,
+			    "I line names inode %" G_GINT64_FORMAT
+			    ", df is inode %" G_GUINT64_FORMAT,
+			    info.inode, (guint64)df->st.st_ino);
+		}
+		g_array_unref(r->records);
+		r->records = g_steal_pointer(&info.records);
+		r->header_bytes = info.header_bytes;
+	}
+	sg_spool_sendmail_info_clear(&info);
+	msg->content = &sendmail_content_ops;
+	msg->content_size = (qf != NULL ? r->header_bytes + 1 : 0) + r->df_size;
+	return TRUE;
+}
+
+/* ---- walking ------------------------------------------------------- */
+
+typedef struct {
+	SgWalkStats *stats;
+	SgWalkFunc func;
+	gpointer user_data;
+	const char *root;
+	char *qdir, *ddir, *xdir;
+	gboolean stop;
+} SendmailWalk;
+
+static void
+sendmail_emit(SendmailWalk *w, const char *id, gboolean have_qf,
+    gboolean have_df, gboolean have_xf)
+{
+	SgMessage *msg = sg_message_new(&sg_spool_sendmail_ops, "sendmail", id);
+	static const char *const roles[] = { "qf", "df", "xf" };
+	const char *dirs[] = { w->qdir, w->ddir, w->xdir };
+	gboolean have[] = { have_qf, have_df, have_xf };
+
+	msg->spool_root = g_strdup(w->root);
+	msg->queue_name = g_strdup("mqueue");
+	msg->queue_id = g_strdup(id);
+	for (guint i = 0; i < 3; i++) {
+		g_autofree char *name = NULL;
+		g_autofree char *path = NULL;
+
+		if (!have[i])
+			continue;
+		name = g_strconcat(roles[i], id, NULL);
+		path = g_build_filename(dirs[i], name, NULL);
+		sg_message_add_file(msg, path, roles[i]);
+	}
+	g_atomic_int_inc(&w->stats->seen);
+	if (!w->func(msg, w->user_data))
+		w->stop = TRUE;
+}
+
+static gboolean
+sendmail_exists_in(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	return lstat(p, &st) == 0;
+}
+
+/* Walks one directory for @prefix files ("qf", or "df" for orphans). */
+static gboolean
+sendmail_walk_dir(SendmailWalk *w, const char *dir, gboolean orphans_only,
+    GError **error)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	if (dp == NULL) {
+		if (errno == ENOENT)
+			return TRUE;
+		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
+		    "%s: cannot open: %s", dir, g_strerror(errno));
+		return FALSE;
+	}
+	while (!w->stop && (de = readdir(dp)) != NULL) {
+		const char *name = de->d_name;
+		gsize n = strlen(name);
+		g_autofree char *qn = NULL;
+		g_autofree char *dn = NULL;
+		g_autofree char *xn = NULL;
+
+		if (name[0] == '.' ||
+		    (n == 2 &&
+		        (strcmp(name, "qf") == 0 || strcmp(name, "df") == 0 ||
+		            strcmp(name, "xf") == 0)))
+			continue;
+		if (n < 3 || !sg_spool_sendmail_valid_id(name + 2, n - 2)) {
+			g_atomic_int_inc(&w->stats->skipped);
+			continue;
+		}
+		qn = g_strconcat("qf", name + 2, NULL);
+		dn = g_strconcat("df", name + 2, NULL);
+		xn = g_strconcat("xf", name + 2, NULL);
+		if (!orphans_only && strncmp(name, "qf", 2) == 0) {
+			sendmail_emit(w, name + 2, TRUE,
+			    sendmail_exists_in(w->ddir, dn),
+			    sendmail_exists_in(w->xdir, xn));
+		} else if (strncmp(name, "df", 2) == 0 &&
+		    (orphans_only || strcmp(w->ddir, w->qdir) == 0)) {
+			if (!sendmail_exists_in(w->qdir, qn))
+				sendmail_emit(w, name + 2, FALSE, TRUE, FALSE);
+		} else if (strncmp(name, "xf", 2) != 0 &&
+		    strncmp(name, "df", 2) != 0) {
+			/* tf, Qf, hf and anything else */
+			g_atomic_int_inc(&w->stats->skipped);
+		}
+	}
+	closedir(dp);
+	return TRUE;
+}
+
+static gboolean
+sendmail_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
+    SgWalkFunc func, gpointer user_data, GError **error)
+{
+	SendmailWalk w = {
+		.stats = stats,
+		.func = func,
+		.user_data = user_data,
+		.root = path,
+	};
+	g_autofree char *q = g_build_filename(path, "qf", NULL);
+	gboolean split = g_file_test(q, G_FILE_TEST_IS_DIR);
+	gboolean ok;
+
+	(void)opts;
+	w.qdir = split ? g_strdup(q) : g_strdup(path);
+	w.ddir = split ? g_build_filename(path, "df", NULL) : g_strdup(path);
+	w.xdir = split ? g_build_filename(path, "xf", NULL) : g_strdup(path);
+	ok = sendmail_walk_dir(&w, w.qdir, FALSE, error);
+	if (ok && !w.stop && split)
+		ok = sendmail_walk_dir(&w, w.ddir, TRUE, error);
+	g_free(w.qdir);
+	g_free(w.ddir);
+	g_free(w.xdir);
+	return ok;
+}
+
+static gboolean
+sendmail_detect(int dirfd, const char *path)
+{
+	g_autofree char *base = g_path_get_basename(path);
+	struct stat st;
+	int fd;
+	DIR *dp;
+	struct dirent *de;
+	gboolean found = FALSE;
+
+	if (strcmp(base, "mqueue") == 0 || strcmp(base, "clientmqueue") == 0)
+		return TRUE;
+	if (fstatat(dirfd, "qf", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) &&
+	    fstatat(dirfd, "df", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return TRUE;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	dp = fdopendir(fd);
+	if (dp == NULL) {
+		close(fd);
+		return FALSE;
+	}
+	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
+		gsize n = strlen(de->d_name);
+
+		if (n > 2 && strncmp(de->d_name, "qf", 2) == 0 &&
+		    sg_spool_sendmail_valid_id(de->d_name + 2, n - 2)) {
+			found = TRUE;
+			break;
+		}
+	}
+	closedir(dp);
+	return found;
+}
+
+static char *
+sendmail_release_dir(const char *spool_root, const char *queue_name,
+    const char *file_name)
+{
+	g_autofree char *sub = g_strndup(file_name, 2);
+	g_autofree char *split = g_build_filename(spool_root, "qf", NULL);
+
+	(void)queue_name;
+	if (g_file_test(split, G_FILE_TEST_IS_DIR))
+		return g_build_filename(spool_root, sub, NULL);
+	return g_strdup(spool_root);
+}
+
+const SgSpoolOps sg_spool_sendmail_ops = {
+	.name = "sendmail",
+	.detect = sendmail_detect,
+	.walk = sendmail_walk,
+	.open = sendmail_open,
+	.hold = NULL,
+	.release_dir = sendmail_release_dir,
+};

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check_report.c - the report writers: JSON lines parse and carry the
+ * fields, text lines read as documented, hostile strings are escaped, the
+ * summary and the Prometheus textfile hold the run totals.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <glib/gstdio.h>
+
+#include "spoolguard/report.h"
+
+/* The NUL of "Subject: hel\0lo" is at byte 52. */
+static const char nul_message[] = "From: a@example.org\r\n"
+                                  "To: b@example.org\r\n"
+                                  "Subject: hel\0lo\r\n"
+                                  "\r\n"
+                                  "body\r\n";
+
+typedef struct {
+	char *dir;
+	char *path;
+	SgMessage *msg;
+	SgProfile *profile;
+} Fixture;
+
+static Fixture fx;
+
+static void
+fixture_setup(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *tmpl =
+	    g_build_filename(g_get_tmp_dir(), "sg-report-XXXXXX", NULL);
+
+	fx.dir = g_mkdtemp(g_steal_pointer(&tmpl));
+	ck_assert_ptr_nonnull(fx.dir);
+	fx.path = g_build_filename(fx.dir, "0003-nul.eml", NULL);
+	ck_assert(g_file_set_contents(fx.path, nul_message,
+	    sizeof(nul_message) - 1, &error));
+	ck_assert_int_eq(chmod(fx.path, 0640), 0);
+	fx.msg = sg_message_new(NULL, "plain", fx.path);
+	sg_message_add_file(fx.msg, fx.path, "message");
+	ck_assert(sg_message_open_file(fx.msg, 0, &error));
+	sg_message_set_content_window(fx.msg, 0, 0, sizeof(nul_message) - 1);
+	sg_message_set_sender(fx.msg, "alice@example.org", 17, 0, 0);
+	sg_message_add_recipient(fx.msg, "carol@example.net", 17, 0, 0);
+	sg_message_add_recipient(fx.msg, "dave@example.net", 16, 0, 0);
+	sg_message_add_finding(fx.msg, SG_RULE_HEADER_NUL,
+	    SG_SEVERITY_QUARANTINE, 0, 52, NULL, "Subject", SG_VALUE_NONE,
+	    SG_VALUE_NONE, "a NUL byte in the header block");
+	sg_message_add_finding(fx.msg, SG_RULE_HEADER_LINE_LENGTH,
+	    SG_SEVERITY_WARN, 0, 0, "1", "From", 1200, 998,
+	    "header line of %d bytes", 1200);
+	fx.profile = sg_profile_load("default", &error);
+	ck_assert_msg(fx.profile != NULL, "%s",
+	    error != NULL ? error->message : "");
+}
+
+static void
+fixture_teardown(void)
+{
+	g_clear_pointer(&fx.msg, sg_message_free);
+	g_clear_pointer(&fx.profile, sg_profile_unref);
+	g_unlink(fx.path);
+	g_rmdir(fx.dir);
+	g_clear_pointer(&fx.path, g_free);
+	g_clear_pointer(&fx.dir, g_free);
+}
+
+/* Writes through sg_report_write_message into memory. */
+static char *
+write_to_string(SgReportFormat format, SgMessage *msg, const SgInspect *inspect,
+    const SgOutcome *outcome)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	sg_report_write_message(f, format, msg, fx.profile, inspect, outcome);
+	fclose(f);
+	return buf;
+}
+
+static JsonObject *
+parse_object(JsonParser *parser, const char *line)
+{
+	g_autoptr(GError) error = NULL;
+
+	ck_assert_msg(json_parser_load_from_data(parser, line, -1, &error),
+	    "not JSON: %s: %s", error != NULL ? error->message : "", line);
+	ck_assert(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)));
+	return json_node_get_object(json_parser_get_root(parser));
+}
+
+START_TEST(test_json_line_is_one_valid_object_with_the_fields)
+{
+	SgOutcome outcome = { .action = "quarantined",
+		.store_id = "20261122T031502Z-1a2b3c4d" };
+	g_autofree char *out =
+	    write_to_string(SG_REPORT_JSON, fx.msg, NULL, &outcome);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *o, *file, *env, *f;
+	JsonArray *files, *findings;
+	char *nl = strchr(out, '\n');
+
+	/* Exactly one line. */
+	ck_assert_ptr_nonnull(nl);
+	ck_assert_str_eq(nl, "\n");
+	o = parse_object(parser, out);
+	ck_assert_str_eq(json_object_get_string_member(o, "message"), fx.path);
+	ck_assert_str_eq(json_object_get_string_member(o, "format"), "plain");
+	ck_assert(json_object_get_null_member(o, "queue"));
+	ck_assert_str_eq(json_object_get_string_member(o, "verdict"),
+	    "quarantine");
+	ck_assert_str_eq(json_object_get_string_member(o, "action"),
+	    "quarantined");
+	ck_assert_str_eq(json_object_get_string_member(o, "store_id"),
+	    "20261122T031502Z-1a2b3c4d");
+	ck_assert(json_object_get_null_member(o, "error"));
+	ck_assert_str_eq(json_object_get_string_member(o, "profile"),
+	    "default");
+	ck_assert(!json_object_has_member(o, "headers"));
+
+	files = json_object_get_array_member(o, "files");
+	ck_assert_uint_eq(json_array_get_length(files), 1);
+	file = json_array_get_object_element(files, 0);
+	ck_assert_str_eq(json_object_get_string_member(file, "name"),
+	    "0003-nul.eml");
+	ck_assert_str_eq(json_object_get_string_member(file, "path"), fx.path);
+	ck_assert_str_eq(json_object_get_string_member(file, "role"),
+	    "message");
+	ck_assert_int_eq(json_object_get_int_member(file, "size"),
+	    sizeof(nul_message) - 1);
+	ck_assert_str_eq(json_object_get_string_member(file, "mode"), "0640");
+	ck_assert_int_eq(json_object_get_int_member(file, "uid"), getuid());
+	ck_assert(json_object_has_member(file, "gid"));
+	ck_assert(json_object_get_int_member(file, "mtime") > 0);
+
+	env = json_object_get_object_member(o, "envelope");
+	ck_assert_str_eq(json_object_get_string_member(env, "sender"),
+	    "alice@example.org");
+	ck_assert_uint_eq(json_array_get_length(
+	                      json_object_get_array_member(env, "recipients")),
+	    2);
+	ck_assert_int_eq(json_object_get_int_member(env, "recipient_count"), 2);
+
+	findings = json_object_get_array_member(o, "findings");
+	ck_assert_uint_eq(json_array_get_length(findings), 2);
+	f = json_array_get_object_element(findings, 0);
+	ck_assert_str_eq(json_object_get_string_member(f, "rule"),
+	    "header.nul");
+	ck_assert_str_eq(json_object_get_string_member(f, "severity"),
+	    "quarantine");
+	ck_assert_str_eq(json_object_get_string_member(f, "file"),
+	    "0003-nul.eml");
+	ck_assert_int_eq(json_object_get_int_member(f, "offset"), 52);
+	ck_assert_str_eq(json_object_get_string_member(f, "header"), "Subject");
+	ck_assert(json_object_get_null_member(f, "part"));
+	ck_assert(json_object_get_null_member(f, "observed"));
+	ck_assert(json_object_get_null_member(f, "limit"));
+	f = json_array_get_object_element(findings, 1);
+	ck_assert_str_eq(json_object_get_string_member(f, "part"), "1");
+	ck_assert_int_eq(json_object_get_int_member(f, "observed"), 1200);
+	ck_assert_int_eq(json_object_get_int_member(f, "limit"), 998);
+}
+END_TEST
+
+START_TEST(test_json_with_inspect_carries_headers_and_parts)
+{
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	SgPartRow *part = g_new0(SgPartRow, 1);
+	g_autofree char *out = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *o, *h, *p;
+	JsonArray *headers, *parts;
+
+	sg_inspect_add_header(inspect, "From", 4, 0, 21);
+	sg_inspect_add_header(inspect, "Subject", 7, 40, 18);
+	inspect->header_end = 60;
+	part->path = g_strdup("1");
+	part->depth = 0;
+	part->content_type = g_strdup("text/plain");
+	part->header_offset = 0;
+	part->body_offset = 60;
+	part->size = 6;
+	g_ptr_array_add(inspect->parts, part);
+	out = write_to_string(SG_REPORT_JSON, fx.msg, inspect, NULL);
+	o = parse_object(parser, out);
+	ck_assert_str_eq(json_object_get_string_member(o, "action"), "none");
+	ck_assert_int_eq(json_object_get_int_member(o, "header_end"), 60);
+	headers = json_object_get_array_member(o, "headers");
+	ck_assert_uint_eq(json_array_get_length(headers), 2);
+	h = json_array_get_object_element(headers, 1);
+	ck_assert_str_eq(json_object_get_string_member(h, "name"), "Subject");
+	ck_assert_int_eq(json_object_get_int_member(h, "offset"), 40);
+	ck_assert_int_eq(json_object_get_int_member(h, "length"), 18);
+	ck_assert_int_eq(json_object_get_int_member(h, "file_offset"), 40);
+	parts = json_object_get_array_member(o, "parts");
+	ck_assert_uint_eq(json_array_get_length(parts), 1);
+	p = json_array_get_object_element(parts, 0);
+	ck_assert_str_eq(json_object_get_string_member(p, "path"), "1");
+	ck_assert_str_eq(json_object_get_string_member(p, "content_type"),
+	    "text/plain");
+	ck_assert(json_object_get_null_member(p, "encoding"));
+	ck_assert(json_object_get_null_member(p, "filename"));
+	ck_assert_int_eq(json_object_get_int_member(p, "body_offset"), 60);
+	ck_assert_int_eq(json_object_get_int_member(p, "size"), 6);
+}
+END_TEST
+
+/* Invalid UTF-8 and control bytes in spool strings still give one line. */
+START_TEST(test_json_survives_hostile_strings)
+{
+	g_autoptr(SgMessage) msg =
+	    sg_message_new(NULL, "plain", "bad\xff\xfe\n\x1b[2Jid");
+	g_autofree char *out = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *o;
+	const char *id;
+
+	sg_message_add_file(msg, "/nonexistent/x", "message");
+	sg_message_set_sender(msg, "a\r\nb\xc3(", 7, 0, 0);
+	sg_message_add_finding(msg, SG_RULE_HEADER_8BIT, SG_SEVERITY_WARN,
+	    G_MAXUINT, SG_OFFSET_NONE, NULL, "X-\xe9", SG_VALUE_NONE,
+	    SG_VALUE_NONE, "8-bit \x01 text");
+	out = write_to_string(SG_REPORT_JSON, msg, NULL, NULL);
+	ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1);
+	o = parse_object(parser, out);
+	id = json_object_get_string_member(o, "message");
+	ck_assert(g_utf8_validate(id, -1, NULL));
+	ck_assert(g_str_has_prefix(id, "bad"));
+	ck_assert_ptr_nonnull(strstr(id, "\x1b[2Jid"));
+	ck_assert_str_eq(json_object_get_string_member(o, "verdict"), "warn");
+	/* A file that was never opened has no stat. */
+	ck_assert(json_object_get_null_member(
+	    json_array_get_object_element(json_object_get_array_member(o,
+	                                      "files"),
+	        0),
+	    "size"));
+}
+END_TEST
+
+START_TEST(test_text_first_line_and_finding_lines)
+{
+	SgOutcome outcome = { .action = "quarantined",
+		.store_id = "20261122T031502Z-1a2b3c4d" };
+	g_autofree char *out =
+	    write_to_string(SG_REPORT_TEXT, fx.msg, NULL, &outcome);
+	g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+	g_autofree char *first = g_strdup_printf(
+	    "%s: quarantine (quarantined) -> 20261122T031502Z-1a2b3c4d",
+	    fx.path);
+
+	ck_assert_uint_eq(g_strv_length(lines), 4); /* 3 lines + "" */
+	ck_assert_str_eq(lines[0], first);
+	ck_assert_str_eq(lines[1],
+	    "  0003-nul.eml:52: quarantine header.nul         [Subject] "
+	    "a NUL byte in the header block");
+	ck_assert_str_eq(lines[2],
+	    "  0003-nul.eml:0:  warn       header.line-length [From] "
+	    "(part 1) header line of 1200 bytes");
+	ck_assert_str_eq(lines[3], "");
+}
+END_TEST
+
+START_TEST(test_text_clean_message_is_one_line)
+{
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "ok.eml");
+	g_autofree char *out = write_to_string(SG_REPORT_TEXT, msg, NULL, NULL);
+	SgOutcome outcome = { .action = "error", .error = "disk\non fire" };
+	g_autofree char *err =
+	    write_to_string(SG_REPORT_TEXT, msg, NULL, &outcome);
+
+	ck_assert_str_eq(out, "ok.eml: clean (none)\n");
+	ck_assert_str_eq(err,
+	    "ok.eml: clean (error)\n"
+	    "  error: disk\\non fire\n");
+}
+END_TEST
+
+START_TEST(test_text_escapes_control_bytes_keeps_utf8)
+{
+	g_autoptr(SgMessage) msg =
+	    sg_message_new(NULL, "plain", "\x1b]0;owned\x07 caf\xc3\xa9 \xff");
+	g_autofree char *out = write_to_string(SG_REPORT_TEXT, msg, NULL, NULL);
+
+	ck_assert_str_eq(out,
+	    "\\x1b]0;owned\\x07 caf\xc3\xa9 \\xff: clean (none)\n");
+}
+END_TEST
+
+START_TEST(test_text_inspect_shows_envelope_headers_and_parts)
+{
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	SgPartRow *part = g_new0(SgPartRow, 1);
+	g_autofree char *out = NULL;
+
+	sg_inspect_add_header(inspect, "From", 4, 0, 21);
+	sg_inspect_add_header(inspect, "Subject", 7, 40, 18);
+	inspect->header_end = 60;
+	part->path = g_strdup("1");
+	part->content_type = g_strdup("application/pdf");
+	part->encoding = g_strdup("base64");
+	part->filename = g_strdup("minutes.pdf");
+	part->size = 1234;
+	part->header_offset = SG_OFFSET_NONE;
+	part->body_offset = SG_OFFSET_NONE;
+	g_ptr_array_add(inspect->parts, part);
+	out = write_to_string(SG_REPORT_TEXT, fx.msg, inspect, NULL);
+	ck_assert_ptr_nonnull(
+	    strstr(out, "  sender      <alice@example.org>\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "  recipients  2\n"
+	    "              <carol@example.net>\n"
+	    "              <dave@example.net>\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(out, "  headers     2, body at byte 60\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "        offset   length  name\n"
+	    "             0       21  From\n"
+	    "            40       18  Subject\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "  parts       1\n"
+	    "    1 application/pdf base64 1234 "
+	    "bytes \"minutes.pdf\"\n"));
+	ck_assert_ptr_nonnull(strstr(out, "profile default"));
+	ck_assert_ptr_nonnull(strstr(out, "mode 0640"));
+}
+END_TEST
+
+static SgRunTotals
+sample_totals(void)
+{
+	SgRunTotals t = { 0 };
+
+	t.examined = 7;
+	t.clean = 4;
+	t.warned = 1;
+	t.quarantined = 2;
+	t.walk.seen = 9;
+	t.walk.young = 1;
+	t.walk.vanished = 1;
+	t.walk.errors = 0;
+	t.seconds = 1.5;
+	return t;
+}
+
+START_TEST(test_summary_text_and_json)
+{
+	SgRunTotals t = sample_totals();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *s;
+
+	sg_report_write_summary(f, SG_REPORT_TEXT, &t, TRUE);
+	sg_report_write_summary(f, SG_REPORT_JSON, &t, FALSE);
+	fclose(f);
+	lines = g_strsplit(buf, "\n", -1);
+	free(buf);
+	ck_assert_uint_eq(g_strv_length(lines), 3);
+	ck_assert(g_str_has_prefix(lines[0],
+	    "7 examined: 4 clean, 1 warned, 2 would be quarantined"));
+	ck_assert_ptr_nonnull(strstr(lines[0], "1 young"));
+	ck_assert_ptr_nonnull(strstr(lines[0], "1 vanished"));
+	s = json_object_get_object_member(parse_object(parser, lines[1]),
+	    "summary");
+	ck_assert_int_eq(json_object_get_int_member(s, "examined"), 7);
+	ck_assert_int_eq(json_object_get_int_member(s, "quarantined"), 2);
+	ck_assert_int_eq(json_object_get_int_member(s, "seen"), 9);
+	ck_assert(!json_object_get_boolean_member(s, "dry_run"));
+	ck_assert(json_object_get_double_member(s, "seconds") == 1.5);
+}
+END_TEST
+
+START_TEST(test_metrics_file_is_written_whole)
+{
+	SgRunTotals t = sample_totals();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = g_build_filename(fx.dir, "sg.prom", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(GDir) dir = NULL;
+	struct stat st;
+	guint n = 0;
+
+	ck_assert(g_file_set_contents(path, "stale-xyzzy\n", -1, &error));
+	ck_assert(sg_report_write_metrics(path, &t, &error));
+	ck_assert(g_file_get_contents(path, &text, NULL, &error));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "# TYPE spoolguard_messages_examined_total counter\n"
+	    "spoolguard_messages_examined_total 7\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nspoolguard_messages_quarantined_total 2\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\nspoolguard_messages_skipped_total{reason=\"young\"} 1\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nspoolguard_last_run_duration_seconds 1.5"));
+	ck_assert_ptr_null(strstr(text, "stale-xyzzy"));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0644);
+	/* No temporary file left next to it. */
+	dir = g_dir_open(fx.dir, 0, NULL);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	ck_assert_uint_eq(n, 2); /* the message and sg.prom */
+	g_unlink(path);
+}
+END_TEST
+
+START_TEST(test_metrics_into_missing_dir_fails_with_the_path)
+{
+	SgRunTotals t = sample_totals();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path =
+	    g_build_filename(fx.dir, "missing", "sg.prom", NULL);
+
+	ck_assert(!sg_report_write_metrics(path, &t, &error));
+	ck_assert_ptr_nonnull(error);
+	ck_assert_ptr_nonnull(strstr(error->message, "missing"));
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	gboolean ok;
+	SgReportFormat format;
+} format_cases[] = {
+	{ "text", TRUE, SG_REPORT_TEXT },
+	{ "json", TRUE, SG_REPORT_JSON },
+	{ "JSON", FALSE, SG_REPORT_TEXT },
+	{ "xml", FALSE, SG_REPORT_TEXT },
+	{ "", FALSE, SG_REPORT_TEXT },
+};
+
+START_TEST(test_format_names)
+{
+	SgReportFormat f = (SgReportFormat)99;
+
+	ck_assert_int_eq(sg_report_format_from_string(format_cases[_i].name,
+	                     &f),
+	    format_cases[_i].ok);
+	if (format_cases[_i].ok)
+		ck_assert_int_eq(f, format_cases[_i].format);
+}
+END_TEST
+
+START_TEST(test_rules_list_is_distinct_and_filtered)
+{
+	g_autofree char *all = NULL;
+	g_autofree char *bad = NULL;
+
+	sg_message_add_finding(fx.msg, SG_RULE_HEADER_NUL,
+	    SG_SEVERITY_QUARANTINE, 0, 50, NULL, NULL, SG_VALUE_NONE,
+	    SG_VALUE_NONE, "again");
+	all = sg_report_rules(fx.msg, SG_SEVERITY_INFO);
+	bad = sg_report_rules(fx.msg, SG_SEVERITY_QUARANTINE);
+	ck_assert_str_eq(all, "header.nul,header.line-length");
+	ck_assert_str_eq(bad, "header.nul");
+	ck_assert_str_eq(sg_report_verdict_name(SG_SEVERITY_IGNORE), "clean");
+	ck_assert_str_eq(sg_report_verdict_name(SG_SEVERITY_WARN), "warn");
+}
+END_TEST
+
+static Suite *
+report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("report");
+
+	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
+	tcase_add_test(tc, test_json_line_is_one_valid_object_with_the_fields);
+	tcase_add_test(tc, test_json_with_inspect_carries_headers_and_parts);
+	tcase_add_test(tc, test_json_survives_hostile_strings);
+	tcase_add_test(tc, test_text_first_line_and_finding_lines);
+	tcase_add_test(tc, test_text_clean_message_is_one_line);
+	tcase_add_test(tc, test_text_escapes_control_bytes_keeps_utf8);
+	tcase_add_test(tc, test_text_inspect_shows_envelope_headers_and_parts);
+	tcase_add_test(tc, test_summary_text_and_json);
+	tcase_add_test(tc, test_metrics_file_is_written_whole);
+	tcase_add_test(tc, test_metrics_into_missing_dir_fails_with_the_path);
+	tcase_add_loop_test(tc, test_format_names, 0,
+	    G_N_ELEMENTS(format_cases));
+	tcase_add_test(tc, test_rules_list_is_distinct_and_filtered);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(report_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
