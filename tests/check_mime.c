@@ -105,6 +105,9 @@ typedef struct {
 } FixtureCase;
 
 static const FixtureCase fixture_cases[] = {
+	/* A colon-less line in a part's headers: early body, not a bad name. */
+	{ "part-stray-line.eml", "header.no-separator", "header.invalid-name",
+	    SG_SEVERITY_WARN },
 	{ "boundary-missing.eml", "mime.boundary-missing", NULL,
 	    SG_SEVERITY_QUARANTINE },
 	{ "boundary-missing-near.eml", NULL, "mime.boundary-missing",

@@ -1139,6 +1139,19 @@ mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 		/* An mbox "From " line opening a forwarded message. */
 		if (!in_root && item != NULL && strncmp(item, "From ", 5) == 0)
 			return;
+		/*
+		 * A line without a colon is not a bad name but the body
+		 * starting early (cron and script mail do this): the byte
+		 * scan reports it for the top-level block as
+		 * header.no-separator, and so does this for parts.
+		 */
+		if (item == NULL || strchr(item, ':') == NULL) {
+			if (in_root || off == s->root_header_end)
+				return;
+			rule = SG_RULE_HEADER_NO_SEPARATOR;
+			what = "a line that is not a header field";
+			break;
+		}
 		rule = SG_RULE_HEADER_INVALID_NAME;
 		what = "invalid header name";
 		break;
