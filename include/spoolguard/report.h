@@ -72,6 +72,7 @@ typedef struct {
 	gint warned;
 	gint quarantined; /* or would be, with -n */
 	gint held;
+	gint unchanged; /* clean by the last run (--state), not re-read */
 	SgWalkStats walk;
 	gdouble seconds;
 } SgRunTotals;

@@ -21,6 +21,7 @@
 #include "spoolguard/quarantine.h"
 #include "spoolguard/report.h"
 #include "spoolguard/spool.h"
+#include "spoolguard/state.h"
 
 #include "cli-private.h"
 
@@ -43,6 +44,7 @@ typedef struct {
 	gboolean use_syslog;
 	GMutex out_lock;   /* stdout, stderr and the store */
 	GAsyncQueue *ctxq; /* idle SgCheckContext, one per worker */
+	SgState *state;    /* (nullable): --state */
 	GThreadPool *pool;
 	GMutex pending_lock;
 	GCond pending_cond;
@@ -118,6 +120,30 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 	return "error";
 }
 
+/* TRUE when every file of @msg was judged clean before and is unchanged. */
+static gboolean
+scan_unchanged(Scan *scan, SgMessage *msg)
+{
+	for (guint i = 0; i < msg->files->len; i++) {
+		SgMessageFile *f = sg_message_file(msg, i);
+
+		if (f->fd < 0 || !sg_state_seen(scan->state, &f->st))
+			return FALSE;
+	}
+	return msg->files->len > 0;
+}
+
+static void
+scan_record(Scan *scan, SgMessage *msg)
+{
+	for (guint i = 0; i < msg->files->len; i++) {
+		SgMessageFile *f = sg_message_file(msg, i);
+
+		if (f->fd >= 0)
+			sg_state_record(scan->state, &f->st);
+	}
+}
+
 static void
 scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 {
@@ -129,6 +155,12 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 
 	if (!msg->ops->open(msg, scan->profile, &scan->opts, &error)) {
 		scan_count_open_error(scan, msg, error);
+		return;
+	}
+	if (scan->state != NULL && scan_unchanged(scan, msg)) {
+		g_atomic_int_inc(&scan->totals.unchanged);
+		g_atomic_int_inc(&scan->totals.examined);
+		g_atomic_int_inc(&scan->totals.clean);
 		return;
 	}
 	if (!sg_check_message(ctx, msg, NULL, &error)) {
@@ -166,10 +198,14 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 			} else {
 				g_atomic_int_inc(&scan->totals.quarantined);
 			}
-		} else if (msg->verdict == SG_SEVERITY_WARN) {
-			g_atomic_int_inc(&scan->totals.warned);
 		} else {
-			g_atomic_int_inc(&scan->totals.clean);
+			if (msg->verdict == SG_SEVERITY_WARN)
+				g_atomic_int_inc(&scan->totals.warned);
+			else
+				g_atomic_int_inc(&scan->totals.clean);
+			/* Judged and left in place: once is enough. */
+			if (scan->state != NULL)
+				scan_record(scan, msg);
 		}
 	}
 	if (scan->use_syslog && msg->verdict >= SG_SEVERITY_WARN)
@@ -300,6 +336,7 @@ sg_cmd_scan(int argc, char **argv)
 	g_autofree char *format_s = NULL;
 	g_autofree char *metrics = NULL;
 	g_autofree char *action_s = NULL;
+	g_autofree char *state_path = NULL;
 	g_auto(GStrv) paths = NULL;
 	gboolean dry_run = FALSE, verbose = FALSE, quiet = FALSE;
 	gboolean include_corrupt = FALSE, no_syslog = FALSE;
@@ -338,6 +375,9 @@ sg_cmd_scan(int argc, char **argv)
 		    "Also list clean messages", NULL },
 		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
 		    "Print only errors (and the quarantined, in JSON)", NULL },
+		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
+		    "Skip files judged clean by the last run (state file)",
+		    "FILE" },
 		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
 		    "Do not log to syslog (mail facility)", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths,
@@ -417,6 +457,18 @@ sg_cmd_scan(int argc, char **argv)
 		if (scan.store != NULL)
 			scan.opts.exclude = sg_store_dir(scan.store);
 	}
+	if (state_path != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		scan.state = sg_state_load(state_path,
+		    sg_profile_digest(scan.profile), &error);
+		if (scan.state == NULL) {
+			sg_cli_warn("%s", error->message);
+			g_clear_pointer(&scan.store, sg_store_free);
+			sg_profile_unref(scan.profile);
+			return EX_TEMPFAIL;
+		}
+	}
 	if (scan.use_syslog)
 		sg_report_syslog_open();
 
@@ -457,6 +509,14 @@ sg_cmd_scan(int argc, char **argv)
 	if (scan.pool != NULL)
 		g_thread_pool_free(scan.pool, FALSE, TRUE);
 
+	if (scan.state != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		if (!sg_state_save(scan.state, &error)) {
+			sg_cli_warn("%s", error->message);
+			scan.totals.walk.errors++;
+		}
+	}
 	scan.totals.seconds =
 	    (gdouble)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
 	if (!quiet || scan.format == SG_REPORT_JSON)
@@ -491,6 +551,7 @@ done:
 	g_mutex_clear(&scan.pending_lock);
 	g_mutex_clear(&scan.out_lock);
 	g_clear_pointer(&scan.store, sg_store_free);
+	g_clear_pointer(&scan.state, sg_state_free);
 	sg_profile_unref(scan.profile);
 	return rc;
 }

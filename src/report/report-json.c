@@ -239,6 +239,7 @@ json_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 		{ "warned", t->warned },
 		{ "quarantined", t->quarantined },
 		{ "held", t->held },
+		{ "unchanged", t->unchanged },
 		{ "young", t->walk.young },
 		{ "busy", t->walk.busy },
 		{ "vanished", t->walk.vanished },

@@ -268,6 +268,9 @@ text_write_message(FILE *out, SgMessage *msg, const SgProfile *profile,
 static void
 text_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 {
+	if (t->unchanged > 0)
+		fprintf(out, "%d unchanged since the last run (--state); ",
+		    t->unchanged);
 	fprintf(out,
 	    "%d examined: %d clean, %d warned, %d %s, %d %s; "
 	    "skipped %d young, %d busy, %d vanished, %d not messages; "
