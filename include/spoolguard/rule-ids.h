@@ -125,9 +125,9 @@ SG_RULE(MIME_ENCODED_LINE_LENGTH, "mime.encoded-line-length", LIMIT, WARN,
 	"a line of a base64 or quoted-printable body longer than the limit")
 SG_RULE(MIME_BAD_ENCODING_DOMAIN, "mime.bad-encoding-domain", EVENT, WARN,
 	"a multipart or message/* with an encoding other than 7bit, 8bit or binary")
-SG_RULE(MIME_BAD_CONTENT_TYPE, "mime.bad-content-type", EVENT, INFO,
+SG_RULE(MIME_BAD_CONTENT_TYPE, "mime.bad-content-type", EVENT, WARN,
 	"a Content-Type that does not parse")
-SG_RULE(MIME_BAD_PARAMETER, "mime.bad-parameter", EVENT, INFO,
+SG_RULE(MIME_BAD_PARAMETER, "mime.bad-parameter", EVENT, WARN,
 	"a header parameter that does not parse")
 SG_RULE(MIME_PARAM_CONFLICT, "mime.param-conflict", EVENT, WARN,
 	"conflicting values for one header parameter")

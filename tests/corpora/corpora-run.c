@@ -80,6 +80,9 @@ static const struct {
 	{ "thirdparty/010.eml", "8-bit header bytes (header.8bit)" },
 	{ "outlook-express.eml", "8-bit header bytes (header.8bit)" },
 	{ "rfc2060.txt", "an inner multipart lacks its close delimiter" },
+	{ "torture.eml",
+	    "Content-Type 'BINARY' (no subtype) in part 1.12.1.2: "
+	    "mime.bad-content-type" },
 	{ "mime_garb2.in", "the multipart lacks its close delimiter" },
 	{ "issue358.txt",
 	    "a header line without a colon (header.invalid-name)" },
