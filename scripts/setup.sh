@@ -21,6 +21,14 @@ packages="build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libgmime-3.0-dev libjson-glib-dev libmagic-dev
 	check file"
 
+# The live tests (SPOOLGUARD_LIVE=1, as CI runs them) drive a real Exim
+# (Debian's exim4, installed: it replaces another MTA package, so only on
+# request) and a real Postfix (downloaded and unpacked by the test, never
+# installed).
+if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
+	packages="$packages exim4-daemon-light python3 patchelf"
+fi
+
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -11,8 +11,11 @@
 # must quarantine every planted pair whole, leave every good message in
 # place (`exim -bp` lists it, no "Format error in spool file" in the log,
 # no "spool format error" in the listing) and not touch the locked one.
-# Exit 77 (skip) only when Exim cannot run here (no binary, not root).
+# Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; exit 77
+# (skip) otherwise, or when Exim cannot run here.
 set -u
+
+[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || { echo "SKIP: set SPOOLGUARD_LIVE=1 to run"; exit 77; }
 
 : "${SPOOLGUARD_BIN:?}" "${SPOOLGUARD_TESTDATA:?}"
 # the profiles: $SPOOLGUARD_RULES_DIR, else the rules/ beside testdata/
