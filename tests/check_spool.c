@@ -4,7 +4,9 @@
  * readers: which files become candidates in trees built by each test
  * (nested folders, symlinks, maildir tmp/, the store, a deep chain), the
  * open() outcomes (young, vanished, busy) and the IIS envelope with its
- * offsets, including a generated 50,000-recipient envelope.
+ * offsets, including a generated 50,000-recipient envelope; which
+ * format claims a single file named on the command line, and that the
+ * read-only open of check and inspect never takes the MTA's lock.
  */
 #include "config.h"
 
@@ -915,6 +917,221 @@ START_TEST(test_fixture_maildir_is_detected_and_tmp_ignored)
 }
 END_TEST
 
+/* ---- single files named on the command line ------------------------ */
+
+#define EXIM_ID "1xUyrX-0002id-2I"
+#define EXIM_SPLIT_ID "1xUyrX-0002iX-2I" /* 6th character: X */
+#define SM_ID "6AM3pYXX009348"
+
+typedef struct {
+	const char *what;
+	const char *const *files; /* NULL-terminated rel paths (the dirs of
+	                             a name ending in '/' are made) */
+	const char *named;        /* the file given */
+	const char *format;       /* expected format */
+	guint nfiles;             /* files listed in the candidate */
+	const char *queue;        /* expected queue_name, NULL: none */
+	const char *root;         /* expected spool_root under the tree */
+} SingleCase;
+
+static const char *const pf_root[] = { "pf/incoming/", "pf/active/", "pf/hold/",
+	"pf/deferred/7/7C985A7678A", NULL };
+static const char *const pf_no_root[] = { "pf/deferred/7/7C985A7678A", NULL };
+static const char *const ex_pair[] = { "ex/input/" EXIM_ID "-H",
+	"ex/input/" EXIM_ID "-D", "ex/msglog/" EXIM_ID, NULL };
+static const char *const ex_split[] = { "ex/input/X/" EXIM_SPLIT_ID "-H",
+	"ex/input/X/" EXIM_SPLIT_ID "-D", "ex/msglog/X/" EXIM_SPLIT_ID, NULL };
+static const char *const ex_lone[] = { "ex/input/" EXIM_ID "-H", NULL };
+static const char *const ex_lone_other[] = { "ex/input/" EXIM_ID "-D", NULL };
+static const char *const ex_bad_id[] = { "ex/input/1xUyrX-0002id-H",
+	"ex/input/1xUyrX-0002id-D", NULL };
+static const char *const sm_flat[] = { "mqueue/qf" SM_ID, "mqueue/df" SM_ID,
+	NULL };
+static const char *const sm_split[] = { "mq/qf/qf" SM_ID, "mq/df/df" SM_ID,
+	"mq/xf/xf" SM_ID, NULL };
+static const char *const sm_lone_qf[] = { "mqueue/qf" SM_ID, NULL };
+static const char *const sm_lone_df[] = { "mqueue/df" SM_ID, NULL };
+
+static const SingleCase single_cases[] = {
+	{ "postfix hashed deferred", pf_root, "pf/deferred/7/7C985A7678A",
+	    "postfix", 1, "deferred", "pf" },
+	{ "postfix-like path without a queue root", pf_no_root,
+	    "pf/deferred/7/7C985A7678A", "plain", 1, NULL, "pf/deferred/7" },
+	{ "exim -D with its -H and msglog", ex_pair, "ex/input/" EXIM_ID "-D",
+	    "exim", 3, "input", "ex" },
+	{ "exim -H with its -D and msglog", ex_pair, "ex/input/" EXIM_ID "-H",
+	    "exim", 3, "input", "ex" },
+	{ "exim split_spool_directory", ex_split,
+	    "ex/input/X/" EXIM_SPLIT_ID "-H", "exim", 3, "input", "ex" },
+	{ "exim lone -H naming itself", ex_lone, "ex/input/" EXIM_ID "-H",
+	    "exim", 1, "input", "ex" },
+	{ "exim-named -D whose first line is not its name", ex_lone_other,
+	    "ex/input/" EXIM_ID "-D", "plain", 1, NULL, "ex/input" },
+	{ "exim-like names with a bad id", ex_bad_id,
+	    "ex/input/1xUyrX-0002id-H", "plain", 1, NULL, "ex/input" },
+	{ "sendmail df with its qf", sm_flat, "mqueue/df" SM_ID, "sendmail", 2,
+	    "mqueue", "mqueue" },
+	{ "sendmail split qf/ df/ xf/", sm_split, "mq/qf/qf" SM_ID, "sendmail",
+	    3, "mqueue", "mq" },
+	{ "sendmail lone qf starting with V", sm_lone_qf, "mqueue/qf" SM_ID,
+	    "sendmail", 1, "mqueue", "mqueue" },
+	{ "sendmail lone df", sm_lone_df, "mqueue/df" SM_ID, "plain", 1, NULL,
+	    "mqueue" },
+};
+
+/* What each made file holds: Exim files start with their own name. */
+static char *
+single_content(const SingleCase *c, const char *rel)
+{
+	g_autofree char *base = g_path_get_basename(rel);
+	gsize n = strlen(base);
+
+	if (c->files == ex_lone_other)
+		return g_strdup(MSG_LF);
+	if (n > 2 && base[n - 2] == '-')
+		return g_strconcat(base, "\n", MSG_LF, NULL);
+	if (strncmp(base, "qf", 2) == 0)
+		return g_strdup("V8\nT1\nS<a@example.org>\n.\n");
+	return g_strdup(MSG_LF);
+}
+
+START_TEST(test_message_for_file_is_claimed_by_its_format)
+{
+	const SingleCase *c = &single_cases[_i];
+	g_autofree char *root = make_tree();
+	g_autofree char *named = g_build_filename(root, c->named, NULL);
+	g_autofree char *real_root = NULL;
+	g_autofree char *want_root = NULL;
+	g_autoptr(SgMessage) msg = NULL;
+
+	for (guint i = 0; c->files[i] != NULL; i++) {
+		gsize n = strlen(c->files[i]);
+
+		if (c->files[i][n - 1] == '/') {
+			put_dir(root, c->files[i]);
+		} else {
+			g_autofree char *data = single_content(c, c->files[i]);
+			g_autofree char *p =
+			    put_file(root, c->files[i], data, -1);
+		}
+	}
+	real_root = realpath(root, NULL);
+	msg = sg_spool_message_for_file(named);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strcmp(msg->format, c->format) == 0, "%s: format %s",
+	    c->what, msg->format);
+	ck_assert_ptr_eq(msg->ops, sg_spool_find(c->format));
+	ck_assert_msg(msg->files->len == c->nfiles, "%s: %u files", c->what,
+	    msg->files->len);
+	if (c->queue == NULL)
+		ck_assert_ptr_null(msg->queue_name);
+	else
+		ck_assert_str_eq(msg->queue_name, c->queue);
+	/* plain keeps the path as given; MTA readers resolve it */
+	want_root =
+	    g_build_filename(strcmp(c->format, "plain") == 0 ? root : real_root,
+	        c->root, NULL);
+	ck_assert_msg(strcmp(msg->spool_root, want_root) == 0,
+	    "%s: root %s, want %s", c->what, msg->spool_root, want_root);
+	remove_tree(root);
+}
+END_TEST
+
+/* Takes an OFD write lock as the MTA would (F_OFD_SETLK, non-blocking). */
+static gboolean
+mta_lock(int fd, off_t len)
+{
+	struct flock fl = { .l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0,
+		.l_len = len };
+
+	return fcntl(fd, F_OFD_SETLK, &fl) == 0;
+}
+
+static const struct {
+	const char *format;
+	const char *fixtures[2]; /* under testdata/spool/ */
+	const char *named;       /* basename of the file given */
+	guint locked;            /* index in fixtures[] the MTA locks */
+	off_t lock_len;          /* 0: whole file */
+} ro_cases[] = {
+	{ "exim", { "exim/input/" EXIM_ID "-H", "exim/input/" EXIM_ID "-D" },
+	    EXIM_ID "-H", 1, sizeof(EXIM_ID "-D\n") - 1 },
+	{ "sendmail",
+	    { "sendmail/mqueue/qf" SM_ID, "sendmail/mqueue/df" SM_ID },
+	    "df" SM_ID, 0, 0 },
+};
+
+/*
+ * check and inspect (read_only) take no lock: they read a message the
+ * MTA has locked, and the MTA can still lock one they have open.  A scan
+ * that may move it (not read_only) is BUSY while the MTA holds the lock.
+ */
+START_TEST(test_read_only_open_never_blocks_the_mta)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *named =
+	    g_build_filename(root, ro_cases[_i].named, NULL);
+	g_autofree char *locked = NULL;
+	SgWalkOptions ro = { .read_only = TRUE, .now = wall_now() };
+	SgWalkOptions rw = { .now = wall_now() };
+	g_autoptr(GError) error = NULL;
+	int fd;
+
+	for (guint i = 0; i < 2; i++) {
+		g_autofree char *rel =
+		    g_build_filename("spool", ro_cases[_i].fixtures[i], NULL);
+		g_autofree char *src = testdata(rel);
+		g_autofree char *base = g_path_get_basename(src);
+		g_autofree char *data = NULL;
+		gsize len;
+		g_autofree char *p = NULL;
+
+		ck_assert(g_file_get_contents(src, &data, &len, NULL));
+		p = put_file(root, base, data, (gssize)len);
+		if (i == ro_cases[_i].locked)
+			locked = g_steal_pointer(&p);
+	}
+	/* the MTA holds its lock */
+	fd = open(locked, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(mta_lock(fd, ro_cases[_i].lock_len));
+	{
+		g_autoptr(SgMessage) msg = sg_spool_message_for_file(named);
+
+		ck_assert_str_eq(msg->format, ro_cases[_i].format);
+		ck_assert_msg(msg->ops->open(msg, NULL, &ro, &error), "%s",
+		    error ? error->message : "");
+		ck_assert_str_eq(g_hash_table_lookup(msg->props, "mta-lock"),
+		    "held");
+	}
+	{
+		g_autoptr(SgMessage) msg = sg_spool_message_for_file(named);
+
+		ck_assert(!msg->ops->open(msg, NULL, &rw, &error));
+		ck_assert(
+		    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY));
+		g_clear_error(&error);
+	}
+	close(fd); /* the MTA lets go */
+	{
+		g_autoptr(SgMessage) msg = sg_spool_message_for_file(named);
+		int mta;
+
+		ck_assert(msg->ops->open(msg, NULL, &ro, &error));
+		ck_assert(msg->props == NULL ||
+		    !g_hash_table_contains(msg->props, "mta-lock"));
+		/* while we read, the MTA can still take its lock */
+		mta = open(locked, O_RDWR | O_CLOEXEC);
+		ck_assert_int_ge(mta, 0);
+		ck_assert(mta_lock(mta, ro_cases[_i].lock_len));
+		close(mta);
+	}
+	remove_tree(root);
+}
+END_TEST
+
 static Suite *
 spool_suite(void)
 {
@@ -964,6 +1181,10 @@ spool_suite(void)
 	tcase_add_test(fix,
 	    test_fixture_pickup_folder_has_three_messages_one_enveloped);
 	tcase_add_test(fix, test_fixture_maildir_is_detected_and_tmp_ignored);
+	tcase_add_loop_test(fix, test_message_for_file_is_claimed_by_its_format,
+	    0, G_N_ELEMENTS(single_cases));
+	tcase_add_loop_test(fix, test_read_only_open_never_blocks_the_mta, 0,
+	    G_N_ELEMENTS(ro_cases));
 	suite_add_tcase(s, fix);
 	return s;
 }

@@ -76,6 +76,14 @@ struct _SgSpoolOps {
 	/* (nullable) Where release puts the files back by default. */
 	char *(*release_dir)(const char *spool_root, const char *queue_name,
 	    const char *file_name);
+	/*
+	 * (nullable) A candidate for the single file @path (named on the
+	 * command line, symlink already resolved) when this format claims it
+	 * by its place in a recognised layout and/or its content, else NULL.
+	 * The candidate lists all of the message's files (Exim -H, -D and
+	 * msglog; Sendmail qf, df and xf), unopened.  (transfer full)
+	 */
+	SgMessage *(*message_for_file)(const char *path);
 };
 
 /* (transfer none): all registered formats, NULL-terminated. */
@@ -92,9 +100,11 @@ gboolean sg_spool_walk(const char *path, const SgWalkOptions *opts,
 
 /*
  * Makes a candidate for a single file given on the command line or read
- * from stdin (fd, for `check -`): plain format, or maildir when the file
- * sits in a maildir's new/ or cur/.  A symlink is resolved once (the
- * candidate's "resolved-from" property keeps the name given).
+ * from stdin (fd, for `check -`): each registered format's
+ * message_for_file() is asked in registry order (a Postfix queue file, an
+ * Exim -H or -D, a Sendmail qf or df, a file in a maildir's new/ or cur/),
+ * and a file none claims is a plain message.  A symlink is resolved once
+ * (the candidate's "resolved-from" property keeps the name given).
  * (transfer full) (nullable): NULL only for a NULL or empty @path.
  */
 SgMessage *sg_spool_message_for_file(const char *path);

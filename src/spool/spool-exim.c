@@ -5,16 +5,19 @@
  * The walker streams input/, input/<c>/ (split_spool_directory) and
  * Finput/, pairing each -H with its -D by fstatat(), never by listing a
  * whole directory; ids with a -J journal or a hdr.<id> temp file are
- * skipped.  open() takes Exim's own lock (an fcntl write lock on the bytes
- * of -D's first line, taken as an OFD lock) and keeps it until the message
- * is freed, reads -H into memory and checks every promise it makes: fixed
- * lines, option lines, ACL variable lengths, the non-recipients tree (an
- * explicit stack, depth bounded by the profile), the recipient count,
- * DSN lengths, and header records that must tile the file exactly.  One
- * pread() pass over -D checks the body counts.  The content stream is the
- * live header records of -H, a blank line, then -D after its first line:
- * no copy.  Limits: container.line-length (default 16384, Exim's buffer),
- * container.tree-depth (default 1000), header.count (records kept).
+ * skipped.  A single -H or -D named on the command line is claimed by
+ * exim_message_for_file() with its partner and msglog.  open() takes
+ * Exim's own lock (an fcntl write lock on the bytes of -D's first line,
+ * taken as an OFD lock) and keeps it until the message is freed (no lock
+ * at all for read-only check and inspect, see spool-pair.h), reads -H into
+ * memory and checks every promise it makes: fixed lines, option lines, ACL
+ * variable lengths, the non-recipients tree (an explicit stack, depth bounded
+ * by the profile), the recipient count, DSN lengths, and header records that
+ * must tile the file exactly.  One pread() pass over -D checks the body counts.
+ * The content stream is the live header records of -H, a blank line, then -D
+ * after its first line: no copy.  Limits: container.line-length (default 16384,
+ * Exim's buffer), container.tree-depth (default 1000), header.count (records
+ * kept).
  */
 #include "config.h"
 
@@ -25,6 +28,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -839,7 +843,7 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 	if (r->d != G_MAXUINT) {
 		/* Exim's lock: bytes [0, length of "<id>-D\n") of -D. */
 		if (!sg_spool_pair_open_locked(msg, r->d, 0, (off_t)idlen + 3,
-		        error))
+		        opts != NULL && opts->read_only, error))
 			return FALSE;
 		df = sg_message_file(msg, r->d);
 		if (!sg_spool_pair_check_age(df, opts, error))
@@ -903,17 +907,21 @@ typedef struct {
 	gboolean stop;
 } EximWalk;
 
-static void
-exim_emit(EximWalk *w, const char *dir, int dirfd, const char *queue,
-    const char *id, gboolean have_h, gboolean have_d)
+/*
+ * (transfer full): the unopened candidate for @id in @dir, listing -H
+ * and/or -D and the msglog found under @msglog (nullable): msglog/<id>,
+ * or msglog/<c>/<id> with split_spool_directory.
+ */
+static SgMessage *
+exim_candidate(const char *root, const char *msglog, const char *dir,
+    const char *queue, const char *id, gboolean have_h, gboolean have_d)
 {
 	SgMessage *msg;
 	g_autofree char *hname = g_strconcat(id, "-H", NULL);
 	g_autofree char *dname = g_strconcat(id, "-D", NULL);
 
-	(void)dirfd;
 	msg = sg_message_new(&sg_spool_exim_ops, "exim", id);
-	msg->spool_root = g_strdup(w->root);
+	msg->spool_root = g_strdup(root);
 	msg->queue_name = g_strdup(queue);
 	msg->queue_id = g_strdup(id);
 	/* File order is unlink order: -H first, then -D, then msglog. */
@@ -927,11 +935,10 @@ exim_emit(EximWalk *w, const char *dir, int dirfd, const char *queue,
 
 		sg_message_add_file(msg, p, "D");
 	}
-	if (w->msglog != NULL) {
-		/* msglog/<id>, or msglog/<c>/<id> with split_spool_directory */
+	if (msglog != NULL) {
 		char sub[2] = { id[5], '\0' };
-		g_autofree char *p = g_build_filename(w->msglog, id, NULL);
-		g_autofree char *q = g_build_filename(w->msglog, sub, id, NULL);
+		g_autofree char *p = g_build_filename(msglog, id, NULL);
+		g_autofree char *q = g_build_filename(msglog, sub, id, NULL);
 		struct stat st;
 
 		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
@@ -939,6 +946,16 @@ exim_emit(EximWalk *w, const char *dir, int dirfd, const char *queue,
 		else if (lstat(q, &st) == 0 && S_ISREG(st.st_mode))
 			sg_message_add_file(msg, q, "msglog");
 	}
+	return msg;
+}
+
+static void
+exim_emit(EximWalk *w, const char *dir, const char *queue, const char *id,
+    gboolean have_h, gboolean have_d)
+{
+	SgMessage *msg =
+	    exim_candidate(w->root, w->msglog, dir, queue, id, have_h, have_d);
+
 	g_atomic_int_inc(&w->stats->seen);
 	if (!w->func(msg, w->user_data))
 		w->stop = TRUE;
@@ -999,12 +1016,12 @@ exim_walk_dir(EximWalk *w, const char *dir, const char *queue, gboolean top,
 		other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
 		if (sg_spool_pair_exists(dfd, other)) {
 			if (is_h)
-				exim_emit(w, dir, dfd, queue, id, TRUE, TRUE);
+				exim_emit(w, dir, queue, id, TRUE, TRUE);
 			continue; /* the pair is handed out at its -H */
 		}
 		/* a -D whose pair was just moved by a worker is gone too */
 		if (is_h || sg_spool_pair_exists(dfd, name))
-			exim_emit(w, dir, dfd, queue, id, is_h, !is_h);
+			exim_emit(w, dir, queue, id, is_h, !is_h);
 	}
 	closedir(dp);
 	for (guint i = 0; !w->stop && i < subdirs->len; i++) {
@@ -1107,6 +1124,104 @@ exim_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
 	g_free(w.root);
 	g_free(w.msglog);
 	return ok;
+}
+
+/* ---- one file named on the command line -------------------------- */
+
+/* TRUE when @path is a regular file (not followed) whose first line is
+ * exactly "@name\n": Exim starts -H and -D with their own names. */
+static gboolean
+exim_names_itself(const char *path, const char *name)
+{
+	gsize n = strlen(name);
+	char buf[32];
+	ssize_t got;
+	int fd;
+
+	if (n + 1 > sizeof(buf))
+		return FALSE;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	got = pread(fd, buf, n + 1, 0);
+	close(fd);
+	return got == (ssize_t)(n + 1) && memcmp(buf, name, n) == 0 &&
+	    buf[n] == '\n';
+}
+
+static gboolean
+exim_is_reg(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * <id>-H or <id>-D in input/, input/<c>/, Finput/ (or any folder of
+ * pairs): claimed when its partner is beside it, or, alone, when its
+ * first line names it as Exim writes it (the reader then reports the
+ * orphan).  The spool root is above input/ (and above <c>/).
+ */
+static SgMessage *
+exim_message_for_file(const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	g_autofree char *name = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *base = NULL;
+	g_autofree char *top = NULL;
+	g_autofree char *root = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *other = NULL;
+	g_autofree char *msglog = NULL;
+	g_autofree char *queue = NULL;
+	gboolean is_h, have_other;
+	gsize n;
+
+	if (real == NULL)
+		return NULL;
+	name = g_path_get_basename(real);
+	dir = g_path_get_dirname(real);
+	n = strlen(name);
+	if (n < 3 || name[n - 2] != '-' ||
+	    (name[n - 1] != 'H' && name[n - 1] != 'D') ||
+	    !sg_spool_exim_valid_id(name, n - 2) || !exim_is_reg(dir, name))
+		return NULL;
+	is_h = name[n - 1] == 'H';
+	id = g_strndup(name, n - 2);
+	other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
+	have_other = exim_is_reg(dir, other);
+	if (!have_other && !exim_names_itself(real, name))
+		return NULL;
+	/* input/<c>/ with split_spool_directory: <c> is the id's 6th char */
+	base = g_path_get_basename(dir);
+	top = g_strdup(dir);
+	if (strlen(base) == 1 && base[0] == id[5]) {
+		g_autofree char *up = g_path_get_dirname(dir);
+		g_autofree char *upbase = g_path_get_basename(up);
+
+		if (strcmp(upbase, "input") == 0 ||
+		    strcmp(upbase, "Finput") == 0) {
+			g_free(top);
+			top = g_steal_pointer(&up);
+			g_free(base);
+			base = g_steal_pointer(&upbase);
+		}
+	}
+	queue = g_strdup(strcmp(base, "Finput") == 0 ? "Finput" : "input");
+	root = g_path_get_dirname(top);
+	msglog = g_build_filename(root, "msglog", NULL);
+	if (!g_file_test(msglog, G_FILE_TEST_IS_DIR)) {
+		/* a folder of pairs with its own msglog/ */
+		g_free(msglog);
+		msglog = g_build_filename(top, "msglog", NULL);
+		if (!g_file_test(msglog, G_FILE_TEST_IS_DIR))
+			g_clear_pointer(&msglog, g_free);
+	}
+	return exim_candidate(root, msglog, dir, queue, id, is_h || have_other,
+	    !is_h || have_other);
 }
 
 /* ---- hold = freeze ------------------------------------------------- */
@@ -1303,4 +1418,5 @@ const SgSpoolOps sg_spool_exim_ops = {
 	.open = exim_open,
 	.hold = exim_hold,
 	.release_dir = exim_release_dir,
+	.message_for_file = exim_message_for_file,
 };

@@ -84,4 +84,5 @@ const SgSpoolOps sg_spool_maildir_ops = {
 	.hold = NULL,
 	/* NULL: release puts the file back where the report says. */
 	.release_dir = NULL,
+	.message_for_file = sg_spool_maildir_message_for_file,
 };

@@ -115,9 +115,31 @@ pair_lock(int fd, const char *path, short type, off_t start, off_t len,
 	return FALSE;
 }
 
+/* Read-only opens: note, without taking it, whether the lock is held. */
+static void
+pair_probe_lock(SgMessage *msg, int fd, off_t start, off_t len)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = start,
+		.l_len = len,
+		.l_pid = 0,
+	};
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+		return;
+	if (msg->props == NULL) {
+		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
+		    g_free, g_free);
+	}
+	g_hash_table_replace(msg->props, g_strdup("mta-lock"),
+	    g_strdup("held"));
+}
+
 gboolean
 sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start, off_t len,
-    GError **error)
+    gboolean read_only, GError **error)
 {
 	SgMessageFile *file = sg_message_file(msg, index);
 	const int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
@@ -132,8 +154,8 @@ sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start, off_t len,
 	if (file->fd >= 0)
 		return TRUE;
 	/* O_RDWR only so that a write lock is allowed; never written. */
-	fd = open(file->path, O_RDWR | flags);
-	if (fd < 0 &&
+	fd = open(file->path, (read_only ? O_RDONLY : O_RDWR) | flags);
+	if (!read_only && fd < 0 &&
 	    (errno == EACCES || errno == EROFS || errno == EPERM ||
 	        errno == ETXTBSY)) {
 		type = F_RDLCK;
@@ -167,7 +189,10 @@ sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start, off_t len,
 		    "%s: not a regular file", file->path);
 		return FALSE;
 	}
-	if (!pair_lock(fd, file->path, type, start, len, error)) {
+	if (read_only) {
+		/* check and inspect: never in the MTA's way (see the header) */
+		pair_probe_lock(msg, fd, start, len);
+	} else if (!pair_lock(fd, file->path, type, start, len, error)) {
 		close(fd);
 		return FALSE;
 	}

@@ -38,9 +38,17 @@ gboolean sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile,
  * takes a read lock, which conflicts with the MTA's write lock just the
  * same.  The descriptor (and so the lock) belongs to the message until
  * sg_message_free().  BUSY when the MTA holds the lock.
+ *
+ * With @read_only (check, inspect: nothing will move) the file is opened
+ * O_RDONLY and no lock is taken at all: any lock we held, even a read
+ * lock, would make the MTA's own non-blocking write lock fail and so
+ * delay its delivery.  The MTAs rewrite control files by rename, so the
+ * bytes read are one consistent version.  F_OFD_GETLK tells whether the
+ * MTA holds its lock right now; if so the message gets the property
+ * "mta-lock" = "held" (the reading may be of a message in delivery).
  */
 gboolean sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start,
-    off_t len, GError **error);
+    off_t len, gboolean read_only, GError **error);
 
 /* YOUNG when @st changed (ctime) less than opts->min_age seconds ago. */
 gboolean sg_spool_pair_check_age(const SgMessageFile *file,

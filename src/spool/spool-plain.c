@@ -338,4 +338,5 @@ const SgSpoolOps sg_spool_plain_ops = {
 	.hold = NULL,
 	/* NULL: release puts the files back where the report says. */
 	.release_dir = NULL,
+	.message_for_file = sg_spool_plain_message_for_file,
 };

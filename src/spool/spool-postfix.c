@@ -1149,4 +1149,5 @@ const SgSpoolOps sg_spool_postfix_ops = {
 	.open = postfix_open,
 	.hold = postfix_hold,
 	.release_dir = postfix_release_dir,
+	.message_for_file = sg_postfix_message_for_file,
 };

@@ -40,6 +40,13 @@ gboolean sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
     gpointer user_data, GError **error);
 
+/* (transfer full): an unopened one-file candidate of @ops for @path. */
+SgMessage *sg_spool_file_candidate(const SgSpoolOps *ops, const char *path);
+/* The message_for_file() of maildir (a file in new/ or cur/, else NULL)
+ * and of plain (any file); in spool-walk.c. */
+SgMessage *sg_spool_maildir_message_for_file(const char *path);
+SgMessage *sg_spool_plain_message_for_file(const char *path);
+
 /* ---- plain messages (spool-plain.c) --------------------------------- */
 
 /* TRUE for a plain-folder message name: *.eml, *.bad (any case), or all

@@ -6,13 +6,15 @@
  * The walker streams the qf directory and finds each qf's df (and xf) by
  * fstatat(); a df without its qf is an orphan once older than --min-age.
  * tf (being rewritten), Qf (rejected by sendmail) and hf (sendmail's own
- * quarantine) files are skipped.  open() takes sendmail's lock, an fcntl
- * write lock on the whole qf (as an OFD lock, on a descriptor opened for
- * writing only to be allowed to lock), maps qf read-only and checks it:
- * V first, every line code known, folded lines joined under a length cap
- * (container.line-length, default 32768), the "." end line with nothing
- * after it, well-formed H lines, the I line's inode against the df's.
- * The content is the H lines without their "H?flags?" prefix, a blank
+ * quarantine) files are skipped; a single qf or df named on the command
+ * line is claimed by sendmail_message_for_file() with its partners.
+ * open() takes sendmail's lock, an fcntl write lock on the whole qf (as
+ * an OFD lock, on a descriptor opened for writing only to be allowed to
+ * lock; none for read-only check and inspect, see spool-pair.h), maps qf
+ * read-only and checks it: V first, every line code known, folded lines joined
+ * under a length cap (container.line-length, default 32768), the "." end line
+ * with nothing after it, well-formed H lines, the I line's inode against the
+ * df's. The content is the H lines without their "H?flags?" prefix, a blank
  * line, then df, served from the files without a copy; conditional
  * templates holding a sendmail macro (H?P?Return-Path: <$g>, short lines
  * only) are left out, since sendmail expands them only at delivery.  Files are
@@ -27,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spoolguard/stream.h"
@@ -403,7 +406,8 @@ sendmail_open(SgMessage *msg, const SgProfile *profile,
 	r->records = g_array_new(FALSE, FALSE, sizeof(SendmailRecord));
 	if (r->qf != G_MAXUINT) {
 		/* sendmail's lock: fcntl write lock on the whole qf */
-		if (!sg_spool_pair_open_locked(msg, r->qf, 0, 0, error))
+		if (!sg_spool_pair_open_locked(msg, r->qf, 0, 0,
+		        opts != NULL && opts->read_only, error))
 			return FALSE;
 		qf = sg_message_file(msg, r->qf);
 		if (!sg_spool_pair_check_age(qf, opts, error))
@@ -465,16 +469,18 @@ typedef struct {
 	gboolean stop;
 } SendmailWalk;
 
-static void
-sendmail_emit(SendmailWalk *w, const char *id, gboolean have_qf,
-    gboolean have_df, gboolean have_xf)
+/*
+ * (transfer full): the unopened candidate for @id: qf, df and xf in
+ * @dirs[0..2], those that @have.
+ */
+static SgMessage *
+sendmail_candidate(const char *root, const char *const dirs[3], const char *id,
+    const gboolean have[3])
 {
 	SgMessage *msg = sg_message_new(&sg_spool_sendmail_ops, "sendmail", id);
 	static const char *const roles[] = { "qf", "df", "xf" };
-	const char *dirs[] = { w->qdir, w->ddir, w->xdir };
-	gboolean have[] = { have_qf, have_df, have_xf };
 
-	msg->spool_root = g_strdup(w->root);
+	msg->spool_root = g_strdup(root);
 	msg->queue_name = g_strdup("mqueue");
 	msg->queue_id = g_strdup(id);
 	for (guint i = 0; i < 3; i++) {
@@ -487,6 +493,17 @@ sendmail_emit(SendmailWalk *w, const char *id, gboolean have_qf,
 		path = g_build_filename(dirs[i], name, NULL);
 		sg_message_add_file(msg, path, roles[i]);
 	}
+	return msg;
+}
+
+static void
+sendmail_emit(SendmailWalk *w, const char *id, gboolean have_qf,
+    gboolean have_df, gboolean have_xf)
+{
+	const char *const dirs[] = { w->qdir, w->ddir, w->xdir };
+	const gboolean have[] = { have_qf, have_df, have_xf };
+	SgMessage *msg = sendmail_candidate(w->root, dirs, id, have);
+
 	g_atomic_int_inc(&w->stats->seen);
 	if (!w->func(msg, w->user_data))
 		w->stop = TRUE;
@@ -618,6 +635,101 @@ sendmail_detect(int dirfd, const char *path)
 	return found;
 }
 
+static gboolean
+sendmail_is_reg(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* TRUE when the qf at @path starts as sendmail writes one: "V<digit>". */
+static gboolean
+sendmail_looks_like_qf(const char *path)
+{
+	char buf[2];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return FALSE;
+	got = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	return got == 2 && buf[0] == 'V' && g_ascii_isdigit(buf[1]);
+}
+
+/*
+ * qf<id> or df<id> named on the command line, in a flat queue directory
+ * or in the qf/ df/ subdirectories of a split one: claimed when its
+ * partner exists, or, a qf alone, when it starts with a V line (the
+ * reader then reports the orphan).  A lone df has no signature and stays
+ * a plain file.
+ */
+static SgMessage *
+sendmail_message_for_file(const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	g_autofree char *name = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *base = NULL;
+	g_autofree char *root = NULL;
+	g_autofree char *qdir = NULL;
+	g_autofree char *ddir = NULL;
+	g_autofree char *xdir = NULL;
+	g_autofree char *qn = NULL;
+	g_autofree char *dn = NULL;
+	g_autofree char *xn = NULL;
+	gboolean is_qf, have[3];
+	gsize n;
+
+	if (real == NULL)
+		return NULL;
+	name = g_path_get_basename(real);
+	dir = g_path_get_dirname(real);
+	n = strlen(name);
+	if (n < 3 ||
+	    (strncmp(name, "qf", 2) != 0 && strncmp(name, "df", 2) != 0) ||
+	    !sg_spool_sendmail_valid_id(name + 2, n - 2) ||
+	    !sendmail_is_reg(dir, name))
+		return NULL;
+	is_qf = name[0] == 'q';
+	base = g_path_get_basename(dir);
+	if (strcmp(base, is_qf ? "qf" : "df") == 0) {
+		g_autofree char *up = g_path_get_dirname(dir);
+		g_autofree char *q = g_build_filename(up, "qf", NULL);
+		g_autofree char *d = g_build_filename(up, "df", NULL);
+
+		if (g_file_test(q, G_FILE_TEST_IS_DIR) &&
+		    g_file_test(d, G_FILE_TEST_IS_DIR)) {
+			/* split queue: mqueue/qf/, mqueue/df/, mqueue/xf/ */
+			root = g_steal_pointer(&up);
+			qdir = g_steal_pointer(&q);
+			ddir = g_steal_pointer(&d);
+			xdir = g_build_filename(root, "xf", NULL);
+		}
+	}
+	if (root == NULL) {
+		root = g_strdup(dir);
+		qdir = g_strdup(dir);
+		ddir = g_strdup(dir);
+		xdir = g_strdup(dir);
+	}
+	qn = g_strconcat("qf", name + 2, NULL);
+	dn = g_strconcat("df", name + 2, NULL);
+	xn = g_strconcat("xf", name + 2, NULL);
+	have[0] = sendmail_is_reg(qdir, qn);
+	have[1] = sendmail_is_reg(ddir, dn);
+	have[2] = have[0] && sendmail_is_reg(xdir, xn);
+	if (!(have[0] && have[1]) && !(is_qf && sendmail_looks_like_qf(real)))
+		return NULL;
+	{
+		const char *const dirs[] = { qdir, ddir, xdir };
+
+		return sendmail_candidate(root, dirs, name + 2, have);
+	}
+}
+
 static char *
 sendmail_release_dir(const char *spool_root, const char *queue_name,
     const char *file_name)
@@ -638,4 +750,5 @@ const SgSpoolOps sg_spool_sendmail_ops = {
 	.open = sendmail_open,
 	.hold = NULL,
 	.release_dir = sendmail_release_dir,
+	.message_for_file = sendmail_message_for_file,
 };

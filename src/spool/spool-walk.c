@@ -2,11 +2,12 @@
 /*
  * spool-walk.c - from a PATH on the command line to message candidates.
  *
- * sg_spool_walk() looks at PATH with lstat: a regular file is one plain
- * message; a directory is offered to each registered format's detect() in
- * registry order and walked by the first that says yes (plain last).  A
- * symlink named on the command line is resolved once, with a message
- * saying so; symlinks inside a tree are never followed.
+ * sg_spool_walk() looks at PATH with lstat: a regular file is one
+ * candidate from sg_spool_message_for_file() (each format's
+ * message_for_file() in registry order, plain last); a directory is offered to
+ * each registered format's detect() in registry order and walked by the first
+ * that says yes (plain last).  A symlink named on the command line is resolved
+ * once, with a message saying so; symlinks inside a tree are never followed.
  *
  * The tree walker streams directory entries (readdir on descriptors opened
  * with openat(O_DIRECTORY|O_NOFOLLOW)), never building a listing, and
@@ -65,30 +66,46 @@ walk_frame_clear(gpointer data)
 	g_free(frame->path);
 }
 
-/* A file in a maildir's new/ or cur/ is a maildir message; others plain. */
-static const SgSpoolOps *
-file_ops(const char *path)
+SgMessage *
+sg_spool_file_candidate(const SgSpoolOps *ops, const char *path)
+{
+	SgMessage *msg = sg_message_new(ops, ops->name, path);
+
+	sg_message_add_file(msg, path, "message");
+	msg->spool_root = g_path_get_dirname(path);
+	return msg;
+}
+
+/* maildir's message_for_file(): a file in a maildir's new/ or cur/. */
+SgMessage *
+sg_spool_maildir_message_for_file(const char *path)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
-	const SgSpoolOps *ops = &sg_spool_plain_ops;
+	gboolean ok;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		return ops;
-	if (sg_spool_maildir_is_message_dir(fd, dir))
-		ops = &sg_spool_maildir_ops;
+		return NULL;
+	ok = sg_spool_maildir_is_message_dir(fd, dir);
 	close(fd);
-	return ops;
+	return ok ? sg_spool_file_candidate(&sg_spool_maildir_ops, path) : NULL;
+}
+
+/* plain's message_for_file(): any file at all. */
+SgMessage *
+sg_spool_plain_message_for_file(const char *path)
+{
+	return sg_spool_file_candidate(&sg_spool_plain_ops, path);
 }
 
 SgMessage *
 sg_spool_message_for_file(const char *path)
 {
+	const SgSpoolOps *const *formats = sg_spool_formats();
 	g_autofree char *resolved = NULL;
 	const char *given = path;
-	const SgSpoolOps *ops;
 	struct stat st;
-	SgMessage *msg;
+	SgMessage *msg = NULL;
 
 	if (path == NULL || *path == '\0')
 		return NULL;
@@ -97,13 +114,18 @@ sg_spool_message_for_file(const char *path)
 		resolved = realpath(path, NULL);
 	if (resolved != NULL)
 		path = resolved;
-	ops = file_ops(path);
-	msg = sg_message_new(ops, ops->name, path);
-	sg_message_add_file(msg, path, "message");
-	msg->spool_root = g_path_get_dirname(path);
+	/* Registry order: the MTA layouts, maildir, then plain. */
+	for (guint i = 0; msg == NULL && formats[i] != NULL; i++) {
+		if (formats[i]->message_for_file != NULL)
+			msg = formats[i]->message_for_file(path);
+	}
+	if (msg == NULL)
+		msg = sg_spool_plain_message_for_file(path);
 	if (resolved != NULL) {
-		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
-		    g_free, g_free);
+		if (msg->props == NULL) {
+			msg->props = g_hash_table_new_full(g_str_hash,
+			    g_str_equal, g_free, g_free);
+		}
 		g_hash_table_replace(msg->props, g_strdup("resolved-from"),
 		    g_strdup(given));
 	}
