@@ -54,6 +54,8 @@ char *sg_report_json_line(JsonNode *node);
  * escaped as \xNN, cut after @max bytes with "...".
  */
 char *sg_report_text_safe(const char *s, gsize max);
+/* (transfer container): the keys of msg->props, sorted; NULL if none. */
+GList *sg_report_prop_keys(SgMessage *msg);
 /* (transfer none): "clean" for IGNORE, else the severity's name. */
 const char *sg_report_verdict_name(SgSeverity verdict);
 /* (transfer full): the distinct rule ids of findings at @min or worse, in

@@ -69,6 +69,24 @@ json_add_files(JsonBuilder *b, SgMessage *msg)
 	json_builder_end_array(b);
 }
 
+/* The reader's format properties (queue time, IIS envelope, MTA lock). */
+static void
+json_add_props(JsonBuilder *b, SgMessage *msg)
+{
+	g_autoptr(GList) keys = sg_report_prop_keys(msg);
+
+	json_builder_set_member_name(b, "properties");
+	if (keys == NULL) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	json_builder_begin_object(b);
+	for (GList *l = keys; l != NULL; l = l->next)
+		json_add_string(b, l->data,
+		    g_hash_table_lookup(msg->props, l->data));
+	json_builder_end_object(b);
+}
+
 static void
 json_add_envelope(JsonBuilder *b, SgMessage *msg)
 {
@@ -186,6 +204,7 @@ sg_report_message_json(SgMessage *msg, const SgProfile *profile,
 	json_add_int(b, "content_size", msg->content_size, -1);
 	json_add_files(b, msg);
 	json_add_envelope(b, msg);
+	json_add_props(b, msg);
 	json_add_string(b, "verdict", sg_report_verdict_name(msg->verdict));
 	json_add_string(b, "action",
 	    outcome != NULL && outcome->action != NULL ? outcome->action

@@ -105,6 +105,32 @@ text_files(GString *out, SgMessage *msg)
 	}
 }
 
+GList *
+sg_report_prop_keys(SgMessage *msg)
+{
+	if (msg->props == NULL || g_hash_table_size(msg->props) == 0)
+		return NULL;
+	return g_list_sort(g_hash_table_get_keys(msg->props),
+	    (GCompareFunc)strcmp);
+}
+
+static void
+text_props(GString *out, SgMessage *msg)
+{
+	g_autoptr(GList) keys = sg_report_prop_keys(msg);
+
+	for (GList *l = keys; l != NULL; l = l->next) {
+		g_autofree char *k = sg_report_text_safe(l->data, 60);
+		g_autofree char *v =
+		    sg_report_text_safe(g_hash_table_lookup(msg->props,
+		                            l->data),
+		        200);
+
+		g_string_append_printf(out, "  %-11s %s=%s\n",
+		    l == keys ? "properties" : "", k, v);
+	}
+}
+
 static void
 text_envelope(GString *out, SgMessage *msg)
 {
@@ -249,6 +275,7 @@ sg_report_message_text(SgMessage *msg, const SgProfile *profile,
 		g_string_append_printf(out, "  queue       %s %s\n", qn, qi);
 	}
 	text_files(out, msg);
+	text_props(out, msg);
 	text_envelope(out, msg);
 	text_headers(out, msg, inspect);
 	text_parts(out, inspect);

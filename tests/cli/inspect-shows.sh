@@ -17,3 +17,8 @@ expect_rc 0 sg inspect "$d/maildir/cur/1763800000.M1P1.demo:2,S"
 assert_grep 'application/pdf' "$work/out"
 assert_grep 'minutes.pdf' "$work/out"
 expect_rc 66 sg inspect "$work/missing.eml"
+# The reader's properties: the IIS envelope, in text and JSON.
+expect_rc 0 sg inspect "$d/iis/Pickup/0001-envelope-ok.eml"
+assert_grep 'properties.*iis-envelope=yes' "$work/out"
+expect_rc 0 sg inspect --format json "$d/iis/Pickup/0001-envelope-ok.eml"
+assert_grep '"properties" *: *{[^}]*"iis-envelope" *: *"yes"' "$work/out"
