@@ -163,6 +163,10 @@ SgMessageFile *sg_message_file(SgMessage *msg, guint index);
  * SG_CORE_ERROR_VANISHED.
  */
 gboolean sg_message_open_file(SgMessage *msg, guint index, GError **error);
+/* Same, opened with @access (O_RDONLY, or O_RDWR where a reader needs a
+ * descriptor that may carry a write lock; spoolguard never writes). */
+gboolean sg_message_open_file_access(SgMessage *msg, guint index, int access,
+    GError **error);
 
 /* Envelope helpers: copy at most SG_ADDRESS_KEEP bytes of (addr, len). */
 void sg_message_set_sender(SgMessage *msg, const char *addr, gsize len,

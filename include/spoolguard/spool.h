@@ -115,6 +115,9 @@ gboolean sg_spool_flock(int fd, const char *path, GError **error);
 /* OFD write lock on [start, start+len); BUSY when held elsewhere. */
 gboolean sg_spool_ofd_lock(int fd, const char *path, off_t start, off_t len,
     GError **error);
+/* Same with the lock type given: F_WRLCK, or F_RDLCK for a read-only fd. */
+gboolean sg_spool_ofd_lock_type(int fd, const char *path, short type,
+    off_t start, off_t len, GError **error);
 
 /* TRUE when (name, len) is a valid queue id: [A-Za-z0-9_], 1..255. */
 gboolean sg_spool_valid_queue_id(const char *name, gsize len);

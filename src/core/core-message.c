@@ -110,6 +110,13 @@ sg_message_file(SgMessage *msg, guint index)
 gboolean
 sg_message_open_file(SgMessage *msg, guint index, GError **error)
 {
+	return sg_message_open_file_access(msg, index, O_RDONLY, error);
+}
+
+gboolean
+sg_message_open_file_access(SgMessage *msg, guint index, int access,
+    GError **error)
+{
 	SgMessageFile *file = sg_message_file(msg, index);
 	int fd, saved;
 
@@ -121,7 +128,7 @@ sg_message_open_file(SgMessage *msg, guint index, GError **error)
 	if (file->fd >= 0)
 		return TRUE;
 	fd = open(file->path,
-	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	    access | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		saved = errno;
 		if (saved == ENOENT) {

@@ -44,8 +44,15 @@ gboolean
 sg_spool_ofd_lock(int fd, const char *path, off_t start, off_t len,
     GError **error)
 {
+	return sg_spool_ofd_lock_type(fd, path, F_WRLCK, start, len, error);
+}
+
+gboolean
+sg_spool_ofd_lock_type(int fd, const char *path, short type, off_t start,
+    off_t len, GError **error)
+{
 	struct flock fl = {
-		.l_type = F_WRLCK,
+		.l_type = type,
 		.l_whence = SEEK_SET,
 		.l_start = start,
 		.l_len = len,

@@ -87,34 +87,6 @@ sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile, SgRuleId rule,
 	return observed > hard;
 }
 
-static gboolean
-pair_lock(int fd, const char *path, short type, off_t start, off_t len,
-    GError **error)
-{
-	struct flock fl = {
-		.l_type = type,
-		.l_whence = SEEK_SET,
-		.l_start = start,
-		.l_len = len,
-		.l_pid = 0,
-	};
-	int saved;
-
-	if (type == F_WRLCK)
-		return sg_spool_ofd_lock(fd, path, start, len, error);
-	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
-		return TRUE;
-	saved = errno;
-	if (saved == EAGAIN || saved == EACCES) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
-		    "%s: locked by another process", path);
-	} else {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-		    "%s: fcntl lock: %s", path, g_strerror(saved));
-	}
-	return FALSE;
-}
-
 /* Read-only opens: note, without taking it, whether the lock is held. */
 static void
 pair_probe_lock(SgMessage *msg, int fd, off_t start, off_t len)
@@ -141,62 +113,37 @@ gboolean
 sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start, off_t len,
     gboolean read_only, GError **error)
 {
-	SgMessageFile *file = sg_message_file(msg, index);
-	const int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	g_autoptr(GError) local = NULL;
+	SgMessageFile *file;
 	short type = F_WRLCK;
-	int fd, saved;
 
-	if (file == NULL) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-		    "%s: no file %u", msg->id, index);
-		return FALSE;
-	}
-	if (file->fd >= 0)
-		return TRUE;
-	/* O_RDWR only so that a write lock is allowed; never written. */
-	fd = open(file->path, (read_only ? O_RDONLY : O_RDWR) | flags);
-	if (!read_only && fd < 0 &&
-	    (errno == EACCES || errno == EROFS || errno == EPERM ||
-	        errno == ETXTBSY)) {
-		type = F_RDLCK;
-		fd = open(file->path, O_RDONLY | flags);
-	}
-	if (fd < 0) {
-		saved = errno;
-		if (saved == ENOENT) {
-			g_set_error(error, SG_CORE_ERROR,
-			    SG_CORE_ERROR_VANISHED, "%s: vanished", file->path);
-		} else if (saved == ELOOP) {
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
-			    "%s: is a symbolic link, not followed", file->path);
-		} else {
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-			    "%s: cannot open: %s", file->path,
-			    g_strerror(saved));
-		}
-		return FALSE;
-	}
-	if (fstat(fd, &file->st) != 0) {
-		saved = errno;
-		close(fd);
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-		    "%s: cannot stat: %s", file->path, g_strerror(saved));
-		return FALSE;
-	}
-	if (!S_ISREG(file->st.st_mode)) {
-		close(fd);
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
-		    "%s: not a regular file", file->path);
-		return FALSE;
-	}
 	if (read_only) {
+		if (!sg_message_open_file(msg, index, error))
+			return FALSE;
+		file = sg_message_file(msg, index);
 		/* check and inspect: never in the MTA's way (see the header) */
-		pair_probe_lock(msg, fd, start, len);
-	} else if (!pair_lock(fd, file->path, type, start, len, error)) {
-		close(fd);
+		pair_probe_lock(msg, file->fd, start, len);
+		return TRUE;
+	}
+	/* O_RDWR only so that a write lock is allowed; never written. */
+	if (!sg_message_open_file_access(msg, index, O_RDWR, &local)) {
+		if (!g_error_matches(local, SG_CORE_ERROR, SG_CORE_ERROR_IO)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		/* Not writable to us (EACCES, EROFS): a read lock blocks the
+		 * MTA's write lock just the same. */
+		type = F_RDLCK;
+		if (!sg_message_open_file(msg, index, error))
+			return FALSE;
+	}
+	file = sg_message_file(msg, index);
+	if (!sg_spool_ofd_lock_type(file->fd, file->path, type, start, len,
+	        error)) {
+		close(file->fd);
+		file->fd = -1;
 		return FALSE;
 	}
-	file->fd = fd;
 	return TRUE;
 }
 
