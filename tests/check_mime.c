@@ -105,6 +105,13 @@ typedef struct {
 } FixtureCase;
 
 static const FixtureCase fixture_cases[] = {
+	{ "bad-encoded-word.eml", "header.bad-encoded-word", NULL,
+	    SG_SEVERITY_INFO },
+	{ "bad-encoded-word-near.eml", NULL, "header.bad-encoded-word",
+	    SG_SEVERITY_IGNORE },
+	{ "bad-address.eml", "header.bad-address", NULL, SG_SEVERITY_INFO },
+	{ "bad-address-near.eml", NULL, "header.bad-address",
+	    SG_SEVERITY_IGNORE },
 	/* A colon-less line in a part's headers: early body, not a bad name. */
 	{ "part-stray-line.eml", "header.no-separator", "header.invalid-name",
 	    SG_SEVERITY_WARN },

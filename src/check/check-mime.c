@@ -104,6 +104,10 @@ typedef struct {
 	guint ew_q;
 	gsize ew_len;
 	goffset ew_start;
+	guchar ew_enc;     /* the encoding letter, B or Q */
+	guint ew_enc_len;  /* bytes between the 2nd and 3rd '?' */
+	gsize ew_text_len; /* encoded text bytes */
+	gboolean ew_bad;   /* a byte the encoding does not allow */
 	guchar prev;
 	/* parameters (Content-Type, Content-Disposition) */
 	ParamState pstate;
@@ -439,6 +443,29 @@ field_param_byte(Scan *s, Field *f, guchar c, goffset off)
 	}
 }
 
+/*
+ * A complete "=?charset?E?text?=": RFC 2047 allows only B and Q, base64
+ * text in whole quartets of its alphabet, and Q text of printable bytes.
+ * Decoders disagree on anything else.
+ */
+static void
+mime_encoded_word_end(Scan *s, Field *f)
+{
+	guchar enc = (guchar)g_ascii_toupper(f->ew_enc);
+	const char *why = NULL;
+
+	if (f->ew_q != 4 || f->ew_enc_len != 1 || (enc != 'B' && enc != 'Q'))
+		why = "an encoding other than B or Q";
+	else if (f->ew_bad)
+		why = enc == 'B' ? "a byte outside the base64 alphabet"
+		                 : "a byte Q encoding does not allow";
+	else if (enc == 'B' && f->ew_text_len % 4 != 0)
+		why = "base64 text that is not whole quartets";
+	if (why != NULL)
+		mime_event(s, SG_RULE_HEADER_BAD_ENCODED_WORD, f->ew_start,
+		    s->cur.path, f->name, "RFC 2047 encoded word with %s", why);
+}
+
 static void
 field_byte(Scan *s, Field *f, guchar c, goffset off)
 {
@@ -450,15 +477,30 @@ field_byte(Scan *s, Field *f, guchar c, goffset off)
 			mime_limit(s, SG_RULE_MIME_ENCODED_WORD_LENGTH,
 			    (gint64)f->ew_len, f->ew_start, s->cur.path,
 			    f->name, "encoded word");
+			mime_encoded_word_end(s, f);
 			f->ew_in = FALSE;
 		} else if (field_is_space(c)) {
 			f->ew_in = FALSE;
+		} else if (f->ew_q == 2) {
+			f->ew_enc = c;
+			f->ew_enc_len++;
+		} else if (f->ew_q == 3) {
+			f->ew_text_len++;
+			if (g_ascii_toupper(f->ew_enc) == 'B'
+			        ? !(g_ascii_isalnum(c) || c == '+' ||
+			              c == '/' || c == '=')
+			        : (c < 33 || c > 126))
+				f->ew_bad = TRUE;
 		}
 	} else if (c == '?' && f->prev == '=') {
 		f->ew_in = TRUE;
 		f->ew_len = 2;
 		f->ew_q = 1;
 		f->ew_start = off - 1;
+		f->ew_enc = 0;
+		f->ew_enc_len = 0;
+		f->ew_text_len = 0;
+		f->ew_bad = FALSE;
 	}
 	f->prev = c;
 
