@@ -207,18 +207,24 @@ static const struct {
 	{ "0001.bad", TRUE },
 	{ "0001.BDR", FALSE }, /* Exchange's report, not a message */
 	{ "12345", TRUE },     /* MH */
-	{ "12a", FALSE },
+	{ "12a", TRUE },       /* any name: a folder of messages */
+	{ "message", TRUE },
+	{ "corrupt-1.txt", TRUE },
 	{ ".eml", FALSE },
 	{ ".hidden.eml", FALSE },
 	{ "README", FALSE },
+	{ "README.md", FALSE },
+	{ "LICENSE", FALSE },
 	{ "a.eml~", FALSE },
-	{ "a.emlx", FALSE },
-	{ "a.msg", FALSE },
-	{ "eml", FALSE },
+	{ "queue.lock", FALSE },
+	{ "x.tmp", FALSE },
+	{ "run.pid", FALSE },
+	{ "a.emlx", TRUE },
+	{ "eml", TRUE },
 	{ "", FALSE },
 };
 
-START_TEST(test_plain_names_are_eml_bad_or_digits)
+START_TEST(test_plain_names_are_all_but_known_non_mail)
 {
 	const char *name = name_cases[_i].name;
 
@@ -275,12 +281,12 @@ START_TEST(test_walk_plain_tree_skips_non_messages_and_symlinks)
 
 	list = walk_list(root, root, &opts, &stats);
 	ck_assert_str_eq(list,
-	    "plain:123 plain:B.EML plain:Badmail/0001.BAD "
+	    "plain:123 plain:12a plain:B.EML plain:Badmail/0001.BAD "
 	    "plain:a.eml plain:sub/deeper/d.Eml");
-	ck_assert_int_eq(stats.seen, 5);
-	/* 12a README .hidden.eml .dot 0001.BDR link.eml linkdir
-	 * outside.eml pipe.eml */
-	ck_assert_int_eq(stats.skipped, 9);
+	ck_assert_int_eq(stats.seen, 6);
+	/* README .hidden.eml .dot 0001.BDR link.eml linkdir outside.eml
+	 * pipe.eml */
+	ck_assert_int_eq(stats.skipped, 8);
 	ck_assert_int_eq(stats.errors, 0);
 	remove_tree(root);
 }
@@ -1142,8 +1148,8 @@ spool_suite(void)
 	TCase *env = tcase_create("envelope");
 	TCase *fix = tcase_create("fixtures");
 
-	tcase_add_loop_test(names, test_plain_names_are_eml_bad_or_digits, 0,
-	    G_N_ELEMENTS(name_cases));
+	tcase_add_loop_test(names, test_plain_names_are_all_but_known_non_mail,
+	    0, G_N_ELEMENTS(name_cases));
 	tcase_add_test(names, test_registry_lists_maildir_before_plain);
 	suite_add_tcase(s, names);
 

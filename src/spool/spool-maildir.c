@@ -38,14 +38,15 @@ sg_spool_maildir_detect_fd(int dirfd)
 	return maildir_has_dir(dirfd, "cur") && maildir_has_dir(dirfd, "new");
 }
 
-gboolean
-sg_spool_maildir_is_message_dir(int dirfd, const char *path)
+/* Is @path (open as @dirfd) the folder @name of a maildir? */
+static gboolean
+maildir_is_subdir(int dirfd, const char *path, const char *name)
 {
 	g_autofree char *base = g_path_get_basename(path);
 	int parent;
 	gboolean yes;
 
-	if (strcmp(base, "new") != 0 && strcmp(base, "cur") != 0)
+	if (strcmp(base, name) != 0)
 		return FALSE;
 	parent = openat(dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (parent < 0)
@@ -53,6 +54,19 @@ sg_spool_maildir_is_message_dir(int dirfd, const char *path)
 	yes = sg_spool_maildir_detect_fd(parent);
 	close(parent);
 	return yes;
+}
+
+gboolean
+sg_spool_maildir_is_message_dir(int dirfd, const char *path)
+{
+	return maildir_is_subdir(dirfd, path, "new") ||
+	    maildir_is_subdir(dirfd, path, "cur");
+}
+
+gboolean
+sg_spool_maildir_is_tmp_dir(int dirfd, const char *path)
+{
+	return maildir_is_subdir(dirfd, path, "tmp");
 }
 
 gboolean

@@ -31,20 +31,41 @@
 gboolean
 sg_spool_plain_is_message_name(const char *name, gsize len)
 {
-	gsize i;
+	/*
+	 * A folder handed to spoolguard is a folder of messages, whatever
+	 * they are called (.eml, .EML, .bad, MH numbers, no extension at
+	 * all): every regular file is examined except what is known not to
+	 * be mail.  Missing a hostile message is worse than reporting a
+	 * stray file as container.not-a-message.
+	 */
+	static const char *const not_mail_ext[] = {
+		"bdr", /* Exchange's report on a .bad file */
+		"bdp",
+		"tmp",
+		"lock",
+		"pid",
+		"log",
+		"swp",
+		"part",
+		"md",
+	};
+	const char *dot;
 
-	if (len == 0 || name[0] == '.')
+	if (len == 0 || name[0] == '.' || name[len - 1] == '~')
 		return FALSE;
-	if (len > 4 && name[len - 4] == '.') {
-		const char *ext = name + len - 3;
+	if ((len >= 6 && g_ascii_strncasecmp(name, "README", 6) == 0) ||
+	    (len >= 7 && g_ascii_strncasecmp(name, "LICENSE", 7) == 0))
+		return FALSE;
+	dot = memrchr(name, '.', len);
+	if (dot != NULL) {
+		gsize ext_len = len - (gsize)(dot + 1 - name);
 
-		/* .bdr is Exchange's report on a .bad file: not a message. */
-		return g_ascii_strncasecmp(ext, "eml", 3) == 0 ||
-		    g_ascii_strncasecmp(ext, "bad", 3) == 0;
-	}
-	for (i = 0; i < len; i++) {
-		if (!(sg_byte_class[(guchar)name[i]] & SG_BYTE_DIGIT))
-			return FALSE;
+		for (guint i = 0; i < G_N_ELEMENTS(not_mail_ext); i++) {
+			if (ext_len == strlen(not_mail_ext[i]) &&
+			    g_ascii_strncasecmp(dot + 1, not_mail_ext[i],
+			        ext_len) == 0)
+				return FALSE;
+		}
 	}
 	return TRUE;
 }

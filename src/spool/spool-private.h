@@ -67,6 +67,8 @@ gboolean sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 gboolean sg_spool_maildir_detect_fd(int dirfd);
 /* TRUE when @path (open as @dirfd) is the new/ or cur/ of a maildir. */
 gboolean sg_spool_maildir_is_message_dir(int dirfd, const char *path);
+/* A maildir's tmp/ (files being delivered): never read, even if named. */
+gboolean sg_spool_maildir_is_tmp_dir(int dirfd, const char *path);
 /* TRUE for a message name in new/ or cur/: anything not starting with '.'. */
 gboolean sg_spool_maildir_is_message_name(const char *name, gsize len);
 

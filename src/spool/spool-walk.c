@@ -398,7 +398,8 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 		    "%s: cannot open directory: %s", path, g_strerror(saved));
 		return FALSE;
 	}
-	if (walk_is_excluded(&w, &st)) {
+	if (walk_is_excluded(&w, &st) ||
+	    sg_spool_maildir_is_tmp_dir(fd, path)) {
 		close(fd);
 		g_atomic_int_inc(&w.stats->skipped);
 		return TRUE;
