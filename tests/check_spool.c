@@ -868,6 +868,25 @@ START_TEST(test_envelope_nul_is_a_container_finding)
 }
 END_TEST
 
+/* A byte order mark before x-sender: the envelope is still read. */
+START_TEST(test_envelope_after_a_byte_order_mark_is_read)
+{
+	g_autofree char *path = testdata("spool/envelope/bom-envelope.eml");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgMessage) msg = open_file(path, 0, 0, &error);
+	guint file;
+	goffset off;
+
+	ck_assert_msg(msg != NULL, "%s", error ? error->message : "");
+	ck_assert_ptr_nonnull(msg->sender);
+	ck_assert_str_eq(msg->sender->address, "a@b.example");
+	ck_assert_int_eq(msg->sender->offset, 14); /* 3 + "x-sender: <" */
+	ck_assert_uint_eq(msg->rcpt_total, 1);
+	ck_assert(sg_message_locate(msg, 0, &file, &off));
+	ck_assert_int_eq(off, 55); /* "From:" */
+}
+END_TEST
+
 START_TEST(test_fixture_pickup_folder_has_three_messages_one_enveloped)
 {
 	g_autofree char *root = testdata("spool/plain");
@@ -1180,6 +1199,7 @@ spool_suite(void)
 	    G_N_ELEMENTS(env_cases));
 	tcase_add_test(env, test_envelope_of_50000_recipients_is_read_whole);
 	tcase_add_test(env, test_envelope_keeps_the_length_of_a_huge_address);
+	tcase_add_test(env, test_envelope_after_a_byte_order_mark_is_read);
 	tcase_add_loop_test(env, test_envelope_nul_is_a_container_finding, 0,
 	    G_N_ELEMENTS(env_nul_cases));
 	suite_add_tcase(s, env);

@@ -225,7 +225,12 @@ plain_read_envelope(SgMessage *msg, const SgProfile *profile, goffset *end,
 	goffset pos = 0;
 
 	env->msg = msg;
-	envelope_begin_line(env, 0);
+	/* A UTF-8 byte order mark (PowerShell writes one into Pickup
+	 * files) stands before the envelope, not in it. */
+	if (size >= 3 && pread(file->fd, buf, 3, 0) == 3 && buf[0] == 0xEF &&
+	    buf[1] == 0xBB && buf[2] == 0xBF)
+		pos = 3;
+	envelope_begin_line(env, pos);
 	while (pos < size) {
 		gsize want = (gsize)MIN((goffset)PLAIN_CHUNK, size - pos);
 		ssize_t n = pread(file->fd, buf, want, pos);
