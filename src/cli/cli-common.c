@@ -53,10 +53,9 @@ sg_cli_exit_for_error(const GError *error)
 {
 	if (error->domain == SG_CORE_ERROR) {
 		switch (error->code) {
-		case SG_CORE_ERROR_VANISHED:
+		case SG_CORE_ERROR_VANISHED: /* no such file */
+		case SG_CORE_ERROR_SKIP:     /* a directory, a symlink loop */
 			return EX_NOINPUT;
-		case SG_CORE_ERROR_SKIP:
-			return EX_DATAERR;
 		default:
 			return EX_TEMPFAIL;
 		}

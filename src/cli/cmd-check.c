@@ -87,11 +87,7 @@ sg_cmd_check(int argc, char **argv)
 	if (tmp != NULL)
 		unlink(tmp);
 	if (msg == NULL) {
-		rc = g_error_matches(error, SG_CORE_ERROR,
-		         SG_CORE_ERROR_VANISHED) &&
-		        tmp == NULL
-		    ? EX_NOINPUT
-		    : EX_TEMPFAIL;
+		rc = tmp == NULL ? sg_cli_exit_for_error(error) : EX_TEMPFAIL;
 		sg_cli_warn("check: %s", error->message);
 		return rc;
 	}

@@ -22,3 +22,7 @@ expect_rc 64 sg check a b
 expect_rc 78 sg check -p no-such-profile "$d/iis/Pickup/0001-envelope-ok.eml"
 # The file checked is still there, unchanged.
 assert_file "$d/iis/Queue/NTFS_0003-nul-header.EML"
+# A directory is no input for check or inspect: 66 for both.
+expect_rc 66 sg check "$work"
+assert_grep 'not a regular file' "$work/err"
+expect_rc 66 sg inspect "$work"
