@@ -100,11 +100,28 @@ sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off)
 	return TRUE;
 }
 
+/*
+ * (len, off) in place in the window when it holds them, else copied to
+ * @tmp; NULL on a read error.
+ */
+static const guchar *
+postfix_reader_span(SgPostfixReader *r, guchar *tmp, gsize len, goffset off)
+{
+	if (r->buf != NULL && off >= r->base &&
+	    (guint64)(off - r->base) <= r->len &&
+	    len <= r->len - (gsize)(off - r->base))
+		return (const guchar *)r->buf + (off - r->base);
+	if (!sg_postfix_reader_read(r, tmp, len, off))
+		return NULL;
+	return tmp;
+}
+
 SgPostfixRecStatus
 sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
     SgPostfixRecord *rec)
 {
-	guchar hdr[1 + SG_POSTFIX_LEN_BYTES + 1];
+	guchar tmp[1 + SG_POSTFIX_LEN_BYTES + 1];
+	const guchar *hdr;
 	gsize want, len = 0;
 	guint i;
 
@@ -112,8 +129,9 @@ sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
 	rec->offset = off;
 	if (off < 0 || off >= size)
 		return SG_POSTFIX_REC_EOF;
-	want = (gsize)MIN((goffset)sizeof(hdr), size - off);
-	if (!sg_postfix_reader_read(r, hdr, want, off))
+	want = (gsize)MIN((goffset)sizeof(tmp), size - off);
+	hdr = postfix_reader_span(r, tmp, want, off);
+	if (hdr == NULL)
 		return SG_POSTFIX_REC_IO;
 	rec->type = hdr[0];
 	for (i = 0;; i++) {
