@@ -240,8 +240,7 @@ base64_run(const guchar *p, gsize n)
 static gsize
 plain_run(const SgEncodingCheck *ec, const char *p, gsize n)
 {
-	const char *nl;
-	gsize i;
+	const char *nl, *eq;
 
 	nl = memchr(p, '\n', n);
 	n = nl != NULL ? (gsize)(nl - p) : n;
@@ -249,9 +248,8 @@ plain_run(const SgEncodingCheck *ec, const char *p, gsize n)
 		return n;
 	if (ec->qp_state != 0)
 		return 0;
-	for (i = 0; i < n && p[i] != '='; i++)
-		;
-	return i;
+	eq = memchr(p, '=', n);
+	return eq != NULL ? (gsize)(eq - p) : n;
 }
 
 void
