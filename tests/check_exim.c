@@ -661,6 +661,71 @@ START_TEST(test_exim_walk_skips_journal_and_temp_files)
 }
 END_TEST
 
+/*
+ * -D is counted in 64 KiB chunks: a CR LF split by a chunk boundary still
+ * ends a line of 65535 bytes in wire format, and NULs and lines are all
+ * counted.  Declared maxima one below and at the length: fires, does not.
+ */
+static const struct {
+	gint64 max_linelength;
+	gboolean fires;
+} chunk_cases[] = { { 65534, FALSE }, { 65533, TRUE } };
+
+START_TEST(test_exim_data_counts_across_read_chunks)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *input = NULL;
+	g_autofree char *root = private_spool(id, &input);
+	g_autofree char *h = g_strdup_printf("%s/%s-H", input, id);
+	g_autofree char *d = g_strdup_printf("%s/%s-D", input, id);
+	g_autofree char *hdata = NULL;
+	g_autofree char *opts = NULL;
+	g_autoptr(GString) body = g_string_new(NULL);
+	g_autoptr(GString) hnew = g_string_new(NULL);
+	g_autoptr(GPtrArray) msgs = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *what = NULL;
+	const char *cut;
+	SgMessage *m;
+
+	/* "<id>-D\n", then a CR at body byte 65535 and its LF at 65536 */
+	g_string_printf(body, "%s-D\n", id);
+	for (guint i = 0; i < 65535; i++)
+		g_string_append_c(body, 'a');
+	g_string_append(body, "\r\n");
+	for (guint i = 0; i < 3000; i++)
+		g_string_append(body, "line\r\n");
+	g_string_append_len(body, "n\0l\0\0\r\n", 7);
+	ck_assert(g_file_set_contents(d, body->str, (gssize)body->len, NULL));
+
+	ck_assert(g_file_get_contents(h, &hdata, NULL, NULL));
+	cut = strstr(hdata, "-body_linecount 2\n-max_received_linelength 35\n");
+	ck_assert(cut != NULL);
+	opts = g_strdup_printf("-body_linecount %d\n-body_zerocount 3\n"
+	                       "-max_received_linelength %" G_GINT64_FORMAT
+	                       "\n-spool_file_wireformat\n",
+	    1 + 3000 + 1, chunk_cases[_i].max_linelength);
+	g_string_append_len(hnew, hdata, cut - hdata);
+	g_string_append(hnew, opts);
+	g_string_append(hnew,
+	    cut +
+	        strlen("-body_linecount 2\n"
+	               "-max_received_linelength 35\n"));
+	ck_assert(g_file_set_contents(h, hnew->str, (gssize)hnew->len, NULL));
+
+	msgs = walk(root, NULL);
+	ck_assert_uint_eq(msgs->len, 1);
+	m = g_ptr_array_index(msgs, 0);
+	ck_assert_msg(open_msg(m, 0, &error), "%s",
+	    error != NULL ? error->message : "");
+	what = describe(m);
+	ck_assert_msg(count_rule(m, SG_RULE_CONTAINER_SIZE_MISMATCH) ==
+	        (chunk_cases[_i].fires ? 1u : 0u),
+	    "case %d: %s", _i, what);
+	rm_rf(root);
+}
+END_TEST
+
 START_TEST(test_exim_young_orphan_data_is_left_alone)
 {
 	g_autofree char *id = local_fixture_id();
@@ -845,6 +910,8 @@ exim_suite(void)
 	tcase_add_test(tc, test_exim_shallow_tree_is_accepted);
 	tcase_add_test(tc, test_exim_long_fixed_line_is_flagged);
 	tcase_add_test(tc, test_exim_long_but_legal_line_is_accepted);
+	tcase_add_loop_test(tc, test_exim_data_counts_across_read_chunks, 0,
+	    G_N_ELEMENTS(chunk_cases));
 	tcase_add_test(tc, test_exim_negative_acl_length_is_flagged);
 	tcase_add_test(tc, test_exim_huge_rcpt_count_is_flagged_quickly);
 	tcase_add_loop_test(tc, test_exim_generated_variant_fires_its_rule, 0,

@@ -22,6 +22,8 @@
 #include "spoolguard/check.h"
 #include "spoolguard/rules.h"
 
+#include "check-mime-private.h"
+
 static SgProfile *profile;
 
 static SgMessage *
@@ -690,6 +692,122 @@ START_TEST(test_mime_digest_parts_count_as_messages)
 }
 END_TEST
 
+/*
+ * The encoding check skips runs of plain bytes (16 base64 characters at a
+ * time, text up to the next line break or '='); fed one byte per call it
+ * takes no run longer than one byte, the byte-by-byte state machine.
+ * Whole buffers and random chunkings must end in the same state.
+ */
+static void
+gen_encoded(GRand *rnd, GString *s)
+{
+	static const char *const pieces[] = {
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldY",
+		"abcdefghijklmnopqrstuvwxyz0123456789+/", "=", "==", "\r\n",
+		"\n", " ", "\t", "!", "\x80\xff", "=4", "=4F", "=\r\n", "=\n",
+		"=zz", "\r", "A", "\0", "caf\xc3\xa9 au lait, plain text "
+	};
+	guint n = (guint)g_rand_int_range(rnd, 1, 200);
+
+	g_string_truncate(s, 0);
+	for (guint i = 0; i < n; i++) {
+		const char *p =
+		    pieces[g_rand_int_range(rnd, 0, G_N_ELEMENTS(pieces))];
+		gsize len = p[0] == '\0' ? 1 : strlen(p);
+		guint reps = (guint)g_rand_int_range(rnd, 1, 40);
+
+		for (guint r = 0; r < reps; r++)
+			g_string_append_len(s, p, (gssize)len);
+	}
+}
+
+/* Field by field: the compiler may leave padding bytes different. */
+static gboolean
+encoding_same(const SgEncodingCheck *a, const SgEncodingCheck *b)
+{
+	return a->kind == b->kind && a->line_len == b->line_len &&
+	    a->line_start == b->line_start && a->max_line == b->max_line &&
+	    a->max_line_offset == b->max_line_offset &&
+	    a->quantum == b->quantum && a->pad == b->pad &&
+	    a->finished == b->finished && a->bad_chars == b->bad_chars &&
+	    a->bad_char_offset == b->bad_char_offset &&
+	    a->after_pad == b->after_pad &&
+	    a->after_pad_offset == b->after_pad_offset &&
+	    a->bad_pad == b->bad_pad &&
+	    a->bad_pad_offset == b->bad_pad_offset &&
+	    a->qp_state == b->qp_state &&
+	    a->qp_escape_offset == b->qp_escape_offset &&
+	    a->bad_escapes == b->bad_escapes &&
+	    a->bad_escape_offset == b->bad_escape_offset &&
+	    a->saw_cr == b->saw_cr;
+}
+
+/* The longest line of (p, len), CR LF counted as a line break, by hand. */
+static void
+longest_line(const char *p, gsize len, gint64 *max, gsize *last)
+{
+	gsize cur = 0;
+
+	*max = 0;
+	for (gsize i = 0; i < len; i++) {
+		if (p[i] != '\n') {
+			cur++;
+			continue;
+		}
+		if (cur > 0 && p[i - 1] == '\r')
+			cur--;
+		*max = MAX(*max, (gint64)cur);
+		cur = 0;
+	}
+	*last = cur;
+}
+
+START_TEST(test_mime_encoding_runs_match_byte_by_byte)
+{
+	static const SgEncodingKind kinds[] = { SG_ENCODING_BASE64,
+		SG_ENCODING_QP, SG_ENCODING_TEXT, SG_ENCODING_OTHER };
+	g_autoptr(GRand) rnd = g_rand_new_with_seed(6);
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+		for (guint round = 0; round < 300; round++) {
+			SgEncodingCheck one, whole, chunks;
+			gsize at = 0;
+
+			gen_encoded(rnd, s);
+			sg_encoding_check_init(&one, kinds[k], 7);
+			sg_encoding_check_init(&whole, kinds[k], 7);
+			sg_encoding_check_init(&chunks, kinds[k], 7);
+			for (gsize i = 0; i < s->len; i++)
+				sg_encoding_check_feed(&one, s->str + i, 1,
+				    7 + (goffset)i);
+			sg_encoding_check_feed(&whole, s->str, s->len, 7);
+			while (at < s->len) {
+				gsize n = (gsize)g_rand_int_range(rnd, 1, 100);
+
+				n = MIN(n, s->len - at);
+
+				sg_encoding_check_feed(&chunks, s->str + at, n,
+				    7 + (goffset)at);
+				at += n;
+			}
+			{
+				gint64 max;
+				gsize last;
+
+				longest_line(s->str, s->len, &max, &last);
+				ck_assert_int_eq(whole.max_line, max);
+				ck_assert_uint_eq(whole.line_len, last);
+			}
+			ck_assert_msg(encoding_same(&one, &whole),
+			    "kind %u round %u: whole buffer differs", k, round);
+			ck_assert_msg(encoding_same(&one, &chunks),
+			    "kind %u round %u: chunked feed differs", k, round);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -701,6 +819,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_offsets_point_at_the_bytes);
 	tcase_add_test(tc, test_mime_offsets_are_content_offsets_in_a_window);
 	tcase_add_test(tc, test_mime_base64_offset_is_first_bad_character);
+	tcase_add_test(tc, test_mime_encoding_runs_match_byte_by_byte);
 	tcase_add_test(tc, test_mime_inspect_tree_of_a_forward);
 	tcase_add_test(tc,
 	    test_mime_inspect_rows_have_offsets_and_sniffed_types);

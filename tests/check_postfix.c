@@ -553,6 +553,73 @@ START_TEST(test_postfix_streams_a_large_message_in_bounded_memory)
 }
 END_TEST
 
+/*
+ * Lines of varied width and content, so record headers and data straddle
+ * the reader's 64 KiB window at every kind of position: the stream must
+ * give back exactly the text, whole and in odd-sized reads.
+ */
+START_TEST(test_postfix_window_reads_match_the_records)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autoptr(GByteArray) b = g_byte_array_new();
+	g_autoptr(GString) want = g_string_new("Subject: w\n\n");
+	g_autoptr(GString) line = g_string_new(NULL);
+	g_autoptr(GByteArray) got = NULL;
+	g_autoptr(GByteArray) odd = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(SgMessage) msg = NULL;
+	g_autofree char *text = NULL;
+	char size[96];
+	guint m, x;
+
+	memset(size, ' ', 95);
+	rec(b, 'C', size, 95);
+	rec(b, 'T', "1795315703 491305", 17);
+	rec(b, 'S', "a@example.org", 13);
+	m = b->len;
+	rec(b, 'M', "", 0);
+	rec(b, 'N', "Subject: w", 10);
+	rec(b, 'N', "", 0);
+	for (guint i = 0; i < 900; i++) {
+		gsize width = (i * 37u) % 4500u, at = 0;
+
+		g_string_truncate(line, 0);
+		while (line->len < width)
+			g_string_append_printf(line, "%u.%zu,", i, line->len);
+		g_string_truncate(line, width);
+		while (line->len - at > 2048) {
+			rec(b, 'L', line->str + at, 2048);
+			at += 2048;
+		}
+		rec(b, 'N', line->str + at, line->len - at);
+		g_string_append_len(want, line->str, (gssize)line->len);
+		g_string_append_c(want, '\n');
+	}
+	x = b->len;
+	rec(b, 'X', "", 0);
+	rec(b, 'R', "b@example.net", 13);
+	rec(b, 'E', "", 0);
+	g_snprintf(size, sizeof(size), "%15u %15u %15d %15d %15u %15d",
+	    x - (m + 2), m + 2, 1, 0, x - (m + 2), 0);
+	memcpy(b->data + 2, size, 95);
+	ck_assert_uint_gt(b->len, 3 * 65536);
+
+	path = write_file(dir, "WIN01", b->data, b->len, 0700);
+	msg = pf_open(path, "deferred");
+	text = findings_text(msg);
+	ck_assert_msg(msg->findings->len == 0, "%s", text);
+	ck_assert_int_eq(msg->content_size, (gint64)want->len);
+	got = read_content(msg, 65536);
+	odd = read_content(msg, 4093);
+	ck_assert_uint_eq(got->len, want->len);
+	ck_assert(memcmp(got->data, want->str, want->len) == 0);
+	ck_assert_uint_eq(odd->len, want->len);
+	ck_assert(memcmp(odd->data, want->str, want->len) == 0);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* ---- not disturbing Postfix ------------------------------------------ */
 
 START_TEST(test_postfix_locked_file_is_busy)
@@ -955,6 +1022,7 @@ postfix_suite(void)
 	    test_postfix_locate_maps_content_offsets_to_record_data);
 	tcase_add_test(tc,
 	    test_postfix_streams_a_large_message_in_bounded_memory);
+	tcase_add_test(tc, test_postfix_window_reads_match_the_records);
 	tcase_add_test(tc, test_postfix_locked_file_is_busy);
 	tcase_add_test(tc, test_postfix_file_in_mode_0600_or_young_is_skipped);
 	tcase_add_test(tc, test_postfix_corrupt_queue_is_reported_not_moved);

@@ -5,12 +5,15 @@
  * For each leaf part the decoded content is read through a GMime decoding
  * filter over a fresh substream of the file (never the whole part in
  * memory): the first SG_CONTENT_SNIFF_BYTES go to magic_buffer() on the
- * thread's handle (sg_check_context_magic).  An executable or archive
- * declared as text or image types, or named like a document or a picture,
- * is content.type-mismatch; another disagreement between the declared and
- * sniffed types is content.type-differs (info).  Text parts are decoded
- * to the end in bounded chunks to count NUL bytes (content.nul-in-text).
- * The sniffed type is returned to the caller (transfer full).
+ * thread's handle (sg_check_context_magic), unless the part is declared
+ * text and those bytes hold no control character: then it cannot be a
+ * risky type, and libmagic would be most of a small message's cost.  An
+ * executable or archive declared as text or image types, or named like a
+ * document or a picture, is content.type-mismatch; another disagreement
+ * between the declared and sniffed types is content.type-differs (info).
+ * Text parts are decoded to the end in bounded chunks to count NUL bytes
+ * (content.nul-in-text).  The sniffed type is returned to the caller
+ * (transfer full).
  */
 #include "config.h"
 
@@ -185,6 +188,56 @@ content_read(GMimeStream *stream, char *buf, gsize len)
 	return got;
 }
 
+/*
+ * TRUE when (buf, len) holds only bytes that occur in text: printable
+ * ASCII, TAB, CR, LF, FF and bytes >= 0x80 (UTF-8 or a legacy charset).
+ * Every risky type (executables, archives, disk images) has control bytes
+ * or NULs within its first bytes, so a text part whose sniffed bytes pass
+ * cannot be one, and libmagic (0.35-1.1 ms a call whatever the size, for
+ * its soft magic) is not asked.  Such a part has no sniffed type.
+ */
+static gboolean
+content_looks_like_text(const char *buf, gsize len)
+{
+	static const guint8 ctl[256] = {
+		[0] = 1,
+		[1] = 1,
+		[2] = 1,
+		[3] = 1,
+		[4] = 1,
+		[5] = 1,
+		[6] = 1,
+		[7] = 1,
+		[8] = 1,
+		[11] = 1,
+		[14] = 1,
+		[15] = 1,
+		[16] = 1,
+		[17] = 1,
+		[18] = 1,
+		[19] = 1,
+		[20] = 1,
+		[21] = 1,
+		[22] = 1,
+		[23] = 1,
+		[24] = 1,
+		[25] = 1,
+		[26] = 1,
+		[27] = 1,
+		[28] = 1,
+		[29] = 1,
+		[30] = 1,
+		[31] = 1,
+		[127] = 1,
+	};
+
+	for (gsize i = 0; i < len; i++) {
+		if (ctl[(guchar)buf[i]])
+			return FALSE;
+	}
+	return TRUE;
+}
+
 void
 sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
     const char *path, gint64 base, char **sniffed)
@@ -217,7 +270,7 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 		return;
 
 	magic = sg_check_context_magic(ctx);
-	if (magic != NULL)
+	if (magic != NULL && !(is_text && content_looks_like_text(buf, got)))
 		type = magic_buffer(magic, buf, got);
 	if (type != NULL) {
 		*sniffed = g_strdup(type);

@@ -653,6 +653,7 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 	g_autofree char *buf = g_malloc(65536);
 	char want[64];
 	gint64 lines = 0, zeros = 0, longest = 0, cur = 0;
+	char last = '\0'; /* the previous chunk's last byte */
 	goffset pos, size = df->st.st_size;
 	ssize_t got;
 
@@ -687,20 +688,28 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 		}
 		if (got == 0)
 			break;
-		for (ssize_t i = 0; i < got; i++) {
-			if (buf[i] == '\n') {
-				lines++;
-				if (info->wireformat && cur > 0 &&
-				    buf[i - (i > 0)] == '\r')
-					cur--;
-				longest = MAX(longest, cur);
-				cur = 0;
-			} else {
-				if (buf[i] == '\0')
-					zeros++;
-				cur++;
+		/* memchr over the chunk: NULs, then line ends. */
+		for (const char *z = buf;
+		     (z = memchr(z, '\0', (gsize)(buf + got - z))) != NULL; z++)
+			zeros++;
+		for (const char *q = buf, *end = buf + got; q < end;) {
+			const char *nl = memchr(q, '\n', (gsize)(end - q));
+
+			if (nl == NULL) {
+				cur += end - q;
+				break;
 			}
+			cur += nl - q;
+			lines++;
+			/* The byte before this '\n' may end the last chunk. */
+			if (info->wireformat && cur > 0 &&
+			    (nl > buf ? nl[-1] : last) == '\r')
+				cur--;
+			longest = MAX(longest, cur);
+			cur = 0;
+			q = nl + 1;
 		}
+		last = buf[got - 1];
 	}
 	longest = MAX(longest, cur);
 	if (info->body_linecount >= 0 && info->body_linecount != lines) {

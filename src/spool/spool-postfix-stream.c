@@ -5,10 +5,11 @@
  *
  * A record is a type byte, a length of at most 4 base-128 bytes (low
  * bits first) and that many data bytes; every length is checked against
- * the bytes left in the file before anything is read.  The stream walks
- * the content segment with pread(): N records give a line plus "\n", L
- * records a chunk of a line that the next record continues, w records are
- * padding, p records are followed under Postfix's reverse-jump limit, and
+ * the bytes left in the file before anything is read.  Reads go through
+ * a 64 KiB window (SgPostfixReader), one pread() per window rather than
+ * per record.  The stream walks the content segment: N records give a line plus
+ * "\n", L records a chunk of a line that the next record continues, w records
+ * are padding, p records are followed under Postfix's reverse-jump limit, and
  * any other record ends the text.  It keeps a cursor (record, bytes left,
  * owed newline); seeking backwards re-walks from the start, so memory is
  * constant whatever the message size.  Substreams are bounded views that
@@ -42,10 +43,85 @@ sg_postfix_pread(int fd, void *buf, gsize len, goffset off)
 	return TRUE;
 }
 
-SgPostfixRecStatus
-sg_postfix_record_read(int fd, goffset size, goffset off, SgPostfixRecord *rec)
+void
+sg_postfix_reader_init(SgPostfixReader *r, int fd)
 {
-	guchar hdr[1 + SG_POSTFIX_LEN_BYTES + 1];
+	r->fd = fd;
+	r->buf = NULL;
+	r->base = 0;
+	r->len = 0;
+}
+
+void
+sg_postfix_reader_clear(SgPostfixReader *r)
+{
+	g_clear_pointer(&r->buf, g_free);
+	r->len = 0;
+}
+
+gboolean
+sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off)
+{
+	gsize got = 0;
+
+	if (len == 0)
+		return TRUE;
+	if (off < 0)
+		return FALSE;
+	if (r->buf != NULL && off >= r->base &&
+	    (guint64)(off - r->base) <= r->len &&
+	    len <= r->len - (gsize)(off - r->base)) {
+		memcpy(buf, r->buf + (off - r->base), len);
+		return TRUE;
+	}
+	if (len > SG_POSTFIX_WINDOW || r->fd < 0)
+		return sg_postfix_pread(r->fd, buf, len, off);
+	if (r->buf == NULL)
+		r->buf = g_malloc(SG_POSTFIX_WINDOW);
+	/* Refill the window at @off; a short file ends it early. */
+	r->len = 0;
+	r->base = off;
+	while (got < SG_POSTFIX_WINDOW) {
+		ssize_t n = pread(r->fd, r->buf + got, SG_POSTFIX_WINDOW - got,
+		    (off_t)(off + (goffset)got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return FALSE;
+		if (n == 0)
+			break;
+		got += (gsize)n;
+	}
+	r->len = got;
+	if (len > got)
+		return FALSE;
+	memcpy(buf, r->buf, len);
+	return TRUE;
+}
+
+/*
+ * (len, off) in place in the window when it holds them, else copied to
+ * @tmp; NULL on a read error.
+ */
+static const guchar *
+postfix_reader_span(SgPostfixReader *r, guchar *tmp, gsize len, goffset off)
+{
+	if (r->buf != NULL && off >= r->base &&
+	    (guint64)(off - r->base) <= r->len &&
+	    len <= r->len - (gsize)(off - r->base))
+		return (const guchar *)r->buf + (off - r->base);
+	if (!sg_postfix_reader_read(r, tmp, len, off))
+		return NULL;
+	return tmp;
+}
+
+SgPostfixRecStatus
+sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
+    SgPostfixRecord *rec)
+{
+	guchar tmp[1 + SG_POSTFIX_LEN_BYTES + 1];
+	const guchar *hdr;
 	gsize want, len = 0;
 	guint i;
 
@@ -53,8 +129,9 @@ sg_postfix_record_read(int fd, goffset size, goffset off, SgPostfixRecord *rec)
 	rec->offset = off;
 	if (off < 0 || off >= size)
 		return SG_POSTFIX_REC_EOF;
-	want = (gsize)MIN((goffset)sizeof(hdr), size - off);
-	if (!sg_postfix_pread(fd, hdr, want, off))
+	want = (gsize)MIN((goffset)sizeof(tmp), size - off);
+	hdr = postfix_reader_span(r, tmp, want, off);
+	if (hdr == NULL)
 		return SG_POSTFIX_REC_IO;
 	rec->type = hdr[0];
 	for (i = 0;; i++) {
@@ -77,7 +154,7 @@ sg_postfix_record_read(int fd, goffset size, goffset off, SgPostfixRecord *rec)
 }
 
 SgPostfixJumpStatus
-sg_postfix_follow(int fd, goffset size, const SgPostfixRecord *rec,
+sg_postfix_follow(SgPostfixReader *r, goffset size, const SgPostfixRecord *rec,
     SgPostfixJumps *jumps, goffset *next)
 {
 	char buf[SG_POSTFIX_PTR_MAX];
@@ -85,7 +162,7 @@ sg_postfix_follow(int fd, goffset size, const SgPostfixRecord *rec,
 
 	if (rec->len == 0 || rec->len > sizeof(buf))
 		return SG_POSTFIX_JUMP_BAD;
-	if (!sg_postfix_pread(fd, buf, rec->len, rec->data))
+	if (!sg_postfix_reader_read(r, buf, rec->len, rec->data))
 		return SG_POSTFIX_JUMP_IO;
 	if (!sg_parse_i64(buf, rec->len, &target) || target < 0 ||
 	    target >= size)
@@ -115,6 +192,7 @@ G_DECLARE_FINAL_TYPE(SgPostfixStream, sg_postfix_stream, SG, POSTFIX_STREAM,
 struct _SgPostfixStream {
 	GMimeStream parent;
 	int fd;
+	SgPostfixReader reader; /* a read window over fd */
 	goffset file_size;
 	goffset data_offset;
 	/* Cursor: content offset stream->position sits at. */
@@ -150,7 +228,7 @@ postfix_stream_next(SgPostfixStream *self)
 	goffset next;
 
 	while (!self->done) {
-		if (sg_postfix_record_read(self->fd, self->file_size,
+		if (sg_postfix_record_read(&self->reader, self->file_size,
 		        self->rec_next, &rec) != SG_POSTFIX_REC_OK) {
 			self->done = TRUE;
 			break;
@@ -167,8 +245,9 @@ postfix_stream_next(SgPostfixStream *self)
 			self->rec_next = rec.data + (goffset)rec.len;
 			break;
 		case 'p':
-			if (sg_postfix_follow(self->fd, self->file_size, &rec,
-			        &self->jumps, &next) != SG_POSTFIX_JUMP_OK)
+			if (sg_postfix_follow(&self->reader, self->file_size,
+			        &rec, &self->jumps,
+			        &next) != SG_POSTFIX_JUMP_OK)
 				self->done = TRUE;
 			else
 				self->rec_next = next;
@@ -196,7 +275,7 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 			    (gsize)MIN((goffset)(want - got), self->chunk_left);
 
 			if (buf != NULL &&
-			    !sg_postfix_pread(self->fd, buf + got, n,
+			    !sg_postfix_reader_read(&self->reader, buf + got, n,
 			        self->chunk_off)) {
 				self->done = TRUE;
 				self->chunk_left = 0;
@@ -316,6 +395,8 @@ postfix_stream_close(GMimeStream *stream)
 	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
 
 	self->fd = -1;
+	sg_postfix_reader_clear(&self->reader);
+	sg_postfix_reader_init(&self->reader, -1);
 	self->done = TRUE;
 	self->chunk_left = 0;
 	self->newline = FALSE;
@@ -400,6 +481,7 @@ postfix_stream_make(int fd, goffset file_size, goffset data_offset,
 	SgPostfixStream *self = g_object_new(SG_TYPE_POSTFIX_STREAM, NULL);
 
 	self->fd = fd;
+	sg_postfix_reader_init(&self->reader, fd);
 	self->marks = marks != NULL ? g_array_ref(marks) : NULL;
 	self->file_size = file_size;
 	self->data_offset = data_offset;
@@ -428,6 +510,7 @@ postfix_stream_finalize(GObject *object)
 	SgPostfixStream *self = SG_POSTFIX_STREAM(object);
 
 	g_clear_pointer(&self->marks, g_array_unref);
+	sg_postfix_reader_clear(&self->reader);
 	G_OBJECT_CLASS(sg_postfix_stream_parent_class)->finalize(object);
 }
 
@@ -453,6 +536,7 @@ static void
 sg_postfix_stream_init(SgPostfixStream *self)
 {
 	self->fd = -1;
+	sg_postfix_reader_init(&self->reader, -1);
 	self->done = TRUE;
 }
 

@@ -52,15 +52,36 @@ typedef enum {
 	SG_POSTFIX_JUMP_IO,
 } SgPostfixJumpStatus;
 
+/*
+ * A read window over a queue file: reads of at most SG_POSTFIX_WINDOW
+ * bytes are served from one pread() of SG_POSTFIX_WINDOW bytes, so a walk
+ * over small records costs one system call per window, not one or two
+ * per record.  @fd is borrowed; the buffer is allocated on first use.
+ */
+#define SG_POSTFIX_WINDOW 65536
+typedef struct {
+	int fd;
+	char *buf;    /* (nullable) SG_POSTFIX_WINDOW bytes */
+	goffset base; /* file offset of buf[0] */
+	gsize len;    /* valid bytes in buf */
+} SgPostfixReader;
+
+void sg_postfix_reader_init(SgPostfixReader *r, int fd);
+void sg_postfix_reader_clear(SgPostfixReader *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SgPostfixReader, sg_postfix_reader_clear)
+/* Exactly @len bytes at @off, as sg_postfix_pread(); FALSE on error/EOF. */
+gboolean
+sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off);
+
 /* Reads the record header at @off of a file of @size bytes, bounds-checked. */
-SgPostfixRecStatus
-sg_postfix_record_read(int fd, goffset size, goffset off, SgPostfixRecord *rec);
+SgPostfixRecStatus sg_postfix_record_read(SgPostfixReader *r, goffset size,
+    goffset off, SgPostfixRecord *rec);
 
 /*
  * Follows the `p` record @rec: *next gets the offset to read next (the
  * record after @rec for a dummy pointer of 0).
  */
-SgPostfixJumpStatus sg_postfix_follow(int fd, goffset size,
+SgPostfixJumpStatus sg_postfix_follow(SgPostfixReader *r, goffset size,
     const SgPostfixRecord *rec, SgPostfixJumps *jumps, goffset *next);
 
 /* pread() of exactly @len bytes; FALSE on error or short read. */

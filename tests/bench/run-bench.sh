@@ -109,7 +109,9 @@ row() {
 # check_examined RUN N: a figure counts only if the scan examined all N
 # messages; otherwise the table says so and the scan's last words are kept.
 check_examined() {
-	got=$(sed -n 's/^\([0-9][0-9]*\) examined.*/\1/p' "$work/$1.out" |
+	# "N examined", also after "M unchanged since the last run; "
+	got=$(sed -n 's/^\(.*; \)\{0,1\}\([0-9][0-9]*\) examined.*/\2/p' \
+		"$work/$1.out" |
 		tail -n 1)
 	if [ "${got:-0}" -ne "$2" ]; then
 		echo "$1 examined ${got:-no} of $2 messages" >>"$work/bad"
