@@ -53,8 +53,10 @@ typedef struct {
 	goffset header_offset;
 	goffset body_offset;
 	goffset end;
-	char *content_type; /* (nullable) */
-	char *encoding;     /* (nullable) */
+	char *content_type;   /* (nullable) */
+	char *encoding;       /* (nullable) */
+	gboolean nul_counted; /* a leaf body in an identity encoding */
+	SgNulCount nul;
 } ScanRow;
 
 typedef enum {
@@ -161,6 +163,10 @@ typedef struct {
 	gint row;
 	gboolean block_reported;
 	gboolean face; /* a multipart without boundary: GMime copies it */
+	/* NULs in a leaf body in an identity encoding (see SgNulCount) */
+	guint64 nuls;
+	goffset first_nul;
+	goffset last_nul;
 } Part;
 
 typedef struct {
@@ -611,9 +617,26 @@ field_open(Scan *s, const char *p, gsize len, gsize colon, goffset off)
 static void
 scan_flush_run(Scan *s)
 {
+	Part *c = &s->cur;
+
 	if (s->run_len == 0)
 		return;
-	sg_encoding_check_feed(&s->cur.enc, s->run_p, s->run_len, s->run_off);
+	sg_encoding_check_feed(&c->enc, s->run_p, s->run_len, s->run_off);
+	/* Identity encodings: the raw body is the content; count NULs. */
+	if (c->enc.kind == SG_ENCODING_TEXT ||
+	    c->enc.kind == SG_ENCODING_OTHER) {
+		const char *p = s->run_p;
+		const char *end = s->run_p + s->run_len;
+
+		while ((p = memchr(p, '\0', (gsize)(end - p))) != NULL) {
+			goffset at = s->run_off + (goffset)(p - s->run_p);
+
+			if (c->nuls++ == 0)
+				c->first_nul = at;
+			c->last_nul = at;
+			p++;
+		}
+	}
 	s->run_len = 0;
 }
 
@@ -667,6 +690,18 @@ scan_part_end(Scan *s, goffset end)
 		row->end = end;
 		if (row->body_offset == SG_OFFSET_NONE)
 			row->body_offset = end;
+		if (s->state == S_BODY && c->body == BODY_LEAF &&
+		    (c->enc.kind == SG_ENCODING_TEXT ||
+		        c->enc.kind == SG_ENCODING_OTHER)) {
+			row->nul_counted = TRUE;
+			row->nul.body = row->body_offset;
+			row->nul.end = end;
+			row->nul.nuls = c->nuls;
+			row->nul.first =
+			    c->nuls > 0 ? c->first_nul : SG_OFFSET_NONE;
+			row->nul.last =
+			    c->nuls > 0 ? c->last_nul : SG_OFFSET_NONE;
+		}
 	}
 	if (s->state == S_BODY && c->body == BODY_LEAF &&
 	    s->enc_reports < 3 * MIME_FINDINGS_PER_RULE) {
@@ -1540,7 +1575,11 @@ mime_walk(Scan *s, SgCheckContext *ctx, GMimeMessage *message,
 				guint before = s->msg->findings->len;
 
 				sg_content_check_part(ctx, s->msg, part, path,
-				    s->base, &sniffed);
+				    s->base,
+				    srow != NULL && srow->nul_counted
+				        ? &srow->nul
+				        : NULL,
+				    &sniffed);
 				s->content_reports +=
 				    s->msg->findings->len - before;
 			}
