@@ -808,6 +808,92 @@ START_TEST(test_mime_encoding_runs_match_byte_by_byte)
 }
 END_TEST
 
+/*
+ * NULs in text parts: the pre-scan's count (identity encodings) and the
+ * decoded count (base64) must agree, past the sniff window, across read
+ * buffers and right before a delimiter or the end of the content.
+ */
+static GString *
+gen_nul_text(gboolean nuls)
+{
+	GString *t = g_string_new(NULL);
+
+	while (t->len < 200000)
+		g_string_append(t,
+		    "the quick brown fox jumps over the lazy dog, again "
+		    "and again and again\n");
+	if (nuls) {
+		t->str[70000] = '\0';
+		t->str[150000] = '\0';
+		t->str[t->len - 2] = '\0'; /* the last byte before the break */
+	}
+	return t;
+}
+
+typedef struct {
+	const char *what;
+	const char *cte;
+	gboolean multipart;
+	gboolean nuls;
+} NulCase;
+
+static const NulCase nul_cases[] = {
+	{ "8bit in a multipart", "8bit", TRUE, TRUE },
+	{ "binary, the whole message", "binary", FALSE, TRUE },
+	{ "7bit, no final line break", "7bit", FALSE, TRUE },
+	{ "base64 in a multipart", "base64", TRUE, TRUE },
+	{ "8bit without NULs", "8bit", TRUE, FALSE },
+	{ "base64 without NULs", "base64", TRUE, FALSE },
+};
+
+START_TEST(test_mime_nul_count_is_the_same_in_every_encoding)
+{
+	const NulCase *c = &nul_cases[_i];
+	g_autoptr(GString) text = gen_nul_text(c->nuls);
+	g_autoptr(GString) s = gen_headers(g_string_new(NULL));
+	g_autoptr(SgMessage) msg = NULL;
+	g_autofree char *got = NULL;
+	const SgFinding *f;
+
+	if (c->multipart)
+		g_string_append(s,
+		    "Content-Type: multipart/mixed; boundary=x\n\n--x\n");
+	g_string_append_printf(s,
+	    "Content-Type: text/plain; charset=us-ascii\n"
+	    "Content-Transfer-Encoding: %s\n\n",
+	    c->cte);
+	if (strcmp(c->cte, "base64") == 0) {
+		g_autofree char *b64 =
+		    g_base64_encode((const guchar *)text->str, text->len);
+		gsize n = strlen(b64);
+
+		for (gsize i = 0; i < n; i += 76) {
+			g_string_append_len(s, b64 + i, MIN(76, n - i));
+			g_string_append_c(s, '\n');
+		}
+	} else if (strstr(c->what, "no final") != NULL) {
+		g_string_append_len(s, text->str, (gssize)text->len - 1);
+	} else {
+		g_string_append_len(s, text->str, (gssize)text->len);
+	}
+	if (c->multipart)
+		g_string_append(s,
+		    "--x\nContent-Type: text/plain\n\nnext\n--x--\n");
+	msg = run_gstring(s, NULL);
+	got = describe(msg);
+	f = find_rule(msg, "content.nul-in-text");
+	if (!c->nuls) {
+		ck_assert_msg(f == NULL, "%s: fired;%s", c->what, got);
+		return;
+	}
+	ck_assert_msg(f != NULL, "%s: missing;%s", c->what, got);
+	ck_assert_msg(strstr(f->text,
+	                  ": 3 NUL bytes in the decoded text, the first at "
+	                  "decoded byte 70000") != NULL,
+	    "%s: %s", c->what, f->text);
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -820,6 +906,9 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_offsets_are_content_offsets_in_a_window);
 	tcase_add_test(tc, test_mime_base64_offset_is_first_bad_character);
 	tcase_add_test(tc, test_mime_encoding_runs_match_byte_by_byte);
+	tcase_add_loop_test(tc,
+	    test_mime_nul_count_is_the_same_in_every_encoding, 0,
+	    G_N_ELEMENTS(nul_cases));
 	tcase_add_test(tc, test_mime_inspect_tree_of_a_forward);
 	tcase_add_test(tc,
 	    test_mime_inspect_rows_have_offsets_and_sniffed_types);

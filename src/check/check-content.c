@@ -11,9 +11,11 @@
  * executable or archive declared as text or image types, or named like a
  * document or a picture, is content.type-mismatch; another disagreement
  * between the declared and sniffed types is content.type-differs (info).
- * Text parts are decoded to the end in bounded chunks to count NUL bytes
- * (content.nul-in-text).  The sniffed type is returned to the caller
- * (transfer full).
+ * NUL bytes in text parts (content.nul-in-text) are taken from the MIME
+ * pre-scan's count when the part's encoding leaves bytes as they are and
+ * GMime's bounds agree with the pre-scan's; otherwise the part is decoded
+ * to the end in bounded chunks to count them.  The sniffed type is returned to
+ * the caller (transfer full).
  */
 #include "config.h"
 
@@ -139,7 +141,8 @@ content_same_family(const char *declared, const char *sniffed)
 
 /* (transfer full): a stream that decodes @part's content from its start. */
 static GMimeStream *
-content_open_decoded(GMimePart *part, gint64 *start)
+content_open_decoded(GMimePart *part, gint64 *start, gint64 *end,
+    gboolean *identity)
 {
 	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
 	GMimeStream *raw;
@@ -153,14 +156,17 @@ content_open_decoded(GMimePart *part, gint64 *start)
 	if (raw == NULL)
 		return NULL;
 	*start = raw->bound_start;
+	*end = raw->bound_end;
 	sub = g_mime_stream_substream(raw, raw->bound_start, raw->bound_end);
 	if (sub == NULL)
 		return NULL;
 	enc = g_mime_data_wrapper_get_encoding(wrapper);
 	if (enc != GMIME_CONTENT_ENCODING_BASE64 &&
 	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
-	    enc != GMIME_CONTENT_ENCODING_UUENCODE)
+	    enc != GMIME_CONTENT_ENCODING_UUENCODE) {
+		*identity = TRUE;
 		return sub;
+	}
 	filtered = g_mime_stream_filter_new(sub);
 	g_object_unref(sub);
 	{
@@ -240,7 +246,7 @@ content_looks_like_text(const char *buf, gsize len)
 
 void
 sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
-    const char *path, gint64 base, char **sniffed)
+    const char *path, gint64 base, const SgNulCount *pre, char **sniffed)
 {
 	const SgProfile *profile = sg_check_context_profile(ctx);
 	GMimeContentType *ct =
@@ -252,6 +258,8 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	const char *type = NULL;
 	magic_t magic;
 	gint64 start = 0;
+	gint64 bound_end = -1;
+	gboolean identity = FALSE;
 	goffset where;
 	gsize got;
 	gboolean is_text;
@@ -260,7 +268,7 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	declared = ct != NULL ? g_mime_content_type_get_mime_type(ct)
 	                      : g_strdup("text/plain");
 	is_text = g_ascii_strncasecmp(declared, "text/", 5) == 0;
-	stream = content_open_decoded(part, &start);
+	stream = content_open_decoded(part, &start, &bound_end, &identity);
 	if (stream == NULL)
 		return;
 	where = start - base;
@@ -305,7 +313,22 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 		guint64 nuls = 0;
 		guint64 seen = 0;
 		gint64 first = -1;
+		goffset stop =
+		    bound_end >= 0 ? bound_end - base : SG_OFFSET_NONE;
 
+		/*
+		 * The pre-scan's count holds when GMime's content is the raw
+		 * body it counted: the same start, an end within the counted
+		 * bytes, and no counted NUL past that end.
+		 */
+		if (pre != NULL && identity && stop != SG_OFFSET_NONE &&
+		    pre->body == where && stop <= pre->end &&
+		    (pre->nuls == 0 || pre->last < stop)) {
+			nuls = pre->nuls;
+			if (nuls > 0)
+				first = (gint64)(pre->first - where);
+			got = 0;
+		}
 		/* Decode to the end in bounded chunks; keep only counts. */
 		while (got > 0) {
 			const char *p = buf;

@@ -229,8 +229,16 @@ base64_run(const guchar *p, gsize n)
 		ok = ((v >= 'A') & (v <= 'Z')) | ((v >= 'a') & (v <= 'z')) |
 		    ((v >= '0') & (v <= '9')) | (v == '+') | (v == '/');
 		memcpy(w, &ok, 16);
-		if ((w[0] & w[1]) != G_MAXUINT64)
+		if ((w[0] & w[1]) != G_MAXUINT64) {
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+			/* The first byte outside: lanes are 0x00 or 0xff. */
+			if (w[0] != G_MAXUINT64)
+				return i + (gsize)__builtin_ctzll(~w[0]) / 8;
+			return i + 8 + (gsize)__builtin_ctzll(~w[1]) / 8;
+#else
 			break;
+#endif
+		}
 	}
 	while (i < n && base64_alphabet[p[i]])
 		i++;

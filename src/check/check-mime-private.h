@@ -66,6 +66,21 @@ void sg_encoding_check_feed(SgEncodingCheck *ec, const char *p, gsize len,
 void sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
     const SgProfile *profile, const char *part, goffset end);
 
+/*
+ * NUL bytes the MIME pre-scan counted in a leaf part's raw body, for a
+ * transfer encoding that leaves bytes as they are (7bit, 8bit, binary):
+ * there the raw body is the decoded content and no second pass is needed.
+ * Offsets are content offsets; first and last are SG_OFFSET_NONE when
+ * nuls is 0.
+ */
+typedef struct {
+	goffset body; /* the body's first byte */
+	goffset end;  /* end of the counted bytes */
+	guint64 nuls;
+	goffset first;
+	goffset last;
+} SgNulCount;
+
 /* Bytes of decoded content handed to libmagic, at most. */
 #define SG_CONTENT_SNIFF_BYTES (64 * 1024)
 
@@ -74,10 +89,12 @@ void sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
  * SG_CONTENT_SNIFF_BYTES with libmagic and compares with the declared type
  * and file name; counts NULs in text parts.  *sniffed receives libmagic's
  * MIME type (transfer full) (nullable).  @base is the content stream's
- * start position, subtracted from GMime's stream positions.
+ * start position, subtracted from GMime's stream positions.  @pre
+ * (nullable): the pre-scan's NUL count for this part, used instead of
+ * reading the part to its end when GMime's bounds and encoding agree.
  */
 void sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
-    const char *path, gint64 base, char **sniffed);
+    const char *path, gint64 base, const SgNulCount *pre, char **sniffed);
 
 /* TRUE when a sniffed MIME type is an executable or an archive. */
 gboolean sg_content_type_is_risky(const char *mime_type);

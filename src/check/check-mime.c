@@ -53,8 +53,10 @@ typedef struct {
 	goffset header_offset;
 	goffset body_offset;
 	goffset end;
-	char *content_type; /* (nullable) */
-	char *encoding;     /* (nullable) */
+	char *content_type;   /* (nullable) */
+	char *encoding;       /* (nullable) */
+	gboolean nul_counted; /* a leaf body in an identity encoding */
+	SgNulCount nul;
 } ScanRow;
 
 typedef enum {
@@ -161,6 +163,10 @@ typedef struct {
 	gint row;
 	gboolean block_reported;
 	gboolean face; /* a multipart without boundary: GMime copies it */
+	/* NULs in a leaf body in an identity encoding (see SgNulCount) */
+	guint64 nuls;
+	goffset first_nul;
+	goffset last_nul;
 } Part;
 
 typedef struct {
@@ -196,6 +202,10 @@ typedef struct {
 	goffset face_offset;
 	gboolean face_reported;
 	guint content_reports;
+	/* Leaf body bytes not yet fed to the encoding check (in the buffer). */
+	const char *run_p;
+	gsize run_len;
+	goffset run_off;
 } Scan;
 
 static void
@@ -598,11 +608,44 @@ field_open(Scan *s, const char *p, gsize len, gsize colon, goffset off)
 
 /* ---- the pre-scan: parts and boundaries -------------------------------- */
 
+/*
+ * Feeds the pending run of leaf body bytes to the encoding check: whole
+ * runs of lines (up to a read buffer) in one call instead of one call a
+ * line, which was most of the check's cost.  The check's state machine
+ * takes any chunking, so findings and offsets do not change.
+ */
+static void
+scan_flush_run(Scan *s)
+{
+	Part *c = &s->cur;
+
+	if (s->run_len == 0)
+		return;
+	sg_encoding_check_feed(&c->enc, s->run_p, s->run_len, s->run_off);
+	/* Identity encodings: the raw body is the content; count NULs. */
+	if (c->enc.kind == SG_ENCODING_TEXT ||
+	    c->enc.kind == SG_ENCODING_OTHER) {
+		const char *p = s->run_p;
+		const char *end = s->run_p + s->run_len;
+
+		while ((p = memchr(p, '\0', (gsize)(end - p))) != NULL) {
+			goffset at = s->run_off + (goffset)(p - s->run_p);
+
+			if (c->nuls++ == 0)
+				c->first_nul = at;
+			c->last_nul = at;
+			p++;
+		}
+	}
+	s->run_len = 0;
+}
+
 static void
 scan_part_start(Scan *s, char *path, guint depth, goffset offset)
 {
 	Part *c = &s->cur;
 
+	scan_flush_run(s);
 	g_free(c->path);
 	g_free(c->boundary);
 	memset(c, 0, sizeof(*c));
@@ -637,6 +680,7 @@ scan_part_end(Scan *s, goffset end)
 {
 	Part *c = &s->cur;
 
+	scan_flush_run(s);
 	if (!s->in_part)
 		return;
 	field_close(s);
@@ -646,6 +690,18 @@ scan_part_end(Scan *s, goffset end)
 		row->end = end;
 		if (row->body_offset == SG_OFFSET_NONE)
 			row->body_offset = end;
+		if (s->state == S_BODY && c->body == BODY_LEAF &&
+		    (c->enc.kind == SG_ENCODING_TEXT ||
+		        c->enc.kind == SG_ENCODING_OTHER)) {
+			row->nul_counted = TRUE;
+			row->nul.body = row->body_offset;
+			row->nul.end = end;
+			row->nul.nuls = c->nuls;
+			row->nul.first =
+			    c->nuls > 0 ? c->first_nul : SG_OFFSET_NONE;
+			row->nul.last =
+			    c->nuls > 0 ? c->last_nul : SG_OFFSET_NONE;
+		}
 	}
 	if (s->state == S_BODY && c->body == BODY_LEAF &&
 	    s->enc_reports < 3 * MIME_FINDINGS_PER_RULE) {
@@ -912,8 +968,16 @@ scan_body(Scan *s, const char *p, gsize len, goffset off, gboolean first)
 {
 	switch (s->cur.body) {
 	case BODY_LEAF:
-		if (s->in_part)
-			sg_encoding_check_feed(&s->cur.enc, p, len, off);
+		if (s->in_part) {
+			if (s->run_len > 0 && s->run_p + s->run_len == p) {
+				s->run_len += len;
+			} else {
+				scan_flush_run(s);
+				s->run_p = p;
+				s->run_len = len;
+				s->run_off = off;
+			}
+		}
 		if (s->cur.face)
 			scan_face(s, len, off);
 		break;
@@ -1073,15 +1137,18 @@ scan_run(Scan *s, GMimeStream *stream, GError **error)
 			if (start < have)
 				scan_line(s, buf + start, have - start,
 				    pos + (goffset)start, line_first, TRUE);
+			scan_flush_run(s);
 			pos += (goffset)have;
 			break;
 		}
 		if (start == 0 && have == MIME_CHUNK) {
 			scan_line(s, buf, have, pos, line_first, FALSE);
+			scan_flush_run(s);
 			line_first = FALSE;
 			pos += (goffset)have;
 			have = 0;
 		} else {
+			scan_flush_run(s); /* the bytes are about to move */
 			memmove(buf, buf + start, have - start);
 			pos += (goffset)start;
 			have -= start;
@@ -1508,7 +1575,11 @@ mime_walk(Scan *s, SgCheckContext *ctx, GMimeMessage *message,
 				guint before = s->msg->findings->len;
 
 				sg_content_check_part(ctx, s->msg, part, path,
-				    s->base, &sniffed);
+				    s->base,
+				    srow != NULL && srow->nul_counted
+				        ? &srow->nul
+				        : NULL,
+				    &sniffed);
 				s->content_reports +=
 				    s->msg->findings->len - before;
 			}
