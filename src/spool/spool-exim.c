@@ -47,10 +47,8 @@
 /* Login names Exim accepts (originator_login). */
 #define EXIM_LOGIN_MAX 63
 
-typedef struct {
-	goffset offset; /* of the record's text in -H */
-	gsize length;
-} EximRecord;
+/* offset: of the record's text in -H */
+typedef SgSpoolPairRecord EximRecord;
 
 typedef struct {
 	const char *map; /* -H, read whole (not mmap: no SIGBUS) */
@@ -746,36 +744,9 @@ static GMimeStream *
 exim_content_open(SgMessage *msg, GError **error)
 {
 	EximReader *r = msg->reader_data;
-	GMimeStream *cat = g_mime_stream_cat_new();
-	SgMessageFile *hf = sg_message_file(msg, r->h);
-	SgMessageFile *df = sg_message_file(msg, r->d);
 
-	if ((hf != NULL && hf->fd < 0) || (df != NULL && df->fd < 0)) {
-		g_object_unref(cat);
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-		    "%s: content file is not open", msg->id);
-		return NULL;
-	}
-	for (guint i = 0; hf != NULL && i < r->records->len; i++) {
-		EximRecord *rec = &g_array_index(r->records, EximRecord, i);
-		g_autoptr(GMimeStream) s = sg_stream_pread_new(hf->fd,
-		    rec->offset, rec->offset + (gint64)rec->length);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
-	}
-	if (hf != NULL) {
-		g_autoptr(GMimeStream) blank =
-		    g_mime_stream_mem_new_with_buffer("\n", 1);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), blank);
-	}
-	if (df != NULL) {
-		g_autoptr(GMimeStream) body = sg_stream_pread_new(df->fd,
-		    r->body_start, r->body_start + r->body_len);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), body);
-	}
-	return cat;
+	return sg_spool_pair_content_open(msg, r->h, r->records, r->d,
+	    r->body_start, r->body_len, error);
 }
 
 static gboolean
@@ -783,32 +754,9 @@ exim_content_locate(SgMessage *msg, goffset content_offset, guint *file,
     goffset *file_offset)
 {
 	EximReader *r = msg->reader_data;
-	goffset at = 0;
 
-	for (guint i = 0; r->h != G_MAXUINT && i < r->records->len; i++) {
-		EximRecord *rec = &g_array_index(r->records, EximRecord, i);
-
-		if (content_offset < at + (goffset)rec->length) {
-			*file = r->h;
-			*file_offset = rec->offset + (content_offset - at);
-			return TRUE;
-		}
-		at += (goffset)rec->length;
-	}
-	if (r->h != G_MAXUINT) {
-		if (content_offset == at) {
-			/* the blank line we add: the end of -H */
-			*file = r->h;
-			*file_offset = (goffset)r->map_len;
-			return TRUE;
-		}
-		at++;
-	}
-	if (r->d == G_MAXUINT || content_offset - at > r->body_len)
-		return FALSE;
-	*file = r->d;
-	*file_offset = r->body_start + (content_offset - at);
-	return TRUE;
+	return sg_spool_pair_content_locate(r->records, r->h, r->map_len, r->d,
+	    r->body_start, r->body_len, content_offset, file, file_offset);
 }
 
 static const SgContentOps exim_content_ops = {
@@ -817,16 +765,6 @@ static const SgContentOps exim_content_ops = {
 };
 
 /* ---- ops -------------------------------------------------------- */
-
-static guint
-exim_find_role(SgMessage *msg, const char *role)
-{
-	for (guint i = 0; i < msg->files->len; i++) {
-		if (strcmp(sg_message_file(msg, i)->role, role) == 0)
-			return i;
-	}
-	return G_MAXUINT;
-}
 
 static gboolean
 exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
@@ -839,8 +777,8 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 
 	msg->reader_data = r;
 	msg->reader_free = exim_reader_free;
-	r->h = exim_find_role(msg, "H");
-	r->d = exim_find_role(msg, "D");
+	r->h = sg_spool_pair_find_role(msg, "H");
+	r->d = sg_spool_pair_find_role(msg, "D");
 	r->records = g_array_new(FALSE, FALSE, sizeof(EximRecord));
 	if (msg->queue_id == NULL ||
 	    !sg_spool_exim_valid_id(msg->queue_id, strlen(msg->queue_id))) {

@@ -47,10 +47,11 @@
 /* The highest qf version sendmail 8 reads. */
 #define SENDMAIL_VERSION_MAX 8
 
-typedef struct {
-	goffset offset; /* in qf: the header text after "H?flags?" */
-	gsize length;   /* up to and including its last line's '\n' */
-} SendmailRecord;
+/*
+ * offset: in qf, the header text after "H?flags?"; length: up to and
+ * including its last line's '\n'.
+ */
+typedef SgSpoolPairRecord SendmailRecord;
 
 typedef struct {
 	const char *map;
@@ -308,37 +309,9 @@ static GMimeStream *
 sendmail_content_open(SgMessage *msg, GError **error)
 {
 	SendmailReader *r = msg->reader_data;
-	GMimeStream *cat = g_mime_stream_cat_new();
-	SgMessageFile *qf = sg_message_file(msg, r->qf);
-	SgMessageFile *df = sg_message_file(msg, r->df);
 
-	if ((qf != NULL && qf->fd < 0) || (df != NULL && df->fd < 0)) {
-		g_object_unref(cat);
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-		    "%s: content file is not open", msg->id);
-		return NULL;
-	}
-	for (guint i = 0; qf != NULL && i < r->records->len; i++) {
-		SendmailRecord *rec =
-		    &g_array_index(r->records, SendmailRecord, i);
-		g_autoptr(GMimeStream) s = sg_stream_pread_new(qf->fd,
-		    rec->offset, rec->offset + (gint64)rec->length);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
-	}
-	if (qf != NULL) {
-		g_autoptr(GMimeStream) blank =
-		    g_mime_stream_mem_new_with_buffer("\n", 1);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), blank);
-	}
-	if (df != NULL) {
-		g_autoptr(GMimeStream) body =
-		    sg_stream_pread_new(df->fd, 0, r->df_size);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), body);
-	}
-	return cat;
+	return sg_spool_pair_content_open(msg, r->qf, r->records, r->df, 0,
+	    r->df_size, error);
 }
 
 static gboolean
@@ -346,32 +319,9 @@ sendmail_content_locate(SgMessage *msg, goffset content_offset, guint *file,
     goffset *file_offset)
 {
 	SendmailReader *r = msg->reader_data;
-	goffset at = 0;
 
-	for (guint i = 0; r->qf != G_MAXUINT && i < r->records->len; i++) {
-		SendmailRecord *rec =
-		    &g_array_index(r->records, SendmailRecord, i);
-
-		if (content_offset < at + (goffset)rec->length) {
-			*file = r->qf;
-			*file_offset = rec->offset + (content_offset - at);
-			return TRUE;
-		}
-		at += (goffset)rec->length;
-	}
-	if (r->qf != G_MAXUINT) {
-		if (content_offset == at) {
-			*file = r->qf;
-			*file_offset = (goffset)r->map_len;
-			return TRUE;
-		}
-		at++;
-	}
-	if (r->df == G_MAXUINT || content_offset - at > r->df_size)
-		return FALSE;
-	*file = r->df;
-	*file_offset = content_offset - at;
-	return TRUE;
+	return sg_spool_pair_content_locate(r->records, r->qf, r->map_len,
+	    r->df, 0, r->df_size, content_offset, file, file_offset);
 }
 
 static const SgContentOps sendmail_content_ops = {
@@ -380,16 +330,6 @@ static const SgContentOps sendmail_content_ops = {
 };
 
 /* ---- ops -------------------------------------------------------- */
-
-static guint
-sendmail_find_role(SgMessage *msg, const char *role)
-{
-	for (guint i = 0; i < msg->files->len; i++) {
-		if (strcmp(sg_message_file(msg, i)->role, role) == 0)
-			return i;
-	}
-	return G_MAXUINT;
-}
 
 static gboolean
 sendmail_open(SgMessage *msg, const SgProfile *profile,
@@ -401,8 +341,8 @@ sendmail_open(SgMessage *msg, const SgProfile *profile,
 
 	msg->reader_data = r;
 	msg->reader_free = sendmail_reader_free;
-	r->qf = sendmail_find_role(msg, "qf");
-	r->df = sendmail_find_role(msg, "df");
+	r->qf = sg_spool_pair_find_role(msg, "qf");
+	r->df = sg_spool_pair_find_role(msg, "df");
 	r->records = g_array_new(FALSE, FALSE, sizeof(SendmailRecord));
 	if (r->qf != G_MAXUINT) {
 		/* sendmail's lock: fcntl write lock on the whole qf */
