@@ -789,20 +789,13 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 	idlen = strlen(msg->queue_id);
 	if (r->d != G_MAXUINT) {
 		/* Exim's lock: bytes [0, length of "<id>-D\n") of -D. */
-		if (!sg_spool_pair_open_locked(msg, r->d, 0, (off_t)idlen + 3,
-		        opts != NULL && opts->read_only, error))
-			return FALSE;
-		df = sg_message_file(msg, r->d);
-		if (!sg_spool_pair_check_age(df, opts, error))
+		if (!sg_spool_pair_open_aged(msg, r->d, TRUE, 0,
+		        (off_t)idlen + 3, opts, &df, error))
 			return FALSE;
 	}
-	if (r->h != G_MAXUINT) {
-		if (!sg_message_open_file(msg, r->h, error))
-			return FALSE;
-		hf = sg_message_file(msg, r->h);
-		if (!sg_spool_pair_check_age(hf, opts, error))
-			return FALSE;
-	}
+	if (r->h != G_MAXUINT &&
+	    !sg_spool_pair_open_aged(msg, r->h, FALSE, 0, 0, opts, &hf, error))
+		return FALSE;
 	for (guint i = 0; i < msg->files->len; i++) {
 		if (i == r->h || i == r->d)
 			continue;

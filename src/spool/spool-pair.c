@@ -305,3 +305,18 @@ sg_spool_pair_content_locate(const GArray *records, guint ctl, gsize ctl_len,
 	*file_offset = body_start + (content_offset - at);
 	return TRUE;
 }
+
+gboolean
+sg_spool_pair_open_aged(SgMessage *msg, guint index, gboolean lock, off_t start,
+    off_t len, const SgWalkOptions *opts, SgMessageFile **file, GError **error)
+{
+	if (lock) {
+		if (!sg_spool_pair_open_locked(msg, index, start, len,
+		        opts != NULL && opts->read_only, error))
+			return FALSE;
+	} else if (!sg_message_open_file(msg, index, error)) {
+		return FALSE;
+	}
+	*file = sg_message_file(msg, index);
+	return sg_spool_pair_check_age(*file, opts, error);
+}

@@ -51,6 +51,16 @@ gboolean sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile,
 gboolean sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start,
     off_t len, gboolean read_only, GError **error);
 
+/*
+ * The open sequence of a reader: file @index opened under its lock as
+ * sg_spool_pair_open_locked() does (read-only when opts->read_only), or,
+ * with @lock FALSE, opened plainly; then the min-age test.  *file is the
+ * opened file (borrowed: it belongs to @msg) once it is open.
+ */
+gboolean
+sg_spool_pair_open_aged(SgMessage *msg, guint index, gboolean lock, off_t start,
+    off_t len, const SgWalkOptions *opts, SgMessageFile **file, GError **error);
+
 /* YOUNG when @st changed (ctime) less than opts->min_age seconds ago. */
 gboolean sg_spool_pair_check_age(const SgMessageFile *file,
     const SgWalkOptions *opts, GError **error);

@@ -346,24 +346,22 @@ sendmail_open(SgMessage *msg, const SgProfile *profile,
 	r->records = g_array_new(FALSE, FALSE, sizeof(SendmailRecord));
 	if (r->qf != G_MAXUINT) {
 		/* sendmail's lock: fcntl write lock on the whole qf */
-		if (!sg_spool_pair_open_locked(msg, r->qf, 0, 0,
-		        opts != NULL && opts->read_only, error))
-			return FALSE;
-		qf = sg_message_file(msg, r->qf);
-		if (!sg_spool_pair_check_age(qf, opts, error))
+		if (!sg_spool_pair_open_aged(msg, r->qf, TRUE, 0, 0, opts, &qf,
+		        error))
 			return FALSE;
 	}
 	for (guint i = 0; i < msg->files->len; i++) {
 		if (i == r->qf)
 			continue;
-		if (!sg_message_open_file(msg, i, error))
-			return FALSE;
-		if (i == r->df) {
-			df = sg_message_file(msg, i);
-			if (!sg_spool_pair_check_age(df, opts, error))
+		if (i != r->df) {
+			if (!sg_message_open_file(msg, i, error))
 				return FALSE;
-			r->df_size = df->st.st_size;
+			continue;
 		}
+		if (!sg_spool_pair_open_aged(msg, i, FALSE, 0, 0, opts, &df,
+		        error))
+			return FALSE;
+		r->df_size = df->st.st_size;
 	}
 	if (qf == NULL || df == NULL) {
 		sg_spool_pair_event(msg, profile, SG_RULE_CONTAINER_ORPHAN_FILE,
