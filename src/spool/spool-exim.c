@@ -172,19 +172,6 @@ exim_parse_int(const char *s, gsize n, gint64 *out)
 	return n > 0 && sg_parse_i64(s, n, out);
 }
 
-static void
-exim_prop(EximParser *p, const char *key, const char *val, gsize n)
-{
-	SgMessage *msg = p->msg;
-
-	if (msg->props == NULL) {
-		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
-		    g_free, g_free);
-	}
-	g_hash_table_replace(msg->props, g_strdup(key),
-	    sg_escape_bytes(val, n, 1024));
-}
-
 /* Option lines: returns FALSE when the rest of -H cannot be trusted. */
 static gboolean
 exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
@@ -257,13 +244,13 @@ exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
 			p->info->max_linelength = v;
 		else {
 			p->info->frozen = TRUE;
-			exim_prop(p, "frozen", val, vlen);
+			sg_spool_pair_prop(p->msg, "frozen", val, vlen);
 		}
 		return TRUE;
 	}
 	if (OPT("spool_file_wireformat")) {
 		p->info->wireformat = TRUE;
-		exim_prop(p, "wireformat", "yes", 3);
+		sg_spool_pair_prop(p->msg, "wireformat", "yes", 3);
 		return TRUE;
 	}
 	if (OPT("host_address") || OPT("helo_name") || OPT("host_name") ||
@@ -271,7 +258,7 @@ exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
 	    OPT("interface_address") || OPT("auth_id")) {
 		g_autofree char *key = g_strndup(name, nlen);
 
-		exim_prop(p, key, val, vlen);
+		sg_spool_pair_prop(p->msg, key, val, vlen);
 	}
 #undef OPT
 	return TRUE; /* unknown options are ignored, as Exim does */
@@ -564,7 +551,8 @@ sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
 		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
 		    "malformed \"time count\" line");
 	} else {
-		exim_prop(&p, "received_time", line, (gsize)(sp - line));
+		sg_spool_pair_prop(p.msg, "received_time", line,
+		    (gsize)(sp - line));
 	}
 	/* 5: options, then 6: the tree line */
 	for (;;) {

@@ -320,3 +320,14 @@ sg_spool_pair_open_aged(SgMessage *msg, guint index, gboolean lock, off_t start,
 	*file = sg_message_file(msg, index);
 	return sg_spool_pair_check_age(*file, opts, error);
 }
+
+void
+sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n)
+{
+	if (msg->props == NULL) {
+		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
+		    g_free, g_free);
+	}
+	g_hash_table_replace(msg->props, g_strdup(key),
+	    sg_escape_bytes(val, n, 1024));
+}

@@ -80,6 +80,13 @@ void sg_spool_pair_release(const char *data, gsize len);
 /* TRUE when fstatat(dirfd, name) finds an entry (no symlink following). */
 gboolean sg_spool_pair_exists(int dirfd, const char *name);
 
+/*
+ * Sets message property @key to the bytes (@val, @n), escaped and capped
+ * at 1024 bytes; the table and its copies of key and value belong to @msg.
+ */
+void
+sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n);
+
 /* Index of the file with role @role in @msg, or G_MAXUINT. */
 guint sg_spool_pair_find_role(SgMessage *msg, const char *role);
 

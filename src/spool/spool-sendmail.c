@@ -109,17 +109,6 @@ sg_spool_sendmail_info_clear(SgSpoolSendmailInfo *info)
 	sg_spool_pair_event(msg, profile, SG_RULE_##rule, file, \
 	    (goffset)(off), (obs), __VA_ARGS__)
 
-static void
-sendmail_prop(SgMessage *msg, const char *key, const char *val, gsize n)
-{
-	if (msg->props == NULL) {
-		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
-		    g_free, g_free);
-	}
-	g_hash_table_replace(msg->props, g_strdup(key),
-	    sg_escape_bytes(val, n, 1024));
-}
-
 gboolean
 sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
     const char *buf, gsize len, SgSpoolSendmailInfo *info)
@@ -220,7 +209,7 @@ sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
 			break;
 		}
 		case 'T':
-			sendmail_prop(msg, "created", line + 1, n - 2);
+			sg_spool_pair_prop(msg, "created", line + 1, n - 2);
 			break;
 		case 'I': {
 			/* I<major>/<minor>/<inode> */
