@@ -971,34 +971,13 @@ exim_is_dir(int dirfd, const char *name)
 	    S_ISDIR(st.st_mode);
 }
 
-/* A directory holding at least one <id>-H or <id>-D (first 4096 names). */
+/* <id>-H or <id>-D. */
 static gboolean
-exim_has_pairs(int dirfd)
+exim_pair_name(const char *name, gsize n)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dp;
-	struct dirent *de;
-	gboolean found = FALSE;
-
-	if (fd < 0)
-		return FALSE;
-	dp = fdopendir(fd);
-	if (dp == NULL) {
-		close(fd);
-		return FALSE;
-	}
-	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
-		gsize n = strlen(de->d_name);
-
-		if (n > 2 && de->d_name[n - 2] == '-' &&
-		    (de->d_name[n - 1] == 'H' || de->d_name[n - 1] == 'D') &&
-		    sg_spool_exim_valid_id(de->d_name, n - 2)) {
-			found = TRUE;
-			break;
-		}
-	}
-	closedir(dp);
-	return found;
+	return n > 2 && name[n - 2] == '-' &&
+	    (name[n - 1] == 'H' || name[n - 1] == 'D') &&
+	    sg_spool_exim_valid_id(name, n - 2);
 }
 
 static gboolean
@@ -1009,7 +988,7 @@ exim_detect(int dirfd, const char *path)
 	    (exim_is_dir(dirfd, "msglog") || exim_is_dir(dirfd, "db") ||
 	        !exim_is_dir(dirfd, "deferred")))
 		return TRUE;
-	return exim_has_pairs(dirfd);
+	return sg_spool_pair_dir_has(dirfd, exim_pair_name);
 }
 
 static gboolean

@@ -15,6 +15,7 @@
 
 #include "spool-pair.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -330,4 +331,29 @@ sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n)
 	}
 	g_hash_table_replace(msg->props, g_strdup(key),
 	    sg_escape_bytes(val, n, 1024));
+}
+
+gboolean
+sg_spool_pair_dir_has(int dirfd, gboolean (*match)(const char *name, gsize n))
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dp;
+	struct dirent *de;
+	gboolean found = FALSE;
+
+	if (fd < 0)
+		return FALSE;
+	dp = fdopendir(fd);
+	if (dp == NULL) {
+		close(fd);
+		return FALSE;
+	}
+	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
+		if (match(de->d_name, strlen(de->d_name))) {
+			found = TRUE;
+			break;
+		}
+	}
+	closedir(dp);
+	return found;
 }

@@ -87,6 +87,14 @@ gboolean sg_spool_pair_exists(int dirfd, const char *name);
 void
 sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n);
 
+/*
+ * TRUE when one of the first 4096 names in directory @dirfd satisfies
+ * @match (name, strlen(name)).  Opens its own descriptor on @dirfd and
+ * closes it; FALSE when the directory cannot be read.
+ */
+gboolean
+sg_spool_pair_dir_has(int dirfd, gboolean (*match)(const char *name, gsize n));
+
 /* Index of the file with role @role in @msg, or G_MAXUINT. */
 guint sg_spool_pair_find_role(SgMessage *msg, const char *role);
 

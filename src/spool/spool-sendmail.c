@@ -524,15 +524,19 @@ sendmail_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
 	return ok;
 }
 
+/* qf<id>. */
+static gboolean
+sendmail_qf_name(const char *name, gsize n)
+{
+	return n > 2 && strncmp(name, "qf", 2) == 0 &&
+	    sg_spool_sendmail_valid_id(name + 2, n - 2);
+}
+
 static gboolean
 sendmail_detect(int dirfd, const char *path)
 {
 	g_autofree char *base = g_path_get_basename(path);
 	struct stat st;
-	int fd;
-	DIR *dp;
-	struct dirent *de;
-	gboolean found = FALSE;
 
 	if (strcmp(base, "mqueue") == 0 || strcmp(base, "clientmqueue") == 0)
 		return TRUE;
@@ -541,25 +545,7 @@ sendmail_detect(int dirfd, const char *path)
 	    fstatat(dirfd, "df", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return TRUE;
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return FALSE;
-	dp = fdopendir(fd);
-	if (dp == NULL) {
-		close(fd);
-		return FALSE;
-	}
-	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
-		gsize n = strlen(de->d_name);
-
-		if (n > 2 && strncmp(de->d_name, "qf", 2) == 0 &&
-		    sg_spool_sendmail_valid_id(de->d_name + 2, n - 2)) {
-			found = TRUE;
-			break;
-		}
-	}
-	closedir(dp);
-	return found;
+	return sg_spool_pair_dir_has(dirfd, sendmail_qf_name);
 }
 
 static gboolean
