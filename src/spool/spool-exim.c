@@ -1056,15 +1056,6 @@ exim_names_itself(const char *path, const char *name)
 	    buf[n] == '\n';
 }
 
-static gboolean
-exim_is_reg(const char *dir, const char *name)
-{
-	g_autofree char *p = g_build_filename(dir, name, NULL);
-	struct stat st;
-
-	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /*
  * <id>-H or <id>-D in input/, input/<c>/, Finput/ (or any folder of
  * pairs): claimed when its partner is beside it, or, alone, when its
@@ -1094,12 +1085,13 @@ exim_message_for_file(const char *path)
 	n = strlen(name);
 	if (n < 3 || name[n - 2] != '-' ||
 	    (name[n - 1] != 'H' && name[n - 1] != 'D') ||
-	    !sg_spool_exim_valid_id(name, n - 2) || !exim_is_reg(dir, name))
+	    !sg_spool_exim_valid_id(name, n - 2) ||
+	    !sg_spool_pair_is_reg(dir, name))
 		return NULL;
 	is_h = name[n - 1] == 'H';
 	id = g_strndup(name, n - 2);
 	other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
-	have_other = exim_is_reg(dir, other);
+	have_other = sg_spool_pair_is_reg(dir, other);
 	if (!have_other && !exim_names_itself(real, name))
 		return NULL;
 	/* input/<c>/ with split_spool_directory: <c> is the id's 6th char */

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spoolguard/stream.h"
@@ -356,4 +357,13 @@ sg_spool_pair_dir_has(int dirfd, gboolean (*match)(const char *name, gsize n))
 	}
 	closedir(dp);
 	return found;
+}
+
+gboolean
+sg_spool_pair_is_reg(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
 }

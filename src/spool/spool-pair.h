@@ -95,6 +95,9 @@ sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n);
 gboolean
 sg_spool_pair_dir_has(int dirfd, gboolean (*match)(const char *name, gsize n));
 
+/* TRUE when @dir/@name is a regular file (lstat: a symlink is not). */
+gboolean sg_spool_pair_is_reg(const char *dir, const char *name);
+
 /* Index of the file with role @role in @msg, or G_MAXUINT. */
 guint sg_spool_pair_find_role(SgMessage *msg, const char *role);
 

@@ -548,15 +548,6 @@ sendmail_detect(int dirfd, const char *path)
 	return sg_spool_pair_dir_has(dirfd, sendmail_qf_name);
 }
 
-static gboolean
-sendmail_is_reg(const char *dir, const char *name)
-{
-	g_autofree char *p = g_build_filename(dir, name, NULL);
-	struct stat st;
-
-	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* TRUE when the qf at @path starts as sendmail writes one: "V<digit>". */
 static gboolean
 sendmail_looks_like_qf(const char *path)
@@ -604,7 +595,7 @@ sendmail_message_for_file(const char *path)
 	if (n < 3 ||
 	    (strncmp(name, "qf", 2) != 0 && strncmp(name, "df", 2) != 0) ||
 	    !sg_spool_sendmail_valid_id(name + 2, n - 2) ||
-	    !sendmail_is_reg(dir, name))
+	    !sg_spool_pair_is_reg(dir, name))
 		return NULL;
 	is_qf = name[0] == 'q';
 	base = g_path_get_basename(dir);
@@ -631,9 +622,9 @@ sendmail_message_for_file(const char *path)
 	qn = g_strconcat("qf", name + 2, NULL);
 	dn = g_strconcat("df", name + 2, NULL);
 	xn = g_strconcat("xf", name + 2, NULL);
-	have[0] = sendmail_is_reg(qdir, qn);
-	have[1] = sendmail_is_reg(ddir, dn);
-	have[2] = have[0] && sendmail_is_reg(xdir, xn);
+	have[0] = sg_spool_pair_is_reg(qdir, qn);
+	have[1] = sg_spool_pair_is_reg(ddir, dn);
+	have[2] = have[0] && sg_spool_pair_is_reg(xdir, xn);
 	if (!(have[0] && have[1]) && !(is_qf && sendmail_looks_like_qf(real)))
 		return NULL;
 	{
