@@ -47,10 +47,8 @@
 /* Login names Exim accepts (originator_login). */
 #define EXIM_LOGIN_MAX 63
 
-typedef struct {
-	goffset offset; /* of the record's text in -H */
-	gsize length;
-} EximRecord;
+/* offset: of the record's text in -H */
+typedef SgSpoolPairRecord EximRecord;
 
 typedef struct {
 	const char *map; /* -H, read whole (not mmap: no SIGBUS) */
@@ -174,19 +172,6 @@ exim_parse_int(const char *s, gsize n, gint64 *out)
 	return n > 0 && sg_parse_i64(s, n, out);
 }
 
-static void
-exim_prop(EximParser *p, const char *key, const char *val, gsize n)
-{
-	SgMessage *msg = p->msg;
-
-	if (msg->props == NULL) {
-		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
-		    g_free, g_free);
-	}
-	g_hash_table_replace(msg->props, g_strdup(key),
-	    sg_escape_bytes(val, n, 1024));
-}
-
 /* Option lines: returns FALSE when the rest of -H cannot be trusted. */
 static gboolean
 exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
@@ -259,13 +244,13 @@ exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
 			p->info->max_linelength = v;
 		else {
 			p->info->frozen = TRUE;
-			exim_prop(p, "frozen", val, vlen);
+			sg_spool_pair_prop(p->msg, "frozen", val, vlen);
 		}
 		return TRUE;
 	}
 	if (OPT("spool_file_wireformat")) {
 		p->info->wireformat = TRUE;
-		exim_prop(p, "wireformat", "yes", 3);
+		sg_spool_pair_prop(p->msg, "wireformat", "yes", 3);
 		return TRUE;
 	}
 	if (OPT("host_address") || OPT("helo_name") || OPT("host_name") ||
@@ -273,7 +258,7 @@ exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
 	    OPT("interface_address") || OPT("auth_id")) {
 		g_autofree char *key = g_strndup(name, nlen);
 
-		exim_prop(p, key, val, vlen);
+		sg_spool_pair_prop(p->msg, key, val, vlen);
 	}
 #undef OPT
 	return TRUE; /* unknown options are ignored, as Exim does */
@@ -566,7 +551,8 @@ sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
 		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
 		    "malformed \"time count\" line");
 	} else {
-		exim_prop(&p, "received_time", line, (gsize)(sp - line));
+		sg_spool_pair_prop(p.msg, "received_time", line,
+		    (gsize)(sp - line));
 	}
 	/* 5: options, then 6: the tree line */
 	for (;;) {
@@ -746,36 +732,9 @@ static GMimeStream *
 exim_content_open(SgMessage *msg, GError **error)
 {
 	EximReader *r = msg->reader_data;
-	GMimeStream *cat = g_mime_stream_cat_new();
-	SgMessageFile *hf = sg_message_file(msg, r->h);
-	SgMessageFile *df = sg_message_file(msg, r->d);
 
-	if ((hf != NULL && hf->fd < 0) || (df != NULL && df->fd < 0)) {
-		g_object_unref(cat);
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-		    "%s: content file is not open", msg->id);
-		return NULL;
-	}
-	for (guint i = 0; hf != NULL && i < r->records->len; i++) {
-		EximRecord *rec = &g_array_index(r->records, EximRecord, i);
-		g_autoptr(GMimeStream) s = sg_stream_pread_new(hf->fd,
-		    rec->offset, rec->offset + (gint64)rec->length);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
-	}
-	if (hf != NULL) {
-		g_autoptr(GMimeStream) blank =
-		    g_mime_stream_mem_new_with_buffer("\n", 1);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), blank);
-	}
-	if (df != NULL) {
-		g_autoptr(GMimeStream) body = sg_stream_pread_new(df->fd,
-		    r->body_start, r->body_start + r->body_len);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), body);
-	}
-	return cat;
+	return sg_spool_pair_content_open(msg, r->h, r->records, r->d,
+	    r->body_start, r->body_len, error);
 }
 
 static gboolean
@@ -783,32 +742,9 @@ exim_content_locate(SgMessage *msg, goffset content_offset, guint *file,
     goffset *file_offset)
 {
 	EximReader *r = msg->reader_data;
-	goffset at = 0;
 
-	for (guint i = 0; r->h != G_MAXUINT && i < r->records->len; i++) {
-		EximRecord *rec = &g_array_index(r->records, EximRecord, i);
-
-		if (content_offset < at + (goffset)rec->length) {
-			*file = r->h;
-			*file_offset = rec->offset + (content_offset - at);
-			return TRUE;
-		}
-		at += (goffset)rec->length;
-	}
-	if (r->h != G_MAXUINT) {
-		if (content_offset == at) {
-			/* the blank line we add: the end of -H */
-			*file = r->h;
-			*file_offset = (goffset)r->map_len;
-			return TRUE;
-		}
-		at++;
-	}
-	if (r->d == G_MAXUINT || content_offset - at > r->body_len)
-		return FALSE;
-	*file = r->d;
-	*file_offset = r->body_start + (content_offset - at);
-	return TRUE;
+	return sg_spool_pair_content_locate(r->records, r->h, r->map_len, r->d,
+	    r->body_start, r->body_len, content_offset, file, file_offset);
 }
 
 static const SgContentOps exim_content_ops = {
@@ -817,16 +753,6 @@ static const SgContentOps exim_content_ops = {
 };
 
 /* ---- ops -------------------------------------------------------- */
-
-static guint
-exim_find_role(SgMessage *msg, const char *role)
-{
-	for (guint i = 0; i < msg->files->len; i++) {
-		if (strcmp(sg_message_file(msg, i)->role, role) == 0)
-			return i;
-	}
-	return G_MAXUINT;
-}
 
 static gboolean
 exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
@@ -839,8 +765,8 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 
 	msg->reader_data = r;
 	msg->reader_free = exim_reader_free;
-	r->h = exim_find_role(msg, "H");
-	r->d = exim_find_role(msg, "D");
+	r->h = sg_spool_pair_find_role(msg, "H");
+	r->d = sg_spool_pair_find_role(msg, "D");
 	r->records = g_array_new(FALSE, FALSE, sizeof(EximRecord));
 	if (msg->queue_id == NULL ||
 	    !sg_spool_exim_valid_id(msg->queue_id, strlen(msg->queue_id))) {
@@ -851,20 +777,13 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 	idlen = strlen(msg->queue_id);
 	if (r->d != G_MAXUINT) {
 		/* Exim's lock: bytes [0, length of "<id>-D\n") of -D. */
-		if (!sg_spool_pair_open_locked(msg, r->d, 0, (off_t)idlen + 3,
-		        opts != NULL && opts->read_only, error))
-			return FALSE;
-		df = sg_message_file(msg, r->d);
-		if (!sg_spool_pair_check_age(df, opts, error))
+		if (!sg_spool_pair_open_aged(msg, r->d, TRUE, 0,
+		        (off_t)idlen + 3, opts, &df, error))
 			return FALSE;
 	}
-	if (r->h != G_MAXUINT) {
-		if (!sg_message_open_file(msg, r->h, error))
-			return FALSE;
-		hf = sg_message_file(msg, r->h);
-		if (!sg_spool_pair_check_age(hf, opts, error))
-			return FALSE;
-	}
+	if (r->h != G_MAXUINT &&
+	    !sg_spool_pair_open_aged(msg, r->h, FALSE, 0, 0, opts, &hf, error))
+		return FALSE;
 	for (guint i = 0; i < msg->files->len; i++) {
 		if (i == r->h || i == r->d)
 			continue;
@@ -1052,34 +971,13 @@ exim_is_dir(int dirfd, const char *name)
 	    S_ISDIR(st.st_mode);
 }
 
-/* A directory holding at least one <id>-H or <id>-D (first 4096 names). */
+/* <id>-H or <id>-D. */
 static gboolean
-exim_has_pairs(int dirfd)
+exim_pair_name(const char *name, gsize n)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dp;
-	struct dirent *de;
-	gboolean found = FALSE;
-
-	if (fd < 0)
-		return FALSE;
-	dp = fdopendir(fd);
-	if (dp == NULL) {
-		close(fd);
-		return FALSE;
-	}
-	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
-		gsize n = strlen(de->d_name);
-
-		if (n > 2 && de->d_name[n - 2] == '-' &&
-		    (de->d_name[n - 1] == 'H' || de->d_name[n - 1] == 'D') &&
-		    sg_spool_exim_valid_id(de->d_name, n - 2)) {
-			found = TRUE;
-			break;
-		}
-	}
-	closedir(dp);
-	return found;
+	return n > 2 && name[n - 2] == '-' &&
+	    (name[n - 1] == 'H' || name[n - 1] == 'D') &&
+	    sg_spool_exim_valid_id(name, n - 2);
 }
 
 static gboolean
@@ -1090,7 +988,7 @@ exim_detect(int dirfd, const char *path)
 	    (exim_is_dir(dirfd, "msglog") || exim_is_dir(dirfd, "db") ||
 	        !exim_is_dir(dirfd, "deferred")))
 		return TRUE;
-	return exim_has_pairs(dirfd);
+	return sg_spool_pair_dir_has(dirfd, exim_pair_name);
 }
 
 static gboolean
@@ -1158,15 +1056,6 @@ exim_names_itself(const char *path, const char *name)
 	    buf[n] == '\n';
 }
 
-static gboolean
-exim_is_reg(const char *dir, const char *name)
-{
-	g_autofree char *p = g_build_filename(dir, name, NULL);
-	struct stat st;
-
-	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /*
  * <id>-H or <id>-D in input/, input/<c>/, Finput/ (or any folder of
  * pairs): claimed when its partner is beside it, or, alone, when its
@@ -1196,12 +1085,13 @@ exim_message_for_file(const char *path)
 	n = strlen(name);
 	if (n < 3 || name[n - 2] != '-' ||
 	    (name[n - 1] != 'H' && name[n - 1] != 'D') ||
-	    !sg_spool_exim_valid_id(name, n - 2) || !exim_is_reg(dir, name))
+	    !sg_spool_exim_valid_id(name, n - 2) ||
+	    !sg_spool_pair_is_reg(dir, name))
 		return NULL;
 	is_h = name[n - 1] == 'H';
 	id = g_strndup(name, n - 2);
 	other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
-	have_other = exim_is_reg(dir, other);
+	have_other = sg_spool_pair_is_reg(dir, other);
 	if (!have_other && !exim_names_itself(real, name))
 		return NULL;
 	/* input/<c>/ with split_spool_directory: <c> is the id's 6th char */

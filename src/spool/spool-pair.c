@@ -15,10 +15,15 @@
 
 #include "spool-pair.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "spoolguard/stream.h"
 
 static const SgSeverity pair_default_severity[SG_RULE_COUNT] = {
 #define SG_RULE(e, id, kind, sev, summary) [SG_RULE_##e] = SG_SEVERITY_##sev,
@@ -220,4 +225,145 @@ sg_spool_pair_exists(int dirfd, const char *name)
 	struct stat st;
 
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+guint
+sg_spool_pair_find_role(SgMessage *msg, const char *role)
+{
+	for (guint i = 0; i < msg->files->len; i++) {
+		if (strcmp(sg_message_file(msg, i)->role, role) == 0)
+			return i;
+	}
+	return G_MAXUINT;
+}
+
+GMimeStream *
+sg_spool_pair_content_open(SgMessage *msg, guint ctl, const GArray *records,
+    guint body, goffset body_start, goffset body_len, GError **error)
+{
+	GMimeStream *cat = g_mime_stream_cat_new();
+	SgMessageFile *hf = sg_message_file(msg, ctl);
+	SgMessageFile *df = sg_message_file(msg, body);
+
+	if ((hf != NULL && hf->fd < 0) || (df != NULL && df->fd < 0)) {
+		g_object_unref(cat);
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: content file is not open", msg->id);
+		return NULL;
+	}
+	for (guint i = 0; hf != NULL && i < records->len; i++) {
+		const SgSpoolPairRecord *rec =
+		    &g_array_index(records, SgSpoolPairRecord, i);
+		g_autoptr(GMimeStream) s = sg_stream_pread_new(hf->fd,
+		    rec->offset, rec->offset + (gint64)rec->length);
+
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
+	}
+	if (hf != NULL) {
+		g_autoptr(GMimeStream) blank =
+		    g_mime_stream_mem_new_with_buffer("\n", 1);
+
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), blank);
+	}
+	if (df != NULL) {
+		g_autoptr(GMimeStream) s = sg_stream_pread_new(df->fd,
+		    body_start, body_start + body_len);
+
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
+	}
+	return cat;
+}
+
+gboolean
+sg_spool_pair_content_locate(const GArray *records, guint ctl, gsize ctl_len,
+    guint body, goffset body_start, goffset body_len, goffset content_offset,
+    guint *file, goffset *file_offset)
+{
+	goffset at = 0;
+
+	for (guint i = 0; ctl != G_MAXUINT && i < records->len; i++) {
+		const SgSpoolPairRecord *rec =
+		    &g_array_index(records, SgSpoolPairRecord, i);
+
+		if (content_offset < at + (goffset)rec->length) {
+			*file = ctl;
+			*file_offset = rec->offset + (content_offset - at);
+			return TRUE;
+		}
+		at += (goffset)rec->length;
+	}
+	if (ctl != G_MAXUINT) {
+		if (content_offset == at) {
+			/* the blank line we add: the end of the control file */
+			*file = ctl;
+			*file_offset = (goffset)ctl_len;
+			return TRUE;
+		}
+		at++;
+	}
+	if (body == G_MAXUINT || content_offset - at > body_len)
+		return FALSE;
+	*file = body;
+	*file_offset = body_start + (content_offset - at);
+	return TRUE;
+}
+
+gboolean
+sg_spool_pair_open_aged(SgMessage *msg, guint index, gboolean lock, off_t start,
+    off_t len, const SgWalkOptions *opts, SgMessageFile **file, GError **error)
+{
+	if (lock) {
+		if (!sg_spool_pair_open_locked(msg, index, start, len,
+		        opts != NULL && opts->read_only, error))
+			return FALSE;
+	} else if (!sg_message_open_file(msg, index, error)) {
+		return FALSE;
+	}
+	*file = sg_message_file(msg, index);
+	return sg_spool_pair_check_age(*file, opts, error);
+}
+
+void
+sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n)
+{
+	if (msg->props == NULL) {
+		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
+		    g_free, g_free);
+	}
+	g_hash_table_replace(msg->props, g_strdup(key),
+	    sg_escape_bytes(val, n, 1024));
+}
+
+gboolean
+sg_spool_pair_dir_has(int dirfd, gboolean (*match)(const char *name, gsize n))
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dp;
+	struct dirent *de;
+	gboolean found = FALSE;
+
+	if (fd < 0)
+		return FALSE;
+	dp = fdopendir(fd);
+	if (dp == NULL) {
+		close(fd);
+		return FALSE;
+	}
+	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
+		if (match(de->d_name, strlen(de->d_name))) {
+			found = TRUE;
+			break;
+		}
+	}
+	closedir(dp);
+	return found;
+}
+
+gboolean
+sg_spool_pair_is_reg(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
 }

@@ -3,7 +3,8 @@
  * spool-pair.h - helpers shared by the readers of two-file spools (Exim
  * -H/-D, Sendmail qf/df): findings at the profile's severity with built-in
  * fallbacks, opening a file under the MTA's fcntl lock, mapping a control
- * file read-only, and the min-age test.
+ * file read-only, the min-age test, the file-role lookup and the content
+ * stream "header records, a blank line, then the body file".
  */
 #ifndef SPOOLGUARD_SPOOL_PAIR_H
 #define SPOOLGUARD_SPOOL_PAIR_H
@@ -50,6 +51,16 @@ gboolean sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile,
 gboolean sg_spool_pair_open_locked(SgMessage *msg, guint index, off_t start,
     off_t len, gboolean read_only, GError **error);
 
+/*
+ * The open sequence of a reader: file @index opened under its lock as
+ * sg_spool_pair_open_locked() does (read-only when opts->read_only), or,
+ * with @lock FALSE, opened plainly; then the min-age test.  *file is the
+ * opened file (borrowed: it belongs to @msg) once it is open.
+ */
+gboolean
+sg_spool_pair_open_aged(SgMessage *msg, guint index, gboolean lock, off_t start,
+    off_t len, const SgWalkOptions *opts, SgMessageFile **file, GError **error);
+
 /* YOUNG when @st changed (ctime) less than opts->min_age seconds ago. */
 gboolean sg_spool_pair_check_age(const SgMessageFile *file,
     const SgWalkOptions *opts, GError **error);
@@ -68,5 +79,53 @@ void sg_spool_pair_release(const char *data, gsize len);
 
 /* TRUE when fstatat(dirfd, name) finds an entry (no symlink following). */
 gboolean sg_spool_pair_exists(int dirfd, const char *name);
+
+/*
+ * Sets message property @key to the bytes (@val, @n), escaped and capped
+ * at 1024 bytes; the table and its copies of key and value belong to @msg.
+ */
+void
+sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n);
+
+/*
+ * TRUE when one of the first 4096 names in directory @dirfd satisfies
+ * @match (name, strlen(name)).  Opens its own descriptor on @dirfd and
+ * closes it; FALSE when the directory cannot be read.
+ */
+gboolean
+sg_spool_pair_dir_has(int dirfd, gboolean (*match)(const char *name, gsize n));
+
+/* TRUE when @dir/@name is a regular file (lstat: a symlink is not). */
+gboolean sg_spool_pair_is_reg(const char *dir, const char *name);
+
+/* Index of the file with role @role in @msg, or G_MAXUINT. */
+guint sg_spool_pair_find_role(SgMessage *msg, const char *role);
+
+/* One header record of a control file: bytes [offset, offset + length). */
+typedef struct {
+	goffset offset;
+	gsize length;
+} SgSpoolPairRecord;
+
+/*
+ * The content a two-file reader exposes: the header records (@records,
+ * SgSpoolPairRecord) of control file @ctl, then "\n" when @ctl exists,
+ * then bytes [body_start, body_start + body_len) of body file @body.
+ * Either index may be G_MAXUINT (no such file).  INVALID when a present
+ * file is not open.  The returned stream belongs to the caller; it reads
+ * through the message's descriptors, which must outlive it.
+ */
+GMimeStream *
+sg_spool_pair_content_open(SgMessage *msg, guint ctl, const GArray *records,
+    guint body, goffset body_start, goffset body_len, GError **error);
+
+/*
+ * Maps @content_offset in the stream sg_spool_pair_content_open() builds
+ * from the same arguments to (*file, *file_offset); the added blank line
+ * maps to @ctl at @ctl_len (its end).  FALSE past the end of the content.
+ */
+gboolean sg_spool_pair_content_locate(const GArray *records, guint ctl,
+    gsize ctl_len, guint body, goffset body_start, goffset body_len,
+    goffset content_offset, guint *file, goffset *file_offset);
 
 #endif /* SPOOLGUARD_SPOOL_PAIR_H */

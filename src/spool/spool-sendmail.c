@@ -47,10 +47,11 @@
 /* The highest qf version sendmail 8 reads. */
 #define SENDMAIL_VERSION_MAX 8
 
-typedef struct {
-	goffset offset; /* in qf: the header text after "H?flags?" */
-	gsize length;   /* up to and including its last line's '\n' */
-} SendmailRecord;
+/*
+ * offset: in qf, the header text after "H?flags?"; length: up to and
+ * including its last line's '\n'.
+ */
+typedef SgSpoolPairRecord SendmailRecord;
 
 typedef struct {
 	const char *map;
@@ -107,17 +108,6 @@ sg_spool_sendmail_info_clear(SgSpoolSendmailInfo *info)
 #define SM_EVENT(rule, off, obs, ...)                           \
 	sg_spool_pair_event(msg, profile, SG_RULE_##rule, file, \
 	    (goffset)(off), (obs), __VA_ARGS__)
-
-static void
-sendmail_prop(SgMessage *msg, const char *key, const char *val, gsize n)
-{
-	if (msg->props == NULL) {
-		msg->props = g_hash_table_new_full(g_str_hash, g_str_equal,
-		    g_free, g_free);
-	}
-	g_hash_table_replace(msg->props, g_strdup(key),
-	    sg_escape_bytes(val, n, 1024));
-}
 
 gboolean
 sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
@@ -219,7 +209,7 @@ sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
 			break;
 		}
 		case 'T':
-			sendmail_prop(msg, "created", line + 1, n - 2);
+			sg_spool_pair_prop(msg, "created", line + 1, n - 2);
 			break;
 		case 'I': {
 			/* I<major>/<minor>/<inode> */
@@ -308,37 +298,9 @@ static GMimeStream *
 sendmail_content_open(SgMessage *msg, GError **error)
 {
 	SendmailReader *r = msg->reader_data;
-	GMimeStream *cat = g_mime_stream_cat_new();
-	SgMessageFile *qf = sg_message_file(msg, r->qf);
-	SgMessageFile *df = sg_message_file(msg, r->df);
 
-	if ((qf != NULL && qf->fd < 0) || (df != NULL && df->fd < 0)) {
-		g_object_unref(cat);
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-		    "%s: content file is not open", msg->id);
-		return NULL;
-	}
-	for (guint i = 0; qf != NULL && i < r->records->len; i++) {
-		SendmailRecord *rec =
-		    &g_array_index(r->records, SendmailRecord, i);
-		g_autoptr(GMimeStream) s = sg_stream_pread_new(qf->fd,
-		    rec->offset, rec->offset + (gint64)rec->length);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
-	}
-	if (qf != NULL) {
-		g_autoptr(GMimeStream) blank =
-		    g_mime_stream_mem_new_with_buffer("\n", 1);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), blank);
-	}
-	if (df != NULL) {
-		g_autoptr(GMimeStream) body =
-		    sg_stream_pread_new(df->fd, 0, r->df_size);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), body);
-	}
-	return cat;
+	return sg_spool_pair_content_open(msg, r->qf, r->records, r->df, 0,
+	    r->df_size, error);
 }
 
 static gboolean
@@ -346,32 +308,9 @@ sendmail_content_locate(SgMessage *msg, goffset content_offset, guint *file,
     goffset *file_offset)
 {
 	SendmailReader *r = msg->reader_data;
-	goffset at = 0;
 
-	for (guint i = 0; r->qf != G_MAXUINT && i < r->records->len; i++) {
-		SendmailRecord *rec =
-		    &g_array_index(r->records, SendmailRecord, i);
-
-		if (content_offset < at + (goffset)rec->length) {
-			*file = r->qf;
-			*file_offset = rec->offset + (content_offset - at);
-			return TRUE;
-		}
-		at += (goffset)rec->length;
-	}
-	if (r->qf != G_MAXUINT) {
-		if (content_offset == at) {
-			*file = r->qf;
-			*file_offset = (goffset)r->map_len;
-			return TRUE;
-		}
-		at++;
-	}
-	if (r->df == G_MAXUINT || content_offset - at > r->df_size)
-		return FALSE;
-	*file = r->df;
-	*file_offset = content_offset - at;
-	return TRUE;
+	return sg_spool_pair_content_locate(r->records, r->qf, r->map_len,
+	    r->df, 0, r->df_size, content_offset, file, file_offset);
 }
 
 static const SgContentOps sendmail_content_ops = {
@@ -380,16 +319,6 @@ static const SgContentOps sendmail_content_ops = {
 };
 
 /* ---- ops -------------------------------------------------------- */
-
-static guint
-sendmail_find_role(SgMessage *msg, const char *role)
-{
-	for (guint i = 0; i < msg->files->len; i++) {
-		if (strcmp(sg_message_file(msg, i)->role, role) == 0)
-			return i;
-	}
-	return G_MAXUINT;
-}
 
 static gboolean
 sendmail_open(SgMessage *msg, const SgProfile *profile,
@@ -401,29 +330,27 @@ sendmail_open(SgMessage *msg, const SgProfile *profile,
 
 	msg->reader_data = r;
 	msg->reader_free = sendmail_reader_free;
-	r->qf = sendmail_find_role(msg, "qf");
-	r->df = sendmail_find_role(msg, "df");
+	r->qf = sg_spool_pair_find_role(msg, "qf");
+	r->df = sg_spool_pair_find_role(msg, "df");
 	r->records = g_array_new(FALSE, FALSE, sizeof(SendmailRecord));
 	if (r->qf != G_MAXUINT) {
 		/* sendmail's lock: fcntl write lock on the whole qf */
-		if (!sg_spool_pair_open_locked(msg, r->qf, 0, 0,
-		        opts != NULL && opts->read_only, error))
-			return FALSE;
-		qf = sg_message_file(msg, r->qf);
-		if (!sg_spool_pair_check_age(qf, opts, error))
+		if (!sg_spool_pair_open_aged(msg, r->qf, TRUE, 0, 0, opts, &qf,
+		        error))
 			return FALSE;
 	}
 	for (guint i = 0; i < msg->files->len; i++) {
 		if (i == r->qf)
 			continue;
-		if (!sg_message_open_file(msg, i, error))
-			return FALSE;
-		if (i == r->df) {
-			df = sg_message_file(msg, i);
-			if (!sg_spool_pair_check_age(df, opts, error))
+		if (i != r->df) {
+			if (!sg_message_open_file(msg, i, error))
 				return FALSE;
-			r->df_size = df->st.st_size;
+			continue;
 		}
+		if (!sg_spool_pair_open_aged(msg, i, FALSE, 0, 0, opts, &df,
+		        error))
+			return FALSE;
+		r->df_size = df->st.st_size;
 	}
 	if (qf == NULL || df == NULL) {
 		sg_spool_pair_event(msg, profile, SG_RULE_CONTAINER_ORPHAN_FILE,
@@ -597,15 +524,19 @@ sendmail_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
 	return ok;
 }
 
+/* qf<id>. */
+static gboolean
+sendmail_qf_name(const char *name, gsize n)
+{
+	return n > 2 && strncmp(name, "qf", 2) == 0 &&
+	    sg_spool_sendmail_valid_id(name + 2, n - 2);
+}
+
 static gboolean
 sendmail_detect(int dirfd, const char *path)
 {
 	g_autofree char *base = g_path_get_basename(path);
 	struct stat st;
-	int fd;
-	DIR *dp;
-	struct dirent *de;
-	gboolean found = FALSE;
 
 	if (strcmp(base, "mqueue") == 0 || strcmp(base, "clientmqueue") == 0)
 		return TRUE;
@@ -614,34 +545,7 @@ sendmail_detect(int dirfd, const char *path)
 	    fstatat(dirfd, "df", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return TRUE;
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return FALSE;
-	dp = fdopendir(fd);
-	if (dp == NULL) {
-		close(fd);
-		return FALSE;
-	}
-	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
-		gsize n = strlen(de->d_name);
-
-		if (n > 2 && strncmp(de->d_name, "qf", 2) == 0 &&
-		    sg_spool_sendmail_valid_id(de->d_name + 2, n - 2)) {
-			found = TRUE;
-			break;
-		}
-	}
-	closedir(dp);
-	return found;
-}
-
-static gboolean
-sendmail_is_reg(const char *dir, const char *name)
-{
-	g_autofree char *p = g_build_filename(dir, name, NULL);
-	struct stat st;
-
-	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+	return sg_spool_pair_dir_has(dirfd, sendmail_qf_name);
 }
 
 /* TRUE when the qf at @path starts as sendmail writes one: "V<digit>". */
@@ -691,7 +595,7 @@ sendmail_message_for_file(const char *path)
 	if (n < 3 ||
 	    (strncmp(name, "qf", 2) != 0 && strncmp(name, "df", 2) != 0) ||
 	    !sg_spool_sendmail_valid_id(name + 2, n - 2) ||
-	    !sendmail_is_reg(dir, name))
+	    !sg_spool_pair_is_reg(dir, name))
 		return NULL;
 	is_qf = name[0] == 'q';
 	base = g_path_get_basename(dir);
@@ -718,9 +622,9 @@ sendmail_message_for_file(const char *path)
 	qn = g_strconcat("qf", name + 2, NULL);
 	dn = g_strconcat("df", name + 2, NULL);
 	xn = g_strconcat("xf", name + 2, NULL);
-	have[0] = sendmail_is_reg(qdir, qn);
-	have[1] = sendmail_is_reg(ddir, dn);
-	have[2] = have[0] && sendmail_is_reg(xdir, xn);
+	have[0] = sg_spool_pair_is_reg(qdir, qn);
+	have[1] = sg_spool_pair_is_reg(ddir, dn);
+	have[2] = have[0] && sg_spool_pair_is_reg(xdir, xn);
 	if (!(have[0] && have[1]) && !(is_qf && sendmail_looks_like_qf(real)))
 		return NULL;
 	{
