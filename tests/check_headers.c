@@ -19,6 +19,7 @@
 #include "spoolguard/spool.h"
 
 #include "check-private.h"
+#include "corpora/corpora-csv.h"
 
 /* Small limits, so that small fixtures cross them. */
 static const char small_profile[] = "[profile]\n"
@@ -895,51 +896,6 @@ END_TEST
 
 /* ---- other projects' corpora, when ../shared/corpora is there ---------- */
 
-/* Splits CSV text into rows of fields (quotes, doubled quotes, newlines). */
-static GPtrArray *
-csv_parse(const char *p, gsize len)
-{
-	GPtrArray *rows =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-	GPtrArray *row = g_ptr_array_new_with_free_func(g_free);
-	GString *field = g_string_new(NULL);
-	gboolean quoted = FALSE;
-
-	for (gsize i = 0; i < len; i++) {
-		char c = p[i];
-
-		if (quoted) {
-			if (c == '"' && i + 1 < len && p[i + 1] == '"') {
-				g_string_append_c(field, '"');
-				i++;
-			} else if (c == '"') {
-				quoted = FALSE;
-			} else {
-				g_string_append_c(field, c);
-			}
-		} else if (c == '"') {
-			quoted = TRUE;
-		} else if (c == ',' || c == '\n') {
-			g_ptr_array_add(row, g_strdup(field->str));
-			g_string_truncate(field, 0);
-			if (c == '\n') {
-				g_ptr_array_add(rows, row);
-				row = g_ptr_array_new_with_free_func(g_free);
-			}
-		} else if (c != '\r') {
-			g_string_append_c(field, c);
-		}
-	}
-	if (row->len > 0 || field->len > 0) {
-		g_ptr_array_add(row, g_strdup(field->str));
-		g_ptr_array_add(rows, row);
-	} else {
-		g_ptr_array_unref(row);
-	}
-	g_string_free(field, TRUE);
-	return rows;
-}
-
 START_TEST(test_clean_corpus_mail_is_never_quarantined)
 {
 	g_autoptr(SgProfile) profile = profile_get("default");
@@ -964,7 +920,7 @@ START_TEST(test_clean_corpus_mail_is_never_quarantined)
 
 		if (!g_file_get_contents(csv, &text, &len, NULL))
 			continue;
-		rows = csv_parse(text, len);
+		rows = sg_test_csv_parse(text, len);
 		for (guint i = 1; i < rows->len; i++) {
 			GPtrArray *row = rows->pdata[i];
 			g_autofree char *path = NULL;

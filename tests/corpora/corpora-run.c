@@ -24,6 +24,8 @@
 #include "spoolguard/check.h"
 #include "spoolguard/rules.h"
 
+#include "corpora-csv.h"
+
 typedef struct {
 	guint rows;
 	guint defective;
@@ -95,58 +97,6 @@ known_reason(const char *file)
 		if (strcmp(known[i].file, file) == 0)
 			return known[i].reason;
 	return NULL;
-}
-
-/* Splits CSV text into rows of fields (RFC 4180 quoting). */
-static GPtrArray *
-csv_parse(const char *p, gsize len)
-{
-	GPtrArray *rows =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-	GPtrArray *row = g_ptr_array_new_with_free_func(g_free);
-	GString *field = g_string_new(NULL);
-	gboolean quoted = FALSE;
-
-	for (gsize i = 0; i < len; i++) {
-		char c = p[i];
-
-		if (quoted) {
-			if (c == '"' && i + 1 < len && p[i + 1] == '"') {
-				g_string_append_c(field, '"');
-				i++;
-			} else if (c == '"') {
-				quoted = FALSE;
-			} else {
-				g_string_append_c(field, c);
-			}
-		} else if (c == '"') {
-			quoted = TRUE;
-		} else if (c == ',') {
-			g_ptr_array_add(row, g_string_free(field, FALSE));
-			field = g_string_new(NULL);
-		} else if (c == '\n') {
-			g_ptr_array_add(row, g_string_free(field, FALSE));
-			field = g_string_new(NULL);
-			g_ptr_array_add(rows, row);
-			row = g_ptr_array_new_with_free_func(g_free);
-		} else if (c != '\r') {
-			g_string_append_c(field, c);
-		}
-	}
-	if (field->len > 0 || row->len > 0) {
-		g_ptr_array_add(row, g_string_free(field, FALSE));
-		g_ptr_array_add(rows, row);
-	} else {
-		g_string_free(field, TRUE);
-		g_ptr_array_unref(row);
-	}
-	return rows;
-}
-
-static const char *
-csv_field(GPtrArray *row, guint i)
-{
-	return i < row->len ? g_ptr_array_index(row, i) : "";
 }
 
 /* The tree in the corpora's notation: type(children), message[inner]. */
@@ -267,13 +217,13 @@ run_corpus(SgCheckContext *ctx, const char *dir, const char *name, Tally *total)
 
 	if (!g_file_get_contents(csv, &text, &len, NULL))
 		return;
-	rows = csv_parse(text, len);
+	rows = sg_test_csv_parse(text, len);
 	for (guint i = 1; i < rows->len; i++) {
 		GPtrArray *row = g_ptr_array_index(rows, i);
-		const char *file = csv_field(row, 0);
-		const char *expect = csv_field(row, 1);
-		const char *verdict = csv_field(row, 3);
-		const char *ref = csv_field(row, 4);
+		const char *file = sg_test_csv_field(row, 0);
+		const char *expect = sg_test_csv_field(row, 1);
+		const char *verdict = sg_test_csv_field(row, 3);
+		const char *ref = sg_test_csv_field(row, 4);
 		g_autofree char *path = g_build_filename(dir, name, file, NULL);
 		g_autoptr(SgInspect) inspect = sg_inspect_new();
 		g_autoptr(GError) error = NULL;
