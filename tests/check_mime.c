@@ -739,7 +739,8 @@ encoding_same(const SgEncodingCheck *a, const SgEncodingCheck *b)
 	    a->qp_escape_offset == b->qp_escape_offset &&
 	    a->bad_escapes == b->bad_escapes &&
 	    a->bad_escape_offset == b->bad_escape_offset &&
-	    a->saw_cr == b->saw_cr;
+	    a->qpd_state == b->qpd_state && a->qpd_save == b->qpd_save &&
+	    a->qpd_zero == b->qpd_zero && a->saw_cr == b->saw_cr;
 }
 
 /* The longest line of (p, len), CR LF counted as a line break, by hand. */
@@ -791,7 +792,11 @@ START_TEST(test_mime_encoding_runs_match_byte_by_byte)
 				    7 + (goffset)at);
 				at += n;
 			}
-			{
+			/* Binary bodies have no line rules: nothing tracked. */
+			if (kinds[k] == SG_ENCODING_OTHER) {
+				ck_assert_int_eq(whole.max_line, 0);
+				ck_assert_uint_eq(whole.line_len, 0);
+			} else {
 				gint64 max;
 				gsize last;
 
@@ -805,6 +810,68 @@ START_TEST(test_mime_encoding_runs_match_byte_by_byte)
 			    "kind %u round %u: chunked feed differs", k, round);
 		}
 	}
+}
+END_TEST
+
+/*
+ * The pre-scan follows GMime's quoted-printable decoder to know whether it
+ * can decode a NUL: for random quoted-printable (raw NULs left out), fed
+ * whole, byte by byte and in random chunks, "=00 decoded" must be true
+ * exactly when g_mime_encoding_quoted_decode_step puts out a NUL.
+ */
+START_TEST(test_mime_qp_nul_proof_follows_gmime_decoder)
+{
+	g_autoptr(GRand) rnd = g_rand_new_with_seed(11);
+	g_autoptr(GString) s = g_string_new(NULL);
+	guint zeros = 0;
+
+	for (guint round = 0; round < 2000; round++) {
+		SgEncodingCheck whole, one, chunks;
+		g_autofree guchar *out = NULL;
+		gboolean decoded_nul;
+		int state = 0;
+		guint32 save = 0;
+		gsize n, at = 0;
+
+		gen_encoded(rnd, s);
+		/* "=00" and near misses around it, no raw NUL */
+		for (guint k = g_rand_int_range(rnd, 0, 6); k > 0; k--)
+			g_string_insert(s,
+			    g_rand_int_range(rnd, 0, (gint32)s->len + 1),
+			    (const char *[]){ "=00", "==00", "=0=00", "=\n00",
+			        "=0\n0",
+			        "=A=00" }[g_rand_int_range(rnd, 0, 6)]);
+		for (gsize i = 0; i < s->len; i++)
+			if (s->str[i] == '\0')
+				s->str[i] = 'x';
+		out = g_malloc(s->len + 3);
+		n = g_mime_encoding_quoted_decode_step((const guchar *)s->str,
+		    s->len, out, &state, &save);
+		decoded_nul = memchr(out, '\0', n) != NULL;
+		zeros += decoded_nul;
+		sg_encoding_check_init(&whole, SG_ENCODING_QP, 0);
+		sg_encoding_check_init(&one, SG_ENCODING_QP, 0);
+		sg_encoding_check_init(&chunks, SG_ENCODING_QP, 0);
+		sg_encoding_check_feed(&whole, s->str, s->len, 0);
+		for (gsize i = 0; i < s->len; i++)
+			sg_encoding_check_feed(&one, s->str + i, 1, (goffset)i);
+		while (at < s->len) {
+			gsize k = MIN((gsize)g_rand_int_range(rnd, 1, 50),
+			    s->len - at);
+
+			sg_encoding_check_feed(&chunks, s->str + at, k,
+			    (goffset)at);
+			at += k;
+		}
+		ck_assert_msg(whole.qpd_zero == decoded_nul,
+		    "round %u: pre-scan says %d, GMime decoded %s NUL", round,
+		    whole.qpd_zero, decoded_nul ? "a" : "no");
+		ck_assert(one.qpd_zero == decoded_nul);
+		ck_assert(chunks.qpd_zero == decoded_nul);
+	}
+	/* both outcomes were tried */
+	ck_assert_uint_gt(zeros, 100);
+	ck_assert_uint_lt(zeros, 1900);
 }
 END_TEST
 
@@ -842,8 +909,11 @@ static const NulCase nul_cases[] = {
 	{ "binary, the whole message", "binary", FALSE, TRUE },
 	{ "7bit, no final line break", "7bit", FALSE, TRUE },
 	{ "base64 in a multipart", "base64", TRUE, TRUE },
+	{ "quoted-printable, =00 escapes", "quoted-printable", TRUE, TRUE },
+	{ "quoted-printable, raw NULs", "quoted-printable", FALSE, TRUE },
 	{ "8bit without NULs", "8bit", TRUE, FALSE },
 	{ "base64 without NULs", "base64", TRUE, FALSE },
+	{ "quoted-printable without NULs", "quoted-printable", TRUE, FALSE },
 };
 
 START_TEST(test_mime_nul_count_is_the_same_in_every_encoding)
@@ -870,6 +940,13 @@ START_TEST(test_mime_nul_count_is_the_same_in_every_encoding)
 		for (gsize i = 0; i < n; i += 76) {
 			g_string_append_len(s, b64 + i, MIN(76, n - i));
 			g_string_append_c(s, '\n');
+		}
+	} else if (strstr(c->what, "=00") != NULL) {
+		for (gsize i = 0; i < text->len; i++) {
+			if (text->str[i] == '\0')
+				g_string_append(s, "=00");
+			else
+				g_string_append_c(s, text->str[i]);
 		}
 	} else if (strstr(c->what, "no final") != NULL) {
 		g_string_append_len(s, text->str, (gssize)text->len - 1);
@@ -906,6 +983,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_offsets_are_content_offsets_in_a_window);
 	tcase_add_test(tc, test_mime_base64_offset_is_first_bad_character);
 	tcase_add_test(tc, test_mime_encoding_runs_match_byte_by_byte);
+	tcase_add_test(tc, test_mime_qp_nul_proof_follows_gmime_decoder);
 	tcase_add_loop_test(tc,
 	    test_mime_nul_count_is_the_same_in_every_encoding, 0,
 	    G_N_ELEMENTS(nul_cases));

@@ -6,16 +6,18 @@
  * filter over a fresh substream of the file (never the whole part in
  * memory): the first SG_CONTENT_SNIFF_BYTES go to magic_buffer() on the
  * thread's handle (sg_check_context_magic), unless the part is declared
- * text and those bytes hold no control character: then it cannot be a
- * risky type, and libmagic would be most of a small message's cost.  An
- * executable or archive declared as text or image types, or named like a
- * document or a picture, is content.type-mismatch; another disagreement
+ * text and its first SG_CONTENT_TEXT_PEEK bytes hold no control
+ * character: then it cannot be a risky type (they all have control bytes
+ * at their start), and libmagic would be most of a small message's cost.
+ * An executable or archive declared as text or image types, or named like
+ * a document or a picture, is content.type-mismatch; another disagreement
  * between the declared and sniffed types is content.type-differs (info).
  * NUL bytes in text parts (content.nul-in-text) are taken from the MIME
- * pre-scan's count when the part's encoding leaves bytes as they are and
- * GMime's bounds agree with the pre-scan's; otherwise the part is decoded
- * to the end in bounded chunks to count them.  The sniffed type is returned to
- * the caller (transfer full).
+ * pre-scan's count when GMime's bounds agree with the pre-scan's and the
+ * encoding leaves bytes as they are, or is quoted-printable that the
+ * pre-scan found free of NULs and "=00"; otherwise the part is decoded to
+ * the end in bounded chunks to count them.  The sniffed type is returned
+ * to the caller (transfer full).
  */
 #include "config.h"
 
@@ -139,10 +141,39 @@ content_same_family(const char *declared, const char *sniffed)
 	return d && s;
 }
 
+/* TRUE when @enc leaves the raw bytes as they are. */
+static gboolean
+content_identity(GMimeContentEncoding enc)
+{
+	return enc != GMIME_CONTENT_ENCODING_BASE64 &&
+	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    enc != GMIME_CONTENT_ENCODING_UUENCODE;
+}
+
+/*
+ * TRUE when the pre-scan's count @pre answers for GMime's content
+ * [@where, @stop) in encoding @enc: the same start, an end within the
+ * counted bytes, and either an identity encoding with no counted NUL past
+ * that end, or quoted-printable with no raw NUL and no "=00" (a prefix of
+ * a body that decodes without NUL decodes without NUL).
+ */
+static gboolean
+content_pre_counts(const SgNulCount *pre, GMimeContentEncoding enc,
+    goffset where, goffset stop)
+{
+	if (pre == NULL || stop == SG_OFFSET_NONE || pre->body != where ||
+	    stop > pre->end)
+		return FALSE;
+	if (content_identity(enc))
+		return !pre->qp && (pre->nuls == 0 || pre->last < stop);
+	return enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE && pre->qp &&
+	    pre->nuls == 0 && !pre->qp_zero;
+}
+
 /* (transfer full): a stream that decodes @part's content from its start. */
 static GMimeStream *
 content_open_decoded(GMimePart *part, gint64 *start, gint64 *end,
-    gboolean *identity)
+    GMimeContentEncoding *encoding)
 {
 	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
 	GMimeStream *raw;
@@ -161,12 +192,9 @@ content_open_decoded(GMimePart *part, gint64 *start, gint64 *end,
 	if (sub == NULL)
 		return NULL;
 	enc = g_mime_data_wrapper_get_encoding(wrapper);
-	if (enc != GMIME_CONTENT_ENCODING_BASE64 &&
-	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
-	    enc != GMIME_CONTENT_ENCODING_UUENCODE) {
-		*identity = TRUE;
+	*encoding = enc;
+	if (content_identity(enc))
 		return sub;
-	}
 	filtered = g_mime_stream_filter_new(sub);
 	g_object_unref(sub);
 	{
@@ -259,26 +287,33 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	magic_t magic;
 	gint64 start = 0;
 	gint64 bound_end = -1;
-	gboolean identity = FALSE;
+	GMimeContentEncoding enc = GMIME_CONTENT_ENCODING_DEFAULT;
 	goffset where;
 	gsize got;
 	gboolean is_text;
+	gboolean looks_text;
 
 	*sniffed = NULL;
 	declared = ct != NULL ? g_mime_content_type_get_mime_type(ct)
 	                      : g_strdup("text/plain");
 	is_text = g_ascii_strncasecmp(declared, "text/", 5) == 0;
-	stream = content_open_decoded(part, &start, &bound_end, &identity);
+	stream = content_open_decoded(part, &start, &bound_end, &enc);
 	if (stream == NULL)
 		return;
 	where = start - base;
 	buf = g_malloc(SG_CONTENT_SNIFF_BYTES);
-	got = content_read(stream, buf, SG_CONTENT_SNIFF_BYTES);
+	/* A text part shows in its first bytes whether it looks like text. */
+	got = content_read(stream, buf,
+	    is_text ? SG_CONTENT_TEXT_PEEK : SG_CONTENT_SNIFF_BYTES);
 	if (got == 0)
 		return;
+	looks_text = is_text && content_looks_like_text(buf, got);
+	if (is_text && !looks_text && got == SG_CONTENT_TEXT_PEEK)
+		got += content_read(stream, buf + got,
+		    SG_CONTENT_SNIFF_BYTES - SG_CONTENT_TEXT_PEEK);
 
 	magic = sg_check_context_magic(ctx);
-	if (magic != NULL && !(is_text && content_looks_like_text(buf, got)))
+	if (magic != NULL && !looks_text)
 		type = magic_buffer(magic, buf, got);
 	if (type != NULL) {
 		*sniffed = g_strdup(type);
@@ -321,9 +356,7 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 		 * body it counted: the same start, an end within the counted
 		 * bytes, and no counted NUL past that end.
 		 */
-		if (pre != NULL && identity && stop != SG_OFFSET_NONE &&
-		    pre->body == where && stop <= pre->end &&
-		    (pre->nuls == 0 || pre->last < stop)) {
+		if (content_pre_counts(pre, enc, where, stop)) {
 			nuls = pre->nuls;
 			if (nuls > 0)
 				first = (gint64)(pre->first - where);

@@ -17,6 +17,10 @@
 
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "check-mime-private.h"
 
 static const guint8 base64_alphabet[256] = {
@@ -205,16 +209,26 @@ qp_byte(SgEncodingCheck *ec, guchar c, goffset off)
 }
 
 /*
- * Fast paths.  base64_run: the length of the prefix of (p, n) that is
- * base64 alphabet, looked at 16 bytes at a time (GCC vector extensions;
- * bytes >= 0x80 are negative as signed char and fall in no range).
- * plain_run: the length of the prefix holding no byte that the state
- * machine must look at one by one ('\n', and '=' in quoted-printable).
- * Both only skip bytes whose per-byte handling would just advance the
- * line length (and the base64 quantum), so findings and offsets are the
- * same as the byte-by-byte loop's.
+ * Fast paths.  They consume only bytes whose byte-by-byte handling would
+ * just advance the line length and the base64 quantum, or end a line, so
+ * findings and offsets are the same as the byte-by-byte loop's; anything
+ * else is left to encoding_byte.
+ *
+ * base64_run: the length of the prefix of (p, n) that is base64
+ * alphabet.  With SSE2 (every x86-64), 16 bytes are classified with
+ * three comparisons: letters as (c | 0x20) in 'a'..'z', '/' and digits as
+ * one range '/'..'9', and '+'.  A range test is one add and one signed
+ * compare: c + (0x80 - lo) lands in [-128, -128 + hi - lo] exactly when c
+ * is in [lo, hi].
  */
-typedef signed char SgV16 __attribute__((vector_size(16)));
+#ifdef __SSE2__
+static __m128i
+range_mask(__m128i v, char lo, char hi)
+{
+	__m128i shifted = _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - lo)));
+
+	return _mm_cmplt_epi8(shifted, _mm_set1_epi8((char)(-127 + hi - lo)));
+}
 
 static gsize
 base64_run(const guchar *p, gsize n)
@@ -222,89 +236,212 @@ base64_run(const guchar *p, gsize n)
 	gsize i = 0;
 
 	for (; i + 16 <= n; i += 16) {
-		SgV16 v, ok;
-		guint64 w[2];
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i ok =
+		    _mm_or_si128(_mm_or_si128(range_mask(_mm_or_si128(v,
+		                                             _mm_set1_epi8(
+		                                                 0x20)),
+		                                  'a', 'z'),
+		                     range_mask(v, '/', '9')),
+		        _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+		guint mask = (guint)_mm_movemask_epi8(ok);
 
-		memcpy(&v, p + i, 16);
-		ok = ((v >= 'A') & (v <= 'Z')) | ((v >= 'a') & (v <= 'z')) |
-		    ((v >= '0') & (v <= '9')) | (v == '+') | (v == '/');
-		memcpy(w, &ok, 16);
-		if ((w[0] & w[1]) != G_MAXUINT64) {
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-			/* The first byte outside: lanes are 0x00 or 0xff. */
-			if (w[0] != G_MAXUINT64)
-				return i + (gsize)__builtin_ctzll(~w[0]) / 8;
-			return i + 8 + (gsize)__builtin_ctzll(~w[1]) / 8;
-#else
-			break;
-#endif
-		}
+		if (mask != 0xffff)
+			return i + (gsize)__builtin_ctz(~mask);
 	}
 	while (i < n && base64_alphabet[p[i]])
 		i++;
 	return i;
 }
-
+#else
 static gsize
-plain_run(const SgEncodingCheck *ec, const char *p, gsize n)
+base64_run(const guchar *p, gsize n)
 {
-	const char *nl, *eq;
+	gsize i = 0;
 
-	nl = memchr(p, '\n', n);
-	n = nl != NULL ? (gsize)(nl - p) : n;
-	if (ec->kind != SG_ENCODING_QP)
-		return n;
-	if (ec->qp_state != 0)
-		return 0;
-	eq = memchr(p, '=', n);
-	return eq != NULL ? (gsize)(eq - p) : n;
+	while (i < n && base64_alphabet[p[i]])
+		i++;
+	return i;
+}
+#endif
+
+/* The end of a line at @off: the byte after its LF. */
+static void
+encoding_newline(SgEncodingCheck *ec, goffset next)
+{
+	if (ec->saw_cr && ec->line_len > 0)
+		ec->line_len--;
+	ec->saw_cr = FALSE;
+	encoding_end_line(ec, next);
+}
+
+/*
+ * Base64 before any padding: runs of alphabet and the LF or CR LF that
+ * ends each line.  Returns the bytes consumed.
+ */
+static gsize
+base64_fast(SgEncodingCheck *ec, const char *p, gsize n, goffset offset)
+{
+	gsize i = 0;
+
+	while (i < n) {
+		gsize run = base64_run((const guchar *)p + i, n - i);
+
+		if (run > 0) {
+			ec->quantum = (ec->quantum + (guint)(run % 4)) % 4;
+			ec->line_len += run;
+			ec->saw_cr = FALSE;
+			i += run;
+		}
+		if (i < n && p[i] == '\n') {
+			encoding_newline(ec, offset + (goffset)i + 1);
+			i++;
+		} else if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') {
+			/* the CR is counted and taken back: no change */
+			ec->saw_cr = FALSE;
+			encoding_end_line(ec, offset + (goffset)i + 2);
+			i += 2;
+		} else {
+			break;
+		}
+	}
+	return i;
+}
+
+/*
+ * Quoted-printable between escapes, and 7bit/8bit text: runs up to the
+ * next LF (or '='), whole "=XX" escapes and soft line breaks.  Returns the
+ * bytes consumed.
+ */
+static gsize
+text_fast(SgEncodingCheck *ec, const char *p, gsize n, goffset offset)
+{
+	gboolean qp = ec->kind == SG_ENCODING_QP;
+	gsize i = 0;
+
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		gsize stop = nl != NULL ? (gsize)(nl - p) : n;
+		const char *eq = qp ? memchr(p + i, '=', stop - i) : NULL;
+
+		if (eq != NULL)
+			stop = (gsize)(eq - p);
+		if (stop > i) {
+			ec->line_len += stop - i;
+			ec->saw_cr = (p[stop - 1] == '\r');
+			i = stop;
+		}
+		if (i >= n)
+			break;
+		if (p[i] == '\n') {
+			encoding_newline(ec, offset + (goffset)i + 1);
+			i++;
+			continue;
+		}
+		ec->qp_escape_offset = offset + (goffset)i;
+		if (i + 2 < n && g_ascii_isxdigit(p[i + 1]) &&
+		    g_ascii_isxdigit(p[i + 2])) {
+			ec->line_len += 3; /* a whole =XX escape */
+			ec->saw_cr = FALSE;
+			i += 3;
+		} else if (i + 1 < n && p[i + 1] == '\n') {
+			ec->line_len += 1; /* a soft line break */
+			ec->saw_cr = FALSE;
+			encoding_end_line(ec, offset + (goffset)i + 2);
+			i += 2;
+		} else if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') {
+			ec->line_len +=
+			    1; /* the CR is counted and taken back */
+			ec->saw_cr = FALSE;
+			encoding_end_line(ec, offset + (goffset)i + 3);
+			i += 3;
+		} else {
+			break; /* the byte-by-byte loop judges this '=' */
+		}
+	}
+	return i;
+}
+
+/*
+ * Follows GMime's quoted-printable decoder (g_mime_encoding_quoted_
+ * decode_step): '=' in text starts a sequence that takes the next byte,
+ * and unless that is LF, one more; "=00" decodes to NUL.  Only '=' needs
+ * looking at in text, so it jumps from one to the next.
+ */
+static void
+qp_decoder_feed(SgEncodingCheck *ec, const char *p, gsize n)
+{
+	gsize i = 0;
+
+	while (i < n) {
+		guchar c;
+
+		if (ec->qpd_state == 0) {
+			const char *eq = memchr(p + i, '=', n - i);
+
+			if (eq == NULL)
+				return;
+			i = (gsize)(eq - p) + 1;
+			ec->qpd_state = 1;
+			continue;
+		}
+		c = (guchar)p[i++];
+		if (ec->qpd_state == 1) {
+			ec->qpd_save = c;
+			ec->qpd_state = c == '\n' ? 0 : 2;
+		} else {
+			if (ec->qpd_save == '0' && c == '0')
+				ec->qpd_zero = TRUE;
+			ec->qpd_state = 0;
+		}
+	}
+}
+
+/* One byte the fast paths did not take. */
+static void
+encoding_byte(SgEncodingCheck *ec, guchar c, goffset off)
+{
+	if (c == '\n') {
+		encoding_newline(ec, off + 1);
+		if (ec->kind == SG_ENCODING_QP) {
+			if (ec->qp_state == 2)
+				qp_bad(ec);
+			ec->qp_state = 0; /* '=' LF is a soft break */
+		}
+		return;
+	}
+	ec->saw_cr = (c == '\r');
+	ec->line_len++;
+	if (ec->kind == SG_ENCODING_BASE64)
+		base64_byte(ec, c, off);
+	else if (ec->kind == SG_ENCODING_QP)
+		qp_byte(ec, c, off);
 }
 
 void
 sg_encoding_check_feed(SgEncodingCheck *ec, const char *p, gsize len,
     goffset offset)
 {
-	for (gsize i = 0; i < len; i++) {
-		guchar c = (guchar)p[i];
-		goffset off = offset + (goffset)i;
-		gsize run = 0;
+	gsize i = 0;
 
+	/* Binary bodies have no line or alphabet rules. */
+	if (ec->kind == SG_ENCODING_OTHER)
+		return;
+	if (ec->kind == SG_ENCODING_QP && !ec->qpd_zero)
+		qp_decoder_feed(ec, p, len);
+	while (i < len) {
 		if (ec->kind == SG_ENCODING_BASE64) {
-			/* Alphabet before any padding: only counts. */
-			if (!ec->finished && ec->pad == 0 &&
-			    base64_alphabet[c]) {
-				run =
-				    base64_run((const guchar *)p + i, len - i);
-				ec->quantum =
-				    (ec->quantum + (guint)(run % 4)) % 4;
-			}
-		} else if (c != '\n') {
-			run = plain_run(ec, p + i, len - i);
+			if (!ec->finished && ec->pad == 0)
+				i += base64_fast(ec, p + i, len - i,
+				    offset + (goffset)i);
+		} else if (ec->qp_state == 0) {
+			i += text_fast(ec, p + i, len - i, offset + (goffset)i);
 		}
-		if (run > 0) {
-			ec->line_len += run;
-			ec->saw_cr = (p[i + run - 1] == '\r');
-			i += run - 1;
-			continue;
-		}
-		if (c == '\n') {
-			if (ec->saw_cr && ec->line_len > 0)
-				ec->line_len--;
-			ec->saw_cr = FALSE;
-			encoding_end_line(ec, off + 1);
-			if (ec->kind == SG_ENCODING_QP) {
-				if (ec->qp_state == 2)
-					qp_bad(ec);
-				ec->qp_state = 0; /* '=' LF is a soft break */
-			}
-			continue;
-		}
-		ec->saw_cr = (c == '\r');
-		ec->line_len++;
-		if (ec->kind == SG_ENCODING_BASE64)
-			base64_byte(ec, c, off);
-		else if (ec->kind == SG_ENCODING_QP)
-			qp_byte(ec, c, off);
+		if (i >= len)
+			break;
+		encoding_byte(ec, (guchar)p[i], offset + (goffset)i);
+		i++;
 	}
 }
 

@@ -19,6 +19,10 @@
 #include <errno.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <gmime/gmime.h>
 
 #include "spoolguard/autocleanups.h"
@@ -544,12 +548,20 @@ scan_reset_line(SgHeaderScan *scan)
 static void
 scan_line_rules(SgHeaderScan *scan)
 {
-	g_autofree char *name = scan_field_name(scan);
+	g_autofree char *name = NULL;
+	gboolean long_line =
+	    sg_profile_judge(scan->profile, SG_RULE_HEADER_LINE_LENGTH,
+	        (gint64)scan->line_len, NULL) != SG_SEVERITY_IGNORE;
 
-	scan_report_limit(scan, SG_RULE_HEADER_LINE_LENGTH,
-	    (gint64)scan->line_len, scan->line_start, name,
-	    scan->capped ? "header line bytes (at least; scan stopped)"
-	                 : "header line bytes");
+	/* The field's name is escaped only for a line that has a finding. */
+	if (long_line || scan->nul_n > 0 || scan->cr_bare_n > 0 ||
+	    (scan->eight_n > 0 && scan->eight_lines == 0))
+		name = scan_field_name(scan);
+	if (long_line)
+		scan_report_limit(scan, SG_RULE_HEADER_LINE_LENGTH,
+		    (gint64)scan->line_len, scan->line_start, name,
+		    scan->capped ? "header line bytes (at least; scan stopped)"
+		                 : "header line bytes");
 	if (scan->nul_n > 0)
 		scan_report_event(scan, SG_RULE_HEADER_NUL, scan->nul_off, name,
 		    "%" G_GUINT64_FORMAT " NUL byte(s) in a header line",
@@ -718,14 +730,64 @@ scan_stop(SgHeaderScan *scan)
 		scan_block_done(scan, scan->pos, scan->pos);
 }
 
+/*
+ * The length of the prefix of (p, n) that holds only bytes a field value
+ * takes without a second look: printable ASCII, SP, HTAB and DEL (no
+ * NUL, CR, LF, other control or 8-bit byte).
+ */
+static gsize
+scan_value_run(const guchar *p, gsize n)
+{
+	gsize i = 0;
+
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		/* signed: bytes >= 0x80 are negative, below ' ' too */
+		__m128i ok =
+		    _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(' ' - 1)),
+		        _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+		guint mask = (guint)_mm_movemask_epi8(ok);
+
+		if (mask != 0xffff)
+			return i + (gsize)__builtin_ctz(~mask);
+	}
+#endif
+	while (i < n && (p[i] == '\t' || (p[i] >= ' ' && p[i] < 0x80)))
+		i++;
+	return i;
+}
+
 static void
 scan_bytes(SgHeaderScan *scan, const guchar *p, gsize len)
 {
 	for (gsize i = 0; i < len && scan->phase == SCAN_LINES; i++) {
-		if ((guint64)(scan->pos - scan->block_start) >=
-		    scan->scan_cap) {
+		guint64 used = (guint64)(scan->pos - scan->block_start);
+
+		if (used >= scan->scan_cap) {
 			scan_stop(scan);
 			break;
+		}
+		/*
+		 * Inside a field's value, plain bytes only lengthen the line
+		 * (and go to the address counter): take them in one step.
+		 */
+		if ((scan->kind == LINE_VALUE || scan->kind == LINE_CONT) &&
+		    !scan->cr_pending) {
+			gsize run = scan_value_run(p + i,
+			    (gsize)MIN((guint64)(len - i),
+			        scan->scan_cap - used));
+
+			if (run > 0) {
+				if (scan->field_open && scan->field_addr)
+					sg_addr_counter_feed(&scan->addr,
+					    (const char *)p + i, run);
+				scan->pos += (goffset)run;
+				scan->line_len += run;
+				i += run - 1;
+				continue;
+			}
 		}
 		scan_byte(scan, p[i]);
 	}
@@ -748,9 +810,8 @@ scan_classify(SgHeaderScan *scan)
 		scan_not_a_message(scan, 0, "empty: the content has no bytes");
 		return;
 	}
-	for (gsize i = 0; i < len; i++)
-		if (s[i] == 0)
-			zero++;
+	while (zero < len && s[zero] == 0)
+		zero++;
 	if (zero == len) {
 		scan_not_a_message(scan, 0,
 		    "zero-filled: the first %" G_GSIZE_FORMAT
@@ -758,8 +819,11 @@ scan_classify(SgHeaderScan *scan)
 		    len);
 		return;
 	}
-	for (gsize i = 0; i + 1 < len; i++) {
-		if (s[i] == '\n' &&
+	for (const guchar *nl = memchr(s, '\n', len); nl != NULL;
+	     nl = memchr(nl + 1, '\n', len - (gsize)(nl + 1 - s))) {
+		gsize i = (gsize)(nl - s);
+
+		if (i + 1 < len &&
 		    (s[i + 1] == '\n' ||
 		        (s[i + 1] == '\r' && i + 2 < len &&
 		            s[i + 2] == '\n'))) {

@@ -54,6 +54,15 @@ typedef struct {
 	goffset qp_escape_offset;
 	guint64 bad_escapes;
 	goffset bad_escape_offset;
+	/*
+	 * GMime's quoted-printable decoder, followed only as far as NULs go:
+	 * its state (0 text, 1 after '=', 2 after '=X'), X, and whether it
+	 * decoded an "=00".  Kept apart from qp_state: the decoder takes
+	 * the two bytes after any '=' whatever they are, the check does not.
+	 */
+	guint qpd_state;
+	guchar qpd_save;
+	gboolean qpd_zero;
 	gboolean saw_cr;
 } SgEncodingCheck;
 
@@ -67,11 +76,13 @@ void sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
     const SgProfile *profile, const char *part, goffset end);
 
 /*
- * NUL bytes the MIME pre-scan counted in a leaf part's raw body, for a
- * transfer encoding that leaves bytes as they are (7bit, 8bit, binary):
- * there the raw body is the decoded content and no second pass is needed.
- * Offsets are content offsets; first and last are SG_OFFSET_NONE when
- * nuls is 0.
+ * NUL bytes the MIME pre-scan counted in a leaf part's raw body.  For a
+ * transfer encoding that leaves bytes as they are (7bit, 8bit, binary)
+ * the raw body is the decoded content and no second pass is needed.  For
+ * quoted-printable, decoded NULs come only from raw NULs and "=00"
+ * escapes: qp is TRUE and qp_zero tells whether GMime's decoder met an
+ * "=00"; with neither, the decoded content holds no NUL.  Offsets are
+ * content offsets; first and last are SG_OFFSET_NONE when nuls is 0.
  */
 typedef struct {
 	goffset body; /* the body's first byte */
@@ -79,10 +90,18 @@ typedef struct {
 	guint64 nuls;
 	goffset first;
 	goffset last;
+	gboolean qp;
+	gboolean qp_zero;
 } SgNulCount;
 
 /* Bytes of decoded content handed to libmagic, at most. */
 #define SG_CONTENT_SNIFF_BYTES (64 * 1024)
+/*
+ * Bytes of a part declared text that decide whether it looks like text
+ * (then libmagic is not asked); the rest is read only for libmagic or to
+ * count NULs the pre-scan could not.
+ */
+#define SG_CONTENT_TEXT_PEEK (4 * 1024)
 
 /*
  * Checks one leaf part's decoded content: sniffs at most the first

@@ -527,8 +527,25 @@ field_byte(Scan *s, Field *f, guchar c, goffset off)
 static void
 field_feed(Scan *s, const char *p, gsize len, goffset off)
 {
-	for (gsize i = 0; i < len; i++)
-		field_byte(s, &s->field, (guchar)p[i], off + (goffset)i);
+	Field *f = &s->field;
+
+	for (gsize i = 0; i < len; i++) {
+		/*
+		 * Outside an encoded word, a field the pre-scan does not parse
+		 * only needs the '?' of a "=?": jump to the next '?'.
+		 */
+		if (f->kind == FIELD_OTHER && !f->ew_in) {
+			const char *q = memchr(p + i, '?', len - i);
+			gsize at = q != NULL ? (gsize)(q - p) : len;
+
+			if (at > i)
+				f->prev = (guchar)p[at - 1];
+			if (q == NULL)
+				return;
+			i = at;
+		}
+		field_byte(s, f, (guchar)p[i], off + (goffset)i);
+	}
 }
 
 static void
@@ -622,9 +639,12 @@ scan_flush_run(Scan *s)
 	if (s->run_len == 0)
 		return;
 	sg_encoding_check_feed(&c->enc, s->run_p, s->run_len, s->run_off);
-	/* Identity encodings: the raw body is the content; count NULs. */
+	/*
+	 * Identity encodings: the raw body is the content; count NULs.
+	 * Quoted-printable passes raw NULs through: count them too.
+	 */
 	if (c->enc.kind == SG_ENCODING_TEXT ||
-	    c->enc.kind == SG_ENCODING_OTHER) {
+	    c->enc.kind == SG_ENCODING_OTHER || c->enc.kind == SG_ENCODING_QP) {
 		const char *p = s->run_p;
 		const char *end = s->run_p + s->run_len;
 
@@ -691,9 +711,10 @@ scan_part_end(Scan *s, goffset end)
 		if (row->body_offset == SG_OFFSET_NONE)
 			row->body_offset = end;
 		if (s->state == S_BODY && c->body == BODY_LEAF &&
-		    (c->enc.kind == SG_ENCODING_TEXT ||
-		        c->enc.kind == SG_ENCODING_OTHER)) {
+		    c->enc.kind != SG_ENCODING_BASE64) {
 			row->nul_counted = TRUE;
+			row->nul.qp = c->enc.kind == SG_ENCODING_QP;
+			row->nul.qp_zero = c->enc.qpd_zero;
 			row->nul.body = row->body_offset;
 			row->nul.end = end;
 			row->nul.nuls = c->nuls;
@@ -1104,6 +1125,39 @@ scan_line(Scan *s, const char *p, gsize len, goffset off, gboolean first,
 		scan_body(s, p, len, off, first);
 }
 
+/*
+ * In a body, only a line that starts with '-' can change the pre-scan's
+ * state (a delimiter); every other line is just body bytes.  Returns the
+ * length of the whole lines at the start of (p, n), p being a line start,
+ * that hold no such line, so they go to scan_body in one piece instead of
+ * one call a line.  0 when the first line is one to look at or is not
+ * complete in (p, n).
+ */
+static gsize
+scan_body_bulk(const Scan *s, const char *p, gsize n)
+{
+	const char *last = memrchr(p, '\n', n);
+	gsize lim, i = 1;
+
+	if (last == NULL)
+		return 0;
+	lim = (gsize)(last - p) + 1;
+	if (s->frames->len == 0)
+		return lim; /* no delimiter to look for */
+	if (p[0] == '-')
+		return 0;
+	while (i < lim) {
+		const char *dash = memchr(p + i, '-', lim - i);
+
+		if (dash == NULL)
+			break;
+		if (dash[-1] == '\n')
+			return (gsize)(dash - p);
+		i = (gsize)(dash - p) + 1;
+	}
+	return lim;
+}
+
 static gboolean
 scan_run(Scan *s, GMimeStream *stream, GError **error)
 {
@@ -1125,8 +1179,24 @@ scan_run(Scan *s, GMimeStream *stream, GError **error)
 			return FALSE;
 		}
 		have += (gsize)n;
-		while ((nl = memchr(buf + start, '\n', have - start)) != NULL) {
-			gsize len = (gsize)(nl - (buf + start)) + 1;
+		for (;;) {
+			gsize len;
+
+			if (line_first &&
+			    !(s->state == S_HEADERS && s->in_part)) {
+				len = scan_body_bulk(s, buf + start,
+				    have - start);
+				if (len > 0) {
+					scan_body(s, buf + start, len,
+					    pos + (goffset)start, TRUE);
+					start += len;
+					continue;
+				}
+			}
+			nl = memchr(buf + start, '\n', have - start);
+			if (nl == NULL)
+				break;
+			len = (gsize)(nl - (buf + start)) + 1;
 
 			scan_line(s, buf + start, len, pos + (goffset)start,
 			    line_first, TRUE);
