@@ -393,6 +393,58 @@ START_TEST(test_mime_inspect_rows_have_offsets_and_sniffed_types)
 }
 END_TEST
 
+/*
+ * A zip declared application/octet-stream: inspect still shows what
+ * libmagic makes of it; a scan (no inspect) does not ask libmagic, since
+ * no rule judges such a part by content, unless its name says document.
+ */
+static SgMessage *
+run_octet_stream(const char *name, SgInspect *inspect)
+{
+	g_autofree char *path =
+	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
+	        "type-mismatch.eml", NULL);
+	g_autofree char *data = NULL;
+	g_autofree char *ct = NULL;
+	g_autoptr(GString) s = NULL;
+
+	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
+	s = g_string_new(data);
+	ct = g_strdup_printf("Content-Type: application/octet-stream; "
+	                     "name=\"%s\"",
+	    name);
+	ck_assert_uint_eq(g_string_replace(s,
+	                      "Content-Type: text/plain; name=\"notes.txt\"",
+	                      ct, 1),
+	    1);
+	g_free(ct);
+	ct = g_strdup_printf("filename=\"%s\"", name);
+	ck_assert_uint_eq(g_string_replace(s, "filename=\"notes.txt\"", ct, 1),
+	    1);
+	return run_bytes(s->str, s->len, inspect);
+}
+
+START_TEST(test_mime_octet_stream_sniffed_when_shown_or_judged)
+{
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) shown = run_octet_stream("data.bin", inspect);
+	g_autoptr(SgMessage) scanned = run_octet_stream("data.bin", NULL);
+	g_autoptr(SgMessage) named = run_octet_stream("invoice.pdf", NULL);
+	SgPartRow *row;
+
+	ck_assert_uint_eq(inspect->parts->len, 3);
+	row = g_ptr_array_index(inspect->parts, 2);
+	ck_assert_str_eq(row->path, "1.2");
+	ck_assert_ptr_nonnull(row->sniffed);
+	ck_assert_msg(sg_content_type_is_risky(row->sniffed), "sniffed %s",
+	    row->sniffed);
+	ck_assert_ptr_null(find_rule(shown, "content.type-mismatch"));
+	ck_assert_ptr_null(find_rule(scanned, "content.type-mismatch"));
+	ck_assert_ptr_null(find_rule(scanned, "content.type-differs"));
+	ck_assert_ptr_nonnull(find_rule(named, "content.type-mismatch"));
+}
+END_TEST
+
 /* ---- hostile inputs, generated ---------------------------------------- */
 
 static GString *
@@ -990,6 +1042,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_inspect_tree_of_a_forward);
 	tcase_add_test(tc,
 	    test_mime_inspect_rows_have_offsets_and_sniffed_types);
+	tcase_add_test(tc, test_mime_octet_stream_sniffed_when_shown_or_judged);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

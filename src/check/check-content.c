@@ -17,7 +17,10 @@
  * encoding leaves bytes as they are, or is quoted-printable that the
  * pre-scan found free of NULs and "=00"; otherwise the part is decoded to
  * the end in bounded chunks to count them.  The sniffed type is returned
- * to the caller (transfer full).
+ * to the caller (transfer full); a caller that does not want it (scan,
+ * check) spares libmagic and the read on parts declared
+ * application/octet-stream with an unremarkable name, which no rule judges
+ * by content.
  */
 #include "config.h"
 
@@ -293,10 +296,19 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	gboolean is_text;
 	gboolean looks_text;
 
-	*sniffed = NULL;
+	if (sniffed != NULL)
+		*sniffed = NULL;
 	declared = ct != NULL ? g_mime_content_type_get_mime_type(ct)
 	                      : g_strdup("text/plain");
 	is_text = g_ascii_strncasecmp(declared, "text/", 5) == 0;
+	/*
+	 * Declared application/octet-stream and not named like a document:
+	 * neither content rule can fire whatever libmagic says.
+	 */
+	if (sniffed == NULL &&
+	    g_ascii_strcasecmp(declared, "application/octet-stream") == 0 &&
+	    !content_harmless_name(filename))
+		return;
 	stream = content_open_decoded(part, &start, &bound_end, &enc);
 	if (stream == NULL)
 		return;
@@ -316,7 +328,8 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	if (magic != NULL && !looks_text)
 		type = magic_buffer(magic, buf, got);
 	if (type != NULL) {
-		*sniffed = g_strdup(type);
+		if (sniffed != NULL)
+			*sniffed = g_strdup(type);
 		if (sg_content_type_is_risky(type) &&
 		    (is_text ||
 		        g_ascii_strncasecmp(declared, "image/", 6) == 0 ||

@@ -107,7 +107,10 @@ typedef struct {
  * Checks one leaf part's decoded content: sniffs at most the first
  * SG_CONTENT_SNIFF_BYTES with libmagic and compares with the declared type
  * and file name; counts NULs in text parts.  *sniffed receives libmagic's
- * MIME type (transfer full) (nullable).  @base is the content stream's
+ * MIME type (transfer full) (nullable).  @sniffed NULL: nobody shows the
+ * type, so libmagic is asked only where a finding depends on its answer
+ * (not for application/octet-stream with an unremarkable name, which no
+ * rule judges by its content).  @base is the content stream's
  * start position, subtracted from GMime's stream positions.  @pre
  * (nullable): the pre-scan's NUL count for this part, used instead of
  * reading the part to its end when GMime's bounds and encoding agree.

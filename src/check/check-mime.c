@@ -1649,7 +1649,7 @@ mime_walk(Scan *s, SgCheckContext *ctx, GMimeMessage *message,
 				    srow != NULL && srow->nul_counted
 				        ? &srow->nul
 				        : NULL,
-				    &sniffed);
+				    row != NULL ? &sniffed : NULL);
 				s->content_reports +=
 				    s->msg->findings->len - before;
 			}
