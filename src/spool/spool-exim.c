@@ -32,6 +32,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "spoolguard/stream.h"
 
 #include "spool-pair.h"
@@ -630,6 +634,69 @@ sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
 
 /* ---- -D cross-checks ---------------------------------------------- */
 
+/* What Exim's -H says of its -D, counted over the body chunk by chunk. */
+typedef struct {
+	gboolean wire; /* -H said wireformat: a CR before LF is not counted */
+	gint64 lines;
+	gint64 zeros;
+	gint64 longest;
+	gint64 cur; /* bytes of the line still open */
+	char last;  /* the previous chunk's last byte */
+} EximBodyCount;
+
+static void
+exim_count_line_end(EximBodyCount *c, const char *buf, gsize at, gsize *seg)
+{
+	gint64 len = c->cur + (gint64)(at - *seg);
+
+	c->lines++;
+	/* The byte before this '\n' may end the previous chunk. */
+	if (c->wire && len > 0 && (at > 0 ? buf[at - 1] : c->last) == '\r')
+		len--;
+	c->longest = MAX(c->longest, len);
+	c->cur = 0;
+	*seg = at + 1;
+}
+
+/*
+ * NULs and line ends of one chunk.  With SSE2, 16 bytes are compared
+ * with '\0' and '\n' at once and only the line ends are visited one by
+ * one, instead of a memchr call a line.
+ */
+static void
+exim_count_chunk(EximBodyCount *c, const char *buf, gsize n)
+{
+	gsize i = 0, seg = 0;
+
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		guint zm = (guint)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+		guint nm = (guint)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+
+		if (zm != 0)
+			c->zeros += __builtin_popcount(zm);
+		while (nm != 0) {
+			exim_count_line_end(c, buf,
+			    i + (gsize)__builtin_ctz(nm), &seg);
+			nm &= nm - 1;
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		if (buf[i] == '\0')
+			c->zeros++;
+		else if (buf[i] == '\n')
+			exim_count_line_end(c, buf, i, &seg);
+	}
+	c->cur += (gint64)(n - seg);
+	if (n > 0)
+		c->last = buf[n - 1];
+}
+
 static gboolean
 exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
     const SgSpoolEximInfo *info, GError **error)
@@ -638,8 +705,7 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 	gsize idlen = strlen(msg->queue_id);
 	g_autofree char *buf = g_malloc(65536);
 	char want[64];
-	gint64 lines = 0, zeros = 0, longest = 0, cur = 0;
-	char last = '\0'; /* the previous chunk's last byte */
+	EximBodyCount count = { .wire = info->wireformat };
 	goffset pos, size = df->st.st_size;
 	ssize_t got;
 
@@ -674,54 +740,34 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 		}
 		if (got == 0)
 			break;
-		/* memchr over the chunk: NULs, then line ends. */
-		for (const char *z = buf;
-		     (z = memchr(z, '\0', (gsize)(buf + got - z))) != NULL; z++)
-			zeros++;
-		for (const char *q = buf, *end = buf + got; q < end;) {
-			const char *nl = memchr(q, '\n', (gsize)(end - q));
-
-			if (nl == NULL) {
-				cur += end - q;
-				break;
-			}
-			cur += nl - q;
-			lines++;
-			/* The byte before this '\n' may end the last chunk. */
-			if (info->wireformat && cur > 0 &&
-			    (nl > buf ? nl[-1] : last) == '\r')
-				cur--;
-			longest = MAX(longest, cur);
-			cur = 0;
-			q = nl + 1;
-		}
-		last = buf[got - 1];
+		exim_count_chunk(&count, buf, (gsize)got);
 	}
-	longest = MAX(longest, cur);
-	if (info->body_linecount >= 0 && info->body_linecount != lines) {
+	count.longest = MAX(count.longest, count.cur);
+	if (info->body_linecount >= 0 && info->body_linecount != count.lines) {
 		sg_spool_pair_event(msg, profile,
 		    SG_RULE_CONTAINER_SIZE_MISMATCH, r->h, SG_OFFSET_NONE,
 		    info->body_linecount,
 		    "-body_linecount %" G_GINT64_FORMAT
 		    " but -D holds %" G_GINT64_FORMAT " lines",
-		    info->body_linecount, lines);
+		    info->body_linecount, count.lines);
 	}
-	if (info->body_zerocount != zeros) {
+	if (info->body_zerocount != count.zeros) {
 		sg_spool_pair_event(msg, profile,
 		    SG_RULE_CONTAINER_SIZE_MISMATCH, r->h, SG_OFFSET_NONE,
 		    info->body_zerocount,
 		    "-body_zerocount %" G_GINT64_FORMAT
 		    " but -D holds %" G_GINT64_FORMAT " NULs",
-		    info->body_zerocount, zeros);
+		    info->body_zerocount, count.zeros);
 	}
-	if (info->max_linelength >= 0 && longest > info->max_linelength + 1) {
+	if (info->max_linelength >= 0 &&
+	    count.longest > info->max_linelength + 1) {
 		sg_spool_pair_event(msg, profile,
 		    SG_RULE_CONTAINER_SIZE_MISMATCH, r->d, SG_OFFSET_NONE,
-		    longest,
+		    count.longest,
 		    "a -D line of %" G_GINT64_FORMAT
 		    " bytes, longer than -max_received_linelength "
 		    "%" G_GINT64_FORMAT,
-		    longest, info->max_linelength);
+		    count.longest, info->max_linelength);
 	}
 	return TRUE;
 }
@@ -733,8 +779,8 @@ exim_content_open(SgMessage *msg, GError **error)
 {
 	EximReader *r = msg->reader_data;
 
-	return sg_spool_pair_content_open(msg, r->h, r->records, r->d,
-	    r->body_start, r->body_len, error);
+	return sg_spool_pair_content_open(msg, r->h, r->map, r->map_len,
+	    r->records, r->d, r->body_start, r->body_len, error);
 }
 
 static gboolean

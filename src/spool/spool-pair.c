@@ -238,32 +238,44 @@ sg_spool_pair_find_role(SgMessage *msg, const char *role)
 }
 
 GMimeStream *
-sg_spool_pair_content_open(SgMessage *msg, guint ctl, const GArray *records,
-    guint body, goffset body_start, goffset body_len, GError **error)
+sg_spool_pair_content_open(SgMessage *msg, guint ctl, const char *map,
+    gsize map_len, const GArray *records, guint body, goffset body_start,
+    goffset body_len, GError **error)
 {
-	GMimeStream *cat = g_mime_stream_cat_new();
+	g_autoptr(GMimeStream) cat = g_mime_stream_cat_new();
 	SgMessageFile *hf = sg_message_file(msg, ctl);
 	SgMessageFile *df = sg_message_file(msg, body);
 
-	if ((hf != NULL && hf->fd < 0) || (df != NULL && df->fd < 0)) {
-		g_object_unref(cat);
+	if (df != NULL && df->fd < 0) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
 		    "%s: content file is not open", msg->id);
 		return NULL;
 	}
-	for (guint i = 0; hf != NULL && i < records->len; i++) {
-		const SgSpoolPairRecord *rec =
-		    &g_array_index(records, SgSpoolPairRecord, i);
-		g_autoptr(GMimeStream) s = sg_stream_pread_new(hf->fd,
-		    rec->offset, rec->offset + (gint64)rec->length);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
-	}
 	if (hf != NULL) {
-		g_autoptr(GMimeStream) blank =
-		    g_mime_stream_mem_new_with_buffer("\n", 1);
+		GByteArray *head = g_byte_array_new();
+		g_autoptr(GMimeStream) mem = NULL;
 
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), blank);
+		for (guint i = 0; i < records->len; i++) {
+			const SgSpoolPairRecord *rec =
+			    &g_array_index(records, SgSpoolPairRecord, i);
+
+			if (rec->offset < 0 || (gsize)rec->offset > map_len ||
+			    rec->length > map_len - (gsize)rec->offset) {
+				g_byte_array_unref(head);
+				g_set_error(error, SG_CORE_ERROR,
+				    SG_CORE_ERROR_INVALID,
+				    "%s: header record past the end of %s",
+				    msg->id, hf->path);
+				return NULL;
+			}
+			g_byte_array_append(head,
+			    (const guint8 *)map + rec->offset,
+			    (guint)rec->length);
+		}
+		g_byte_array_append(head, (const guint8 *)"\n", 1);
+		/* The stream owns the array. */
+		mem = g_mime_stream_mem_new_with_byte_array(head);
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), mem);
 	}
 	if (df != NULL) {
 		g_autoptr(GMimeStream) s = sg_stream_pread_new(df->fd,
@@ -271,7 +283,7 @@ sg_spool_pair_content_open(SgMessage *msg, guint ctl, const GArray *records,
 
 		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
 	}
-	return cat;
+	return g_steal_pointer(&cat);
 }
 
 gboolean

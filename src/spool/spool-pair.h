@@ -111,13 +111,17 @@ typedef struct {
  * The content a two-file reader exposes: the header records (@records,
  * SgSpoolPairRecord) of control file @ctl, then "\n" when @ctl exists,
  * then bytes [body_start, body_start + body_len) of body file @body.
- * Either index may be G_MAXUINT (no such file).  INVALID when a present
- * file is not open.  The returned stream belongs to the caller; it reads
- * through the message's descriptors, which must outlive it.
+ * Either index may be G_MAXUINT (no such file).  The header records are
+ * copied out of (@map, @map_len), the control file as read whole, into
+ * one memory source (small reads of each record cost a system call each
+ * and left GMime's parser a few bytes a read); the body is read through
+ * the descriptor.  INVALID when the body file is not open or a record
+ * lies outside @map.  The returned stream belongs to the caller; the
+ * message, whose descriptor it reads, must outlive it.
  */
-GMimeStream *
-sg_spool_pair_content_open(SgMessage *msg, guint ctl, const GArray *records,
-    guint body, goffset body_start, goffset body_len, GError **error);
+GMimeStream *sg_spool_pair_content_open(SgMessage *msg, guint ctl,
+    const char *map, gsize map_len, const GArray *records, guint body,
+    goffset body_start, goffset body_len, GError **error);
 
 /*
  * Maps @content_offset in the stream sg_spool_pair_content_open() builds

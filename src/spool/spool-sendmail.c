@@ -299,8 +299,8 @@ sendmail_content_open(SgMessage *msg, GError **error)
 {
 	SendmailReader *r = msg->reader_data;
 
-	return sg_spool_pair_content_open(msg, r->qf, r->records, r->df, 0,
-	    r->df_size, error);
+	return sg_spool_pair_content_open(msg, r->qf, r->map, r->map_len,
+	    r->records, r->df, 0, r->df_size, error);
 }
 
 static gboolean
