@@ -78,6 +78,36 @@ write_temp(const char *data, gsize len)
 	return path;
 }
 
+/*
+ * sg_text_run stops at the first byte text does not hold, whatever its
+ * position in a 16-byte step: every byte value at every position of a
+ * 40-byte text buffer, against sg_byte_is_binary one byte at a time.
+ */
+START_TEST(test_text_run_stops_at_every_binary_byte)
+{
+	char buf[40];
+
+	memset(buf, 'a', sizeof(buf));
+	ck_assert_uint_eq(sg_text_run(buf, sizeof(buf)), sizeof(buf));
+	for (guint c = 0; c < 256; c++) {
+		gboolean binary = (c < 32 && c != '\t' && c != '\n' &&
+		                      c != '\f' && c != '\r') ||
+		    c == 127;
+
+		ck_assert_msg(sg_byte_is_binary((guchar)c) == binary, "byte %u",
+		    c);
+		for (gsize at = 0; at < sizeof(buf); at++) {
+			memset(buf, 'a', sizeof(buf));
+			buf[at] = (char)c;
+			ck_assert_uint_eq(sg_text_run(buf, sizeof(buf)),
+			    binary ? at : sizeof(buf));
+			/* never past the length it is given */
+			ck_assert_uint_eq(sg_text_run(buf, at), at);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_message_window_stream_reads_only_the_window)
 {
 	const char data[] = "x-sender: <a@b>\nSubject: hi\n\nbody\n";
@@ -164,6 +194,7 @@ core_suite(void)
 	tcase_add_test(tc, test_parse_i64_takes_padding_and_sign);
 	tcase_add_test(tc, test_escape_bytes_caps_and_escapes);
 	tcase_add_test(tc, test_byte_class_table);
+	tcase_add_test(tc, test_text_run_stops_at_every_binary_byte);
 	tcase_add_test(tc, test_message_window_stream_reads_only_the_window);
 	tcase_add_test(tc, test_message_open_reports_vanished_file);
 	tcase_add_test(tc, test_findings_set_the_verdict_and_ignore_drops);

@@ -875,32 +875,35 @@ START_TEST(test_mime_qp_nul_proof_follows_gmime_decoder)
 {
 	g_autoptr(GRand) rnd = g_rand_new_with_seed(11);
 	g_autoptr(GString) s = g_string_new(NULL);
-	guint zeros = 0;
+	guint zeros = 0, binaries = 0;
 
 	for (guint round = 0; round < 2000; round++) {
 		SgEncodingCheck whole, one, chunks;
 		g_autofree guchar *out = NULL;
-		gboolean decoded_nul;
+		gboolean decoded_nul, decoded_binary;
 		int state = 0;
 		guint32 save = 0;
 		gsize n, at = 0;
 
 		gen_encoded(rnd, s);
-		/* "=00" and near misses around it, no raw NUL */
+		/* "=00", other escapes and near misses, no raw binary byte */
 		for (guint k = g_rand_int_range(rnd, 0, 6); k > 0; k--)
 			g_string_insert(s,
 			    g_rand_int_range(rnd, 0, (gint32)s->len + 1),
 			    (const char *[]){ "=00", "==00", "=0=00", "=\n00",
-			        "=0\n0",
-			        "=A=00" }[g_rand_int_range(rnd, 0, 6)]);
+			        "=0\n0", "=A=00", "=1B", "=1b", "=7F", "=0C",
+			        "=09", "=0D=0A",
+			        "=1=B" }[g_rand_int_range(rnd, 0, 13)]);
 		for (gsize i = 0; i < s->len; i++)
-			if (s->str[i] == '\0')
+			if (sg_byte_is_binary((guchar)s->str[i]))
 				s->str[i] = 'x';
 		out = g_malloc(s->len + 3);
 		n = g_mime_encoding_quoted_decode_step((const guchar *)s->str,
 		    s->len, out, &state, &save);
 		decoded_nul = memchr(out, '\0', n) != NULL;
+		decoded_binary = sg_text_run((const char *)out, n) != n;
 		zeros += decoded_nul;
+		binaries += decoded_binary;
 		sg_encoding_check_init(&whole, SG_ENCODING_QP, 0);
 		sg_encoding_check_init(&one, SG_ENCODING_QP, 0);
 		sg_encoding_check_init(&chunks, SG_ENCODING_QP, 0);
@@ -920,10 +923,72 @@ START_TEST(test_mime_qp_nul_proof_follows_gmime_decoder)
 		    whole.qpd_zero, decoded_nul ? "a" : "no");
 		ck_assert(one.qpd_zero == decoded_nul);
 		ck_assert(chunks.qpd_zero == decoded_nul);
+		/* the pre-scan stops following the decoder at the first NUL */
+		if (!decoded_nul) {
+			ck_assert_msg(whole.qpd_binary == decoded_binary,
+			    "round %u: pre-scan says binary %d, GMime decoded "
+			    "%s binary byte",
+			    round, whole.qpd_binary,
+			    decoded_binary ? "a" : "no");
+			ck_assert(one.qpd_binary == decoded_binary);
+			ck_assert(chunks.qpd_binary == decoded_binary);
+		}
 	}
 	/* both outcomes were tried */
 	ck_assert_uint_gt(zeros, 100);
 	ck_assert_uint_lt(zeros, 1900);
+	ck_assert_uint_gt(binaries, zeros + 100);
+	ck_assert_uint_lt(binaries, 1900);
+}
+END_TEST
+
+/*
+ * A gzip stream sent as quoted-printable text/plain: the pre-scan must see
+ * the binary bytes behind the escapes and leave the part to libmagic.
+ * The bytes hold no NUL, so only the binary-byte proof stands between the
+ * part and a skipped sniff.
+ */
+START_TEST(test_mime_qp_text_with_binary_escapes_is_sniffed)
+{
+	g_autoptr(GString) s = gen_headers(g_string_new(NULL));
+	g_autoptr(SgMessage) msg = NULL;
+	g_autofree char *got = NULL;
+	guchar gz[200] = { 0x1f, 0x8b, 0x08, 0x01, 0x11, 0x22, 0x33, 0x44, 0x02,
+		0x03 };
+
+	for (gsize i = 10; i < sizeof(gz); i++)
+		gz[i] = (guchar)(0x41 + (i * 7) % 50);
+	g_string_append(s,
+	    "Content-Type: multipart/mixed; boundary=x\n\n"
+	    "--x\nContent-Type: text/plain\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n");
+	for (gsize i = 0; i < sizeof(gz); i++) {
+		ck_assert_uint_ne(gz[i], 0);
+		g_string_append_printf(s, "=%02X", gz[i]);
+		if (i % 20 == 19)
+			g_string_append(s, "=\n");
+	}
+	g_string_append(s, "\n--x--\n");
+	msg = run_gstring(s, NULL);
+	got = describe(msg);
+	ck_assert_msg(find_rule(msg, "content.type-mismatch") != NULL,
+	    "gzip as QP text was not sniffed;%s", got);
+
+	/* The same bytes raw in an 8bit part: the raw check must see them. */
+	g_clear_pointer(&msg, sg_message_free);
+	g_clear_pointer(&got, g_free);
+	g_string_truncate(s, 0);
+	gen_headers(s);
+	g_string_append(s,
+	    "Content-Type: multipart/mixed; boundary=x\n\n"
+	    "--x\nContent-Type: text/plain\n"
+	    "Content-Transfer-Encoding: 8bit\n\n");
+	g_string_append_len(s, (const char *)gz, sizeof(gz));
+	g_string_append(s, "\n--x--\n");
+	msg = run_gstring(s, NULL);
+	got = describe(msg);
+	ck_assert_msg(find_rule(msg, "content.type-mismatch") != NULL,
+	    "gzip as 8bit text was not sniffed;%s", got);
 }
 END_TEST
 
@@ -1043,6 +1108,7 @@ mime_suite(void)
 	tcase_add_test(tc,
 	    test_mime_inspect_rows_have_offsets_and_sniffed_types);
 	tcase_add_test(tc, test_mime_octet_stream_sniffed_when_shown_or_judged);
+	tcase_add_test(tc, test_mime_qp_text_with_binary_escapes_is_sniffed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

@@ -216,6 +216,15 @@ enum {
 };
 extern const guint8 sg_byte_class[256];
 
+/*
+ * A byte that does not occur in text: SG_BYTE_CTL but form feed (plain
+ * text documents have it).  ESC counts: a text part holding it is looked
+ * at closer.
+ */
+gboolean sg_byte_is_binary(guchar c);
+/* The length of the prefix of (p, n) without such a byte (SSE2: 16 a step). */
+gsize sg_text_run(const char *p, gsize n);
+
 /* Parses a decimal number from (p, len) with no sign; FALSE on overflow. */
 gboolean sg_parse_u64(const char *p, gsize len, guint64 *out);
 /* Same with an optional leading '-' and surrounding spaces. */

@@ -173,29 +173,28 @@ content_pre_counts(const SgNulCount *pre, GMimeContentEncoding enc,
 	    pre->nuls == 0 && !pre->qp_zero;
 }
 
-/* (transfer full): a stream that decodes @part's content from its start. */
+/* (transfer none): @part's raw content stream and its encoding. */
 static GMimeStream *
-content_open_decoded(GMimePart *part, gint64 *start, gint64 *end,
-    GMimeContentEncoding *encoding)
+content_raw(GMimePart *part, GMimeContentEncoding *encoding)
 {
 	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
-	GMimeStream *raw;
-	GMimeStream *sub;
-	GMimeStream *filtered;
-	GMimeContentEncoding enc;
 
 	if (wrapper == NULL)
 		return NULL;
-	raw = g_mime_data_wrapper_get_stream(wrapper);
-	if (raw == NULL)
-		return NULL;
-	*start = raw->bound_start;
-	*end = raw->bound_end;
+	*encoding = g_mime_data_wrapper_get_encoding(wrapper);
+	return g_mime_data_wrapper_get_stream(wrapper);
+}
+
+/* (transfer full): a stream that decodes @raw (in @enc) from its start. */
+static GMimeStream *
+content_open_decoded(GMimeStream *raw, GMimeContentEncoding enc)
+{
+	GMimeStream *sub;
+	GMimeStream *filtered;
+
 	sub = g_mime_stream_substream(raw, raw->bound_start, raw->bound_end);
 	if (sub == NULL)
 		return NULL;
-	enc = g_mime_data_wrapper_get_encoding(wrapper);
-	*encoding = enc;
 	if (content_identity(enc))
 		return sub;
 	filtered = g_mime_stream_filter_new(sub);
@@ -236,43 +235,7 @@ content_read(GMimeStream *stream, char *buf, gsize len)
 static gboolean
 content_looks_like_text(const char *buf, gsize len)
 {
-	static const guint8 ctl[256] = {
-		[0] = 1,
-		[1] = 1,
-		[2] = 1,
-		[3] = 1,
-		[4] = 1,
-		[5] = 1,
-		[6] = 1,
-		[7] = 1,
-		[8] = 1,
-		[11] = 1,
-		[14] = 1,
-		[15] = 1,
-		[16] = 1,
-		[17] = 1,
-		[18] = 1,
-		[19] = 1,
-		[20] = 1,
-		[21] = 1,
-		[22] = 1,
-		[23] = 1,
-		[24] = 1,
-		[25] = 1,
-		[26] = 1,
-		[27] = 1,
-		[28] = 1,
-		[29] = 1,
-		[30] = 1,
-		[31] = 1,
-		[127] = 1,
-	};
-
-	for (gsize i = 0; i < len; i++) {
-		if (ctl[(guchar)buf[i]])
-			return FALSE;
-	}
-	return TRUE;
+	return sg_text_run(buf, len) == len;
 }
 
 void
@@ -288,10 +251,9 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	const char *filename = g_mime_part_get_filename(part);
 	const char *type = NULL;
 	magic_t magic;
-	gint64 start = 0;
-	gint64 bound_end = -1;
+	GMimeStream *raw;
 	GMimeContentEncoding enc = GMIME_CONTENT_ENCODING_DEFAULT;
-	goffset where;
+	goffset where, stop;
 	gsize got;
 	gboolean is_text;
 	gboolean looks_text;
@@ -309,10 +271,21 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	    g_ascii_strcasecmp(declared, "application/octet-stream") == 0 &&
 	    !content_harmless_name(filename))
 		return;
-	stream = content_open_decoded(part, &start, &bound_end, &enc);
+	raw = content_raw(part, &enc);
+	if (raw == NULL)
+		return;
+	where = raw->bound_start - base;
+	stop = raw->bound_end >= 0 ? raw->bound_end - base : SG_OFFSET_NONE;
+	/*
+	 * Text the pre-scan saw through and through: no binary byte, so
+	 * nothing for libmagic and no NUL; the part need not be read.
+	 */
+	if (is_text && content_pre_counts(pre, enc, where, stop) &&
+	    !pre->binary)
+		return;
+	stream = content_open_decoded(raw, enc);
 	if (stream == NULL)
 		return;
-	where = start - base;
 	buf = g_malloc(SG_CONTENT_SNIFF_BYTES);
 	/* A text part shows in its first bytes whether it looks like text. */
 	got = content_read(stream, buf,
@@ -361,9 +334,6 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 		guint64 nuls = 0;
 		guint64 seen = 0;
 		gint64 first = -1;
-		goffset stop =
-		    bound_end >= 0 ? bound_end - base : SG_OFFSET_NONE;
-
 		/*
 		 * The pre-scan's count holds when GMime's content is the raw
 		 * body it counted: the same start, an end within the counted

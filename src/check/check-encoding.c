@@ -366,8 +366,9 @@ text_fast(SgEncodingCheck *ec, const char *p, gsize n, goffset offset)
 /*
  * Follows GMime's quoted-printable decoder (g_mime_encoding_quoted_
  * decode_step): '=' in text starts a sequence that takes the next byte,
- * and unless that is LF, one more; "=00" decodes to NUL.  Only '=' needs
- * looking at in text, so it jumps from one to the next.
+ * and unless that is LF, one more; two hex digits decode to a byte ("=00"
+ * to NUL), anything else passes through as it is.  Only '=' needs looking
+ * at in text, so it jumps from one to the next.
  */
 static void
 qp_decoder_feed(SgEncodingCheck *ec, const char *p, gsize n)
@@ -391,8 +392,18 @@ qp_decoder_feed(SgEncodingCheck *ec, const char *p, gsize n)
 			ec->qpd_save = c;
 			ec->qpd_state = c == '\n' ? 0 : 2;
 		} else {
-			if (ec->qpd_save == '0' && c == '0')
-				ec->qpd_zero = TRUE;
+			if (g_ascii_isxdigit(ec->qpd_save) &&
+			    g_ascii_isxdigit(c)) {
+				guchar b = (guchar)(g_ascii_xdigit_value(
+				                        (char)ec->qpd_save) *
+				        16 +
+				    g_ascii_xdigit_value((char)c));
+
+				if (b == 0)
+					ec->qpd_zero = TRUE;
+				if (sg_byte_is_binary(b))
+					ec->qpd_binary = TRUE;
+			}
 			ec->qpd_state = 0;
 		}
 	}

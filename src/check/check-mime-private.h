@@ -63,6 +63,7 @@ typedef struct {
 	guint qpd_state;
 	guchar qpd_save;
 	gboolean qpd_zero;
+	gboolean qpd_binary; /* it decoded a byte sg_byte_is_binary() */
 	gboolean saw_cr;
 } SgEncodingCheck;
 
@@ -81,8 +82,11 @@ void sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
  * the raw body is the decoded content and no second pass is needed.  For
  * quoted-printable, decoded NULs come only from raw NULs and "=00"
  * escapes: qp is TRUE and qp_zero tells whether GMime's decoder met an
- * "=00"; with neither, the decoded content holds no NUL.  Offsets are
- * content offsets; first and last are SG_OFFSET_NONE when nuls is 0.
+ * "=00"; with neither, the decoded content holds no NUL.  binary: the
+ * raw body, or for quoted-printable a decoded escape, holds a byte text
+ * does not (sg_byte_is_binary); without, the decoded content is text
+ * through and through.  Offsets are content offsets; first and last are
+ * SG_OFFSET_NONE when nuls is 0.
  */
 typedef struct {
 	goffset body; /* the body's first byte */
@@ -92,6 +96,7 @@ typedef struct {
 	goffset last;
 	gboolean qp;
 	gboolean qp_zero;
+	gboolean binary;
 } SgNulCount;
 
 /* Bytes of decoded content handed to libmagic, at most. */

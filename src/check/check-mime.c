@@ -167,6 +167,7 @@ typedef struct {
 	guint64 nuls;
 	goffset first_nul;
 	goffset last_nul;
+	gboolean binary; /* a byte text does not hold (sg_byte_is_binary) */
 } Part;
 
 typedef struct {
@@ -648,7 +649,16 @@ scan_flush_run(Scan *s)
 		const char *p = s->run_p;
 		const char *end = s->run_p + s->run_len;
 
-		while ((p = memchr(p, '\0', (gsize)(end - p))) != NULL) {
+		/*
+		 * NUL is a binary byte: until the body shows one of those,
+		 * there is no NUL to count.
+		 */
+		if (!c->binary && sg_text_run(p, s->run_len) == s->run_len)
+			p = end;
+		else
+			c->binary = TRUE;
+		while (p < end &&
+		    (p = memchr(p, '\0', (gsize)(end - p))) != NULL) {
 			goffset at = s->run_off + (goffset)(p - s->run_p);
 
 			if (c->nuls++ == 0)
@@ -715,6 +725,7 @@ scan_part_end(Scan *s, goffset end)
 			row->nul_counted = TRUE;
 			row->nul.qp = c->enc.kind == SG_ENCODING_QP;
 			row->nul.qp_zero = c->enc.qpd_zero;
+			row->nul.binary = c->binary || c->enc.qpd_binary;
 			row->nul.body = row->body_offset;
 			row->nul.end = end;
 			row->nul.nuls = c->nuls;

@@ -11,6 +11,10 @@
 #include <errno.h>
 #include <unistd.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "spoolguard/core.h"
 
 #define F SG_BYTE_FTEXT
@@ -39,6 +43,44 @@ const guint8 sg_byte_class[256] = {
 #undef F
 #undef D
 #undef L
+
+gboolean
+sg_byte_is_binary(guchar c)
+{
+	return (sg_byte_class[c] & SG_BYTE_CTL) && c != '\f';
+}
+
+gsize
+sg_text_run(const char *p, gsize n)
+{
+	gsize i = 0;
+
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		/* 0..31 as signed bytes: above -1 and below 32 */
+		__m128i low =
+		    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-1)),
+		        _mm_cmplt_epi8(v, _mm_set1_epi8(32)));
+		__m128i allowed =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v,
+		                                  _mm_set1_epi8('\t')),
+		                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+		        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\f')),
+		            _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+		__m128i bad = _mm_or_si128(_mm_andnot_si128(allowed, low),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(127)));
+		guint mask = (guint)_mm_movemask_epi8(bad);
+
+		if (mask != 0)
+			return i + (gsize)__builtin_ctz(mask);
+	}
+#endif
+	while (i < n && !sg_byte_is_binary((guchar)p[i]))
+		i++;
+	return i;
+}
 
 gboolean
 sg_parse_u64(const char *p, gsize len, guint64 *out)
