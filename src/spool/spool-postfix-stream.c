@@ -7,13 +7,23 @@
  * bits first) and that many data bytes; every length is checked against
  * the bytes left in the file before anything is read.  Reads go through
  * a 64 KiB window (SgPostfixReader), one pread() per window rather than
- * per record.  The stream walks the content segment: N records give a line plus
- * "\n", L records a chunk of a line that the next record continues, w records
- * are padding, p records are followed under Postfix's reverse-jump limit, and
- * any other record ends the text.  It keeps a cursor (record, bytes left,
- * owed newline); seeking backwards re-walks from the start, so memory is
- * constant whatever the message size.  Substreams are bounded views that
- * walk the same records.  The descriptor is borrowed from the SgMessage.
+ * per record.  The stream walks the content segment: N records give a line
+ * plus "\n", L records a chunk of a line that the next record continues, w
+ * records are padding, p records are followed under Postfix's reverse-jump
+ * limit, and any other record ends the text.  It keeps a cursor (record,
+ * bytes left, owed newline, jump state).  Whole N and L records that lie in
+ * the window are copied by a fast path with no call per record
+ * (sg_postfix_window_text()); every other record takes the checked path.
+ *
+ * The record map: the scan in spool-postfix.c takes a checkpoint (content
+ * offset, record offset, jump state) at a record boundary every
+ * SG_POSTFIX_MARK_GAP content bytes, at most SG_POSTFIX_MARKS_MAX of them
+ * (thinned by halves past that, so memory is bounded whatever the size).
+ * The map is a refcounted GArray shared by the stream and every substream
+ * made from it; a seek either way jumps to the last checkpoint at or before
+ * the target and walks forward only from there.  Substreams are bounded
+ * views that walk the same records.  The descriptor is borrowed from the
+ * SgMessage.
  */
 #include "config.h"
 
@@ -100,24 +110,39 @@ sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off)
 	return TRUE;
 }
 
+/* The window's bytes [off, off + len) in place, or NULL when it lacks any. */
+static inline const guchar *
+postfix_reader_peek(const SgPostfixReader *r, goffset off, gsize len)
+{
+	if (r->buf == NULL || off < r->base ||
+	    (guint64)(off - r->base) > r->len ||
+	    len > r->len - (gsize)(off - r->base))
+		return NULL;
+	return (const guchar *)r->buf + (off - r->base);
+}
+
 /*
  * (len, off) in place in the window when it holds them, else copied to
  * @tmp; NULL on a read error.
  */
-static const guchar *
+static inline const guchar *
 postfix_reader_span(SgPostfixReader *r, guchar *tmp, gsize len, goffset off)
 {
-	if (r->buf != NULL && off >= r->base &&
-	    (guint64)(off - r->base) <= r->len &&
-	    len <= r->len - (gsize)(off - r->base))
-		return (const guchar *)r->buf + (off - r->base);
+	const guchar *p = postfix_reader_peek(r, off, len);
+
+	if (p != NULL)
+		return p;
 	if (!sg_postfix_reader_read(r, tmp, len, off))
 		return NULL;
 	return tmp;
 }
 
-SgPostfixRecStatus
-sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
+/*
+ * sg_postfix_record_read(), inlined into the stream's walk: one call per
+ * record is a good part of the walk's cost.
+ */
+static inline SgPostfixRecStatus
+postfix_record_parse(SgPostfixReader *r, goffset size, goffset off,
     SgPostfixRecord *rec)
 {
 	guchar tmp[1 + SG_POSTFIX_LEN_BYTES + 1];
@@ -125,8 +150,10 @@ sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
 	gsize want, len = 0;
 	guint i;
 
-	memset(rec, 0, sizeof(*rec));
+	rec->type = 0;
 	rec->offset = off;
+	rec->data = 0;
+	rec->len = 0;
 	if (off < 0 || off >= size)
 		return SG_POSTFIX_REC_EOF;
 	want = (gsize)MIN((goffset)sizeof(tmp), size - off);
@@ -151,6 +178,13 @@ sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
 	if ((goffset)len > size - rec->data)
 		return SG_POSTFIX_REC_OVERRUN;
 	return SG_POSTFIX_REC_OK;
+}
+
+SgPostfixRecStatus
+sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
+    SgPostfixRecord *rec)
+{
+	return postfix_record_parse(r, size, off, rec);
 }
 
 SgPostfixJumpStatus
@@ -228,7 +262,7 @@ postfix_stream_next(SgPostfixStream *self)
 	goffset next;
 
 	while (!self->done) {
-		if (sg_postfix_record_read(&self->reader, self->file_size,
+		if (postfix_record_parse(&self->reader, self->file_size,
 		        self->rec_next, &rec) != SG_POSTFIX_REC_OK) {
 			self->done = TRUE;
 			break;
@@ -261,6 +295,40 @@ postfix_stream_next(SgPostfixStream *self)
 }
 
 /*
+ * The fast path of the walk: passes whole N and L records that lie in the
+ * read window, with no call per record.  Only records that
+ * postfix_stream_next() would accept as they are qualify (header of at
+ * most SG_POSTFIX_LEN_BYTES length bytes, data inside the file); anything
+ * else, and a record that does not fit in @want, is left to the general
+ * path.  The cursor must be between records.  Returns the new @got.
+ */
+static gsize
+postfix_stream_run(SgPostfixStream *self, char *buf, gsize got, gsize want)
+{
+	const SgPostfixReader *r = &self->reader;
+	goffset off = self->rec_next;
+	guchar type;
+	gsize hdr, len, nl;
+
+	while (got < want &&
+	    sg_postfix_window_text(r, self->file_size, off, &type, &hdr,
+	        &len)) {
+		nl = type == 'N';
+		if (len + nl > want - got)
+			break;
+		if (buf != NULL) {
+			memcpy(buf + got, r->buf + (off - r->base) + hdr, len);
+			if (nl)
+				buf[got + len] = '\n';
+		}
+		got += len + nl;
+		off += (goffset)(hdr + len);
+	}
+	self->rec_next = off;
+	return got;
+}
+
+/*
  * Moves the cursor forward by up to @want bytes, copying them into @buf
  * when it is not NULL.  Returns the bytes passed, or -1 on a read error.
  */
@@ -273,8 +341,14 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 		if (self->chunk_left > 0) {
 			gsize n =
 			    (gsize)MIN((goffset)(want - got), self->chunk_left);
+			const guchar *p = buf != NULL
+			    ? postfix_reader_peek(&self->reader,
+			          self->chunk_off, n)
+			    : NULL;
 
-			if (buf != NULL &&
+			if (p != NULL) {
+				memcpy(buf + got, p, n);
+			} else if (buf != NULL &&
 			    !sg_postfix_reader_read(&self->reader, buf + got, n,
 			        self->chunk_off)) {
 				self->done = TRUE;
@@ -293,6 +367,11 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 			self->newline = FALSE;
 			got++;
 			continue;
+		}
+		if (!self->done) {
+			got = postfix_stream_run(self, buf, got, want);
+			if (got == want)
+				break;
 		}
 		if (!postfix_stream_next(self))
 			break;

@@ -73,6 +73,45 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SgPostfixReader, sg_postfix_reader_clear)
 gboolean
 sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off);
 
+/*
+ * The fast path of the record walks: TRUE when the N or L record at @off
+ * of a file of @size bytes lies whole in @r's window and
+ * sg_postfix_record_read() would accept it; *type, *hdr (type and length
+ * bytes) and *len (data bytes) are set.  FALSE for anything else, which the
+ * caller hands to sg_postfix_record_read().
+ */
+static inline gboolean
+sg_postfix_window_text(const SgPostfixReader *r, goffset size, goffset off,
+    guchar *type, gsize *hdr, gsize *len)
+{
+	const guchar *p;
+	gsize avail, h, n;
+	guchar b;
+
+	if (r->buf == NULL || off < r->base ||
+	    (guint64)(off - r->base) >= r->len)
+		return FALSE;
+	p = (const guchar *)r->buf + (off - r->base);
+	avail = r->len - (gsize)(off - r->base);
+	if (avail < 2 || (p[0] != 'N' && p[0] != 'L'))
+		return FALSE;
+	b = p[1];
+	n = b & 0x7f;
+	for (h = 2; (b & 0x80) != 0; h++) {
+		if (h == 1 + SG_POSTFIX_LEN_BYTES || h >= avail)
+			return FALSE;
+		b = p[h];
+		n |= (gsize)(b & 0x7f) << (7 * (h - 1));
+	}
+	/* Inside the file (it may have grown past @size) and the window. */
+	if ((goffset)n > size - (off + (goffset)h) || n > avail - h)
+		return FALSE;
+	*type = p[0];
+	*hdr = h;
+	*len = n;
+	return TRUE;
+}
+
 /* Reads the record header at @off of a file of @size bytes, bounds-checked. */
 SgPostfixRecStatus sg_postfix_record_read(SgPostfixReader *r, goffset size,
     goffset off, SgPostfixRecord *rec);
@@ -90,8 +129,11 @@ gboolean sg_postfix_pread(int fd, void *buf, gsize len, goffset off);
 /*
  * A checkpoint of the content walk, taken at a record boundary every
  * SG_POSTFIX_MARK_GAP content bytes, so a seek re-walks at most that much.
+ * A message has at most SG_POSTFIX_MARKS_MAX of them (128 KiB): past that
+ * every other one is dropped and the gap doubles.
  */
-#define SG_POSTFIX_MARK_GAP 65536
+#define SG_POSTFIX_MARK_GAP 16384
+#define SG_POSTFIX_MARKS_MAX 4096
 typedef struct {
 	gint64 content; /* content offset at the record */
 	goffset record; /* the record's file offset */
