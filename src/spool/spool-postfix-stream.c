@@ -13,7 +13,7 @@
  * limit, and any other record ends the text.  It keeps a cursor (record,
  * bytes left, owed newline, jump state).  Whole N and L records that lie in
  * the window are copied by a fast path with no call per record
- * (sg_postfix_window_text()); every other record takes the checked path.
+ * (sg_postfix_text_record()); every other record takes the checked path.
  *
  * The record map: the scan in spool-postfix.c takes a checkpoint (content
  * offset, record offset, jump state) at a record boundary every
@@ -305,24 +305,29 @@ postfix_stream_next(SgPostfixStream *self)
 static gsize
 postfix_stream_run(SgPostfixStream *self, char *buf, gsize got, gsize want)
 {
-	const SgPostfixReader *r = &self->reader;
-	goffset off = self->rec_next;
+	goffset off = self->rec_next, room = self->file_size - off;
+	gsize avail, hdr, len, nl, step;
+	const guchar *p = sg_postfix_reader_at(&self->reader, off, &avail);
 	guchar type;
-	gsize hdr, len, nl;
 
+	if (p == NULL)
+		return got;
 	while (got < want &&
-	    sg_postfix_window_text(r, self->file_size, off, &type, &hdr,
-	        &len)) {
+	    sg_postfix_text_record(p, avail, room, &type, &hdr, &len)) {
 		nl = type == 'N';
 		if (len + nl > want - got)
 			break;
 		if (buf != NULL) {
-			memcpy(buf + got, r->buf + (off - r->base) + hdr, len);
+			memcpy(buf + got, p + hdr, len);
 			if (nl)
 				buf[got + len] = '\n';
 		}
 		got += len + nl;
-		off += (goffset)(hdr + len);
+		step = hdr + len;
+		p += step;
+		avail -= step;
+		room -= (goffset)step;
+		off += (goffset)step;
 	}
 	self->rec_next = off;
 	return got;

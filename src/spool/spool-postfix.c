@@ -291,6 +291,17 @@ static const SgContentOps postfix_content_ops = {
 	.locate = postfix_content_locate,
 };
 
+const GArray *
+sg_postfix_content_map(SgMessage *msg)
+{
+	const PostfixContent *c;
+
+	if (msg->content != &postfix_content_ops)
+		return NULL;
+	c = msg->content_data;
+	return c->marks;
+}
+
 static void
 postfix_set_content(PostfixCtx *ctx, goffset data_offset, goffset size,
     GArray *marks)
@@ -474,20 +485,27 @@ postfix_scan_mark(PostfixScan *scan, goffset off, const SgPostfixJumps *jumps)
 
 /*
  * The fast path of the content segment: passes the N and L records from
- * *off that lie whole in the read window (sg_postfix_window_text()) up to
+ * *off that lie whole in the read window (sg_postfix_text_record()) up to
  * the next checkpoint, doing what postfix_scan_records() does for them
  * (both types are allowed in the content segment of either kind).
  */
 static void
 postfix_scan_text_run(PostfixCtx *ctx, PostfixScan *scan, goffset *off)
 {
-	goffset o = *off, content = scan->content_size;
+	goffset o = *off, room = ctx->size - o, content = scan->content_size;
+	gsize avail, hdr, len, step;
+	const guchar *p = sg_postfix_reader_at(ctx->rd, o, &avail);
 	guchar type;
-	gsize hdr, len;
 
+	if (p == NULL)
+		return;
 	while (content < scan->next_mark &&
-	    sg_postfix_window_text(ctx->rd, ctx->size, o, &type, &hdr, &len)) {
-		o += (goffset)(hdr + len);
+	    sg_postfix_text_record(p, avail, room, &type, &hdr, &len)) {
+		step = hdr + len;
+		p += step;
+		avail -= step;
+		room -= (goffset)step;
+		o += (goffset)step;
 		content += (goffset)len + (type == 'N');
 	}
 	scan->max_end = MAX(scan->max_end, o);

@@ -74,25 +74,20 @@ gboolean
 sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off);
 
 /*
- * The fast path of the record walks: TRUE when the N or L record at @off
- * of a file of @size bytes lies whole in @r's window and
- * sg_postfix_record_read() would accept it; *type, *hdr (type and length
- * bytes) and *len (data bytes) are set.  FALSE for anything else, which the
- * caller hands to sg_postfix_record_read().
+ * The fast path of the record walks: TRUE when the record at @p, with
+ * @avail bytes of the read window and @room bytes of the file from it, is
+ * an N or L record that lies whole in both and that
+ * sg_postfix_record_read() would accept; *type, *hdr (type and length
+ * bytes) and *len (data bytes) are set.  FALSE for anything else, which
+ * the caller hands to sg_postfix_record_read().
  */
 static inline gboolean
-sg_postfix_window_text(const SgPostfixReader *r, goffset size, goffset off,
-    guchar *type, gsize *hdr, gsize *len)
+sg_postfix_text_record(const guchar *p, gsize avail, goffset room, guchar *type,
+    gsize *hdr, gsize *len)
 {
-	const guchar *p;
-	gsize avail, h, n;
+	gsize h, n;
 	guchar b;
 
-	if (r->buf == NULL || off < r->base ||
-	    (guint64)(off - r->base) >= r->len)
-		return FALSE;
-	p = (const guchar *)r->buf + (off - r->base);
-	avail = r->len - (gsize)(off - r->base);
 	if (avail < 2 || (p[0] != 'N' && p[0] != 'L'))
 		return FALSE;
 	b = p[1];
@@ -103,13 +98,27 @@ sg_postfix_window_text(const SgPostfixReader *r, goffset size, goffset off,
 		b = p[h];
 		n |= (gsize)(b & 0x7f) << (7 * (h - 1));
 	}
-	/* Inside the file (it may have grown past @size) and the window. */
-	if ((goffset)n > size - (off + (goffset)h) || n > avail - h)
+	/* The file may have grown: bound by both. */
+	if (n > avail - h || (goffset)n > room - (goffset)h)
 		return FALSE;
 	*type = p[0];
 	*hdr = h;
 	*len = n;
 	return TRUE;
+}
+
+/*
+ * The window's bytes from @off: *avail of them.  NULL when the window does
+ * not hold @off.
+ */
+static inline const guchar *
+sg_postfix_reader_at(const SgPostfixReader *r, goffset off, gsize *avail)
+{
+	if (r->buf == NULL || off < r->base ||
+	    (guint64)(off - r->base) >= r->len)
+		return NULL;
+	*avail = r->len - (gsize)(off - r->base);
+	return (const guchar *)r->buf + (off - r->base);
 }
 
 /* Reads the record header at @off of a file of @size bytes, bounds-checked. */
@@ -149,6 +158,12 @@ typedef struct {
  */
 GMimeStream *sg_postfix_stream_new(int fd, goffset file_size,
     goffset data_offset, goffset content_size, GArray *marks);
+
+/*
+ * (transfer none) (nullable): the record map (SgPostfixMark) of @msg's
+ * content when it is a Postfix queue file's, else NULL.  For the tests.
+ */
+const GArray *sg_postfix_content_map(SgMessage *msg);
 
 /* Maps a content offset to a file offset by walking the records again. */
 gboolean
