@@ -15,8 +15,10 @@
  * The file is flock()ed like qmgr does (BUSY when held) until the message
  * is freed.  Every record length is checked against the bytes left;
  * nothing of the content is held in memory: the checks read it through
- * the stream of spool-postfix-stream.c.  Envelope strings are capped
- * (SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) and so is the number of props.
+ * the stream of spool-postfix-stream.c, and the one pass over the records
+ * leaves it a bounded record map (a checkpoint every SG_POSTFIX_MARK_GAP
+ * content bytes, at most SG_POSTFIX_MARKS_MAX).  Envelope strings are
+ * capped (SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) and so is the number of props.
  */
 #include "config.h"
 
