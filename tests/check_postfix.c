@@ -836,6 +836,15 @@ START_TEST(test_postfix_substreams_seeking_in_any_order_match_the_text)
 }
 END_TEST
 
+static gint64
+max_rss_kib(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
 /* The whole text of @s, read @chunk bytes at a time. */
 static GByteArray *
 read_stream(GMimeStream *s, gsize chunk)
@@ -904,6 +913,49 @@ START_TEST(test_postfix_stream_stops_at_the_file_size_it_was_given)
 }
 END_TEST
 
+/*
+ * GMime makes a substream per MIME part and keeps them all: they share
+ * their parent's read window, so thousands of parts cost no more memory
+ * than one (a window each would be 64 KiB a part).
+ */
+START_TEST(test_postfix_substreams_share_one_read_window)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autoptr(GString) want = g_string_new(NULL);
+	g_autoptr(GByteArray) b = make_pointer_queue_file(want);
+	g_autofree char *path = write_file(dir, "SUB01", b->data, b->len, 0700);
+	g_autoptr(SgMessage) msg = pf_open(path, "deferred");
+	g_autoptr(GMimeStream) s = sg_message_open_content(msg, NULL);
+	g_autoptr(GPtrArray) subs =
+	    g_ptr_array_new_with_free_func(g_object_unref);
+	gint64 len = (gint64)want->len, rss = max_rss_kib();
+	char buf[16];
+
+	ck_assert_int_eq(msg->content_size, len);
+	for (guint i = 0; i < 4000; i++) {
+		gint64 pos = (gint64)((i * 7919u) % (guint)(len - 16));
+		GMimeStream *sub = g_mime_stream_substream(s, pos, pos + 16);
+
+		g_ptr_array_add(subs, sub);
+		ck_assert_int_eq(g_mime_stream_read(sub, buf, 16), 16);
+		ck_assert(memcmp(buf, want->str + pos, 16) == 0);
+	}
+	/* and each reads on correctly after the others moved the window */
+	for (guint i = 0; i < subs->len; i += 37) {
+		GMimeStream *sub = g_ptr_array_index(subs, i);
+		gint64 pos = (gint64)((i * 7919u) % (guint)(len - 16));
+
+		ck_assert_int_eq(g_mime_stream_reset(sub), 0);
+		ck_assert_int_eq(g_mime_stream_read(sub, buf, 16), 16);
+		ck_assert(memcmp(buf, want->str + pos, 16) == 0);
+	}
+	/* 4000 windows would be 250 MiB */
+	ck_assert_int_lt(max_rss_kib() - rss, 32 * 1024);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* Appends one record to @f. */
 static void
 frec(FILE *f, char type, const char *data, gsize len)
@@ -936,15 +988,6 @@ huge_byte(gint64 pos)
 		return num[col];
 	}
 	return (char)('a' + line % 26);
-}
-
-static gint64
-max_rss_kib(void)
-{
-	struct rusage ru;
-
-	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
-	return ru.ru_maxrss;
 }
 
 /*
@@ -1461,6 +1504,7 @@ postfix_suite(void)
 	    test_postfix_record_map_stays_bounded_on_a_huge_message);
 	tcase_add_test(tc,
 	    test_postfix_stream_stops_at_the_file_size_it_was_given);
+	tcase_add_test(tc, test_postfix_substreams_share_one_read_window);
 	tcase_add_test(tc, test_postfix_locked_file_is_busy);
 	tcase_add_test(tc, test_postfix_file_in_mode_0600_or_young_is_skipped);
 	tcase_add_test(tc, test_postfix_corrupt_queue_is_reported_not_moved);

@@ -22,8 +22,9 @@
  * The map is a refcounted GArray shared by the stream and every substream
  * made from it; a seek either way jumps to the last checkpoint at or before
  * the target and walks forward only from there.  Substreams are bounded
- * views that walk the same records.  The descriptor is borrowed from the
- * SgMessage.
+ * views that walk the same records through the same read window (a
+ * refcounted box), so GMime's substream per MIME part costs no window of
+ * its own.  The descriptor is borrowed from the SgMessage.
  */
 #include "config.h"
 
@@ -226,7 +227,7 @@ G_DECLARE_FINAL_TYPE(SgPostfixStream, sg_postfix_stream, SG, POSTFIX_STREAM,
 struct _SgPostfixStream {
 	GMimeStream parent;
 	int fd;
-	SgPostfixReader reader; /* a read window over fd */
+	SgPostfixReader *reader; /* the read window, shared (GAtomicRcBox) */
 	goffset file_size;
 	goffset data_offset;
 	/* Cursor: content offset stream->position sits at. */
@@ -262,7 +263,7 @@ postfix_stream_next(SgPostfixStream *self)
 	goffset next;
 
 	while (!self->done) {
-		if (postfix_record_parse(&self->reader, self->file_size,
+		if (postfix_record_parse(self->reader, self->file_size,
 		        self->rec_next, &rec) != SG_POSTFIX_REC_OK) {
 			self->done = TRUE;
 			break;
@@ -279,7 +280,7 @@ postfix_stream_next(SgPostfixStream *self)
 			self->rec_next = rec.data + (goffset)rec.len;
 			break;
 		case 'p':
-			if (sg_postfix_follow(&self->reader, self->file_size,
+			if (sg_postfix_follow(self->reader, self->file_size,
 			        &rec, &self->jumps,
 			        &next) != SG_POSTFIX_JUMP_OK)
 				self->done = TRUE;
@@ -307,7 +308,7 @@ postfix_stream_run(SgPostfixStream *self, char *buf, gsize got, gsize want)
 {
 	goffset off = self->rec_next, room = self->file_size - off;
 	gsize avail, hdr, len, nl, step;
-	const guchar *p = sg_postfix_reader_at(&self->reader, off, &avail);
+	const guchar *p = sg_postfix_reader_at(self->reader, off, &avail);
 	guchar type;
 
 	if (p == NULL)
@@ -347,14 +348,14 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 			gsize n =
 			    (gsize)MIN((goffset)(want - got), self->chunk_left);
 			const guchar *p = buf != NULL
-			    ? postfix_reader_peek(&self->reader,
-			          self->chunk_off, n)
+			    ? postfix_reader_peek(self->reader, self->chunk_off,
+			          n)
 			    : NULL;
 
 			if (p != NULL) {
 				memcpy(buf + got, p, n);
 			} else if (buf != NULL &&
-			    !sg_postfix_reader_read(&self->reader, buf + got, n,
+			    !sg_postfix_reader_read(self->reader, buf + got, n,
 			        self->chunk_off)) {
 				self->done = TRUE;
 				self->chunk_left = 0;
@@ -478,9 +479,8 @@ postfix_stream_close(GMimeStream *stream)
 {
 	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
 
+	/* The window stays: substreams may still read through it. */
 	self->fd = -1;
-	sg_postfix_reader_clear(&self->reader);
-	sg_postfix_reader_init(&self->reader, -1);
 	self->done = TRUE;
 	self->chunk_left = 0;
 	self->newline = FALSE;
@@ -558,14 +558,20 @@ postfix_stream_length(GMimeStream *stream)
 	return stream->bound_end - stream->bound_start;
 }
 
+/* @reader (nullable) is the window of the stream @self is a substream of. */
 static SgPostfixStream *
-postfix_stream_make(int fd, goffset file_size, goffset data_offset,
-    GArray *marks, gint64 start, gint64 end)
+postfix_stream_make(int fd, SgPostfixReader *reader, goffset file_size,
+    goffset data_offset, GArray *marks, gint64 start, gint64 end)
 {
 	SgPostfixStream *self = g_object_new(SG_TYPE_POSTFIX_STREAM, NULL);
 
 	self->fd = fd;
-	sg_postfix_reader_init(&self->reader, fd);
+	if (reader != NULL) {
+		self->reader = g_atomic_rc_box_acquire(reader);
+	} else {
+		self->reader = g_atomic_rc_box_new0(SgPostfixReader);
+		sg_postfix_reader_init(self->reader, fd);
+	}
 	self->marks = marks != NULL ? g_array_ref(marks) : NULL;
 	self->file_size = file_size;
 	self->data_offset = data_offset;
@@ -584,8 +590,8 @@ postfix_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
 {
 	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
 
-	return GMIME_STREAM(postfix_stream_make(self->fd, self->file_size,
-	    self->data_offset, self->marks, start, end));
+	return GMIME_STREAM(postfix_stream_make(self->fd, self->reader,
+	    self->file_size, self->data_offset, self->marks, start, end));
 }
 
 static void
@@ -594,7 +600,9 @@ postfix_stream_finalize(GObject *object)
 	SgPostfixStream *self = SG_POSTFIX_STREAM(object);
 
 	g_clear_pointer(&self->marks, g_array_unref);
-	sg_postfix_reader_clear(&self->reader);
+	if (self->reader != NULL)
+		g_atomic_rc_box_release_full(self->reader,
+		    (GDestroyNotify)sg_postfix_reader_clear);
 	G_OBJECT_CLASS(sg_postfix_stream_parent_class)->finalize(object);
 }
 
@@ -620,7 +628,6 @@ static void
 sg_postfix_stream_init(SgPostfixStream *self)
 {
 	self->fd = -1;
-	sg_postfix_reader_init(&self->reader, -1);
 	self->done = TRUE;
 }
 
@@ -628,8 +635,8 @@ GMimeStream *
 sg_postfix_stream_new(int fd, goffset file_size, goffset data_offset,
     goffset content_size, GArray *marks)
 {
-	return GMIME_STREAM(postfix_stream_make(fd, file_size, data_offset,
-	    marks, 0, content_size < 0 ? -1 : content_size));
+	return GMIME_STREAM(postfix_stream_make(fd, NULL, file_size,
+	    data_offset, marks, 0, content_size < 0 ? -1 : content_size));
 }
 
 gboolean
@@ -639,8 +646,8 @@ sg_postfix_stream_locate(int fd, goffset file_size, goffset data_offset,
 	g_autoptr(GMimeStream) stream = NULL;
 	SgPostfixStream *self;
 
-	stream = GMIME_STREAM(
-	    postfix_stream_make(fd, file_size, data_offset, marks, 0, -1));
+	stream = GMIME_STREAM(postfix_stream_make(fd, NULL, file_size,
+	    data_offset, marks, 0, -1));
 	self = SG_POSTFIX_STREAM(stream);
 	if (!postfix_stream_goto(self, content_offset))
 		return FALSE;
