@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -620,6 +621,480 @@ START_TEST(test_postfix_window_reads_match_the_records)
 }
 END_TEST
 
+/* A record whose length takes @nbytes bytes, padded with 0x80 as needed. */
+static void
+rec_wide(GByteArray *b, char type, const char *data, gsize len, guint nbytes)
+{
+	guint8 t = (guint8)type;
+	gsize n = len;
+
+	g_byte_array_append(b, &t, 1);
+	for (guint i = 0; i < nbytes; i++) {
+		guint8 c = n & 0x7f;
+
+		n >>= 7;
+		if (i + 1 < nbytes)
+			c |= 0x80;
+		g_byte_array_append(b, &c, 1);
+	}
+	g_byte_array_append(b, (const guint8 *)data, (guint)len);
+}
+
+/* A pointer record to @target, "%15ld" as Postfix writes it. */
+static void
+rec_ptr(GByteArray *b, goffset target)
+{
+	char v[16];
+
+	g_snprintf(v, sizeof(v), "%15" G_GINT64_FORMAT, (gint64)target);
+	rec(b, 'p', v, 15);
+}
+
+/*
+ * Appends @lines lines of text to @b as N, L and w records of every kind
+ * the reader takes (lengths of 1 to 3 bytes, a padded 4-byte one, empty
+ * lines, lines split into L records) and the text to @want.
+ */
+static void
+add_text(GByteArray *b, GString *want, guint first, guint lines)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	for (guint i = first; i < first + lines; i++) {
+		gsize width = (i * 53u) % 700u, at = 0;
+
+		g_string_truncate(line, 0);
+		while (line->len < width)
+			g_string_append_printf(line, "<%u:%zu>", i, line->len);
+		g_string_truncate(line, width);
+		if (i % 97 == 0) {
+			/* one N record longer than 16383 bytes: 3 length bytes
+			 */
+			while (line->len < 20000)
+				g_string_append_printf(line, "[%u]", i);
+		}
+		if (i % 41 == 0)
+			rec(b, 'w', "padding", 7);
+		if (i % 13 == 0) {
+			while (line->len - at > 300) {
+				rec(b, 'L', line->str + at, 300);
+				at += 300;
+			}
+		}
+		if (i % 29 == 0)
+			rec_wide(b, 'N', line->str + at, line->len - at, 4);
+		else
+			rec(b, 'N', line->str + at, line->len - at);
+		g_string_append_len(want, line->str, (gssize)line->len);
+		g_string_append_c(want, '\n');
+	}
+}
+
+/*
+ * A queue file whose text runs through pointer records: the first part,
+ * a jump to a block behind the end record, then back to the rest (as a
+ * milter edit leaves it).  The text is put in @want.
+ */
+static GByteArray *
+make_pointer_queue_file(GString *want)
+{
+	GByteArray *b = g_byte_array_new();
+	g_autoptr(GString) first = g_string_new(NULL);
+	g_autoptr(GString) moved = g_string_new(NULL);
+	g_autoptr(GString) rest = g_string_new(NULL);
+	char size[96], v[16];
+	guint m, x, ptr, back, q;
+
+	memset(size, ' ', 95);
+	rec(b, 'C', size, 95);
+	rec(b, 'T', "1795315703 491305", 17);
+	rec(b, 'S', "a@example.org", 13);
+	m = b->len;
+	rec(b, 'M', "", 0);
+	rec(b, 'N', "Subject: map", 12);
+	rec(b, 'N', "", 0);
+	add_text(b, first, 0, 700);
+	ptr = b->len;
+	rec_ptr(b, 0); /* to q, filled in below */
+	back = b->len;
+	add_text(b, rest, 1400, 700);
+	x = b->len;
+	rec(b, 'X', "", 0);
+	rec(b, 'R', "b@example.net", 13);
+	rec(b, 'E', "", 0);
+	q = b->len;
+	add_text(b, moved, 700, 700);
+	rec_ptr(b, back);
+	g_snprintf(v, sizeof(v), "%15u", q);
+	memcpy(b->data + ptr + 2, v, 15);
+	g_snprintf(size, sizeof(size), "%15u %15u %15d %15d %15u %15d",
+	    x - (m + 2), m + 2, 1, 0, x - (m + 2), 0);
+	memcpy(b->data + 2, size, 95);
+	g_string_assign(want, "Subject: map\n\n");
+	g_string_append_len(want, first->str, (gssize)first->len);
+	g_string_append_len(want, moved->str, (gssize)moved->len);
+	g_string_append_len(want, rest->str, (gssize)rest->len);
+	return b;
+}
+
+/* Reads @len bytes at @pos of @s (SEEK_SET relative to its start). */
+static void
+assert_read_at(GMimeStream *s, gint64 pos, gsize len, const GString *want)
+{
+	g_autofree char *buf = g_malloc(len + 1);
+	gsize got = 0;
+	gssize n;
+
+	ck_assert_int_eq(g_mime_stream_seek(s, pos - s->bound_start,
+	                     GMIME_STREAM_SEEK_SET),
+	    pos);
+	while (
+	    got < len && (n = g_mime_stream_read(s, buf + got, len - got)) > 0)
+		got += (gsize)n;
+	ck_assert_uint_eq(got, len);
+	ck_assert_msg(memcmp(buf, want->str + pos, len) == 0,
+	    "%zu bytes at %" G_GINT64_FORMAT " differ", len, pos);
+}
+
+/*
+ * The record map is shared by a stream and its substreams: reads through
+ * two overlapping substreams and the parent, in alternating, backward,
+ * forward and random seek order, give exactly the bytes of a straight read,
+ * across many checkpoints and across pointer jumps.
+ */
+START_TEST(test_postfix_substreams_seeking_in_any_order_match_the_text)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autoptr(GString) want = g_string_new(NULL);
+	g_autoptr(GByteArray) b = make_pointer_queue_file(want);
+	g_autofree char *path = write_file(dir, "MAP01", b->data, b->len, 0700);
+	g_autoptr(SgMessage) msg = pf_open(path, "deferred");
+	g_autofree char *text = findings_text(msg);
+	g_autoptr(GByteArray) all = NULL;
+	g_autoptr(GByteArray) odd = NULL;
+	g_autoptr(GMimeStream) s = NULL;
+	g_autoptr(GMimeStream) a = NULL;
+	g_autoptr(GMimeStream) c = NULL;
+	g_autoptr(GRand) rnd = g_rand_new_with_seed(6);
+	const GArray *map = sg_postfix_content_map(msg);
+	gint64 len = (gint64)want->len;
+	GMimeStream *views[3];
+
+	ck_assert_msg(msg->findings->len == 0, "%s", text);
+	ck_assert_int_eq(msg->content_size, len);
+	/* the text spans many checkpoints, some after each jump */
+	ck_assert_ptr_nonnull(map);
+	ck_assert_uint_ge(map->len, 12);
+	ck_assert_int_gt(len, 12 * SG_POSTFIX_MARK_GAP);
+	all = read_content(msg, 65536);
+	odd = read_content(msg, 777);
+	ck_assert_uint_eq(all->len, want->len);
+	ck_assert(memcmp(all->data, want->str, want->len) == 0);
+	ck_assert_uint_eq(odd->len, want->len);
+	ck_assert(memcmp(odd->data, want->str, want->len) == 0);
+
+	s = sg_message_open_content(msg, NULL);
+	a = g_mime_stream_substream(s, 1000, len - 3000);
+	c = g_mime_stream_substream(s, len / 3, len);
+	views[0] = s;
+	views[1] = a;
+	views[2] = c;
+	/* alternating between the substreams, each walking backward */
+	for (gint64 i = 0; i < 30; i++) {
+		GMimeStream *v = views[1 + i % 2];
+		gint64 span = v->bound_end - v->bound_start - 100;
+		gint64 pos = v->bound_start + span - (i / 2) * (span / 15);
+
+		assert_read_at(v, pos, 100, want);
+	}
+	/* then forward, then at random, in all three */
+	for (gint64 i = 0; i < 30; i++) {
+		GMimeStream *v = views[i % 3];
+		gint64 span = v->bound_end - v->bound_start - 500;
+
+		assert_read_at(v, v->bound_start + i * (span / 30), 500, want);
+	}
+	for (guint i = 0; i < 200; i++) {
+		GMimeStream *v = views[g_rand_int_range(rnd, 0, 3)];
+		gsize n = (gsize)g_rand_int_range(rnd, 1, 9000);
+		gint64 span = v->bound_end - v->bound_start - (gint64)n;
+
+		assert_read_at(v,
+		    v->bound_start + (gint64)g_rand_double_range(rnd, 0, span),
+		    n, want);
+	}
+	/* a substream of a substream sees the same map */
+	{
+		g_autoptr(GMimeStream) inner =
+		    g_mime_stream_substream(c, len - 70000, len - 10);
+
+		assert_read_at(inner, len - 50, 40, want);
+		assert_read_at(inner, len - 70000, 60000, want);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static gint64
+max_rss_kib(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/* The whole text of @s, read @chunk bytes at a time. */
+static GByteArray *
+read_stream(GMimeStream *s, gsize chunk)
+{
+	GByteArray *out = g_byte_array_new();
+	g_autofree guint8 *buf = g_malloc(chunk);
+	gssize n;
+
+	while ((n = g_mime_stream_read(s, (char *)buf, chunk)) > 0)
+		g_byte_array_append(out, buf, (guint)n);
+	ck_assert_int_ge(n, 0);
+	return out;
+}
+
+/*
+ * The walk ends where the file ended when it was opened, even when the
+ * read window holds bytes written since (the fast path reads ahead): a
+ * stream told the file has @cut bytes gives what a file cut there gives,
+ * for cuts in record headers, in 1 to 4 length bytes and in data.
+ */
+START_TEST(test_postfix_stream_stops_at_the_file_size_it_was_given)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autoptr(GString) want = g_string_new(NULL);
+	g_autoptr(GByteArray) b = make_pointer_queue_file(want);
+	g_autofree char *full = write_file(dir, "CUT01", b->data, b->len, 0700);
+	g_autofree char *part = write_file(dir, "CUT02", b->data, b->len, 0700);
+	int fd = open(full, O_RDONLY), fd2 = open(part, O_RDWR);
+	goffset data = 0;
+	guint cuts = 0;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(fd2, 0);
+	/* the text starts after the M record */
+	for (goffset o = 0; data == 0; o++) {
+		if (b->data[o] == 'M' && b->data[o + 1] == 0)
+			data = o + 2;
+	}
+	/* cuts from high to low so that the cut file only shrinks */
+	for (goffset cut = 160000; cut > 100; cut -= cut > 40000 ? 9973 : 7) {
+		g_autoptr(GMimeStream) s =
+		    sg_postfix_stream_new(fd, cut, data, -1, NULL);
+		g_autoptr(GMimeStream) t = NULL;
+		g_autoptr(GByteArray) got = NULL;
+		g_autoptr(GByteArray) ref = NULL;
+
+		ck_assert_int_eq(ftruncate(fd2, cut), 0);
+		t = sg_postfix_stream_new(fd2, cut, data, -1, NULL);
+		got = read_stream(s, 65536);
+		ref = read_stream(t, 65536);
+		ck_assert_msg(got->len == ref->len &&
+		        (got->len == 0 ||
+		            memcmp(got->data, ref->data, got->len) == 0),
+		    "cut at %" G_GINT64_FORMAT ": %u bytes, not %u",
+		    (gint64)cut, got->len, ref->len);
+		ck_assert(got->len == 0 ||
+		    memcmp(got->data, want->str, got->len) == 0);
+		cuts++;
+	}
+	ck_assert_uint_gt(cuts, 100);
+	close(fd);
+	close(fd2);
+	unlink(full);
+	unlink(part);
+	rmdir(dir);
+}
+END_TEST
+
+/*
+ * GMime makes a substream per MIME part and keeps them all: they share
+ * their parent's read window, so thousands of parts cost no more memory
+ * than one (a window each would be 64 KiB a part).
+ */
+START_TEST(test_postfix_substreams_share_one_read_window)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autoptr(GString) want = g_string_new(NULL);
+	g_autoptr(GByteArray) b = make_pointer_queue_file(want);
+	g_autofree char *path = write_file(dir, "SUB01", b->data, b->len, 0700);
+	g_autoptr(SgMessage) msg = pf_open(path, "deferred");
+	g_autoptr(GMimeStream) s = sg_message_open_content(msg, NULL);
+	g_autoptr(GPtrArray) subs =
+	    g_ptr_array_new_with_free_func(g_object_unref);
+	gint64 len = (gint64)want->len, rss = max_rss_kib();
+	char buf[16];
+
+	ck_assert_int_eq(msg->content_size, len);
+	for (guint i = 0; i < 4000; i++) {
+		gint64 pos = (gint64)((i * 7919u) % (guint)(len - 16));
+		GMimeStream *sub = g_mime_stream_substream(s, pos, pos + 16);
+
+		g_ptr_array_add(subs, sub);
+		ck_assert_int_eq(g_mime_stream_read(sub, buf, 16), 16);
+		ck_assert(memcmp(buf, want->str + pos, 16) == 0);
+	}
+	/* and each reads on correctly after the others moved the window */
+	for (guint i = 0; i < subs->len; i += 37) {
+		GMimeStream *sub = g_ptr_array_index(subs, i);
+		gint64 pos = (gint64)((i * 7919u) % (guint)(len - 16));
+
+		ck_assert_int_eq(g_mime_stream_reset(sub), 0);
+		ck_assert_int_eq(g_mime_stream_read(sub, buf, 16), 16);
+		ck_assert(memcmp(buf, want->str + pos, 16) == 0);
+	}
+	/* 4000 windows would be 250 MiB */
+	ck_assert_int_lt(max_rss_kib() - rss, 32 * 1024);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* Appends one record to @f. */
+static void
+frec(FILE *f, char type, const char *data, gsize len)
+{
+	g_autoptr(GByteArray) b = g_byte_array_new();
+
+	rec(b, type, data, len);
+	ck_assert_uint_eq(fwrite(b->data, 1, b->len, f), b->len);
+}
+
+#define HUGE_LINES 42000u
+#define HUGE_WIDTH 2000u
+#define HUGE_HEAD "Subject: huge\n\n"
+
+/* The byte at content offset @pos of the huge message. */
+static char
+huge_byte(gint64 pos)
+{
+	gint64 head = (gint64)strlen(HUGE_HEAD), line, col;
+	char num[16];
+
+	if (pos < head)
+		return HUGE_HEAD[pos];
+	line = (pos - head) / (HUGE_WIDTH + 1);
+	col = (pos - head) % (HUGE_WIDTH + 1);
+	if (col == HUGE_WIDTH)
+		return '\n';
+	if (col < 10) {
+		g_snprintf(num, sizeof(num), "%010u", (guint)line);
+		return num[col];
+	}
+	return (char)('a' + line % 26);
+}
+
+/*
+ * An 80 MiB message has more than SG_POSTFIX_MARKS_MAX checkpoints' worth
+ * of text: the map is thinned and stays bounded, the walk's memory does not
+ * grow with the message, and seeks all over it still land on the right
+ * bytes.
+ */
+START_TEST(test_postfix_record_map_stays_bounded_on_a_huge_message)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "HUGE1", NULL);
+	g_autofree char *line = g_malloc(HUGE_WIDTH);
+	g_autoptr(SgMessage) msg = NULL;
+	g_autoptr(GMimeStream) s = NULL;
+	g_autoptr(GRand) rnd = g_rand_new_with_seed(1);
+	g_autofree char *buf = g_malloc(65536);
+	g_autofree char *text = NULL;
+	const GArray *map;
+	const SgPostfixMark *marks;
+	gint64 want =
+	    (gint64)strlen(HUGE_HEAD) + (gint64)HUGE_LINES * (HUGE_WIDTH + 1);
+	gint64 total = 0, bad = 0, rss;
+	char size[96];
+	long m, x;
+	gssize n;
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	memset(size, ' ', 95);
+	frec(f, 'C', size, 95);
+	frec(f, 'T', "1795315703 491305", 17);
+	frec(f, 'S', "a@example.org", 13);
+	m = ftell(f);
+	frec(f, 'M', "", 0);
+	frec(f, 'N', "Subject: huge", 13);
+	frec(f, 'N', "", 0);
+	for (guint i = 0; i < HUGE_LINES; i++) {
+		g_snprintf(line, 11, "%010u", i);
+		memset(line + 10, 'a' + (int)(i % 26), HUGE_WIDTH - 10);
+		frec(f, 'N', line, HUGE_WIDTH);
+	}
+	x = ftell(f);
+	frec(f, 'X', "", 0);
+	frec(f, 'R', "b@example.net", 13);
+	frec(f, 'E', "", 0);
+	g_snprintf(size, sizeof(size), "%15ld %15ld %15d %15d %15ld %15d",
+	    x - (m + 2), m + 2, 1, 0, x - (m + 2), 0);
+	ck_assert_int_eq(fseek(f, 2, SEEK_SET), 0);
+	ck_assert_uint_eq(fwrite(size, 1, 95, f), 95);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0700), 0);
+
+	rss = max_rss_kib();
+	msg = pf_open(path, "deferred");
+	text = findings_text(msg);
+	ck_assert_msg(msg->findings->len == 0, "%s", text);
+	ck_assert_int_eq(msg->content_size, want);
+	map = sg_postfix_content_map(msg);
+	ck_assert_ptr_nonnull(map);
+	/* thinned at least once: between half full and full, gaps doubled */
+	ck_assert_uint_le(map->len, SG_POSTFIX_MARKS_MAX);
+	ck_assert_uint_gt(map->len, SG_POSTFIX_MARKS_MAX / 4);
+	marks = (const SgPostfixMark *)(gconstpointer)map->data;
+	for (guint i = 1; i < map->len; i++)
+		ck_assert_int_ge(marks[i].content - marks[i - 1].content,
+		    2 * SG_POSTFIX_MARK_GAP);
+	ck_assert_int_gt(marks[map->len - 1].content, want / 2);
+
+	s = sg_message_open_content(msg, NULL);
+	while ((n = g_mime_stream_read(s, buf, 65536)) > 0) {
+		/* one assertion per chunk: Check logs each one */
+		for (gssize i = 0; i < n; i++)
+			bad += buf[i] != huge_byte(total + i);
+		total += n;
+	}
+	ck_assert_int_eq(total, want);
+	ck_assert_int_eq(bad, 0);
+	for (guint i = 0; i < 300; i++) {
+		gint64 pos = (gint64)g_rand_double_range(rnd, 0, want - 64);
+
+		ck_assert_int_eq(g_mime_stream_seek(s, pos,
+		                     GMIME_STREAM_SEEK_SET),
+		    pos);
+		ck_assert_int_eq(g_mime_stream_read(s, buf, 64), 64);
+		for (gint64 k = 0; k < 64; k++)
+			bad += buf[k] != huge_byte(pos + k);
+	}
+	ck_assert_int_eq(bad, 0);
+	/* nothing on the way held the text: far less than its 80 MiB */
+	ck_assert_int_lt(max_rss_kib() - rss, 16 * 1024);
+	/* substreams jump through the same map */
+	for (guint i = 0; i < 100; i++) {
+		gint64 pos = (gint64)g_rand_double_range(rnd, 0, want - 64);
+		g_autoptr(GMimeStream) sub =
+		    g_mime_stream_substream(s, pos, pos + 64);
+
+		ck_assert_int_eq(g_mime_stream_read(sub, buf, 100), 64);
+		for (gint64 k = 0; k < 64; k++)
+			bad += buf[k] != huge_byte(pos + k);
+	}
+	ck_assert_int_eq(bad, 0);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* ---- not disturbing Postfix ------------------------------------------ */
 
 START_TEST(test_postfix_locked_file_is_busy)
@@ -1023,6 +1498,13 @@ postfix_suite(void)
 	tcase_add_test(tc,
 	    test_postfix_streams_a_large_message_in_bounded_memory);
 	tcase_add_test(tc, test_postfix_window_reads_match_the_records);
+	tcase_add_test(tc,
+	    test_postfix_substreams_seeking_in_any_order_match_the_text);
+	tcase_add_test(tc,
+	    test_postfix_record_map_stays_bounded_on_a_huge_message);
+	tcase_add_test(tc,
+	    test_postfix_stream_stops_at_the_file_size_it_was_given);
+	tcase_add_test(tc, test_postfix_substreams_share_one_read_window);
 	tcase_add_test(tc, test_postfix_locked_file_is_busy);
 	tcase_add_test(tc, test_postfix_file_in_mode_0600_or_young_is_skipped);
 	tcase_add_test(tc, test_postfix_corrupt_queue_is_reported_not_moved);

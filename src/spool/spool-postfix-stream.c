@@ -7,13 +7,24 @@
  * bits first) and that many data bytes; every length is checked against
  * the bytes left in the file before anything is read.  Reads go through
  * a 64 KiB window (SgPostfixReader), one pread() per window rather than
- * per record.  The stream walks the content segment: N records give a line plus
- * "\n", L records a chunk of a line that the next record continues, w records
- * are padding, p records are followed under Postfix's reverse-jump limit, and
- * any other record ends the text.  It keeps a cursor (record, bytes left,
- * owed newline); seeking backwards re-walks from the start, so memory is
- * constant whatever the message size.  Substreams are bounded views that
- * walk the same records.  The descriptor is borrowed from the SgMessage.
+ * per record.  The stream walks the content segment: N records give a line
+ * plus "\n", L records a chunk of a line that the next record continues, w
+ * records are padding, p records are followed under Postfix's reverse-jump
+ * limit, and any other record ends the text.  It keeps a cursor (record,
+ * bytes left, owed newline, jump state).  Whole N and L records that lie in
+ * the window are copied by a fast path with no call per record
+ * (sg_postfix_text_record()); every other record takes the checked path.
+ *
+ * The record map: the scan in spool-postfix.c takes a checkpoint (content
+ * offset, record offset, jump state) at a record boundary every
+ * SG_POSTFIX_MARK_GAP content bytes, at most SG_POSTFIX_MARKS_MAX of them
+ * (thinned by halves past that, so memory is bounded whatever the size).
+ * The map is a refcounted GArray shared by the stream and every substream
+ * made from it; a seek either way jumps to the last checkpoint at or before
+ * the target and walks forward only from there.  Substreams are bounded
+ * views that walk the same records through the same read window (a
+ * refcounted box), so GMime's substream per MIME part costs no window of
+ * its own.  The descriptor is borrowed from the SgMessage.
  */
 #include "config.h"
 
@@ -100,24 +111,39 @@ sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off)
 	return TRUE;
 }
 
+/* The window's bytes [off, off + len) in place, or NULL when it lacks any. */
+static inline const guchar *
+postfix_reader_peek(const SgPostfixReader *r, goffset off, gsize len)
+{
+	if (r->buf == NULL || off < r->base ||
+	    (guint64)(off - r->base) > r->len ||
+	    len > r->len - (gsize)(off - r->base))
+		return NULL;
+	return (const guchar *)r->buf + (off - r->base);
+}
+
 /*
  * (len, off) in place in the window when it holds them, else copied to
  * @tmp; NULL on a read error.
  */
-static const guchar *
+static inline const guchar *
 postfix_reader_span(SgPostfixReader *r, guchar *tmp, gsize len, goffset off)
 {
-	if (r->buf != NULL && off >= r->base &&
-	    (guint64)(off - r->base) <= r->len &&
-	    len <= r->len - (gsize)(off - r->base))
-		return (const guchar *)r->buf + (off - r->base);
+	const guchar *p = postfix_reader_peek(r, off, len);
+
+	if (p != NULL)
+		return p;
 	if (!sg_postfix_reader_read(r, tmp, len, off))
 		return NULL;
 	return tmp;
 }
 
-SgPostfixRecStatus
-sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
+/*
+ * sg_postfix_record_read(), inlined into the stream's walk: one call per
+ * record is a good part of the walk's cost.
+ */
+static inline SgPostfixRecStatus
+postfix_record_parse(SgPostfixReader *r, goffset size, goffset off,
     SgPostfixRecord *rec)
 {
 	guchar tmp[1 + SG_POSTFIX_LEN_BYTES + 1];
@@ -125,8 +151,10 @@ sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
 	gsize want, len = 0;
 	guint i;
 
-	memset(rec, 0, sizeof(*rec));
+	rec->type = 0;
 	rec->offset = off;
+	rec->data = 0;
+	rec->len = 0;
 	if (off < 0 || off >= size)
 		return SG_POSTFIX_REC_EOF;
 	want = (gsize)MIN((goffset)sizeof(tmp), size - off);
@@ -151,6 +179,13 @@ sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
 	if ((goffset)len > size - rec->data)
 		return SG_POSTFIX_REC_OVERRUN;
 	return SG_POSTFIX_REC_OK;
+}
+
+SgPostfixRecStatus
+sg_postfix_record_read(SgPostfixReader *r, goffset size, goffset off,
+    SgPostfixRecord *rec)
+{
+	return postfix_record_parse(r, size, off, rec);
 }
 
 SgPostfixJumpStatus
@@ -192,7 +227,7 @@ G_DECLARE_FINAL_TYPE(SgPostfixStream, sg_postfix_stream, SG, POSTFIX_STREAM,
 struct _SgPostfixStream {
 	GMimeStream parent;
 	int fd;
-	SgPostfixReader reader; /* a read window over fd */
+	SgPostfixReader *reader; /* the read window, shared (GAtomicRcBox) */
 	goffset file_size;
 	goffset data_offset;
 	/* Cursor: content offset stream->position sits at. */
@@ -228,7 +263,7 @@ postfix_stream_next(SgPostfixStream *self)
 	goffset next;
 
 	while (!self->done) {
-		if (sg_postfix_record_read(&self->reader, self->file_size,
+		if (postfix_record_parse(self->reader, self->file_size,
 		        self->rec_next, &rec) != SG_POSTFIX_REC_OK) {
 			self->done = TRUE;
 			break;
@@ -245,7 +280,7 @@ postfix_stream_next(SgPostfixStream *self)
 			self->rec_next = rec.data + (goffset)rec.len;
 			break;
 		case 'p':
-			if (sg_postfix_follow(&self->reader, self->file_size,
+			if (sg_postfix_follow(self->reader, self->file_size,
 			        &rec, &self->jumps,
 			        &next) != SG_POSTFIX_JUMP_OK)
 				self->done = TRUE;
@@ -261,6 +296,45 @@ postfix_stream_next(SgPostfixStream *self)
 }
 
 /*
+ * The fast path of the walk: passes whole N and L records that lie in the
+ * read window, with no call per record.  Only records that
+ * postfix_stream_next() would accept as they are qualify (header of at
+ * most SG_POSTFIX_LEN_BYTES length bytes, data inside the file); anything
+ * else, and a record that does not fit in @want, is left to the general
+ * path.  The cursor must be between records.  Returns the new @got.
+ */
+static gsize
+postfix_stream_run(SgPostfixStream *self, char *buf, gsize got, gsize want)
+{
+	goffset off = self->rec_next, room = self->file_size - off;
+	gsize avail, hdr, len, nl, step;
+	const guchar *p = sg_postfix_reader_at(self->reader, off, &avail);
+	guchar type;
+
+	if (p == NULL)
+		return got;
+	while (got < want &&
+	    sg_postfix_text_record(p, avail, room, &type, &hdr, &len)) {
+		nl = type == 'N';
+		if (len + nl > want - got)
+			break;
+		if (buf != NULL) {
+			memcpy(buf + got, p + hdr, len);
+			if (nl)
+				buf[got + len] = '\n';
+		}
+		got += len + nl;
+		step = hdr + len;
+		p += step;
+		avail -= step;
+		room -= (goffset)step;
+		off += (goffset)step;
+	}
+	self->rec_next = off;
+	return got;
+}
+
+/*
  * Moves the cursor forward by up to @want bytes, copying them into @buf
  * when it is not NULL.  Returns the bytes passed, or -1 on a read error.
  */
@@ -273,9 +347,15 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 		if (self->chunk_left > 0) {
 			gsize n =
 			    (gsize)MIN((goffset)(want - got), self->chunk_left);
+			const guchar *p = buf != NULL
+			    ? postfix_reader_peek(self->reader, self->chunk_off,
+			          n)
+			    : NULL;
 
-			if (buf != NULL &&
-			    !sg_postfix_reader_read(&self->reader, buf + got, n,
+			if (p != NULL) {
+				memcpy(buf + got, p, n);
+			} else if (buf != NULL &&
+			    !sg_postfix_reader_read(self->reader, buf + got, n,
 			        self->chunk_off)) {
 				self->done = TRUE;
 				self->chunk_left = 0;
@@ -293,6 +373,11 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 			self->newline = FALSE;
 			got++;
 			continue;
+		}
+		if (!self->done) {
+			got = postfix_stream_run(self, buf, got, want);
+			if (got == want)
+				break;
 		}
 		if (!postfix_stream_next(self))
 			break;
@@ -394,9 +479,8 @@ postfix_stream_close(GMimeStream *stream)
 {
 	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
 
+	/* The window stays: substreams may still read through it. */
 	self->fd = -1;
-	sg_postfix_reader_clear(&self->reader);
-	sg_postfix_reader_init(&self->reader, -1);
 	self->done = TRUE;
 	self->chunk_left = 0;
 	self->newline = FALSE;
@@ -474,14 +558,20 @@ postfix_stream_length(GMimeStream *stream)
 	return stream->bound_end - stream->bound_start;
 }
 
+/* @reader (nullable) is the window of the stream @self is a substream of. */
 static SgPostfixStream *
-postfix_stream_make(int fd, goffset file_size, goffset data_offset,
-    GArray *marks, gint64 start, gint64 end)
+postfix_stream_make(int fd, SgPostfixReader *reader, goffset file_size,
+    goffset data_offset, GArray *marks, gint64 start, gint64 end)
 {
 	SgPostfixStream *self = g_object_new(SG_TYPE_POSTFIX_STREAM, NULL);
 
 	self->fd = fd;
-	sg_postfix_reader_init(&self->reader, fd);
+	if (reader != NULL) {
+		self->reader = g_atomic_rc_box_acquire(reader);
+	} else {
+		self->reader = g_atomic_rc_box_new0(SgPostfixReader);
+		sg_postfix_reader_init(self->reader, fd);
+	}
 	self->marks = marks != NULL ? g_array_ref(marks) : NULL;
 	self->file_size = file_size;
 	self->data_offset = data_offset;
@@ -500,8 +590,8 @@ postfix_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
 {
 	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
 
-	return GMIME_STREAM(postfix_stream_make(self->fd, self->file_size,
-	    self->data_offset, self->marks, start, end));
+	return GMIME_STREAM(postfix_stream_make(self->fd, self->reader,
+	    self->file_size, self->data_offset, self->marks, start, end));
 }
 
 static void
@@ -510,7 +600,9 @@ postfix_stream_finalize(GObject *object)
 	SgPostfixStream *self = SG_POSTFIX_STREAM(object);
 
 	g_clear_pointer(&self->marks, g_array_unref);
-	sg_postfix_reader_clear(&self->reader);
+	if (self->reader != NULL)
+		g_atomic_rc_box_release_full(self->reader,
+		    (GDestroyNotify)sg_postfix_reader_clear);
 	G_OBJECT_CLASS(sg_postfix_stream_parent_class)->finalize(object);
 }
 
@@ -536,7 +628,6 @@ static void
 sg_postfix_stream_init(SgPostfixStream *self)
 {
 	self->fd = -1;
-	sg_postfix_reader_init(&self->reader, -1);
 	self->done = TRUE;
 }
 
@@ -544,8 +635,8 @@ GMimeStream *
 sg_postfix_stream_new(int fd, goffset file_size, goffset data_offset,
     goffset content_size, GArray *marks)
 {
-	return GMIME_STREAM(postfix_stream_make(fd, file_size, data_offset,
-	    marks, 0, content_size < 0 ? -1 : content_size));
+	return GMIME_STREAM(postfix_stream_make(fd, NULL, file_size,
+	    data_offset, marks, 0, content_size < 0 ? -1 : content_size));
 }
 
 gboolean
@@ -555,8 +646,8 @@ sg_postfix_stream_locate(int fd, goffset file_size, goffset data_offset,
 	g_autoptr(GMimeStream) stream = NULL;
 	SgPostfixStream *self;
 
-	stream = GMIME_STREAM(
-	    postfix_stream_make(fd, file_size, data_offset, marks, 0, -1));
+	stream = GMIME_STREAM(postfix_stream_make(fd, NULL, file_size,
+	    data_offset, marks, 0, -1));
 	self = SG_POSTFIX_STREAM(stream);
 	if (!postfix_stream_goto(self, content_offset))
 		return FALSE;

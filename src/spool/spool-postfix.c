@@ -15,8 +15,10 @@
  * The file is flock()ed like qmgr does (BUSY when held) until the message
  * is freed.  Every record length is checked against the bytes left;
  * nothing of the content is held in memory: the checks read it through
- * the stream of spool-postfix-stream.c.  Envelope strings are capped
- * (SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) and so is the number of props.
+ * the stream of spool-postfix-stream.c, and the one pass over the records
+ * leaves it a bounded record map (a checkpoint every SG_POSTFIX_MARK_GAP
+ * content bytes, at most SG_POSTFIX_MARKS_MAX).  Envelope strings are
+ * capped (SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) and so is the number of props.
  */
 #include "config.h"
 
@@ -236,8 +238,9 @@ typedef struct {
 	guint64 live, done, deleted; /* R, D, / records */
 	goffset content_size;
 	guint attrs;
-	GArray *marks; /* SgPostfixMark: checkpoints for the stream */
-	goffset next_mark;
+	GArray *marks;     /* SgPostfixMark: checkpoints for the stream */
+	goffset mark_gap;  /* content bytes between checkpoints */
+	goffset next_mark; /* content offset of the next checkpoint */
 } PostfixScan;
 
 typedef struct {
@@ -289,6 +292,17 @@ static const SgContentOps postfix_content_ops = {
 	.open = postfix_content_open,
 	.locate = postfix_content_locate,
 };
+
+const GArray *
+sg_postfix_content_map(SgMessage *msg)
+{
+	const PostfixContent *c;
+
+	if (msg->content != &postfix_content_ops)
+		return NULL;
+	c = msg->content_data;
+	return c->marks;
+}
 
 static void
 postfix_set_content(PostfixCtx *ctx, goffset data_offset, goffset size,
@@ -441,6 +455,66 @@ postfix_record_error(PostfixCtx *ctx, SgPostfixRecStatus st,
 	ctx->fatal = TRUE;
 }
 
+/*
+ * Takes a checkpoint of the content walk at the record at @off.  The map
+ * stays bounded: when it is full every other checkpoint goes and the gap
+ * doubles, so a message of any size has at most SG_POSTFIX_MARKS_MAX.
+ */
+static void
+postfix_scan_mark(PostfixScan *scan, goffset off, const SgPostfixJumps *jumps)
+{
+	SgPostfixMark mark = { scan->content_size, off, *jumps };
+	SgPostfixMark *m;
+	guint n;
+
+	if (scan->marks->len >= SG_POSTFIX_MARKS_MAX) {
+		m = (SgPostfixMark *)(gpointer)scan->marks->data;
+		n = 0;
+		for (guint i = 0; i < scan->marks->len; i += 2)
+			m[n++] = m[i];
+		g_array_set_size(scan->marks, n);
+		scan->mark_gap *= 2;
+	}
+	m = (SgPostfixMark *)(gpointer)scan->marks->data;
+	n = scan->marks->len;
+	if (n > 0 && mark.content < m[n - 1].content + scan->mark_gap) {
+		scan->next_mark = m[n - 1].content + scan->mark_gap;
+		return;
+	}
+	g_array_append_val(scan->marks, mark);
+	scan->next_mark = mark.content + scan->mark_gap;
+}
+
+/*
+ * The fast path of the content segment: passes the N and L records from
+ * *off that lie whole in the read window (sg_postfix_text_record()) up to
+ * the next checkpoint, doing what postfix_scan_records() does for them
+ * (both types are allowed in the content segment of either kind).
+ */
+static void
+postfix_scan_text_run(PostfixCtx *ctx, PostfixScan *scan, goffset *off)
+{
+	goffset o = *off, room = ctx->size - o, content = scan->content_size;
+	gsize avail, hdr, len, step;
+	const guchar *p = sg_postfix_reader_at(ctx->rd, o, &avail);
+	guchar type;
+
+	if (p == NULL)
+		return;
+	while (content < scan->next_mark &&
+	    sg_postfix_text_record(p, avail, room, &type, &hdr, &len)) {
+		step = hdr + len;
+		p += step;
+		avail -= step;
+		room -= (goffset)step;
+		o += (goffset)step;
+		content += (goffset)len + (type == 'N');
+	}
+	scan->max_end = MAX(scan->max_end, o);
+	scan->content_size = content;
+	*off = o;
+}
+
 /* Walks the records in Postfix's reading order; FALSE on I/O errors. */
 static gboolean
 postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
@@ -459,6 +533,8 @@ postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
 		goffset next;
 		char tn[8];
 
+		if (seg == POSTFIX_SEG_CONTENT)
+			postfix_scan_text_run(ctx, scan, &off);
 		st = sg_postfix_record_read(ctx->rd, ctx->size, off, &rec);
 		if (st == SG_POSTFIX_REC_IO) {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
@@ -573,14 +649,8 @@ postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
 			break;
 		case POSTFIX_SEG_CONTENT:
 			if ((rec.type == 'N' || rec.type == 'L') &&
-			    scan->content_size >= scan->next_mark) {
-				SgPostfixMark mark = { scan->content_size,
-					rec.offset, jumps };
-
-				g_array_append_val(scan->marks, mark);
-				scan->next_mark =
-				    scan->content_size + SG_POSTFIX_MARK_GAP;
-			}
+			    scan->content_size >= scan->next_mark)
+				postfix_scan_mark(scan, rec.offset, &jumps);
 			if (rec.type == 'N') {
 				scan->content_size += (goffset)rec.len + 1;
 			} else if (rec.type == 'L') {
@@ -727,6 +797,7 @@ sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
 	ctx.size = file->st.st_size;
 	ctx.kind = maildrop ? POSTFIX_KIND_MAILDROP : POSTFIX_KIND_QUEUE;
 	scan.marks = marks;
+	scan.mark_gap = SG_POSTFIX_MARK_GAP;
 	scan.next_mark = SG_POSTFIX_MARK_GAP;
 	postfix_prop(msg, "postfix.kind", maildrop ? "maildrop" : "queue");
 	if (!postfix_scan_records(&ctx, &scan, error))

@@ -73,6 +73,54 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SgPostfixReader, sg_postfix_reader_clear)
 gboolean
 sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off);
 
+/*
+ * The fast path of the record walks: TRUE when the record at @p, with
+ * @avail bytes of the read window and @room bytes of the file from it, is
+ * an N or L record that lies whole in both and that
+ * sg_postfix_record_read() would accept; *type, *hdr (type and length
+ * bytes) and *len (data bytes) are set.  FALSE for anything else, which
+ * the caller hands to sg_postfix_record_read().
+ */
+static inline gboolean
+sg_postfix_text_record(const guchar *p, gsize avail, goffset room, guchar *type,
+    gsize *hdr, gsize *len)
+{
+	gsize h, n;
+	guchar b;
+
+	if (avail < 2 || (p[0] != 'N' && p[0] != 'L'))
+		return FALSE;
+	b = p[1];
+	n = b & 0x7f;
+	for (h = 2; (b & 0x80) != 0; h++) {
+		if (h == 1 + SG_POSTFIX_LEN_BYTES || h >= avail)
+			return FALSE;
+		b = p[h];
+		n |= (gsize)(b & 0x7f) << (7 * (h - 1));
+	}
+	/* The file may have grown: bound by both. */
+	if (n > avail - h || (goffset)n > room - (goffset)h)
+		return FALSE;
+	*type = p[0];
+	*hdr = h;
+	*len = n;
+	return TRUE;
+}
+
+/*
+ * The window's bytes from @off: *avail of them.  NULL when the window does
+ * not hold @off.
+ */
+static inline const guchar *
+sg_postfix_reader_at(const SgPostfixReader *r, goffset off, gsize *avail)
+{
+	if (r->buf == NULL || off < r->base ||
+	    (guint64)(off - r->base) >= r->len)
+		return NULL;
+	*avail = r->len - (gsize)(off - r->base);
+	return (const guchar *)r->buf + (off - r->base);
+}
+
 /* Reads the record header at @off of a file of @size bytes, bounds-checked. */
 SgPostfixRecStatus sg_postfix_record_read(SgPostfixReader *r, goffset size,
     goffset off, SgPostfixRecord *rec);
@@ -90,8 +138,11 @@ gboolean sg_postfix_pread(int fd, void *buf, gsize len, goffset off);
 /*
  * A checkpoint of the content walk, taken at a record boundary every
  * SG_POSTFIX_MARK_GAP content bytes, so a seek re-walks at most that much.
+ * A message has at most SG_POSTFIX_MARKS_MAX of them (128 KiB): past that
+ * every other one is dropped and the gap doubles.
  */
-#define SG_POSTFIX_MARK_GAP 65536
+#define SG_POSTFIX_MARK_GAP 16384
+#define SG_POSTFIX_MARKS_MAX 4096
 typedef struct {
 	gint64 content; /* content offset at the record */
 	goffset record; /* the record's file offset */
@@ -107,6 +158,12 @@ typedef struct {
  */
 GMimeStream *sg_postfix_stream_new(int fd, goffset file_size,
     goffset data_offset, goffset content_size, GArray *marks);
+
+/*
+ * (transfer none) (nullable): the record map (SgPostfixMark) of @msg's
+ * content when it is a Postfix queue file's, else NULL.  For the tests.
+ */
+const GArray *sg_postfix_content_map(SgMessage *msg);
 
 /* Maps a content offset to a file offset by walking the records again. */
 gboolean
