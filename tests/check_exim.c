@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "spoolguard/autocleanups.h"
+#include "spoolguard/check.h"
 #include "spoolguard/stream.h"
 
 #include "spool-exim.h"
@@ -532,6 +533,134 @@ START_TEST(test_exim_content_is_headers_then_body)
 }
 END_TEST
 
+/* Checks @msg (opened) with an inspect; (transfer full). */
+static SgInspect *
+inspect_parts(SgMessage *msg)
+{
+	g_autoptr(SgCheckContext) ctx = sg_check_context_new(profile, NULL);
+	SgInspect *inspect = sg_inspect_new();
+	g_autoptr(GError) error = NULL;
+
+	ck_assert_msg(sg_check_message(ctx, msg, inspect, &error), "%s: %s",
+	    msg->id, error != NULL ? error->message : "");
+	return inspect;
+}
+
+/*
+ * A multipart message in an Exim pair: every part's offsets and sizes
+ * are those of the same message as one file, and a content finding names
+ * the part's own byte.  (GMimeStreamCat's substreams start at 0, so parts
+ * read through one all claimed content offset 0.)
+ */
+START_TEST(test_exim_part_offsets_match_the_same_message_as_a_file)
+{
+	static const char body[] =
+	    "--b1\nContent-Type: text/plain\n\nhello\n"
+	    "--b1\nContent-Type: text/plain; name=\"notes.txt\"\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "H4sIAAAAAAAAA0tMTE5JTUvPyMzKzsnNyy8oLCouKS0rr6isqq6xsbWzd3B0cnZx"
+	    "dXP38PTy9vH18w8IDAoOCQ0LjwiPjIqOjYuPj09ISk5JTUvPyMzKzsnNyy8oLCo"
+	    "uKS0rr6isqq6xsbWzd3B0cnZxdXP38PTy9vH18w8IDAoOCQ0LjwiPjIqOjYuPj0"
+	    "9ISk5JTUvPyMzKzsnNyy8oLCouKS0rr6isqq6xsbWzd3B0cnZxdXP38PTy9vH18"
+	    "w8IDAoOCQ0LjwiPjIqOjYuPj09IAA==\n"
+	    "--b1--\n";
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *input = NULL;
+	g_autofree char *root = private_spool(id, &input);
+	g_autofree char *hname = g_strconcat(id, "-H", NULL);
+	g_autofree char *dname = g_strconcat(id, "-D", NULL);
+	g_autofree char *hpath = g_build_filename(input, hname, NULL);
+	g_autofree char *dpath = g_build_filename(input, dname, NULL);
+	g_autofree char *plain = g_build_filename(root, "same.eml", NULL);
+	g_autofree char *h = NULL;
+	g_autofree char *d = NULL;
+	g_autoptr(GPtrArray) exim = NULL;
+	g_autoptr(GPtrArray) file =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)sg_message_free);
+	g_autoptr(SgInspect) ei = NULL;
+	g_autoptr(SgInspect) fi = NULL;
+	g_autoptr(GError) error = NULL;
+	SgWalkOptions opts = { .min_age = 0, .now = 0 };
+	SgWalkStats stats = { 0 };
+	GString *want;
+	const SgFinding *ef = NULL, *ff = NULL;
+
+	/* Two more header records, and a multipart body in -D. */
+	ck_assert(g_file_get_contents(hpath, &h, NULL, NULL));
+	{
+		static const char mv[] = "MIME-Version: 1.0\n";
+		static const char ct[] =
+		    "Content-Type: multipart/mixed; boundary=b1\n";
+		g_autofree char *more = g_strdup_printf("%s%03zu  %s%03zu  %s",
+		    h, strlen(mv), mv, strlen(ct), ct);
+
+		ck_assert(g_file_set_contents(hpath, more, -1, NULL));
+	}
+	d = g_strconcat(id, "-D\n", body, NULL);
+	ck_assert(g_file_set_contents(dpath, d, -1, NULL));
+	want = expected_content(hpath, dpath);
+	ck_assert(
+	    g_file_set_contents(plain, want->str, (gssize)want->len, NULL));
+
+	exim = walk(input, NULL);
+	ck_assert_uint_eq(exim->len, 1);
+	ck_assert(open_msg(g_ptr_array_index(exim, 0), 0, &error));
+	ei = inspect_parts(g_ptr_array_index(exim, 0));
+	ck_assert(sg_spool_walk(plain, &opts, &stats, (SgWalkFunc)collect, file,
+	    &error));
+	ck_assert_uint_eq(file->len, 1);
+	{
+		SgMessage *m = g_ptr_array_index(file, 0);
+
+		ck_assert(m->ops->open(m, profile, &opts, &error));
+		fi = inspect_parts(m);
+	}
+	ck_assert_uint_eq(ei->parts->len, 3);
+	ck_assert_uint_eq(ei->parts->len, fi->parts->len);
+	for (guint i = 0; i < ei->parts->len; i++) {
+		SgPartRow *a = g_ptr_array_index(ei->parts, i);
+		SgPartRow *b = g_ptr_array_index(fi->parts, i);
+
+		ck_assert_str_eq(a->path, b->path);
+		ck_assert_int_eq(a->header_offset, b->header_offset);
+		ck_assert_int_eq(a->body_offset, b->body_offset);
+		ck_assert_int_eq(a->size, b->size);
+	}
+	/* part 1.1's body is "hello" */
+	{
+		SgPartRow *r = g_ptr_array_index(ei->parts, 1);
+
+		ck_assert_str_eq(r->path, "1.1");
+		ck_assert(strncmp(want->str + r->body_offset, "hello", 5) == 0);
+	}
+	/* the gzip named notes.txt: the same finding at the same byte */
+	for (guint i = 0; i < 2; i++) {
+		SgMessage *m = g_ptr_array_index(i == 0 ? exim : file, 0);
+
+		for (guint k = 0; k < m->findings->len; k++) {
+			const SgFinding *f = g_ptr_array_index(m->findings, k);
+
+			if (f->rule == SG_RULE_CONTENT_TYPE_MISMATCH) {
+				if (i == 0)
+					ef = f;
+				else
+					ff = f;
+			}
+		}
+	}
+	ck_assert_msg(ef != NULL && ff != NULL, "no type-mismatch: %p %p",
+	    (const void *)ef, (const void *)ff);
+	/* in -D for the pair, in the file for the file */
+	ck_assert(g_str_has_suffix(ef->file, "-D"));
+	ck_assert_int_ge(ef->offset, 0);
+	ck_assert(strncmp(d + ef->offset, "H4sI", 4) == 0);
+	ck_assert_int_ge(ff->offset, 0);
+	ck_assert(strncmp(want->str + ff->offset, "H4sI", 4) == 0);
+	g_string_free(want, TRUE);
+	rm_rf(root);
+}
+END_TEST
+
 /* ---- locks ----------------------------------------------------------- */
 
 /* A child that takes Exim's POSIX lock on -D and waits to be killed. */
@@ -927,6 +1056,8 @@ exim_suite(void)
 	tcase_add_test(tc, test_exim_detects_spool_and_input_dirs);
 	tcase_add_test(tc, test_exim_hold_freezes_the_way_exim_does);
 	tcase_add_test(tc, test_exim_shared_samples_read_as_exim_does);
+	tcase_add_test(tc,
+	    test_exim_part_offsets_match_the_same_message_as_a_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

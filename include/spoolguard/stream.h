@@ -5,7 +5,8 @@
  * SgStreamPread reads a byte range of a descriptor with pread(), keeping
  * its own position, so many streams (and substreams made by a persisting
  * GMime parser) can share one descriptor, from any thread, without moving
- * its file offset.  The descriptor is not owned: the SgMessage that opened
+ * its file offset.  A spliced one puts bytes held in memory before the
+ * file's.  The descriptor is not owned: the SgMessage that opened
  * it must outlive every stream made over it.
  */
 #ifndef SPOOLGUARD_STREAM_H
@@ -25,6 +26,16 @@ G_DECLARE_FINAL_TYPE(SgStreamPread, sg_stream_pread, SG, STREAM_PREAD,
 
 /* (transfer full): a stream over [start, end) of @fd; end -1 = file size. */
 GMimeStream *sg_stream_pread_new(int fd, gint64 start, gint64 end);
+
+/*
+ * (transfer full): a stream over content made of @head (nullable, kept by
+ * reference) and then the bytes of @fd from @fd_start on (@fd -1: none):
+ * position p is byte p of @head below its length, else file offset
+ * fd_start + p - head length.  [start, end) are positions; substreams are
+ * spliced the same way, so their bounds are positions in the whole.
+ */
+GMimeStream *sg_stream_pread_new_spliced(GBytes *head, int fd, gint64 fd_start,
+    gint64 start, gint64 end);
 
 G_END_DECLS
 

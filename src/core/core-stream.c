@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * core-stream.c - SgStreamPread: a GMime stream over a byte range of a
- * descriptor, read with pread().
+ * descriptor, read with pread(), optionally behind bytes held in memory.
  *
  * Position is kept in the stream, never in the descriptor, so substreams
  * (a persisting GMime parser makes one per part) and concurrent readers
- * share one descriptor safely.  Read-only: write and flush fail.  The
+ * share one descriptor safely.  A spliced stream serves its positions
+ * below the length of a head (GBytes, shared by reference with its
+ * substreams) from memory and the rest from the descriptor, shifted: the
+ * two-file spools (Exim's -H header records before -D's body) read as one
+ * message, and a part's substream keeps its position in the whole, as
+ * GMimeStreamCat's substreams do not.  Read-only: write fails.  The
  * descriptor is borrowed; its owner outlives the stream.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,7 +24,11 @@
 
 struct _SgStreamPread {
 	GMimeStream parent;
-	int fd;
+	int fd;          /* -1: no file part (or closed) */
+	gboolean closed; /* close() was called */
+	GBytes *head;    /* (nullable): positions [0, head_len) */
+	gint64 head_len; /* 0 without a head */
+	gint64 fd_start; /* file offset of position head_len */
 };
 
 G_DEFINE_TYPE(SgStreamPread, sg_stream_pread, GMIME_TYPE_STREAM)
@@ -29,14 +39,30 @@ pread_stream_read(GMimeStream *stream, char *buf, size_t len)
 	SgStreamPread *self = SG_STREAM_PREAD(stream);
 	ssize_t n;
 
+	if (self->closed)
+		return -1;
 	if (stream->bound_end != -1) {
 		if (stream->position >= stream->bound_end)
 			return 0;
 		if ((gint64)len > stream->bound_end - stream->position)
 			len = (size_t)(stream->bound_end - stream->position);
 	}
+	if (stream->position < self->head_len) {
+		const char *h = g_bytes_get_data(self->head, NULL);
+		gint64 left = self->head_len - stream->position;
+
+		if ((gint64)len > left)
+			len = (size_t)left;
+		memcpy(buf, h + stream->position, len);
+		stream->position += (gint64)len;
+		return (ssize_t)len;
+	}
+	if (self->fd < 0)
+		return 0;
 	do {
-		n = pread(self->fd, buf, len, (off_t)stream->position);
+		n = pread(self->fd, buf, len,
+		    (off_t)(self->fd_start +
+		        (stream->position - self->head_len)));
 	} while (n < 0 && errno == EINTR);
 	if (n > 0)
 		stream->position += n;
@@ -63,14 +89,14 @@ pread_stream_flush(GMimeStream *stream)
 static int
 pread_stream_close(GMimeStream *stream)
 {
-	SG_STREAM_PREAD(stream)->fd = -1;
+	SG_STREAM_PREAD(stream)->closed = TRUE;
 	return 0;
 }
 
 static gboolean
 pread_stream_eos(GMimeStream *stream)
 {
-	if (SG_STREAM_PREAD(stream)->fd == -1)
+	if (SG_STREAM_PREAD(stream)->closed)
 		return TRUE;
 	return stream->bound_end != -1 && stream->position >= stream->bound_end;
 }
@@ -133,7 +159,19 @@ pread_stream_length(GMimeStream *stream)
 static GMimeStream *
 pread_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
 {
-	return sg_stream_pread_new(SG_STREAM_PREAD(stream)->fd, start, end);
+	SgStreamPread *self = SG_STREAM_PREAD(stream);
+
+	if (self->head == NULL && self->fd_start == 0)
+		return sg_stream_pread_new(self->fd, start, end);
+	return sg_stream_pread_new_spliced(self->head, self->fd, self->fd_start,
+	    start, end);
+}
+
+static void
+pread_stream_finalize(GObject *object)
+{
+	g_clear_pointer(&SG_STREAM_PREAD(object)->head, g_bytes_unref);
+	G_OBJECT_CLASS(sg_stream_pread_parent_class)->finalize(object);
 }
 
 static void
@@ -141,6 +179,7 @@ sg_stream_pread_class_init(SgStreamPreadClass *klass)
 {
 	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
 
+	G_OBJECT_CLASS(klass)->finalize = pread_stream_finalize;
 	stream_class->read = pread_stream_read;
 	stream_class->write = pread_stream_write;
 	stream_class->flush = pread_stream_flush;
@@ -168,6 +207,24 @@ sg_stream_pread_new(int fd, gint64 start, gint64 end)
 	self->fd = fd;
 	if (end == -1 && fstat(fd, &st) == 0)
 		end = (gint64)st.st_size;
+	if (end != -1 && end < start)
+		end = start;
+	g_mime_stream_construct(GMIME_STREAM(self), start, end);
+	return GMIME_STREAM(self);
+}
+
+GMimeStream *
+sg_stream_pread_new_spliced(GBytes *head, int fd, gint64 fd_start, gint64 start,
+    gint64 end)
+{
+	SgStreamPread *self = g_object_new(SG_TYPE_STREAM_PREAD, NULL);
+
+	self->fd = fd;
+	self->fd_start = fd_start;
+	if (head != NULL) {
+		self->head = g_bytes_ref(head);
+		self->head_len = (gint64)g_bytes_get_size(head);
+	}
 	if (end != -1 && end < start)
 		end = start;
 	g_mime_stream_construct(GMIME_STREAM(self), start, end);

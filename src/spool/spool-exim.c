@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #ifdef __SSE2__
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include "spoolguard/stream.h"
@@ -658,16 +658,50 @@ exim_count_line_end(EximBodyCount *c, const char *buf, gsize at, gsize *seg)
 	*seg = at + 1;
 }
 
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#define EXIM_COUNT_AVX2 1
+/* The SSE2 loop below on 32 bytes a step, for CPUs with AVX2. */
+__attribute__((target("avx2"))) static gsize
+exim_count_avx2(EximBodyCount *c, const char *buf, gsize n, gsize *seg)
+{
+	const __m256i zero = _mm256_setzero_si256();
+	const __m256i lf = _mm256_set1_epi8('\n');
+	gsize i = 0;
+
+	for (; i + 32 <= n; i += 32) {
+		__m256i v = _mm256_loadu_si256(
+		    (const __m256i *)(const void *)(buf + i));
+		guint zm =
+		    (guint)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero));
+		guint nm =
+		    (guint)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, lf));
+
+		if (zm != 0)
+			c->zeros += __builtin_popcount(zm);
+		while (nm != 0) {
+			exim_count_line_end(c, buf,
+			    i + (gsize)__builtin_ctz(nm), seg);
+			nm &= nm - 1;
+		}
+	}
+	return i;
+}
+#endif
+
 /*
  * NULs and line ends of one chunk.  With SSE2, 16 bytes are compared
- * with '\0' and '\n' at once and only the line ends are visited one by
- * one, instead of a memchr call a line.
+ * with '\0' and '\n' at once (32 with AVX2, where the CPU has it) and only
+ * the line ends are visited one by one, instead of a memchr call a line.
  */
 static void
 exim_count_chunk(EximBodyCount *c, const char *buf, gsize n)
 {
 	gsize i = 0, seg = 0;
 
+#ifdef EXIM_COUNT_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		i = exim_count_avx2(c, buf, n, &seg);
+#endif
 #ifdef __SSE2__
 	for (; i + 16 <= n; i += 16) {
 		__m128i v =

@@ -242,9 +242,10 @@ sg_spool_pair_content_open(SgMessage *msg, guint ctl, const char *map,
     gsize map_len, const GArray *records, guint body, goffset body_start,
     goffset body_len, GError **error)
 {
-	g_autoptr(GMimeStream) cat = g_mime_stream_cat_new();
 	SgMessageFile *hf = sg_message_file(msg, ctl);
 	SgMessageFile *df = sg_message_file(msg, body);
+	g_autoptr(GBytes) head = NULL;
+	gint64 head_len = 0;
 
 	if (df != NULL && df->fd < 0) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
@@ -252,8 +253,7 @@ sg_spool_pair_content_open(SgMessage *msg, guint ctl, const char *map,
 		return NULL;
 	}
 	if (hf != NULL) {
-		GByteArray *head = g_byte_array_new();
-		g_autoptr(GMimeStream) mem = NULL;
+		GByteArray *bytes = g_byte_array_new();
 
 		for (guint i = 0; i < records->len; i++) {
 			const SgSpoolPairRecord *rec =
@@ -261,29 +261,23 @@ sg_spool_pair_content_open(SgMessage *msg, guint ctl, const char *map,
 
 			if (rec->offset < 0 || (gsize)rec->offset > map_len ||
 			    rec->length > map_len - (gsize)rec->offset) {
-				g_byte_array_unref(head);
+				g_byte_array_unref(bytes);
 				g_set_error(error, SG_CORE_ERROR,
 				    SG_CORE_ERROR_INVALID,
 				    "%s: header record past the end of %s",
 				    msg->id, hf->path);
 				return NULL;
 			}
-			g_byte_array_append(head,
+			g_byte_array_append(bytes,
 			    (const guint8 *)map + rec->offset,
 			    (guint)rec->length);
 		}
-		g_byte_array_append(head, (const guint8 *)"\n", 1);
-		/* The stream owns the array. */
-		mem = g_mime_stream_mem_new_with_byte_array(head);
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), mem);
+		g_byte_array_append(bytes, (const guint8 *)"\n", 1);
+		head = g_byte_array_free_to_bytes(bytes);
+		head_len = (gint64)g_bytes_get_size(head);
 	}
-	if (df != NULL) {
-		g_autoptr(GMimeStream) s = sg_stream_pread_new(df->fd,
-		    body_start, body_start + body_len);
-
-		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), s);
-	}
-	return g_steal_pointer(&cat);
+	return sg_stream_pread_new_spliced(head, df != NULL ? df->fd : -1,
+	    body_start, 0, head_len + (df != NULL ? body_len : 0));
 }
 
 gboolean

@@ -113,11 +113,12 @@ typedef struct {
  * then bytes [body_start, body_start + body_len) of body file @body.
  * Either index may be G_MAXUINT (no such file).  The header records are
  * copied out of (@map, @map_len), the control file as read whole, into
- * one memory source (small reads of each record cost a system call each
+ * the head of a spliced SgStreamPread (a read a record cost a system call
  * and left GMime's parser a few bytes a read); the body is read through
- * the descriptor.  INVALID when the body file is not open or a record
- * lies outside @map.  The returned stream belongs to the caller; the
- * message, whose descriptor it reads, must outlive it.
+ * the descriptor.  Its substreams keep their positions in the content.
+ * INVALID when the body file is not open or a record lies outside @map.
+ * The returned stream belongs to the caller; the message, whose
+ * descriptor it reads, must outlive it.
  */
 GMimeStream *sg_spool_pair_content_open(SgMessage *msg, guint ctl,
     const char *map, gsize map_len, const GArray *records, guint body,
