@@ -469,6 +469,56 @@ rec(GByteArray *b, char type, const char *data, gsize len)
 }
 
 /*
+ * The records every generated queue file starts with: a blank C record
+ * (its sizes are written last), T, S, M, then "Subject: @subject" and
+ * the empty line.  Returns the offset of the M record.
+ */
+static guint
+rec_start(GByteArray *b, const char *subject)
+{
+	g_autofree char *field = g_strconcat("Subject: ", subject, NULL);
+	char size[96];
+	guint m;
+
+	memset(size, ' ', 95);
+	rec(b, 'C', size, 95);
+	rec(b, 'T', "1795315703 491305", 17);
+	rec(b, 'S', "a@example.org", 13);
+	m = b->len;
+	rec(b, 'M', "", 0);
+	rec(b, 'N', field, strlen(field));
+	rec(b, 'N', "", 0);
+	return m;
+}
+
+/*
+ * Writes the C record's sizes: the content from the M record at @m to the
+ * X record at @x, one recipient.
+ */
+static void
+rec_sizes(GByteArray *b, guint m, guint x)
+{
+	char size[96];
+
+	g_snprintf(size, sizeof(size), "%15u %15u %15d %15d %15u %15d",
+	    x - (m + 2), m + 2, 1, 0, x - (m + 2), 0);
+	memcpy(b->data + 2, size, 95);
+}
+
+/* X, one recipient, E; then the C record's sizes.  Returns X's offset. */
+static guint
+rec_end(GByteArray *b, guint m)
+{
+	guint x = b->len;
+
+	rec(b, 'X', "", 0);
+	rec(b, 'R', "b@example.net", 13);
+	rec(b, 'E', "", 0);
+	rec_sizes(b, m, x);
+	return x;
+}
+
+/*
  * A queue file with @lines body lines of @width bytes (long ones as L
  * records of 2048), sizes filled in.
  */
@@ -477,18 +527,10 @@ make_queue_file(guint lines, gsize width)
 {
 	GByteArray *b = g_byte_array_new();
 	g_autofree char *line = g_malloc(width + 1);
-	char size[96];
-	guint m, x;
+	guint m;
 
 	memset(line, 'y', width);
-	memset(size, ' ', 95);
-	rec(b, 'C', size, 95);
-	rec(b, 'T', "1795315703 491305", 17);
-	rec(b, 'S', "a@example.org", 13);
-	m = b->len;
-	rec(b, 'M', "", 0);
-	rec(b, 'N', "Subject: big", 12);
-	rec(b, 'N', "", 0);
+	m = rec_start(b, "big");
 	for (guint i = 0; i < lines; i++) {
 		gsize left = width;
 
@@ -498,13 +540,7 @@ make_queue_file(guint lines, gsize width)
 		}
 		rec(b, 'N', line, left);
 	}
-	x = b->len;
-	rec(b, 'X', "", 0);
-	rec(b, 'R', "b@example.net", 13);
-	rec(b, 'E', "", 0);
-	g_snprintf(size, sizeof(size), "%15u %15u %15d %15d %15u %15d",
-	    x - (m + 2), m + 2, 1, 0, x - (m + 2), 0);
-	memcpy(b->data + 2, size, 95);
+	rec_end(b, m);
 	return b;
 }
 
@@ -570,17 +606,9 @@ START_TEST(test_postfix_window_reads_match_the_records)
 	g_autofree char *path = NULL;
 	g_autoptr(SgMessage) msg = NULL;
 	g_autofree char *text = NULL;
-	char size[96];
-	guint m, x;
+	guint m;
 
-	memset(size, ' ', 95);
-	rec(b, 'C', size, 95);
-	rec(b, 'T', "1795315703 491305", 17);
-	rec(b, 'S', "a@example.org", 13);
-	m = b->len;
-	rec(b, 'M', "", 0);
-	rec(b, 'N', "Subject: w", 10);
-	rec(b, 'N', "", 0);
+	m = rec_start(b, "w");
 	for (guint i = 0; i < 900; i++) {
 		gsize width = (i * 37u) % 4500u, at = 0;
 
@@ -596,13 +624,7 @@ START_TEST(test_postfix_window_reads_match_the_records)
 		g_string_append_len(want, line->str, (gssize)line->len);
 		g_string_append_c(want, '\n');
 	}
-	x = b->len;
-	rec(b, 'X', "", 0);
-	rec(b, 'R', "b@example.net", 13);
-	rec(b, 'E', "", 0);
-	g_snprintf(size, sizeof(size), "%15u %15u %15d %15d %15u %15d",
-	    x - (m + 2), m + 2, 1, 0, x - (m + 2), 0);
-	memcpy(b->data + 2, size, 95);
+	rec_end(b, m);
 	ck_assert_uint_gt(b->len, 3 * 65536);
 
 	path = write_file(dir, "WIN01", b->data, b->len, 0700);
@@ -702,17 +724,10 @@ make_pointer_queue_file(GString *want)
 	g_autoptr(GString) first = g_string_new(NULL);
 	g_autoptr(GString) moved = g_string_new(NULL);
 	g_autoptr(GString) rest = g_string_new(NULL);
-	char size[96], v[16];
+	char v[16];
 	guint m, x, ptr, back, q;
 
-	memset(size, ' ', 95);
-	rec(b, 'C', size, 95);
-	rec(b, 'T', "1795315703 491305", 17);
-	rec(b, 'S', "a@example.org", 13);
-	m = b->len;
-	rec(b, 'M', "", 0);
-	rec(b, 'N', "Subject: map", 12);
-	rec(b, 'N', "", 0);
+	m = rec_start(b, "map");
 	add_text(b, first, 0, 700);
 	ptr = b->len;
 	rec_ptr(b, 0); /* to q, filled in below */
@@ -727,9 +742,7 @@ make_pointer_queue_file(GString *want)
 	rec_ptr(b, back);
 	g_snprintf(v, sizeof(v), "%15u", q);
 	memcpy(b->data + ptr + 2, v, 15);
-	g_snprintf(size, sizeof(size), "%15u %15u %15d %15d %15u %15d",
-	    x - (m + 2), m + 2, 1, 0, x - (m + 2), 0);
-	memcpy(b->data + 2, size, 95);
+	rec_sizes(b, m, x);
 	g_string_assign(want, "Subject: map\n\n");
 	g_string_append_len(want, first->str, (gssize)first->len);
 	g_string_append_len(want, moved->str, (gssize)moved->len);
