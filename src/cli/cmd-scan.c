@@ -48,8 +48,9 @@ typedef struct {
 	GThreadPool *pool;
 	GMutex pending_lock;
 	GCond pending_cond;
-	guint pending;
-	guint max_pending;
+	guint pending;         /* candidates handed to the pool, not done */
+	guint max_pending;     /* the walk waits at this many ... */
+	gboolean walk_waiting; /* ... until half of them are done */
 } Scan;
 
 static void
@@ -234,7 +235,12 @@ scan_worker(gpointer data, gpointer user_data)
 	sg_message_free(msg);
 	g_mutex_lock(&scan->pending_lock);
 	scan->pending--;
-	g_cond_signal(&scan->pending_cond);
+	/*
+	 * Wake the walk only once half the queue is done: a wake-up per
+	 * message cost a context switch per message.
+	 */
+	if (scan->walk_waiting && scan->pending <= scan->max_pending / 2)
+		g_cond_signal(&scan->pending_cond);
 	g_mutex_unlock(&scan->pending_lock);
 }
 
@@ -252,8 +258,12 @@ scan_candidate(SgMessage *msg, gpointer user_data)
 		return TRUE;
 	}
 	g_mutex_lock(&scan->pending_lock);
-	while (scan->pending >= scan->max_pending)
-		g_cond_wait(&scan->pending_cond, &scan->pending_lock);
+	if (scan->pending >= scan->max_pending) {
+		scan->walk_waiting = TRUE;
+		while (scan->pending > scan->max_pending / 2)
+			g_cond_wait(&scan->pending_cond, &scan->pending_lock);
+		scan->walk_waiting = FALSE;
+	}
 	scan->pending++;
 	g_mutex_unlock(&scan->pending_lock);
 	g_thread_pool_push(scan->pool, msg, NULL);
