@@ -60,16 +60,25 @@ run_bytes(const char *data, gsize len, SgInspect *inspect)
 	return run_bytes_with(profile, data, len, inspect);
 }
 
-static SgMessage *
-run_file(const char *name, SgInspect *inspect)
+/* (transfer full): the bytes of testdata/mime/@name; *len (nullable). */
+static char *
+fixture_bytes(const char *name, gsize *len)
 {
 	g_autofree char *path =
 	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime", name,
 	        NULL);
-	g_autofree char *data = NULL;
-	gsize len = 0;
+	char *data = NULL;
 
-	ck_assert_msg(g_file_get_contents(path, &data, &len, NULL), "%s", path);
+	ck_assert_msg(g_file_get_contents(path, &data, len, NULL), "%s", path);
+	return data;
+}
+
+static SgMessage *
+run_file(const char *name, SgInspect *inspect)
+{
+	gsize len = 0;
+	g_autofree char *data = fixture_bytes(name, &len);
+
 	return run_bytes(data, len, inspect);
 }
 
@@ -257,15 +266,11 @@ END_TEST
 
 START_TEST(test_mime_offsets_point_at_the_bytes)
 {
-	g_autofree char *path =
-	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
-	        "conflicting.eml", NULL);
-	g_autofree char *data = NULL;
 	gsize len = 0;
+	g_autofree char *data = fixture_bytes("conflicting.eml", &len);
 	g_autoptr(SgMessage) msg = NULL;
 	const SgFinding *f;
 
-	ck_assert(g_file_get_contents(path, &data, &len, NULL));
 	msg = run_bytes(data, len, NULL);
 	f = find_rule(msg, "header.conflicting");
 	ck_assert_ptr_nonnull(f);
@@ -282,20 +287,16 @@ END_TEST
 START_TEST(test_mime_offsets_are_content_offsets_in_a_window)
 {
 	/* The same message behind 100 bytes of spool-file envelope. */
-	g_autofree char *path =
-	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
-	        "bad-qp.eml", NULL);
-	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autofree char *data = fixture_bytes("bad-qp.eml", &len);
 	g_autoptr(SgCheckContext) ctx = sg_check_context_new(profile, NULL);
 	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "window");
 	g_autoptr(GError) error = NULL;
-	gsize len = 0;
 	int fd = memfd_create("win", MFD_CLOEXEC);
 	char pad[100];
 	SgMessageFile *file;
 	const SgFinding *f;
 
-	ck_assert(g_file_get_contents(path, &data, &len, NULL));
 	memset(pad, 'E', sizeof(pad));
 	ck_assert_int_eq(write(fd, pad, sizeof(pad)), sizeof(pad));
 	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
@@ -317,15 +318,11 @@ END_TEST
 
 START_TEST(test_mime_base64_offset_is_first_bad_character)
 {
-	g_autofree char *path =
-	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
-	        "bad-base64.eml", NULL);
-	g_autofree char *data = NULL;
 	gsize len = 0;
+	g_autofree char *data = fixture_bytes("bad-base64.eml", &len);
 	g_autoptr(SgMessage) msg = NULL;
 	const SgFinding *f;
 
-	ck_assert(g_file_get_contents(path, &data, &len, NULL));
 	msg = run_bytes(data, len, NULL);
 	f = find_rule(msg, "mime.bad-base64");
 	ck_assert_ptr_nonnull(f);
@@ -367,16 +364,12 @@ END_TEST
 
 START_TEST(test_mime_inspect_rows_have_offsets_and_sniffed_types)
 {
-	g_autofree char *path =
-	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
-	        "legit-attachments.eml", NULL);
-	g_autofree char *data = NULL;
 	gsize len = 0;
+	g_autofree char *data = fixture_bytes("legit-attachments.eml", &len);
 	g_autoptr(SgInspect) inspect = sg_inspect_new();
 	g_autoptr(SgMessage) msg = NULL;
 	SgPartRow *png;
 
-	ck_assert(g_file_get_contents(path, &data, &len, NULL));
 	msg = run_bytes(data, len, inspect);
 	ck_assert_uint_eq(inspect->parts->len, 4);
 	png = g_ptr_array_index(inspect->parts, 2);
@@ -401,14 +394,10 @@ END_TEST
 static SgMessage *
 run_octet_stream(const char *name, SgInspect *inspect)
 {
-	g_autofree char *path =
-	    g_build_filename(g_getenv("SPOOLGUARD_TESTDATA"), "mime",
-	        "type-mismatch.eml", NULL);
-	g_autofree char *data = NULL;
+	g_autofree char *data = fixture_bytes("type-mismatch.eml", NULL);
 	g_autofree char *ct = NULL;
 	g_autoptr(GString) s = NULL;
 
-	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
 	s = g_string_new(data);
 	ct = g_strdup_printf("Content-Type: application/octet-stream; "
 	                     "name=\"%s\"",
