@@ -35,6 +35,9 @@ const char *sg_store_json_string(JsonObject *o, const char *key);
 gint64 sg_store_json_int(JsonObject *o, const char *key, gint64 fallback);
 JsonArray *sg_store_json_array(JsonObject *o, const char *key);
 JsonObject *sg_store_json_element(JsonArray *a, guint i);
+/* (transfer full) (nullable): the bytes of origin_hex (a name that JSON
+ * could only hold escaped); NULL on junk or a NUL byte. */
+char *sg_store_unhex(const char *hex);
 /* Removes the day, month and year directories above a removed entry once
  * they are empty. */
 void sg_store_prune_dirs(const char *entry);

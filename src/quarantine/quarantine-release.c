@@ -44,9 +44,8 @@ release_corrupt(GError **error, const char *dir, const char *what)
 	return FALSE;
 }
 
-/* Decodes origin_hex (a path that is not UTF-8); FALSE on junk or NUL. */
-static char *
-release_unhex(const char *hex)
+char *
+sg_store_unhex(const char *hex)
 {
 	gsize n = strlen(hex);
 	g_autofree char *out = NULL;
@@ -82,9 +81,10 @@ release_parse(ReleaseFile *rf, JsonObject *f, const char *dir, GError **error)
 	uid = sg_store_json_int(f, "uid", -1);
 	gid = sg_store_json_int(f, "gid", -1);
 	if (sg_store_json_string(f, "origin_hex") != NULL) {
-		/* The name is not UTF-8: origin and name hold a lossy copy. */
+		/* The name is not UTF-8 or holds a backslash: origin and
+		 * name hold an escaped copy. */
 		rf->raw_origin =
-		    release_unhex(sg_store_json_string(f, "origin_hex"));
+		    sg_store_unhex(sg_store_json_string(f, "origin_hex"));
 		if (rf->raw_origin == NULL)
 			return release_corrupt(error, dir,
 			    "an origin_hex that is not hex");
