@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spoolguard/quarantine.h"
@@ -46,6 +47,16 @@ sg_cli_store_dir(const char *option)
 	if (env != NULL && *env != '\0')
 		return env;
 	return SG_QUARANTINE_DEFAULT_DIR;
+}
+
+gboolean
+sg_cli_store_option_ok(const char *option)
+{
+	if (option != NULL && *option == '\0') {
+		sg_cli_warn("-q/--quarantine names no directory");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 int
@@ -132,7 +143,14 @@ sg_cli_open_one(const char *path, const SgProfile *profile, GError **error)
 		.read_only = TRUE,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
+	struct stat st;
 
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		/* Named by the user: missing, not taken by an MTA. */
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
+		    "%s: %s", path, g_strerror(ENOENT));
+		return NULL;
+	}
 	if (msg == NULL) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
 		    "%s: not a file spoolguard can read", path);

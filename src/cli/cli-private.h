@@ -42,6 +42,8 @@ SgProfile *
 sg_cli_load_profile(const char *profile, const char *rules, int *exit_code);
 /* -q, else $SPOOLGUARD_QUARANTINE, else the compiled-in default. */
 const char *sg_cli_store_dir(const char *option);
+/* FALSE (after saying so) when -q was given an empty string: usage. */
+gboolean sg_cli_store_option_ok(const char *option);
 /* A sysexits code for an error that stopped a message being examined. */
 int sg_cli_exit_for_error(const GError *error);
 /* Copies stdin to a temporary file; (transfer full) its path. */

@@ -84,6 +84,8 @@ sg_cmd_quarantine(int argc, char **argv)
 	g_option_context_add_main_entries(octx, entries, NULL);
 	if (!sg_cli_parse(octx, &argc, &argv))
 		return EX_USAGE;
+	if (!sg_cli_store_option_ok(store_opt))
+		return EX_USAGE;
 	if (args == NULL || args[0] == NULL) {
 		sg_cli_warn("quarantine: say list, show, release or purge");
 		return EX_USAGE;
