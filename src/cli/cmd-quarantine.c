@@ -25,10 +25,13 @@ quarantine_error(const char *what, const GError *error)
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_NOT_FOUND))
 		return EX_NOINPUT;
+	/* Refusals that trying again will not change. */
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_EXISTS) ||
 	    g_error_matches(error, SG_QUARANTINE_ERROR,
-	        SG_QUARANTINE_ERROR_CORRUPT))
+	        SG_QUARANTINE_ERROR_CORRUPT) ||
+	    g_error_matches(error, SG_QUARANTINE_ERROR,
+	        SG_QUARANTINE_ERROR_INVALID))
 		return EX_DATAERR;
 	return EX_TEMPFAIL;
 }
