@@ -9,7 +9,9 @@
 #
 # Packages are installed only when missing, as root or through sudo.
 # Environment: BUILD_DIR (default: build), CONFIGURE_FLAGS (extra flags,
-# e.g. "--enable-sanitizers --enable-werror"), JOBS (default: nproc).
+# e.g. "--enable-sanitizers --enable-werror"), JOBS (default: nproc),
+# SPOOLGUARD_LIVE=1 and SPOOLGUARD_FUZZ=1 (the live MTA tests and the
+# fuzzing test, with what they need).
 set -eu
 
 job=${1:-build}
@@ -27,6 +29,11 @@ packages="build-essential autoconf automake libtool pkg-config
 # installed).
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
 	packages="$packages exim4-daemon-light python3 patchelf"
+fi
+# The fuzzing test (SPOOLGUARD_FUZZ=1, as CI runs it) builds the libFuzzer
+# harnesses with clang; libFuzzer itself is in libclang-rt-14-dev.
+if [ "${SPOOLGUARD_FUZZ:-0}" = 1 ]; then
+	packages="$packages clang libclang-rt-14-dev"
 fi
 
 missing=""
