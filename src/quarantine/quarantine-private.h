@@ -42,6 +42,12 @@ char *sg_store_unhex(const char *hex);
  * they are empty. */
 void sg_store_prune_dirs(const char *entry);
 
+/* Calls @func(id, dir) for every entry of @store, oldest first. */
+typedef gboolean (*SgStoreEntryFunc)(const char *id, const char *dir,
+    gpointer data, GError **error);
+gboolean sg_store_walk(SgStore *store, SgStoreEntryFunc func, gpointer data,
+    GError **error);
+
 /* (transfer none): the seam in use. */
 const SgFsOps *sg_quarantine_fs(void);
 /* Seconds since the epoch: the fixed test time, or the real clock. */

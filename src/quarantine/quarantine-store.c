@@ -275,6 +275,11 @@ sg_store_entry_free(SgStoreEntry *entry)
 	g_free(entry->format);
 	g_free(entry->verdict);
 	g_free(entry->rules);
+	g_free(entry->queue_name);
+	g_free(entry->queue_id);
+	g_free(entry->sender);
+	g_free(entry->message_id);
+	g_free(entry->profile);
 	g_free(entry);
 }
 
@@ -382,6 +387,13 @@ store_walk(SgStore *store, StoreEntryFunc func, gpointer data, GError **error)
 	return TRUE;
 }
 
+gboolean
+sg_store_walk(SgStore *store, SgStoreEntryFunc func, gpointer data,
+    GError **error)
+{
+	return store_walk(store, func, data, error);
+}
+
 /* (transfer full) (nullable): report.json of an entry, parsed. */
 JsonObject *
 sg_store_read_report(const char *dir, GError **error)
@@ -461,6 +473,28 @@ store_entry_new(const char *id, const char *dir)
 	e->time = store_id_time(id);
 	e->format = g_strdup(sg_store_json_string(report, "format"));
 	e->verdict = g_strdup(sg_store_json_string(report, "verdict"));
+	e->message_id = g_strdup(sg_store_json_string(report, "message_id"));
+	e->profile = g_strdup(sg_store_json_string(report, "profile"));
+	{
+		JsonNode *q = report != NULL
+		    ? json_object_get_member(report, "queue")
+		    : NULL;
+		JsonNode *env = report != NULL
+		    ? json_object_get_member(report, "envelope")
+		    : NULL;
+
+		if (q != NULL && JSON_NODE_HOLDS_OBJECT(q)) {
+			JsonObject *qo = json_node_get_object(q);
+
+			e->queue_name =
+			    g_strdup(sg_store_json_string(qo, "name"));
+			e->queue_id = g_strdup(sg_store_json_string(qo, "id"));
+		}
+		if (env != NULL && JSON_NODE_HOLDS_OBJECT(env))
+			e->sender = g_strdup(
+			    sg_store_json_string(json_node_get_object(env),
+			        "sender"));
+	}
 	for (guint i = 0; files != NULL && i < json_array_get_length(files);
 	     i++) {
 		JsonObject *f = sg_store_json_element(files, i);
