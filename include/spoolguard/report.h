@@ -122,6 +122,20 @@ typedef struct {
 	gint exit_status;
 } SgRunTotals;
 
+/* One count of a run, with the name every writer gives it. */
+typedef struct {
+	const char *name;
+	gint value;
+} SgReportCount;
+#define SG_REPORT_COUNTS 13
+/* The run's counts, in the order the JSON summary, the metrics and the
+ * log line list them: seen, examined, clean, warned, quarantined, held,
+ * kept, unchanged, young, busy, vanished, skipped, errors. */
+void sg_report_run_counts(const SgRunTotals *totals,
+    SgReportCount out[SG_REPORT_COUNTS]);
+/* (transfer full): "seen=9, examined=9, ..., errors=0, seconds=0.12". */
+char *sg_report_counts_line(const SgRunTotals *totals);
+
 /* Zeroes @totals and marks the store figures unknown. */
 void sg_report_totals_init(SgRunTotals *totals);
 /* Counts an examined @msg by format, verdict and rules (thread-safe). */

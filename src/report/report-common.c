@@ -70,6 +70,44 @@ sg_report_write_summary(FILE *out, SgReportFormat format,
 	fflush(out);
 }
 
+void
+sg_report_run_counts(const SgRunTotals *t, SgReportCount out[SG_REPORT_COUNTS])
+{
+	const SgReportCount counts[SG_REPORT_COUNTS] = {
+		{ "seen", t->walk.seen },
+		{ "examined", t->examined },
+		{ "clean", t->clean },
+		{ "warned", t->warned },
+		{ "quarantined", t->quarantined },
+		{ "held", t->held },
+		{ "kept", t->kept },
+		{ "unchanged", t->unchanged },
+		{ "young", t->walk.young },
+		{ "busy", t->walk.busy },
+		{ "vanished", t->walk.vanished },
+		{ "skipped", t->walk.skipped },
+		{ "errors", t->walk.errors },
+	};
+
+	memcpy(out, counts, sizeof(counts));
+}
+
+char *
+sg_report_counts_line(const SgRunTotals *t)
+{
+	SgReportCount counts[SG_REPORT_COUNTS];
+	GString *out = g_string_new(NULL);
+	char secs[G_ASCII_DTOSTR_BUF_SIZE];
+
+	sg_report_run_counts(t, counts);
+	for (guint i = 0; i < SG_REPORT_COUNTS; i++)
+		g_string_append_printf(out, "%s=%d, ", counts[i].name,
+		    counts[i].value);
+	g_string_append_printf(out, "seconds=%s",
+	    g_ascii_formatd(secs, sizeof(secs), "%.2f", t->seconds));
+	return g_string_free(out, FALSE);
+}
+
 const char *
 sg_report_verdict_name(SgSeverity verdict)
 {

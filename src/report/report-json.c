@@ -313,30 +313,14 @@ json_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) node = NULL;
 	g_autofree char *line = NULL;
-	const struct {
-		const char *key;
-		gint value;
-	} counts[] = {
-		{ "seen", t->walk.seen },
-		{ "examined", t->examined },
-		{ "clean", t->clean },
-		{ "warned", t->warned },
-		{ "quarantined", t->quarantined },
-		{ "held", t->held },
-		{ "kept", t->kept },
-		{ "unchanged", t->unchanged },
-		{ "young", t->walk.young },
-		{ "busy", t->walk.busy },
-		{ "vanished", t->walk.vanished },
-		{ "skipped", t->walk.skipped },
-		{ "errors", t->walk.errors },
-	};
+	SgReportCount counts[SG_REPORT_COUNTS];
 
+	sg_report_run_counts(t, counts);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "summary");
 	json_builder_begin_object(b);
 	for (guint i = 0; i < G_N_ELEMENTS(counts); i++) {
-		json_builder_set_member_name(b, counts[i].key);
+		json_builder_set_member_name(b, counts[i].name);
 		json_builder_add_int_value(b, counts[i].value);
 	}
 	json_builder_set_member_name(b, "dry_run");

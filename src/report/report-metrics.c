@@ -194,25 +194,9 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 		{ "vanished", t->walk.vanished },
 		{ "not-message", t->walk.skipped },
 	};
-	const struct {
-		const char *outcome;
-		gint value;
-	} last[] = {
-		{ "seen", t->walk.seen },
-		{ "examined", t->examined },
-		{ "clean", t->clean },
-		{ "warned", t->warned },
-		{ "quarantined", t->quarantined },
-		{ "held", t->held },
-		{ "kept", t->kept },
-		{ "unchanged", t->unchanged },
-		{ "young", t->walk.young },
-		{ "busy", t->walk.busy },
-		{ "vanished", t->walk.vanished },
-		{ "not-message", t->walk.skipped },
-		{ "errors", t->walk.errors },
-	};
+	SgReportCount last[SG_REPORT_COUNTS];
 
+	sg_report_run_counts(t, last);
 	metrics_plain_counter(out, prev, "spoolguard_runs",
 	    "Scans that wrote this file.", 1);
 	for (guint i = 0; i < G_N_ELEMENTS(counters); i++)
@@ -272,7 +256,7 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 	for (guint i = 0; i < G_N_ELEMENTS(last); i++) {
 		g_string_append_printf(out,
 		    "spoolguard_last_run_messages{outcome=\"%s\"} ",
-		    last[i].outcome);
+		    last[i].name);
 		metrics_value(out, last[i].value);
 	}
 	metrics_gauge(out, "spoolguard_last_run_duration_seconds",
@@ -400,7 +384,6 @@ sg_report_write_metrics(const char *path, const SgRunTotals *totals,
 	g_autofree char *tmp =
 	    g_strdup_printf("%s.tmp.%ld", path, (long)getpid());
 	g_autofree char *dir = g_path_get_dirname(path);
-	gsize len = strlen(text), done = 0;
 	int fd, saved, dfd;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -414,18 +397,11 @@ sg_report_write_metrics(const char *path, const SgRunTotals *totals,
 		unlink(tmp);
 		return metrics_fail(tmp, "chmod", saved, error);
 	}
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			saved = n < 0 ? errno : ENOSPC;
-			close(fd);
-			unlink(tmp);
-			return metrics_fail(tmp, "write", saved, error);
-		}
-		done += (gsize)n;
+	if (!sg_fd_write_all(fd, text, strlen(text))) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		return metrics_fail(tmp, "write", saved, error);
 	}
 	if (fsync(fd) != 0) {
 		saved = errno;

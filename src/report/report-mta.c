@@ -39,7 +39,6 @@ sg_report_mta_note(SgMessage *msg, const char *text, GError **error)
 	char when[32];
 	struct tm tm;
 	time_t now = time(NULL);
-	gsize len, done = 0;
 	int fd;
 
 	if (msg->format == NULL || strcmp(msg->format, "exim") != 0)
@@ -56,7 +55,6 @@ sg_report_mta_note(SgMessage *msg, const char *text, GError **error)
 	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		g_strlcpy(when, "1970-01-01 00:00:00", sizeof(when));
 	line = g_strdup_printf("%s spoolguard: %s\n", when, safe);
-	len = strlen(line);
 	fd = open(f->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		int saved = errno;
@@ -68,21 +66,13 @@ sg_report_mta_note(SgMessage *msg, const char *text, GError **error)
 		    g_strerror(saved));
 		return FALSE;
 	}
-	while (done < len) {
-		ssize_t n = write(fd, line + done, len - done);
+	if (!sg_fd_write_all(fd, line, strlen(line))) {
+		int saved = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int saved = n < 0 ? errno : ENOSPC;
-
-			close(fd);
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-			    "%s: cannot write a line: %s", f->path,
-			    g_strerror(saved));
-			return FALSE;
-		}
-		done += (gsize)n;
+		close(fd);
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: cannot write a line: %s", f->path, g_strerror(saved));
+		return FALSE;
 	}
 	close(fd);
 	/* The move copies and hashes what is there now. */

@@ -63,18 +63,9 @@ syslog_file_write(const char *line)
 	g_autofree char *when = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S%:z");
 	g_autofree char *text = g_strdup_printf("%s %s spoolguard[%ld]: %s\n",
 	    when, g_get_host_name(), (long)getpid(), line);
-	gsize len = strlen(text), done = 0;
 
 	g_mutex_lock(&log_file_lock);
-	while (done < len) {
-		ssize_t n = write(log_file_fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (gsize)n;
-	}
+	(void)sg_fd_write_all(log_file_fd, text, strlen(text));
 	g_mutex_unlock(&log_file_lock);
 }
 
