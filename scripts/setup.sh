@@ -25,10 +25,14 @@ packages="build-essential autoconf automake libtool pkg-config
 
 # The live tests (SPOOLGUARD_LIVE=1, as CI runs them) drive a real Exim
 # (Debian's exim4, installed: it replaces another MTA package, so only on
-# request) and a real Postfix (downloaded and unpacked by the test, never
-# installed).
+# request), a real Postfix (downloaded and unpacked by the test, never
+# installed) and a private rsyslogd that spoolguard's syslog lines reach.
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
-	packages="$packages exim4-daemon-light python3 patchelf"
+	packages="$packages exim4-daemon-light python3 patchelf rsyslog"
+fi
+# The tests read the metrics file with Prometheus's own parsers.
+if [ "$job" = test ]; then
+	packages="$packages python3 python3-prometheus-client"
 fi
 # The fuzzing test (SPOOLGUARD_FUZZ=1, as CI runs it) builds the libFuzzer
 # harnesses with clang; libFuzzer itself is in libclang-rt-14-dev.
