@@ -4,9 +4,9 @@
  *
  *	spoolguard: 12,345 done, 4,321/s, 0:03 elapsed; 2 quarantined
  *
- * A thread of its own redraws it every PROGRESS_TICK_MS (the first time
- * after PROGRESS_FIRST_MS, so that a quick run draws nothing) from the
- * run totals, read atomically, holding the caller's output lock; it is
+ * It is drawn when the run starts, then a thread of its own redraws it
+ * every PROGRESS_TICK_MS from the run totals, read atomically, holding
+ * the caller's output lock; it is
  * one line on standard error, rewritten in place ("\r" and erase to the
  * end of the line) and cut to the terminal's width.  Whoever writes to
  * the terminal first calls sg_cli_progress_hide(), which takes the line
@@ -22,7 +22,6 @@
 
 #include "cli-private.h"
 
-#define PROGRESS_FIRST_MS 200
 #define PROGRESS_TICK_MS 500
 /* Columns used when the terminal does not say. */
 #define PROGRESS_WIDTH 80
@@ -112,7 +111,7 @@ static gpointer
 progress_thread(gpointer data)
 {
 	SgCliProgress *p = data;
-	gint64 next = g_get_monotonic_time() + PROGRESS_FIRST_MS * 1000;
+	gint64 next = g_get_monotonic_time() + PROGRESS_TICK_MS * 1000;
 
 	g_mutex_lock(&p->lock);
 	while (!p->stop) {
@@ -141,6 +140,10 @@ sg_cli_progress_start(const SgRunTotals *totals, GMutex *out_lock)
 	p->started = g_get_monotonic_time();
 	g_mutex_init(&p->lock);
 	g_cond_init(&p->cond);
+	/* At once, so that even a short run says it started. */
+	g_mutex_lock(out_lock);
+	progress_draw(p);
+	g_mutex_unlock(out_lock);
 	p->thread = g_thread_new("progress", progress_thread, p);
 	return p;
 }
