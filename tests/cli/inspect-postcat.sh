@@ -4,6 +4,8 @@
 # part and bounded, queue ids (-q postfix:ID, exim:ID, sendmail:ID with
 # --spool), and --format json with the same content.
 . "$(dirname "$0")/lib.sh"
+# Decoded text is shown as UTF-8 only under a UTF-8 locale.
+export LC_ALL=C.UTF-8
 
 t="$SPOOLGUARD_TESTDATA/spool"
 cp -R "$t/postfix" "$t/exim" "$t/sendmail" "$work/"
