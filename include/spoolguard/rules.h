@@ -44,9 +44,11 @@ const char *sg_rule_id(SgRuleId rule);
 typedef struct _SgProfile SgProfile;
 
 /*
- * Loads a profile by name (looked up in $SPOOLGUARD_RULES_DIR, then the
- * installed rules directory, then ./rules) or by path (anything with a
- * '/' or ending in .rules).  Errors name the file and line.
+ * Loads a profile by name or by path (anything with a '/' or ending in
+ * .rules).  A name NAME is NAME.rules in each directory of
+ * $SPOOLGUARD_RULES_DIR, then in SYSCONFDIR/spoolguard/rules, then in
+ * the installed data directory, else the profile of that name compiled
+ * into the binary (`default`).  Errors name the file and line.
  */
 SgProfile *sg_profile_load(const char *name_or_path, GError **error);
 /*
@@ -95,6 +97,20 @@ char *sg_profile_to_data(const SgProfile *profile);
 
 /* Names of the profiles found in the search path (transfer full). */
 GStrv sg_profile_list_names(void);
+
+/* Where a profile name comes from, and what it hides. */
+typedef struct {
+	char *name;
+	char *origin;       /* the file's path, or "built-in" */
+	GPtrArray *shadows; /* (element-type utf8): origins further down */
+} SgProfileSource;
+void sg_profile_source_free(SgProfileSource *source);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgProfileSource, sg_profile_source_free)
+/*
+ * (transfer full) (element-type SgProfileSource): every name on the search
+ * path, sorted, with the file that wins and the ones it shadows.
+ */
+GPtrArray *sg_profile_sources(void);
 
 G_END_DECLS
 
