@@ -92,6 +92,20 @@ SgSeverity sg_profile_judge(const SgProfile *profile, SgRuleId rule,
  */
 gint64 sg_profile_cap(const SgProfile *profile, SgRuleId rule, gint64 fallback);
 
+/*
+ * Checks (data, len) as a key file the way rules files are checked (no
+ * NUL, valid UTF-8, every line a [group], key=value or # comment, no
+ * group or key twice) and fills @lines, a g_str_hash table with g_free'd
+ * keys, so that sg_rules_prescan_line() can say where a group (@key NULL)
+ * or key stands.  For other key files too (spoolguard.conf).  Errors say
+ * "label:LINE: ...".
+ */
+gboolean sg_rules_prescan(const char *data, gsize len, const char *label,
+    GHashTable *lines, GError **error);
+/* The line of [group] or of key= in it, 0 when absent. */
+guint
+sg_rules_prescan_line(GHashTable *lines, const char *group, const char *key);
+
 /* Writes the resolved profile as a rules file (for `rules show`). */
 char *sg_profile_to_data(const SgProfile *profile);
 

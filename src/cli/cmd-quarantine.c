@@ -78,12 +78,14 @@ sg_cmd_quarantine(int argc, char **argv)
 		    NULL, "list|show ID|release ID|purge" },
 		{ NULL },
 	};
+	int parsed;
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- manage the quarantine store");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	parsed = sg_cli_parse(octx, entries, &argc, &argv);
+	if (parsed != 0)
+		return parsed;
 	if (args == NULL || args[0] == NULL) {
 		sg_cli_warn("quarantine: say list, show, release or purge");
 		return EX_USAGE;

@@ -68,12 +68,14 @@ sg_cmd_rules(int argc, char **argv)
 		    NULL, "list|ids|show PROFILE|lint FILE..." },
 		{ NULL },
 	};
+	int parsed;
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- profiles and rule ids");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	parsed = sg_cli_parse(octx, entries, &argc, &argv);
+	if (parsed != 0)
+		return parsed;
 	if (args == NULL || args[0] == NULL) {
 		sg_cli_warn("rules: say list, ids, show or lint");
 		return EX_USAGE;

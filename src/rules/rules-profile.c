@@ -243,6 +243,19 @@ rules_line_of(GHashTable *lines, const char *group, const char *key)
 	return GPOINTER_TO_UINT(g_hash_table_lookup(lines, slot));
 }
 
+gboolean
+sg_rules_prescan(const char *data, gsize len, const char *label,
+    GHashTable *lines, GError **error)
+{
+	return rules_prescan(data, len, label, lines, error);
+}
+
+guint
+sg_rules_prescan_line(GHashTable *lines, const char *group, const char *key)
+{
+	return rules_line_of(lines, group, key);
+}
+
 /* A limit: a non-negative decimal integer, or "none". */
 static gboolean
 rules_parse_limit(const char *raw, gint64 *out)
