@@ -28,7 +28,7 @@ packages="build-essential autoconf automake libtool pkg-config
 # installs the Debian package, and verifies the systemd units.
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
 	packages="$packages exim4-daemon-light python3 patchelf"
-	packages="$packages debhelper lintian systemd"
+	packages="$packages debhelper lintian systemd procmail"
 fi
 
 missing=""
