@@ -9,6 +9,13 @@
 
 gen="$(dirname "$SPOOLGUARD_BIN")/gen"
 pages="$gen/spoolguard.1 $gen/spoolguard-rules.5 $gen/spoolguard.conf.5"
+paths="$(dirname "$SPOOLGUARD_BIN")/sg-paths.h"
+path_of() { sed -n "s/^#define $1 \"\(.*\)\"\$/\1/p" "$paths"; }
+pkgdatadir=$(path_of SG_PKGDATA_DIR)
+sysconfdir=$(path_of SG_SYSCONF_DIR)
+bindir=$(path_of SG_BINDIR)
+[ -n "$pkgdatadir" ] && [ -n "$sysconfdir" ] && [ -n "$bindir" ] ||
+	fail "no installation paths in $paths"
 for p in $pages; do
 	assert_file "$p"
 	if grep -n '@[a-zA-Z_]*@' "$p"; then
@@ -29,7 +36,12 @@ for p in $pages; do
 		echo "mandoc is not installed: -Tlint not run"
 	fi
 	if command -v man >/dev/null; then
-		MANWIDTH=80 man -E ascii -l "$p" 2>/dev/null |
+		# Measured with the package's paths, so that a build under a
+		# long prefix (distcheck's) measures the same page.
+		sed -e "s|$pkgdatadir|/usr/share/spoolguard|g" \
+			-e "s|$sysconfdir|/etc/spoolguard|g" \
+			-e "s|$bindir|/usr/bin|g" "$p" >"$work/page"
+		MANWIDTH=80 man -E ascii -l "$work/page" 2>/dev/null |
 			awk -v p="$p" 'length > 80 { print p ": " $0; n++ }
 				END { exit n > 0 }' ||
 			fail "$p has lines over 80 columns at MANWIDTH=80"

@@ -68,7 +68,7 @@ assert_grep '"profile" *: *"pf"' "$work/out"
 
 # ---- quarantine ----------------------------------------------------------
 expect_rc 0 sg quarantine -q"$work/store1" list
-id=$(awk 'NR == 1 { print $1 }' "$work/out")
+id=$(awk '/NTFS_0003/ { print $1 }' "$work/out")
 [ -n "$id" ] || fail "quarantine -qDIR list printed no entry"
 expect_rc 0 sg quarantine --quarantine="$work/store1" show "$id"
 assert_grep 'header.nul' "$work/out"

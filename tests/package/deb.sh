@@ -98,7 +98,8 @@ for f in /usr/bin/spoolguard /etc/spoolguard/spoolguard.conf \
 	/usr/share/man/man1/spoolguard.1.gz \
 	/usr/share/man/man5/spoolguard.conf.5.gz \
 	/usr/share/man/man5/spoolguard-rules.5.gz \
-	/usr/share/doc/spoolguard/copyright; do
+	/usr/share/doc/spoolguard/copyright \
+	/usr/share/doc/spoolguard/COPYING.gz; do
 	assert_file "$f"
 done
 dpkg-query -W -f='${Conffiles}\n' spoolguard | grep -q ' /etc/spoolguard/spoolguard.conf ' ||
