@@ -81,9 +81,9 @@ grep -q /opt/sg-prefix/share/spoolguard/rules \
 	fail "make install prefix=P installed a manual that does not name P"
 
 # ---- install ---------------------------------------------------------------
-cleanup_pkg() { apt-get purge -y -qq spoolguard >/dev/null 2>&1 || true; }
+cleanup_pkg() { apt-get purge -y -qq -o DPkg::Lock::Timeout=300 spoolguard >/dev/null 2>&1 || true; }
 trap 'cleanup_pkg; rm -rf "$work"' EXIT
-(cd "$work" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+(cd "$work" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
 	--no-install-recommends "./$(basename "$deb")") >"$work/apt.log" 2>&1 || {
 	cat "$work/apt.log" >&2
 	fail "apt-get install ./$(basename "$deb") failed"
@@ -163,7 +163,7 @@ else
 fi
 
 # ---- purge leaves nothing --------------------------------------------------
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq spoolguard >"$work/purge.log" 2>&1 || {
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 spoolguard >"$work/purge.log" 2>&1 || {
 	cat "$work/purge.log" >&2
 	fail "apt-get purge spoolguard failed"
 }
