@@ -21,14 +21,16 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 packages="build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libgmime-3.0-dev libjson-glib-dev libmagic-dev
-	check file"
+	check file groff-base mandoc man-db"
 
 # The live tests (SPOOLGUARD_LIVE=1, as CI runs them) drive a real Exim
 # (Debian's exim4, installed: it replaces another MTA package, so only on
 # request) and a real Postfix (downloaded and unpacked by the test, never
-# installed).
+# installed).  The package test (tests/package/deb.sh) builds, lints and
+# installs the Debian package, and verifies the systemd units.
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
 	packages="$packages exim4-daemon-light python3 patchelf"
+	packages="$packages debhelper lintian systemd procmail"
 fi
 # The fuzzing test (SPOOLGUARD_FUZZ=1, as CI runs it) builds the libFuzzer
 # harnesses with clang; libFuzzer itself is in libclang-rt-14-dev.

@@ -60,8 +60,9 @@ sg_cmd_check(int argc, char **argv)
 	g_option_context_set_description(octx,
 	    "Exit status: 0 accept, 65 reject, 75 could not decide (retry),\n"
 	    "64 usage, 78 bad rules file.  See spoolguard(1).");
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	if (rc != 0)
+		return rc;
 	if (files != NULL && files[0] != NULL && files[1] != NULL) {
 		sg_cli_warn("check: one message at a time");
 		return EX_USAGE;

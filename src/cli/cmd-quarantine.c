@@ -81,12 +81,14 @@ sg_cmd_quarantine(int argc, char **argv)
 		    NULL, "list|show ID|release ID|purge" },
 		{ NULL },
 	};
+	int parsed;
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- manage the quarantine store");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	parsed = sg_cli_parse(octx, entries, &argc, &argv);
+	if (parsed != 0)
+		return parsed;
 	if (!sg_cli_store_option_ok(store_opt))
 		return EX_USAGE;
 	if (args == NULL || args[0] == NULL) {
