@@ -19,7 +19,7 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 packages="build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libgmime-3.0-dev libjson-glib-dev libmagic-dev
-	check file"
+	libmilter-dev check file"
 
 # The live tests (SPOOLGUARD_LIVE=1, as CI runs them) drive a real Exim
 # (Debian's exim4, installed: it replaces another MTA package, so only on

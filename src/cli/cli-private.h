@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <sysexits.h>
 
+#include "spoolguard/check.h"
 #include "spoolguard/core.h"
 #include "spoolguard/rules.h"
 
@@ -26,6 +27,7 @@ int sg_cmd_check(int argc, char **argv);
 int sg_cmd_inspect(int argc, char **argv);
 int sg_cmd_quarantine(int argc, char **argv);
 int sg_cmd_rules(int argc, char **argv);
+int sg_cmd_milter(int argc, char **argv);
 
 /* Prints "spoolguard: <msg>" to stderr. */
 void sg_cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -49,5 +51,17 @@ char *sg_cli_spool_stdin(GError **error);
 /* Opens one file as a plain message, no age limit (transfer full). */
 SgMessage *
 sg_cli_open_one(const char *path, const SgProfile *profile, GError **error);
+
+/* What a pre-delivery hook answers (check's exit code, the milter's reply). */
+typedef enum {
+	SG_JUDGE_ACCEPT,   /* 0 */
+	SG_JUDGE_REJECT,   /* 65, 550 5.6.0 */
+	SG_JUDGE_TEMPFAIL, /* 75, 451 4.3.0: the content could not be read */
+} SgJudgement;
+/* Runs every check on an opened message; TEMPFAIL sets @error. */
+SgJudgement sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error);
+/* (transfer full) (nullable): the first blocking finding as one line of
+ * printable ASCII, "rule.id: text", at most @max bytes; NULL if none. */
+char *sg_cli_reason(SgMessage *msg, gsize max);
 
 #endif /* SPOOLGUARD_CLI_PRIVATE_H */

@@ -31,6 +31,7 @@ static const struct {
 	    "show a message's structure and findings" },
 	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge" },
 	{ "rules", sg_cmd_rules, "list, show and lint profiles" },
+	{ "milter", sg_cmd_milter, "judge messages at SMTP time (libmilter)" },
 	{ NULL, NULL, NULL },
 };
 
