@@ -51,6 +51,8 @@
 /* libmilter's I/O timeout by default (seconds); Postfix waits 300. */
 #define MILTER_TIMEOUT_DEFAULT 600
 #define MILTER_HEADER_VERDICT "X-Spoolguard-Verdict"
+/* Largest milter packet taken (libmilter's own default is 64 KiB). */
+#define MILTER_DATA_MAX ((1024 * 1024) - 1)
 
 typedef enum {
 	MILTER_ACTION_REJECT,
@@ -828,6 +830,9 @@ sg_cmd_milter(int argc, char **argv)
 		milter.profile_name = g_strdup(sg_profile_path(milter.profile));
 
 	path = milter_unix_path(conn);
+	/* A header field of up to 1 MiB in one packet: Postfix sends one
+	 * of up to header_size_limit (100 KiB by default) at once. */
+	smfi_setmaxdatasize(MILTER_DATA_MAX);
 	if (smfi_setconn(conn) != MI_SUCCESS ||
 	    smfi_settimeout(timeout) != MI_SUCCESS ||
 	    (backlog > 0 && smfi_setbacklog(backlog) != MI_SUCCESS) ||
