@@ -26,7 +26,7 @@ packages="build-essential autoconf automake libtool pkg-config
 # request) and a real Postfix (downloaded and unpacked by the test, never
 # installed).
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
-	packages="$packages exim4-daemon-light python3 patchelf"
+	packages="$packages exim4-daemon-light python3 patchelf procmail"
 fi
 
 missing=""
