@@ -23,10 +23,14 @@ packages="build-essential autoconf automake libtool pkg-config
 
 # The live tests (SPOOLGUARD_LIVE=1, as CI runs them) drive a real Exim
 # (Debian's exim4, installed: it replaces another MTA package, so only on
-# request) and a real Postfix (downloaded and unpacked by the test, never
-# installed).
+# request), a real Postfix and Exim's content-scanning build
+# exim4-daemon-heavy (both downloaded and unpacked by the tests, never
+# installed: heavy would replace light; its libraries are installed here),
+# and procmail.
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
-	packages="$packages exim4-daemon-light python3 patchelf procmail"
+	packages="$packages exim4-daemon-light python3 patchelf procmail
+		libmariadb3 libpq5 libspf2-2 libsqlite3-0 libperl5.36 libldap-2.5-0
+		libsasl2-2 libpam0g libaudit1 libcap-ng0 libssl3 zlib1g"
 fi
 
 missing=""
