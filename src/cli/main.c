@@ -2,7 +2,7 @@
 /*
  * main.c - the spoolguard command: dispatch to a subcommand.
  *
- *	spoolguard scan|check|inspect|quarantine|rules [options] ...
+ *	spoolguard scan|check|inspect|quarantine|rules|milter [options] ...
  *
  * Exit codes follow sysexits.h (see spoolguard(1)): 0 clean, 1 something
  * quarantined, 64 usage, 65 check rejects, 75 temporary failure, 78 bad
