@@ -21,6 +21,8 @@
  * main thread first when it does not block it, so libmilter's signal
  * thread, which stops on SIGHUP, never sees it), while SIGTERM and SIGINT
  * stay blocked here and reach libmilter's thread, which stops cleanly.
+ * The main thread also drops, once a second, each message whose MTA has
+ * been silent for --timeout (milter_reap), under the session's lock.
  */
 #include "config.h"
 
@@ -29,6 +31,7 @@
 #include <glib-unix.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -79,7 +82,10 @@ static struct {
 	char *rules_path;   /* -r, or NULL */
 	GMutex profile_lock;
 	SgProfile *profile;
-	int wake[2]; /* main thread's self-pipe: 'H' reload, 'Q' stop */
+	int wake[2];       /* main thread's self-pipe: 'H' reload, 'Q' stop */
+	gint64 timeout_us; /* a message the MTA is silent on this long goes */
+	GMutex sessions_lock;
+	GList *sessions; /* MilterSession*: every open session */
 } milter;
 
 /* One SMTP session; one message at a time. */
@@ -94,6 +100,10 @@ typedef struct {
 	guint verdict_headers; /* incoming X-Spoolguard-Verdict: fields */
 	gboolean lead_space;   /* values keep their leading blanks */
 	gboolean body_started; /* the empty line after the headers is in */
+	/* Held by a callback at work and by the reaper: */
+	GMutex lock;
+	gint64 last_active; /* monotonic time of the last callback */
+	gboolean expired;   /* the reaper dropped the message: tempfail */
 } MilterSession;
 
 /* A worker thread's check context, made again when the profile changes. */
@@ -176,17 +186,31 @@ session_clear(MilterSession *s)
 	s->body_started = FALSE;
 }
 
+/* The session of @ctx, made and registered on first use, locked. */
 static MilterSession *
-session_get(SMFICTX *ctx)
+session_enter(SMFICTX *ctx)
 {
 	MilterSession *s = smfi_getpriv(ctx);
 
 	if (s == NULL) {
 		s = g_new0(MilterSession, 1);
 		s->size_cap = -1;
+		g_mutex_init(&s->lock);
 		smfi_setpriv(ctx, s);
+		g_mutex_lock(&milter.sessions_lock);
+		milter.sessions = g_list_prepend(milter.sessions, s);
+		g_mutex_unlock(&milter.sessions_lock);
 	}
+	g_mutex_lock(&s->lock);
 	return s;
+}
+
+static sfsistat
+session_leave(MilterSession *s, sfsistat answer)
+{
+	s->last_active = g_get_monotonic_time();
+	g_mutex_unlock(&s->lock);
+	return answer;
 }
 
 /* (transfer full): the queue id the MTA gave, or NOQUEUE, printable. */
@@ -249,11 +273,10 @@ session_spool_error(MilterSession *s, GError *error)
 }
 
 static sfsistat
-milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-    unsigned long f2, unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-    unsigned long *pf2, unsigned long *pf3)
+step_negotiate(SMFICTX *ctx, MilterSession *s, unsigned long f0,
+    unsigned long f1, unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	MilterSession *s = session_get(ctx);
 	unsigned long skip =
 	    SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
@@ -266,9 +289,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 }
 
 static sfsistat
-milter_envfrom(SMFICTX *ctx, char **argv)
+step_envfrom(SMFICTX *ctx, MilterSession *s, char **argv)
 {
-	MilterSession *s = session_get(ctx);
 	g_autofree char *id = NULL;
 	const char *addr = "";
 	gsize len = 0;
@@ -292,9 +314,8 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 }
 
 static sfsistat
-milter_envrcpt(SMFICTX *ctx, char **argv)
+step_envrcpt(SMFICTX *ctx, MilterSession *s, char **argv)
 {
-	MilterSession *s = session_get(ctx);
 	const char *addr;
 	gsize len;
 
@@ -330,10 +351,8 @@ session_append(MilterSession *s, const char *name, const char *value,
 static sfsistat session_decide(SMFICTX *ctx, MilterSession *s);
 
 static sfsistat
-milter_header(SMFICTX *ctx, char *name, char *value)
+step_header(SMFICTX *ctx, MilterSession *s, char *name, char *value)
 {
-	MilterSession *s = session_get(ctx);
-
 	if (s->msg == NULL)
 		return SMFIS_CONTINUE;
 	if (g_ascii_strcasecmp(name, MILTER_HEADER_VERDICT) == 0)
@@ -347,10 +366,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 }
 
 static sfsistat
-milter_eoh(SMFICTX *ctx)
+step_eoh(SMFICTX *ctx, MilterSession *s)
 {
-	MilterSession *s = session_get(ctx);
-
 	if (s->msg == NULL)
 		return SMFIS_CONTINUE;
 	session_append(s, NULL, NULL, (const unsigned char *)"\r\n", 2);
@@ -361,10 +378,8 @@ milter_eoh(SMFICTX *ctx)
 }
 
 static sfsistat
-milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+step_body(SMFICTX *ctx, MilterSession *s, unsigned char *chunk, size_t len)
 {
-	MilterSession *s = session_get(ctx);
-
 	if (s->msg == NULL)
 		return SMFIS_CONTINUE;
 	session_append(s, NULL, NULL, chunk, len);
@@ -423,8 +438,12 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 			answer = SMFIS_REJECT;
 			done = "reject";
 			break;
-		case MILTER_ACTION_QUARANTINE:
-			if (smfi_quarantine(ctx, text) == MI_SUCCESS) {
+		case MILTER_ACTION_QUARANTINE: {
+			/* A reason, not a reply: no '%' doubling here. */
+			g_autofree char *why =
+			    g_strconcat("spoolguard: ", reason, NULL);
+
+			if (smfi_quarantine(ctx, why) == MI_SUCCESS) {
 				done = "quarantine";
 				break;
 			}
@@ -435,6 +454,7 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 			answer = SMFIS_REJECT;
 			done = "reject";
 			break;
+		}
 		case MILTER_ACTION_TAG:
 		case MILTER_ACTION_LOG:
 			done = milter_action_names[milter.action];
@@ -469,10 +489,8 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 }
 
 static sfsistat
-milter_eom(SMFICTX *ctx)
+step_eom(SMFICTX *ctx, MilterSession *s)
 {
-	MilterSession *s = session_get(ctx);
-
 	if (s->msg == NULL)
 		return SMFIS_CONTINUE;
 	if (s->spool_failed)
@@ -485,14 +503,83 @@ milter_eom(SMFICTX *ctx)
 	return session_decide(ctx, s);
 }
 
+/* The reaper dropped this message while the MTA was silent. */
+static sfsistat
+session_expired(SMFICTX *ctx, MilterSession *s)
+{
+	s->expired = FALSE;
+	return session_tempfail(ctx, s, "the MTA was silent too long");
+}
+
+/*
+ * The callbacks libmilter calls: each holds the session's lock while it
+ * works, so that the reaper never frees what a callback uses.
+ */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+    unsigned long *pf2, unsigned long *pf3)
+{
+	MilterSession *s = session_enter(ctx);
+
+	return session_leave(s,
+	    step_negotiate(ctx, s, f0, f1, f2, f3, pf0, pf1, pf2, pf3));
+}
+
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	MilterSession *s = session_enter(ctx);
+
+	s->expired = FALSE;
+	return session_leave(s, step_envfrom(ctx, s, argv));
+}
+
+#define MILTER_STEP(call)                                         \
+	MilterSession *s = session_enter(ctx);                    \
+                                                                  \
+	if (s->expired)                                           \
+		return session_leave(s, session_expired(ctx, s)); \
+	return session_leave(s, call)
+
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	MILTER_STEP(step_envrcpt(ctx, s, argv));
+}
+
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	MILTER_STEP(step_header(ctx, s, name, value));
+}
+
+static sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+	MILTER_STEP(step_eoh(ctx, s));
+}
+
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	MILTER_STEP(step_body(ctx, s, chunk, len));
+}
+
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	MILTER_STEP(step_eom(ctx, s));
+}
+
 static sfsistat
 milter_abort(SMFICTX *ctx)
 {
-	MilterSession *s = smfi_getpriv(ctx);
+	MilterSession *s = session_enter(ctx);
 
-	if (s != NULL)
-		session_clear(s);
-	return SMFIS_CONTINUE;
+	session_clear(s);
+	s->expired = FALSE;
+	return session_leave(s, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -500,12 +587,51 @@ milter_close(SMFICTX *ctx)
 {
 	MilterSession *s = smfi_getpriv(ctx);
 
-	if (s != NULL) {
-		session_clear(s);
-		g_free(s);
-		smfi_setpriv(ctx, NULL);
-	}
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	/* Out of the reaper's sight first; then no one else holds it. */
+	g_mutex_lock(&milter.sessions_lock);
+	milter.sessions = g_list_remove(milter.sessions, s);
+	g_mutex_unlock(&milter.sessions_lock);
+	session_clear(s);
+	g_mutex_clear(&s->lock);
+	g_free(s);
+	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * Drops each message whose MTA has been silent for --timeout: its memory
+ * and temporary file go now, and the MTA gets 451 4.3.0 if it comes back.
+ * libmilter closes such sessions itself only after its next sweep, up to
+ * ten minutes later.
+ */
+static void
+milter_reap(void)
+{
+	gint64 now = g_get_monotonic_time();
+
+	g_mutex_lock(&milter.sessions_lock);
+	for (GList *l = milter.sessions; l != NULL; l = l->next) {
+		MilterSession *s = l->data;
+
+		if (!g_mutex_trylock(&s->lock))
+			continue; /* a callback is at work: not silent */
+		if (s->msg != NULL &&
+		    now - s->last_active > milter.timeout_us) {
+			g_autofree char *id =
+			    sg_report_text_safe(s->msg->id, 64);
+
+			milter_log(LOG_WARNING,
+			    "%s: action=drop error=\"no word from the MTA for "
+			    "%" G_GINT64_FORMAT " s\"",
+			    id, (now - s->last_active) / G_USEC_PER_SEC);
+			session_clear(s);
+			s->expired = TRUE;
+		}
+		g_mutex_unlock(&s->lock);
+	}
+	g_mutex_unlock(&milter.sessions_lock);
 }
 
 static struct smfiDesc milter_desc = {
@@ -719,10 +845,17 @@ milter_serve(void)
 
 	thread = g_thread_new("milter", milter_run, &rc);
 	for (;;) {
+		struct pollfd p = { .fd = milter.wake[0], .events = POLLIN };
 		char c;
-		ssize_t n = read(milter.wake[0], &c, 1);
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
+		/* Once a second, when nothing else happens: the reaper. */
+		if (poll(&p, 1, 1000) == 0) {
+			milter_reap();
+			continue;
+		}
+		n = read(milter.wake[0], &c, 1);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0 || c == 'Q')
 			break;
@@ -776,7 +909,8 @@ sg_cmd_milter(int argc, char **argv)
 		    "262144)",
 		    "BYTES" },
 		{ "timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
-		    "Seconds to wait for the MTA (default 600)", "SECONDS" },
+		    "Seconds the MTA may be silent mid-message (default 600)",
+		    "SECONDS" },
 		{ "backlog", 0, 0, G_OPTION_ARG_INT, &backlog,
 		    "listen(2) backlog", "N" },
 		{ "log-stderr", 'e', 0, G_OPTION_ARG_NONE, &log_stderr,
@@ -819,6 +953,7 @@ sg_cmd_milter(int argc, char **argv)
 		return EX_USAGE;
 	}
 	milter.memory_max = (gsize)memory;
+	milter.timeout_us = (gint64)timeout * G_USEC_PER_SEC;
 	milter.tmpdir = tmpdir != NULL ? tmpdir : g_strdup("/var/tmp");
 	tmpdir = NULL;
 	milter.log_stderr = log_stderr;

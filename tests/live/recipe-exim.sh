@@ -24,10 +24,6 @@
 # Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
 set -u
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
 fail() {
 	echo "FAIL: $*" >&2
 	for l in "$W"/log-*/mainlog "$W"/log-*/rejectlog "$W"/log-*/paniclog; do
@@ -46,6 +42,8 @@ done
 user=Debian-exim
 id "$user" >/dev/null 2>&1 || skip "no $user user (exim4-base)"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=recipe-lib.sh
+. "$here/recipe-lib.sh"
 contrib=$(cd "$here/../../contrib" && pwd)
 rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 
@@ -72,18 +70,15 @@ EXIM=$W/root/usr/sbin/exim4
 	skip "this exim4 has no content scanning: $("$EXIM" -C /dev/null -bV 2>&1 | head -n 3)"
 
 sg=$W/sg
-mkdir -p "$sg" "$W/in"
+mkdir -p "$sg"
 cp "$SPOOLGUARD_BIN" "$sg/spoolguard"
 cp -r "$rules" "$sg/rules"
 cp -r "$contrib" "$sg/contrib"
 chmod -R a+rX "$sg"
-python3 "$here/recipe-inputs.py" "$W/in" || fail "cannot make the inputs"
+make_inputs || fail "cannot make the inputs"
 SG="$sg/spoolguard"
 check="$SG check -Q -r $sg/rules/default.rules"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # exim_config NAME PORT: the common part of a private configuration.
 exim_config() {
@@ -124,26 +119,12 @@ EOF
 start() {
 	"$EXIM" -C "$W/$1.conf" -bd -q2s -oX "$2" -oP "$W/run/$1.pid" ||
 		fail "$1: exim -bd failed"
-	for _ in $(seq 50); do
-		[ -s "$W/run/$1.pid" ] &&
-			python3 -c "import socket; socket.create_connection(('127.0.0.1', $2), 1)" 2>/dev/null &&
-			break
-		sleep 0.2
-	done
+	wait_port "$2" || fail "$1: Exim does not answer on $2"
+	for _ in $(seq 25); do [ -s "$W/run/$1.pid" ] && break; sleep 0.2; done
 	[ -s "$W/run/$1.pid" ] || fail "$1: no pid file"
 	daemons="$daemons $(cat "$W/run/$1.pid")"
 }
-send() { python3 "$here/recipe-smtp.py" "$1" "$2" "$3" "$W/in/$4"; }
-wait_for() {
-	pat=$1
-	shift
-	for _ in $(seq 120); do
-		grep -rqs -- "$pat" "$@" && return 0
-		sleep 0.5
-	done
-	return 1
-}
-longest_line() { cat "$1"/new/* | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }'; }
+send() { smtp_send "$@"; }
 
 bad_inputs="longhdr:header.line-length depth150:mime.depth parts60k:mime.part-count ctconflict:header.conflicting"
 summary=""

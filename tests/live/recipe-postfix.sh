@@ -26,10 +26,6 @@
 # Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
 set -u
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
 fail() {
 	echo "FAIL: $*" >&2
 	[ -f "${I:-/nonexistent}/maillog" ] && tail -n 40 "$I/maillog" >&2
@@ -45,6 +41,8 @@ for tool in dpkg-deb apt-get python3 procmail; do
 	command -v "$tool" >/dev/null || skip "no $tool"
 done
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=recipe-lib.sh
+. "$here/recipe-lib.sh"
 contrib=$(cd "$here/../../contrib" && pwd)
 rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 
@@ -67,14 +65,13 @@ pf_instance "$W" >"$W/setup.log" 2>&1 || skip "cannot set up Postfix: $(tail -n 
 
 # What unprivileged users run (the filter, procmail) lives under $W.
 sg=$W/sg
-mkdir -p "$sg" "$W/delivered" "$W/in"
+mkdir -p "$sg" "$W/delivered"
 cp "$SPOOLGUARD_BIN" "$sg/spoolguard"
 cp -r "$rules" "$sg/rules"
 cp -r "$contrib" "$sg/contrib"
 chmod -R a+rX "$sg"
 chmod 1777 "$W/delivered"
-python3 "$here/recipe-inputs.py" "$W/in" || fail "cannot make the inputs"
-chmod -R a+rX "$W/in"
+make_inputs || fail "cannot make the inputs"
 SG="$sg/spoolguard"
 export SPOOLGUARD_RULES_DIR=$sg/rules
 
@@ -100,9 +97,6 @@ cat >"$W/delivered/\$1"
 EOF
 chmod 755 "$W/sink.sh"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 port_milter=$(free_port)
 port_filter=$(free_port)
 port_plain=$(free_port)
@@ -150,27 +144,12 @@ elif ! grep -qs "alternate_config_directories.*$PFCONF" /etc/postfix/main.cf; th
 fi
 "$PF" -c "$PFCONF" check </dev/null >>"$W/setup.log" 2>&1 || fail "postfix check: $(tail -n 5 "$W/setup.log")"
 pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
-for _ in $(seq 50); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1', $port_plain), 1)" 2>/dev/null && break
-	sleep 0.2
-done
+wait_port "$port_plain" || fail "Postfix does not answer on $port_plain"
 
-send() { python3 "$here/recipe-smtp.py" "$1" alice@example.invalid "$2" "$W/in/$3"; }
-# wait_for PATTERN FILE...: up to 60 s for PATTERN in FILE(s).
-wait_for() {
-	pat=$1
-	shift
-	for _ in $(seq 120); do
-		grep -rqs -- "$pat" "$@" && return 0
-		sleep 0.5
-	done
-	return 1
-}
+send() { smtp_send "$1" alice@example.invalid "$2" "$3"; }
 
 bad_inputs="parts60k:mime.part-count ctconflict:header.conflicting"
 summary=""
-# longest_line DIR: the longest line of the files in DIR.
-longest_line() { cat "$1"/* | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }'; }
 # Postfix cuts a 100,000-byte header line itself (smtpd reads at most
 # line_length_limit = 2048 bytes a line; cleanup keeps at most
 # header_size_limit): what reaches a milter, a filter or procmail is no
@@ -179,7 +158,7 @@ postfix_cuts_longhdr() {
 	r=$(send "$1" "$2" longhdr.eml)
 	case $r in accepted\ 250*) ;; *) fail "$3: longhdr: $r" ;; esac
 	wait_for "Subject: long header" "$W/delivered" || fail "$3: longhdr was not delivered"
-	n=$(longest_line "$W/delivered")
+	n=$(longest_line "$W"/delivered/*)
 	[ "$n" -lt 65536 ] || fail "$3: Postfix passed a $n-byte line"
 	echo "$3: Postfix itself cut the 100,000-byte header line (longest line delivered: $n bytes)"
 	rm -f "$W"/delivered/*

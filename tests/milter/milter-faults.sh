@@ -9,7 +9,8 @@
 #   a body past the profile's hard message.size: refused while it is sent
 #   a client that hangs up mid-body (the spooled body's file is closed)
 #   10,000 and 10,300 recipients; header fields without values; NUL bytes
-#   an MTA that never sends end of message (others are served meanwhile)
+#   an MTA that never sends end of message (others are served meanwhile),
+#   one silent past --timeout (dropped, file closed, 451 when it returns)
 #   a full disk while spooling (root: a 256 KiB tmpfs): 451 4.3.0, nothing
 #   left on it
 #   SIGHUP: a bad profile keeps the old one, a good one is taken
@@ -144,6 +145,24 @@ sleep 0.5
 [ "$(open_spools "$pid")" = 0 ] || fail "a spool file is still open after the stalled MTA left"
 send m -i CLEAN4 "$work/clean.eml"
 expect '^eom: accept'
+
+# A silent MTA: after --timeout (2 s here) the message is dropped, its
+# file closed; when the MTA speaks again it gets 451 4.3.0.
+start slow --timeout 2 --memory 65536
+"$MILTER_CLIENT" "unix:$work/slow.sock" -i SLOW1 --eom-delay 5 "$work/mid.eml" >"$work/slow.out" &
+slow=$!
+sleep 1
+[ "$(open_spools "$pid_slow")" = 1 ] || fail "the silent MTA's message has no spool open"
+sleep 3
+[ "$(open_spools "$pid_slow")" = 0 ] || fail "the silent MTA's spool is still open after the timeout"
+grep -q 'SLOW1: action=drop error="no word from the MTA for' "$work/slow.log" ||
+	fail "no drop log line for SLOW1"
+wait "$slow" || fail "the slow client failed"
+out=$(cat "$work/slow.out")
+expect '^eom: tempfail 451 4.3.0'
+send slow -i SLOW2 "$work/clean.eml"
+expect '^eom: accept'
+pid=$pid_m
 
 # SIGHUP with a broken profile: the old one stays, and says why.
 cp "$work/small.rules" "$work/small.rules.good"

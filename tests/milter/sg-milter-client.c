@@ -15,11 +15,11 @@
  * addheader X-Spoolguard-Verdict: ...", "eom: accept") and the body bytes
  * sent.  Faults on request: stop after N body bytes (a client that goes
  * away), never send end of message and wait for the milter to hang up,
- * generated recipients.  --bench sends M messages over N concurrent
- * connections (one connection per message, as Postfix's smtpd per
- * session) and prints messages per second and the latency median and
- * 99th percentile; --exec runs CMD per message with the file on stdin
- * instead (fork per message), for comparison.  Test code: exits 1 on any
+ * a silence before end of message, generated recipients.  --bench sends M
+ * messages over N concurrent connections (one connection per message, as
+ * Postfix's smtpd per session) and prints messages per second and the latency
+ * median and 99th percentile; --exec runs CMD per message with the file on
+ * stdin instead (fork per message), for comparison.  Test code: exits 1 on any
  * protocol surprise.
  */
 #include "config.h"
@@ -30,6 +30,7 @@
 #include <glib.h>
 #include <libmilter/mfdef.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -59,6 +60,7 @@ static struct {
 	gint64 stop_after_body;
 	gboolean no_eom;
 	gint hold;
+	gint eom_delay;
 	gboolean quiet;
 	/* bench */
 	gboolean bench;
@@ -209,6 +211,7 @@ conn_socket(const char *spec)
 	if (g_str_has_prefix(spec, "inet:")) {
 		struct sockaddr_in sin = { .sin_family = AF_INET };
 		const char *at = strchr(spec, '@');
+		int one = 1;
 		int port = atoi(spec + 5);
 
 		sin.sin_port = htons((uint16_t)port);
@@ -219,6 +222,7 @@ conn_socket(const char *spec)
 		if (fd < 0 ||
 		    connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
 			return -1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		return fd;
 	}
 	die("socket: inet:PORT@HOST or unix:PATH, not %s", spec);
@@ -260,16 +264,18 @@ read_all(int fd, void *p, gsize n)
 	return TRUE;
 }
 
+/* One packet in one write, as an MTA sends it (two would meet Nagle). */
 static gboolean
 conn_send(Conn *c, char cmd, const void *data, gsize len)
 {
 	guint32 n = htonl((guint32)(len + 1));
-	char hdr[5];
+	g_autofree char *pkt = g_malloc(len + 5);
 
-	memcpy(hdr, &n, 4);
-	hdr[4] = cmd;
-	return write_all(c->fd, hdr, 5) &&
-	    (len == 0 || write_all(c->fd, data, len));
+	memcpy(pkt, &n, 4);
+	pkt[4] = cmd;
+	if (len > 0)
+		memcpy(pkt + 5, data, len);
+	return write_all(c->fd, pkt, len + 5);
 }
 
 /* One packet; *data (transfer full) NUL-terminated. FALSE on EOF. */
@@ -522,6 +528,8 @@ conn_message(Conn *c, const Message *m)
 		return SMFIR_CONTINUE;
 	if (opt.no_eom)
 		return SMFIR_CONTINUE;
+	if (opt.eom_delay > 0)
+		g_usleep((gulong)opt.eom_delay * G_USEC_PER_SEC);
 	if (!conn_send(c, SMFIC_BODYEOB, NULL, 0))
 		return 0;
 	return conn_answer(c, "eom");
@@ -720,6 +728,8 @@ main(int argc, char **argv)
 		    "N" },
 		{ "no-eom", 0, 0, G_OPTION_ARG_NONE, &opt.no_eom,
 		    "Never send end of message; wait for a hangup", NULL },
+		{ "eom-delay", 0, 0, G_OPTION_ARG_INT, &opt.eom_delay,
+		    "Wait S seconds before end of message", "S" },
 		{ "hold", 0, 0, G_OPTION_ARG_INT, &opt.hold,
 		    "Seconds to wait with --no-eom (default 10)", "S" },
 		{ "bench", 0, 0, G_OPTION_ARG_NONE, &opt.bench,
