@@ -9,7 +9,9 @@
 #
 # Packages are installed only when missing, as root or through sudo.
 # Environment: BUILD_DIR (default: build), CONFIGURE_FLAGS (extra flags,
-# e.g. "--enable-sanitizers --enable-werror"), JOBS (default: nproc).
+# e.g. "--enable-sanitizers --enable-werror"), JOBS (default: nproc),
+# SPOOLGUARD_LIVE=1 and SPOOLGUARD_FUZZ=1 (the live MTA tests and the
+# fuzzing test, with what they need).
 set -eu
 
 job=${1:-build}
@@ -31,6 +33,11 @@ if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
 	packages="$packages exim4-daemon-light python3 patchelf procmail
 		libmariadb3 libpq5 libspf2-2 libsqlite3-0 libperl5.36 libldap-2.5-0
 		libsasl2-2 libpam0g libaudit1 libcap-ng0 libssl3 zlib1g"
+fi
+# The fuzzing test (SPOOLGUARD_FUZZ=1, as CI runs it) builds the libFuzzer
+# harnesses with clang; libFuzzer itself is in libclang-rt-14-dev.
+if [ "${SPOOLGUARD_FUZZ:-0}" = 1 ]; then
+	packages="$packages clang libclang-rt-14-dev"
 fi
 
 missing=""

@@ -356,6 +356,10 @@ static const struct {
 	    "mem:3: group [profile] appears twice (first on line 1)" },
 	{ D("[profile]\n[container.nul]\nhard=1\n"),
 	    "mem:3: 'hard' applies only to limit rules" },
+	/* Empty or all comments: refused, not a profile without limits. */
+	{ D(""), "mem:1: no settings" },
+	{ D("# nothing yet\n\n# still nothing\n"), "mem:3: no settings" },
+	{ D("[profile]\n"), "mem:1: no settings" },
 };
 
 START_TEST(test_bad_data_error_names_label_and_line)

@@ -19,12 +19,18 @@
 #include "cli-private.h"
 
 SgJudgement
+sg_cli_judgement(const SgMessage *msg)
+{
+	return msg->verdict >= SG_SEVERITY_QUARANTINE ? SG_JUDGE_REJECT
+	                                              : SG_JUDGE_ACCEPT;
+}
+
+SgJudgement
 sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error)
 {
 	if (!sg_check_message(ctx, msg, NULL, error))
 		return SG_JUDGE_TEMPFAIL;
-	return msg->verdict >= SG_SEVERITY_QUARANTINE ? SG_JUDGE_REJECT
-	                                              : SG_JUDGE_ACCEPT;
+	return sg_cli_judgement(msg);
 }
 
 char *

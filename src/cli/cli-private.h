@@ -44,10 +44,26 @@ SgProfile *
 sg_cli_load_profile(const char *profile, const char *rules, int *exit_code);
 /* -q, else $SPOOLGUARD_QUARANTINE, else the compiled-in default. */
 const char *sg_cli_store_dir(const char *option);
+/* FALSE (after saying so) when -q was given an empty string: usage. */
+gboolean sg_cli_store_option_ok(const char *option);
 /* A sysexits code for an error that stopped a message being examined. */
 int sg_cli_exit_for_error(const GError *error);
-/* Copies stdin to a temporary file; (transfer full) its path. */
-char *sg_cli_spool_stdin(GError **error);
+/*
+ * Copies stdin into a temporary file that has no name; returns its
+ * descriptor (the caller closes it), -1 with @error set.  Reads at most
+ * @max + 1 bytes: *@over is set when stdin held more than @max, and the
+ * rest is left unread.
+ */
+int sg_cli_spool_stdin(gint64 max, gboolean *over, GError **error);
+/* How many bytes `check -` reads at most: message.size's hard limit. */
+gint64 sg_cli_stdin_max(const SgProfile *profile);
+/*
+ * (transfer full): the plain message "<stdin>" over @fd (taken, also on
+ * failure).  With @over, stdin held more than @max bytes: the message is
+ * not opened, only given a message.size finding at quarantine.
+ */
+SgMessage *sg_cli_open_stdin(int fd, const SgProfile *profile, gint64 max,
+    gboolean over, GError **error);
 /* Opens one file as a plain message, no age limit (transfer full). */
 SgMessage *
 sg_cli_open_one(const char *path, const SgProfile *profile, GError **error);
@@ -58,6 +74,8 @@ typedef enum {
 	SG_JUDGE_REJECT,   /* 65, 550 5.6.0 */
 	SG_JUDGE_TEMPFAIL, /* 75, 451 4.3.0: the content could not be read */
 } SgJudgement;
+/* What the findings already on @msg decide (no check is run). */
+SgJudgement sg_cli_judgement(const SgMessage *msg);
 /* Runs every check on an opened message; TEMPFAIL sets @error. */
 SgJudgement sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error);
 /* (transfer full) (nullable): the first blocking finding as one line of

@@ -7,6 +7,11 @@
  * Nothing is moved.  The findings go to standard output (or only the
  * reason for a rejection, one line, with -Q), so that the MTA can quote
  * them.  The decision is sg_cli_judge's, the milter's too.
+ * Standard input is copied into a temporary file without a name, at most
+ * the profile's hard limit for message.size: one byte more and reading
+ * stops, the rest stays unread (an MTA's pipe delivery sees a broken pipe,
+ * which Postfix's pipe(8) and Exim's pipe transport ignore, and takes the
+ * exit status), and the answer is a message.size finding and 65.
  */
 #include "config.h"
 
@@ -26,9 +31,9 @@ sg_cmd_check(int argc, char **argv)
 	g_autofree char *profile_name = NULL;
 	g_autofree char *rules_path = NULL;
 	g_autofree char *format_s = NULL;
-	g_autofree char *tmp = NULL;
 	g_auto(GStrv) files = NULL;
-	gboolean quiet = FALSE, verbose = FALSE;
+	gboolean quiet = FALSE, verbose = FALSE, over = FALSE;
+	gboolean stdin_used = FALSE;
 	SgJudgement judgement = SG_JUDGE_TEMPFAIL;
 	g_autoptr(SgProfile) profile = NULL;
 	g_autoptr(SgCheckContext) ctx = NULL;
@@ -75,46 +80,27 @@ sg_cmd_check(int argc, char **argv)
 	if (profile == NULL)
 		return rc;
 	path = files != NULL && files[0] != NULL ? files[0] : "-";
-	if (strcmp(path, "-") == 0) {
-		tmp = sg_cli_spool_stdin(&error);
-		if (tmp == NULL) {
-			sg_cli_warn("check: %s", error->message);
-			return EX_TEMPFAIL;
-		}
-		path = tmp;
-	}
 	ctx = sg_check_context_new(profile, &error);
-	if (ctx != NULL)
+	if (ctx != NULL && strcmp(path, "-") == 0) {
+		gint64 max = sg_cli_stdin_max(profile);
+		int fd = sg_cli_spool_stdin(max, &over, &error);
+
+		stdin_used = TRUE;
+		if (fd >= 0)
+			msg = sg_cli_open_stdin(fd, profile, max, over, &error);
+	} else if (ctx != NULL) {
 		msg = sg_cli_open_one(path, profile, &error);
+	}
+	/* Over message.size, the size finding alone decides. */
 	if (msg != NULL)
-		judgement = sg_cli_judge(ctx, msg, &error);
+		judgement = over ? sg_cli_judgement(msg)
+		                 : sg_cli_judge(ctx, msg, &error);
 	if (judgement == SG_JUDGE_TEMPFAIL)
 		g_clear_pointer(&msg, sg_message_free);
-	if (tmp != NULL)
-		unlink(tmp);
 	if (msg == NULL) {
-		rc = tmp == NULL ? sg_cli_exit_for_error(error) : EX_TEMPFAIL;
+		rc = stdin_used ? EX_TEMPFAIL : sg_cli_exit_for_error(error);
 		sg_cli_warn("check: %s", error->message);
 		return rc;
-	}
-	if (tmp != NULL) {
-		/* The temporary copy is gone: name what it held. */
-		SgMessageFile *mf = sg_message_file(msg, 0);
-
-		for (guint i = 0; i < msg->findings->len; i++) {
-			SgFinding *f = g_ptr_array_index(msg->findings, i);
-
-			if (g_strcmp0(f->file, mf->name) == 0) {
-				g_free(f->file);
-				f->file = g_strdup("<stdin>");
-			}
-		}
-		g_free(mf->path);
-		mf->path = g_strdup("<stdin>");
-		g_free(mf->name);
-		mf->name = g_strdup("<stdin>");
-		g_free(msg->id);
-		msg->id = g_strdup("<stdin>");
 	}
 	outcome.action = judgement == SG_JUDGE_REJECT ? "reject" : "accept";
 	if (quiet && judgement == SG_JUDGE_REJECT) {

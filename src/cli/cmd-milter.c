@@ -416,7 +416,7 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 		sg_check_limit(msg, s->profile, SG_RULE_MESSAGE_SIZE,
 		    (gint64)sg_milter_spool_size(s->spool), SG_OFFSET_NONE,
 		    NULL, NULL, "message bytes");
-		judgement = SG_JUDGE_REJECT;
+		judgement = sg_cli_judgement(msg);
 	} else {
 		sg_milter_spool_attach(g_steal_pointer(&s->spool), msg);
 		cctx = milter_thread_context(s->profile, &error);

@@ -25,10 +25,13 @@ quarantine_error(const char *what, const GError *error)
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_NOT_FOUND))
 		return EX_NOINPUT;
+	/* Refusals that trying again will not change. */
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_EXISTS) ||
 	    g_error_matches(error, SG_QUARANTINE_ERROR,
-	        SG_QUARANTINE_ERROR_CORRUPT))
+	        SG_QUARANTINE_ERROR_CORRUPT) ||
+	    g_error_matches(error, SG_QUARANTINE_ERROR,
+	        SG_QUARANTINE_ERROR_INVALID))
 		return EX_DATAERR;
 	return EX_TEMPFAIL;
 }
@@ -83,6 +86,8 @@ sg_cmd_quarantine(int argc, char **argv)
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	if (!sg_cli_parse(octx, &argc, &argv))
+		return EX_USAGE;
+	if (!sg_cli_store_option_ok(store_opt))
 		return EX_USAGE;
 	if (args == NULL || args[0] == NULL) {
 		sg_cli_warn("quarantine: say list, show, release or purge");

@@ -416,6 +416,8 @@ sg_cmd_scan(int argc, char **argv)
 		sg_cli_warn("scan: -j takes 1 to 256");
 		return EX_USAGE;
 	}
+	if (!sg_cli_store_option_ok(store_opt))
+		return EX_USAGE;
 	scan.opts.min_age = 300;
 	if (min_age_s != NULL &&
 	    !sg_cli_parse_age(min_age_s, &scan.opts.min_age)) {

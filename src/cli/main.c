@@ -17,8 +17,12 @@
 #include <gmime/gmime.h>
 
 #include "spoolguard/core.h"
+#include "spoolguard/report.h"
 
 #include "cli-private.h"
+
+/* A message to stderr is cut after this many bytes (with "..."). */
+#define CLI_MESSAGE_MAX 8192
 
 static const struct {
 	const char *name;
@@ -49,6 +53,19 @@ usage(FILE *out)
 	    " spoolguard(1) has the rest.\n");
 }
 
+/*
+ * Messages quote what the user typed and names found in spools: an id or
+ * a file name may hold a terminal escape, so control bytes and invalid
+ * UTF-8 are escaped (\xNN) before they reach the terminal.
+ */
+static void
+cli_print_safe(const char *msg)
+{
+	g_autofree char *safe = sg_report_terminal_safe(msg, CLI_MESSAGE_MAX);
+
+	fprintf(stderr, "spoolguard: %s\n", safe);
+}
+
 void
 sg_cli_warn(const char *fmt, ...)
 {
@@ -58,7 +75,7 @@ sg_cli_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "spoolguard: %s\n", msg);
+	cli_print_safe(msg);
 }
 
 gboolean
@@ -120,7 +137,7 @@ cli_log(const char *domain, GLogLevelFlags level, const char *message,
     gpointer user_data)
 {
 	if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)) {
-		fprintf(stderr, "spoolguard: %s\n", message);
+		cli_print_safe(message);
 		return;
 	}
 	g_log_default_handler(domain, level, message, user_data);

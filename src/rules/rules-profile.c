@@ -415,6 +415,38 @@ rules_suggest(const char *id)
 	return best;
 }
 
+/* TRUE when some group of @kf holds a key: the file says something. */
+static gboolean
+rules_has_keys(GKeyFile *kf, char **groups)
+{
+	for (guint i = 0; groups[i] != NULL; i++) {
+		gsize n = 0;
+		g_auto(GStrv) keys =
+		    g_key_file_get_keys(kf, groups[i], &n, NULL);
+
+		if (n > 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The number of the last line of (data, len); 1 for an empty file. */
+static guint
+rules_last_line(const char *data, gsize len)
+{
+	guint n = 0;
+
+	for (const char *p = data; p < data + len; p++) {
+		const char *nl = memchr(p, '\n', (gsize)(data + len - p));
+
+		n++;
+		if (nl == NULL)
+			break;
+		p = nl;
+	}
+	return MAX(n, 1);
+}
+
 /* (transfer full): one file's settings, not yet merged. */
 static RulesLayer *
 rules_parse_layer(const char *data, gsize len, const char *label,
@@ -477,6 +509,16 @@ rules_parse_layer(const char *data, gsize len, const char *label,
 		if (!rules_parse_rule_group(kf, lines, group, info, layer,
 		        error))
 			return NULL;
+	}
+	if (!rules_has_keys(kf, groups)) {
+		/* Not a profile without limits: a mistake (an emptied or
+		 * truncated file), named at its last line. */
+		rules_fail(error, SG_RULES_ERROR_PARSE, label,
+		    rules_last_line(data, len),
+		    "no settings (the file is empty or all comments); a "
+		    "profile without limits would pass everything (start it "
+		    "with [profile] include = default)");
+		return NULL;
 	}
 	return g_steal_pointer(&layer);
 }

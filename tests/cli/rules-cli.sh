@@ -20,3 +20,12 @@ printf '[profile]\ninclude=default\n[no.such-rule]\nseverity=warn\n' >"$work/bad
 expect_rc 78 sg rules lint "$work/bad2.rules"
 assert_grep 'bad2.rules:3' "$work/err"
 expect_rc 78 sg scan --no-syslog -r "$work/bad2.rules" "$work"
+# An empty rules file (or one of comments only) is a mistake, not a
+# profile without limits: refused with its file and line.
+: >"$work/empty.rules"
+expect_rc 78 sg rules lint "$work/empty.rules"
+assert_grep 'empty.rules:1: no settings' "$work/err"
+printf '# to do\n\n' >"$work/comments.rules"
+expect_rc 78 sg scan --no-syslog -n -r "$work/comments.rules" "$work"
+assert_grep 'comments.rules:2: no settings' "$work/err"
+expect_rc 78 sg check -r "$work/empty.rules" "$SPOOLGUARD_TESTDATA/demo/iis/Pickup/0001-envelope-ok.eml"
