@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -84,6 +85,7 @@ static struct {
 	SgProfile *profile;
 	int wake[2];       /* main thread's self-pipe: 'H' reload, 'Q' stop */
 	gint64 timeout_us; /* a message the MTA is silent on this long goes */
+	int ready_fd;      /* a daemon's word to its parent, or -1 */
 	GMutex sessions_lock;
 	GList *sessions; /* MilterSession*: every open session */
 } milter;
@@ -746,19 +748,33 @@ milter_write_pid(const char *path)
 	return TRUE;
 }
 
-/* Forks; the parent exits 0, the child leaves the terminal. */
+/*
+ * Forks; the child leaves the terminal and the parent waits until the
+ * child serves (milter_ready: exit 0) or fails (its exit status), so that
+ * whoever started the daemon learns of a bad pid file or user.
+ */
 static gboolean
 milter_daemonize(void)
 {
-	pid_t pid = fork();
-	int null;
+	int p[2], null, status;
+	pid_t pid;
+	char c;
 
-	if (pid < 0) {
-		sg_cli_warn("milter: fork: %s", g_strerror(errno));
+	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		sg_cli_warn("milter: cannot become a daemon: %s",
+		    g_strerror(errno));
 		return FALSE;
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1)
+			_exit(0);
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		_exit(EX_OSERR);
+	}
+	close(p[0]);
+	milter.ready_fd = p[1];
 	setsid();
 	if (chdir("/") != 0)
 		return FALSE;
@@ -766,11 +782,29 @@ milter_daemonize(void)
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
-		if (!milter.log_stderr)
-			dup2(null, STDERR_FILENO);
 		close(null);
 	}
 	return TRUE;
+}
+
+/* A daemon serves from now on: the parent may go, stderr too. */
+static void
+milter_ready(void)
+{
+	int null;
+	ssize_t n;
+
+	if (milter.ready_fd < 0)
+		return;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0 && !milter.log_stderr)
+		dup2(null, STDERR_FILENO);
+	if (null >= 0)
+		close(null);
+	n = write(milter.ready_fd, "R", 1);
+	(void)n;
+	close(milter.ready_fd);
+	milter.ready_fd = -1;
 }
 
 static void
@@ -952,6 +986,7 @@ sg_cmd_milter(int argc, char **argv)
 		            "positive numbers");
 		return EX_USAGE;
 	}
+	milter.ready_fd = -1;
 	milter.memory_max = (gsize)memory;
 	milter.timeout_us = (gint64)timeout * G_USEC_PER_SEC;
 	milter.tmpdir = tmpdir != NULL ? tmpdir : g_strdup("/var/tmp");
@@ -1009,6 +1044,7 @@ sg_cmd_milter(int argc, char **argv)
 	    conn, sg_profile_name(milter.profile),
 	    sg_profile_digest(milter.profile),
 	    milter_action_names[milter.action]);
+	milter_ready();
 	rc = milter_serve() == MI_SUCCESS ? 0 : EX_SOFTWARE;
 	milter_log(LOG_INFO, "stopped");
 	if (pid_file != NULL)

@@ -230,7 +230,16 @@ used=$(df -k --output=used "$mnt" | tail -n 1 | tr -d ' ')
 out=$("$MILTER_CLIENT" "unix:$work/full.sock" -i FULL2 "$work/clean.eml")
 expect '^eom: accept'
 
-# Daemon: a pid file, the socket's owner and mode, then nobody.
+# A daemon that cannot start says so to whoever started it: the exit
+# status and the reason, not 0 from a parent that left at once.
+set +e
+"$SPOOLGUARD_BIN" milter -s "unix:$work/e.sock" -u no-such-user-sg 2>"$work/e.err"
+rc=$?
+set -e
+[ "$rc" = 77 ] || fail "a daemon with a bad --user exited $rc, not 77"
+grep -q "no such user 'no-such-user-sg'" "$work/e.err" || fail "no reason: $(cat "$work/e.err")"
+# Daemon: a pid file (written before the start returns), the socket's
+# owner and mode, then nobody.
 "$SPOOLGUARD_BIN" milter -s "unix:$work/d.sock" -P "$work/d.pid" -u nobody \
 	--socket-owner nobody --socket-mode 0600 -T /tmp || fail "daemon start"
 [ -s "$work/d.pid" ] || fail "no pid file"
