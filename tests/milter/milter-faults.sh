@@ -20,6 +20,7 @@ set -eu
 
 : "${SPOOLGUARD_BIN:?run through make check}"
 : "${MILTER_CLIENT:?run through make check}"
+command -v python3 >/dev/null || { echo "SKIP: no python3 to make the inputs"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/sg-milter.XXXXXX")
 chmod 755 "$work"
 pids=""
