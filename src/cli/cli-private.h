@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <sysexits.h>
 
+#include "spoolguard/check.h"
 #include "spoolguard/core.h"
 #include "spoolguard/rules.h"
 
@@ -28,6 +29,7 @@ int sg_cmd_inspect(int argc, char **argv);
 int sg_cmd_quarantine(int argc, char **argv);
 int sg_cmd_rules(int argc, char **argv);
 int sg_cmd_config(int argc, char **argv);
+int sg_cmd_milter(int argc, char **argv);
 
 /* Prints "spoolguard: <msg>" to stderr. */
 void sg_cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -114,5 +116,19 @@ SgMessage *sg_cli_open_stdin(int fd, const SgProfile *profile, gint64 max,
 /* Opens one file as a plain message, no age limit (transfer full). */
 SgMessage *
 sg_cli_open_one(const char *path, const SgProfile *profile, GError **error);
+
+/* What a pre-delivery hook answers (check's exit code, the milter's reply). */
+typedef enum {
+	SG_JUDGE_ACCEPT,   /* 0 */
+	SG_JUDGE_REJECT,   /* 65, 550 5.6.0 */
+	SG_JUDGE_TEMPFAIL, /* 75, 451 4.3.0: the content could not be read */
+} SgJudgement;
+/* What the findings already on @msg decide (no check is run). */
+SgJudgement sg_cli_judgement(const SgMessage *msg);
+/* Runs every check on an opened message; TEMPFAIL sets @error. */
+SgJudgement sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error);
+/* (transfer full) (nullable): the first blocking finding as one line of
+ * printable ASCII, "rule.id: text", at most @max bytes; NULL if none. */
+char *sg_cli_reason(SgMessage *msg, gsize max);
 
 #endif /* SPOOLGUARD_CLI_PRIVATE_H */

@@ -5,7 +5,8 @@
  * and answers with the exit code an MTA understands: 0 accept, 65
  * (EX_DATAERR) reject, 75 (EX_TEMPFAIL) could not decide, so retry.
  * Nothing is moved.  The findings go to standard output (or only the
- * reason for a rejection with -Q), so that the MTA can quote them.
+ * reason for a rejection, one line, with -Q), so that the MTA can quote
+ * them.  The decision is sg_cli_judge's, the milter's too.
  * Standard input is copied into a temporary file without a name, at most
  * the profile's hard limit for message.size: one byte more and reading
  * stops, the rest stays unread (an MTA's pipe delivery sees a broken pipe,
@@ -31,7 +32,9 @@ sg_cmd_check(int argc, char **argv)
 	g_autofree char *rules_path = NULL;
 	g_autofree char *format_s = NULL;
 	g_auto(GStrv) files = NULL;
-	gboolean quiet = FALSE, over = FALSE, stdin_used = FALSE;
+	gboolean quiet = FALSE, verbose = FALSE, over = FALSE;
+	gboolean stdin_used = FALSE;
+	SgJudgement judgement = SG_JUDGE_TEMPFAIL;
 	g_autoptr(SgProfile) profile = NULL;
 	g_autoptr(SgCheckContext) ctx = NULL;
 	g_autoptr(SgMessage) msg = NULL;
@@ -48,7 +51,9 @@ sg_cmd_check(int argc, char **argv)
 		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_s,
 		    "Output: text (default) or json", "FORMAT" },
 		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
-		    "Print nothing; the exit code answers", NULL },
+		    "Print one line: the reason for a rejection", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		    "With -Q, the full report on standard error too", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
 		    NULL, "[FILE|-]" },
 		{ NULL },
@@ -87,17 +92,25 @@ sg_cmd_check(int argc, char **argv)
 	} else if (ctx != NULL) {
 		msg = sg_cli_open_one(path, profile, &error);
 	}
-	if (msg != NULL && !over && !sg_check_message(ctx, msg, NULL, &error))
+	/* Over message.size, the size finding alone decides. */
+	if (msg != NULL)
+		judgement = over ? sg_cli_judgement(msg)
+		                 : sg_cli_judge(ctx, msg, &error);
+	if (judgement == SG_JUDGE_TEMPFAIL)
 		g_clear_pointer(&msg, sg_message_free);
 	if (msg == NULL) {
 		rc = stdin_used ? EX_TEMPFAIL : sg_cli_exit_for_error(error);
 		sg_cli_warn("check: %s", error->message);
 		return rc;
 	}
-	outcome.action =
-	    msg->verdict >= SG_SEVERITY_QUARANTINE ? "reject" : "accept";
-	if (!quiet)
-		sg_report_write_message(stdout, format, msg, profile, NULL,
-		    &outcome);
-	return msg->verdict >= SG_SEVERITY_QUARANTINE ? EX_DATAERR : 0;
+	outcome.action = judgement == SG_JUDGE_REJECT ? "reject" : "accept";
+	if (quiet && judgement == SG_JUDGE_REJECT) {
+		g_autofree char *reason = sg_cli_reason(msg, 400);
+
+		printf("%s\n", reason);
+	}
+	if (!quiet || verbose)
+		sg_report_write_message(quiet ? stderr : stdout, format, msg,
+		    profile, NULL, &outcome);
+	return judgement == SG_JUDGE_REJECT ? EX_DATAERR : 0;
 }

@@ -2,7 +2,7 @@
 /*
  * main.c - the spoolguard command: dispatch to a subcommand.
  *
- *	spoolguard scan|check|inspect|quarantine|rules|config [options] ...
+ *	spoolguard scan|check|inspect|quarantine|rules|config|milter [options] ...
  *
  * Exit codes follow sysexits.h (see spoolguard(1)): 0 clean, 1 something
  * quarantined, 64 usage, 65 check rejects, 75 temporary failure, 78 bad
@@ -36,6 +36,7 @@ static const struct {
 	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge" },
 	{ "rules", sg_cmd_rules, "list, show and lint profiles" },
 	{ "config", sg_cmd_config, "check the configuration file" },
+	{ "milter", sg_cmd_milter, "judge messages at SMTP time (libmilter)" },
 	{ NULL, NULL, NULL },
 };
 

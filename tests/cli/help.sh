@@ -6,7 +6,7 @@
 
 man="$(dirname "$0")/../../man/spoolguard.1"
 assert_file "$man"
-for cmd in scan check inspect quarantine rules config; do
+for cmd in scan check inspect quarantine rules config milter; do
 	expect_rc 0 sg "$cmd" --help
 	usage=$(grep -A1 '^Usage:' "$work/out" | tail -1)
 	case $usage in
