@@ -960,8 +960,9 @@ sg_cmd_milter(int argc, char **argv)
 	    "451 4.3.0 when the message cannot be examined.  SIGHUP reloads\n"
 	    "the profile.  Exit status: 0 stopped, 64 usage, 71 cannot\n"
 	    "listen, 78 bad rules file.  See spoolguard(1).");
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	if (rc != 0)
+		return rc;
 	if (argc > 1) {
 		sg_cli_warn("milter: unexpected argument '%s'", argv[1]);
 		return EX_USAGE;
