@@ -15,6 +15,7 @@
 #include "spoolguard/check.h"
 #include "spoolguard/rules.h"
 
+#include "check-mime-private.h"
 #include "mime-run.h"
 
 /* @levels nested multiparts, each with its own boundary. */
@@ -233,6 +234,35 @@ START_TEST(test_mime_nesting_bomb_skips_gmime_but_keeps_the_tree_bounded)
 }
 END_TEST
 
+/*
+ * A profile with no hard mime.depth: the pre-scan still stops at GMime's
+ * own nesting limit, the ceiling no profile changes, and the message is
+ * not handed to GMime.
+ */
+START_TEST(test_mime_depth_ceiling_holds_without_a_hard_limit)
+{
+	static const char rules[] = "[mime.depth]\nseverity=quarantine\n"
+	                            "soft=20\nhard=none\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) open_ended =
+	    sg_profile_new_from_data(rules, strlen(rules), "open", &error);
+	g_autoptr(GString) s = gen_nesting(1100, FALSE);
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgMessage) msg = NULL;
+	const SgFinding *f;
+
+	ck_assert_msg(open_ended != NULL, "%s", error ? error->message : "");
+	msg = sg_test_mime_run_with(open_ended, s->str, s->len, inspect);
+	f = sg_test_mime_find(msg, "mime.depth");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->observed, SG_MIME_DEPTH_CEILING + 1);
+	ck_assert_int_eq(f->severity, SG_SEVERITY_WARN);
+	/* the pre-scan's rows: one per level it followed, no more */
+	ck_assert_uint_ge(inspect->parts->len, SG_MIME_DEPTH_CEILING);
+	ck_assert_uint_le(inspect->parts->len, SG_MIME_DEPTH_CEILING + 2);
+}
+END_TEST
+
 START_TEST(test_mime_part_bomb_is_not_handed_to_gmime)
 {
 	g_autoptr(GString) s = gen_parts(60000);
@@ -310,6 +340,7 @@ prescan_suite(void)
 	    G_N_ELEMENTS(hostile_cases));
 	tcase_add_test(tc, test_mime_work_is_linear_in_parts);
 	tcase_add_test(tc, test_mime_part_bomb_is_not_handed_to_gmime);
+	tcase_add_test(tc, test_mime_depth_ceiling_holds_without_a_hard_limit);
 	tcase_add_test(tc, test_mime_counts_parts_behind_overlong_delimiters);
 	tcase_add_test(tc, test_mime_digest_parts_count_as_messages);
 	tcase_add_test(tc,

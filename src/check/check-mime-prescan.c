@@ -25,6 +25,7 @@
 #include "check-mime-private.h"
 #include "check-mime-token.h"
 
+/* One read of the content; a longer line is taken in pieces. */
 #define MIME_CHUNK (64 * 1024)
 /*
  * GMime keeps a multipart's preamble and epilogue (and the whole body of
@@ -954,10 +955,8 @@ sg_mime_prescan(SgMimeScan *scan, GMimeStream *stream, GError **error)
 	s->scan = scan;
 	s->frames = frames;
 	s->soft_parts = sg_profile_soft(profile, SG_RULE_MIME_PART_COUNT);
-	s->boundary_keep =
-	    (gsize)MIN(sg_profile_cap(profile, SG_RULE_MIME_BOUNDARY_LENGTH,
-	                   SG_MIME_BOUNDARY_FALLBACK),
-	        SG_MIME_BOUNDARY_FALLBACK);
+	s->boundary_keep = (gsize)sg_mime_cap(profile,
+	    SG_RULE_MIME_BOUNDARY_LENGTH, SG_MIME_BOUNDARY_CEILING);
 	s->hard_header_block =
 	    sg_profile_hard(profile, SG_RULE_HEADER_BLOCK_SIZE);
 	ok = prescan_run(s, stream, error);

@@ -135,10 +135,28 @@ gboolean sg_content_type_is_risky(const char *mime_type);
 
 /* ---- the MIME structure check ------------------------------------------ */
 
-/* Stand-ins for the hard limits of a profile that sets none. */
-#define SG_MIME_DEPTH_FALLBACK 1000
-#define SG_MIME_PARTS_FALLBACK 100000
-#define SG_MIME_BOUNDARY_FALLBACK 4096
+/*
+ * Ceilings on the MIME check's work that no profile changes.  The
+ * profile's hard limits (mime.depth, mime.part-count, mime.boundary-length)
+ * are what bound the work, and a hard breach skips GMime; a ceiling
+ * applies only where a profile sets no hard limit, or one above it.
+ *
+ * SG_MIME_DEPTH_CEILING: GMime's own nesting limit (MAX_LEVEL in
+ * gmime-parser.c; past it GMime warns GMIME_CRIT_NESTING_OVERFLOW and
+ * stops descending).  The pre-scan's stack and the walk go no deeper than
+ * GMime can.
+ */
+#define SG_MIME_DEPTH_CEILING 1024
+/*
+ * Parts the pre-scan keeps a row for and lets GMime build objects for:
+ * bounds the memory of both where the profile does not.
+ */
+#define SG_MIME_PARTS_CEILING 100000
+/*
+ * Boundary bytes kept per open multipart to match delimiter lines: with
+ * SG_MIME_DEPTH_CEILING multiparts open, 4 MiB at most.
+ */
+#define SG_MIME_BOUNDARY_CEILING 4096
 /* Findings of one rule per message from the MIME check, at most. */
 #define SG_MIME_FINDINGS_PER_RULE 10
 
@@ -161,8 +179,8 @@ typedef struct {
 	SgMessage *msg;
 	const SgProfile *profile;
 	gint64 base;      /* stream position of content offset 0 */
-	gint64 cap_depth; /* containers kept open: mime.depth hard */
-	gint64 cap_parts; /* parts kept: mime.part-count hard */
+	gint64 cap_depth; /* mime.depth's hard limit, under its ceiling */
+	gint64 cap_parts; /* mime.part-count's, under its ceiling */
 	guint reported[SG_RULE_COUNT];
 	gboolean breached; /* a hard limit was crossed: GMime is skipped */
 
@@ -184,6 +202,8 @@ typedef struct {
 	guint64 walk_parts;
 } SgMimeScan;
 
+/* The profile's hard limit for @rule, or @ceiling when that is lower. */
+gint64 sg_mime_cap(const SgProfile *profile, SgRuleId rule, gint64 ceiling);
 void
 sg_mime_event(SgMimeScan *s, SgRuleId rule, goffset offset, const char *part,
     const char *header, const char *fmt, ...) G_GNUC_PRINTF(6, 7);

@@ -10,7 +10,8 @@
  * Memory is bounded by the profile, not by the message: the pre-scan reads
  * the content in 64 KiB chunks and keeps a boundary stack no deeper than
  * mime.depth's hard limit, boundaries no longer than mime.boundary-length's
- * hard limit and a part table no longer than mime.part-count's hard limit.
+ * hard limit and a part table no longer than mime.part-count's hard limit
+ * (each under a ceiling no profile changes, see check-mime-private.h).
  * When a hard limit is already breached (nesting
  * bomb, 60,000 parts, a 20 KB boundary, a 300 KB parameter) GMime is not
  * run at all: the message is quarantined anyway, and GMime would build one
@@ -116,12 +117,10 @@ sg_mime_limit(SgMimeScan *s, SgRuleId rule, gint64 observed, goffset offset,
 
 /* ---- the three passes ---------------------------------------------------- */
 
-static gint64
-mime_cap(const SgProfile *profile, SgRuleId rule, gint64 fallback)
+gint64
+sg_mime_cap(const SgProfile *profile, SgRuleId rule, gint64 ceiling)
 {
-	gint64 hard = sg_profile_hard(profile, rule);
-
-	return hard != SG_VALUE_NONE && hard < fallback ? hard : fallback;
+	return MIN(sg_profile_cap(profile, rule, ceiling), ceiling);
 }
 
 static void
@@ -132,9 +131,9 @@ mime_scan_init(SgMimeScan *s, SgMessage *msg, const SgProfile *profile,
 	s->profile = profile;
 	s->base = base;
 	s->cap_depth =
-	    mime_cap(profile, SG_RULE_MIME_DEPTH, SG_MIME_DEPTH_FALLBACK);
-	s->cap_parts =
-	    mime_cap(profile, SG_RULE_MIME_PART_COUNT, SG_MIME_PARTS_FALLBACK);
+	    sg_mime_cap(profile, SG_RULE_MIME_DEPTH, SG_MIME_DEPTH_CEILING);
+	s->cap_parts = sg_mime_cap(profile, SG_RULE_MIME_PART_COUNT,
+	    SG_MIME_PARTS_CEILING);
 	s->rows = g_ptr_array_new_with_free_func(sg_mime_row_free);
 	s->root_header_end = SG_OFFSET_NONE;
 	s->max_depth_offset = SG_OFFSET_NONE;
