@@ -189,7 +189,7 @@ typedef struct {
 	guint64 parts;
 	goffset parts_offset;
 	gint64 max_depth;
-	goffset max_depth_offset;
+	goffset max_depth_offset; /* the deepest container's header */
 	goffset root_header_end;
 	goffset content_end;
 	/* What GMime would report, kept for when it is not run. */
@@ -199,6 +199,7 @@ typedef struct {
 
 	/* the walk's */
 	gint64 walk_depth;
+	goffset walk_depth_offset; /* the deepest container's header */
 	guint64 walk_parts;
 } SgMimeScan;
 

@@ -335,6 +335,7 @@ sg_mime_walk(SgMimeScan *s, SgCheckContext *ctx, GMimeMessage *message,
 		g_autofree char *path = NULL;
 		g_autofree char *type = NULL;
 		gboolean container;
+		gboolean deepest = FALSE;
 
 		walk_pop(&w, &node);
 		path = node.item.path;
@@ -342,11 +343,15 @@ sg_mime_walk(SgMimeScan *s, SgCheckContext *ctx, GMimeMessage *message,
 		container = GMIME_IS_MULTIPART(node.item.obj) ||
 		    GMIME_IS_MESSAGE_PART(node.item.obj);
 		s->walk_parts++;
-		if (container && (gint64)node.item.depth + 1 > s->walk_depth)
+		if (container && (gint64)node.item.depth + 1 > s->walk_depth) {
 			s->walk_depth = (gint64)node.item.depth + 1;
+			deepest = TRUE;
+		}
 		if ((gint64)s->walk_parts > s->cap_parts)
 			break;
 		walk_match_row(&w, &node, s->walk_parts);
+		if (deepest)
+			s->walk_depth_offset = node.hoff;
 		walk_check_node(&w, &node);
 		if (inspect != NULL)
 			walk_add_row(&w, &node);

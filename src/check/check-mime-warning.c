@@ -141,10 +141,11 @@ sg_mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	    sg_mime_has_finding(s, rule))
 		return;
 	if (rule == SG_RULE_MIME_DEPTH) {
-		/* A LIMIT rule: GMime's own limit was crossed. */
-		s->max_depth = MAX(s->max_depth, SG_MIME_DEPTH_CEILING + 1);
-		if (s->max_depth_offset == SG_OFFSET_NONE)
+		/* A LIMIT rule: GMime's own limit was crossed, here. */
+		if (s->max_depth <= SG_MIME_DEPTH_CEILING) {
+			s->max_depth = SG_MIME_DEPTH_CEILING + 1;
 			s->max_depth_offset = off;
+		}
 		return;
 	}
 	/* GMime reports a truncated message at position -1: its end. */

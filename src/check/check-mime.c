@@ -141,6 +141,7 @@ mime_scan_init(SgMimeScan *s, SgMessage *msg, const SgProfile *profile,
 	s->pre_invalid_name = SG_OFFSET_NONE;
 	s->pre_no_headers = SG_OFFSET_NONE;
 	s->pre_conflict = SG_OFFSET_NONE;
+	s->walk_depth_offset = SG_OFFSET_NONE;
 }
 
 /* GMime's parse of the content from its start, then the walk. */
@@ -174,18 +175,25 @@ mime_parse(SgMimeScan *s, SgCheckContext *ctx, GMimeStream *stream,
 	return TRUE;
 }
 
-/* mime.depth and mime.part-count on the larger of the two passes' counts. */
+/*
+ * mime.depth and mime.part-count on the larger of the two passes' counts;
+ * the depth at the deepest container of the pass that saw it.
+ */
 static void
 mime_judge_totals(SgMimeScan *s)
 {
-	gint64 depth = MAX(s->max_depth, s->walk_depth);
+	gint64 depth = s->max_depth;
+	goffset depth_offset = s->max_depth_offset;
 	guint64 parts = MAX(s->parts, s->walk_parts);
 
+	if (s->walk_depth > depth) {
+		depth = s->walk_depth;
+		depth_offset = s->walk_depth_offset;
+	}
 	if (depth > 0)
 		sg_mime_limit(s, SG_RULE_MIME_DEPTH, depth,
-		    s->max_depth_offset != SG_OFFSET_NONE ? s->max_depth_offset
-		                                          : 0,
-		    NULL, NULL, "nesting depth");
+		    depth_offset != SG_OFFSET_NONE ? depth_offset : 0, NULL,
+		    NULL, "nesting depth");
 	sg_mime_limit(s, SG_RULE_MIME_PART_COUNT, (gint64)parts,
 	    s->parts_offset != SG_OFFSET_NONE ? s->parts_offset : 0, NULL, NULL,
 	    "MIME parts");
