@@ -236,22 +236,17 @@ END_TEST
 
 /*
  * A profile with no hard mime.depth: the pre-scan still stops at GMime's
- * own nesting limit, the ceiling no profile changes, and the message is
- * not handed to GMime.
+ * own nesting limit, the ceiling no profile changes.
  */
 START_TEST(test_mime_depth_ceiling_holds_without_a_hard_limit)
 {
-	static const char rules[] = "[mime.depth]\nseverity=quarantine\n"
-	                            "soft=20\nhard=none\n";
-	g_autoptr(GError) error = NULL;
-	g_autoptr(SgProfile) open_ended =
-	    sg_profile_new_from_data(rules, strlen(rules), "open", &error);
+	g_autoptr(SgProfile) open_ended = sg_test_mime_profile_new(
+	    "[mime.depth]\nseverity=quarantine\nsoft=20\nhard=none\n");
 	g_autoptr(GString) s = gen_nesting(1100, FALSE);
 	g_autoptr(SgInspect) inspect = sg_inspect_new();
 	g_autoptr(SgMessage) msg = NULL;
 	const SgFinding *f;
 
-	ck_assert_msg(open_ended != NULL, "%s", error ? error->message : "");
 	msg = sg_test_mime_run_with(open_ended, s->str, s->len, inspect);
 	f = sg_test_mime_find(msg, "mime.depth");
 	ck_assert_ptr_nonnull(f);
@@ -284,17 +279,13 @@ END_TEST
  */
 START_TEST(test_mime_counts_parts_behind_overlong_delimiters)
 {
-	static const char rules[] = "[mime.part-count]\nseverity=quarantine\n"
-	                            "soft=5\nhard=10\n";
-	g_autoptr(GError) error = NULL;
-	g_autoptr(SgProfile) small =
-	    sg_profile_new_from_data(rules, strlen(rules), "small", &error);
+	g_autoptr(SgProfile) small = sg_test_mime_profile_new(
+	    "[mime.part-count]\nseverity=quarantine\nsoft=5\nhard=10\n");
 	g_autoptr(GString) s = sg_test_mime_headers(g_string_new(NULL));
 	g_autofree char *pad = g_strnfill(70000, ' ');
 	g_autoptr(SgMessage) msg = NULL;
 	const SgFinding *f;
 
-	ck_assert_msg(small != NULL, "%s", error ? error->message : "");
 	g_string_append(s, "Content-Type: multipart/mixed; boundary=x\n\n");
 	for (guint i = 0; i < 20; i++)
 		g_string_append_printf(s,

@@ -46,6 +46,17 @@ sg_test_mime_profile(void)
 	return profile;
 }
 
+SgProfile *
+sg_test_mime_profile_new(const char *rules)
+{
+	g_autoptr(GError) error = NULL;
+	SgProfile *p =
+	    sg_profile_new_from_data(rules, strlen(rules), "test", &error);
+
+	ck_assert_msg(p != NULL, "%s", error != NULL ? error->message : "");
+	return p;
+}
+
 SgMessage *
 sg_test_mime_run_with(const SgProfile *with, const char *data, gsize len,
     SgInspect *inspect)

@@ -19,8 +19,10 @@
  * shutting GMime down; the exit status for main().
  */
 int sg_test_mime_main(Suite *suite);
-/* (transfer none): the profile sg_test_mime_init loaded. */
+/* (transfer none): the `default` profile sg_test_mime_main loaded. */
 const SgProfile *sg_test_mime_profile(void);
+/* (transfer full): a profile from the rules text @rules; never NULL. */
+SgProfile *sg_test_mime_profile_new(const char *rules);
 
 /*
  * (transfer full): checks (data, len) as a whole plain message under
