@@ -41,7 +41,16 @@ sg_cli_load_profile(const char *profile, const char *rules, int *exit_code)
 		what = "default";
 	p = sg_profile_load(what, &error);
 	if (p == NULL) {
-		sg_cli_warn("%s", error->message);
+		g_autofree char *where = NULL;
+
+		/* A profile the configuration named: say where. */
+		if (rules == NULL && profile != NULL &&
+		    !sg_cli_option_given("profile"))
+			where = sg_cli_config_where("spoolguard", "profile");
+		if (where != NULL)
+			sg_cli_warn("%s: profile: %s", where, error->message);
+		else
+			sg_cli_warn("%s", error->message);
 		*exit_code = EX_CONFIG;
 	}
 	return p;

@@ -10,8 +10,10 @@
 #define SPOOLGUARD_CLI_PRIVATE_H
 
 #include <glib.h>
+#include <stdio.h>
 #include <sysexits.h>
 
+#include "spoolguard/check.h"
 #include "spoolguard/core.h"
 #include "spoolguard/report.h"
 #include "spoolguard/rules.h"
@@ -27,6 +29,8 @@ int sg_cmd_check(int argc, char **argv);
 int sg_cmd_inspect(int argc, char **argv);
 int sg_cmd_quarantine(int argc, char **argv);
 int sg_cmd_rules(int argc, char **argv);
+int sg_cmd_config(int argc, char **argv);
+int sg_cmd_milter(int argc, char **argv);
 
 /* Prints "spoolguard: <msg>" to stderr. */
 void sg_cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -34,8 +38,55 @@ void sg_cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Parses "300", "5m", "2h", "7d" into seconds; FALSE on junk. */
 gboolean sg_cli_parse_age(const char *s, gint64 *seconds);
 
-/* Runs a GOptionContext; on error prints it and returns FALSE. */
-gboolean sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv);
+/* The most workers scan -j takes. */
+#define SG_CLI_JOBS_MAX 256
+
+/*
+ * Parses a subcommand's options (cli-options.c).  @entries is the table
+ * the command gave @ctx: glued short values (-j2, -q/dir) are split by
+ * it, a value that looks like an option is refused, --config FILE is
+ * added, and the configuration file's defaults for the command (the
+ * command is the prgname's second word) go in front of what was typed.
+ * Returns 0, or the exit code (64 usage, 78 bad configuration) after
+ * printing why.
+ */
+int sg_cli_parse(GOptionContext *ctx, const GOptionEntry *entries, int *argc,
+    char ***argv);
+/* TRUE when the command line (not the configuration) set --@long_name. */
+gboolean sg_cli_option_given(const char *long_name);
+/* (nullable): the entry named --@name in the NULL-ended @tables. */
+const GOptionEntry *
+sg_cli_option_lookup(const GOptionEntry *const *tables, const char *name);
+
+/* A [spool NAME] section of spoolguard.conf. */
+typedef struct {
+	char *name;
+	char *path;
+	char *profile; /* (nullable) */
+	char *action;  /* (nullable) */
+	char *where;   /* "FILE:LINE" of the section */
+} SgCliSpool;
+
+/*
+ * The configuration file (cli-config.c): @path, else $SPOOLGUARD_CONFIG,
+ * else SYSCONFDIR/spoolguard/spoolguard.conf (missing: no defaults).
+ * Read and checked once; returns 0 or EX_CONFIG after printing
+ * "FILE:LINE: why".
+ */
+int sg_cli_config_load(const char *path);
+/* Adds the file's defaults for @command to @out as option words. */
+int sg_cli_config_args(const char *command, const GOptionEntry *const *tables,
+    GPtrArray *out);
+/* (nullable) (transfer none) (element-type SgCliSpool) */
+GPtrArray *sg_cli_config_spools(void);
+/* (nullable) (transfer none): the file read, if any. */
+const char *sg_cli_config_path(void);
+/* (nullable) (transfer full): the trimmed value of [section] key=. */
+char *sg_cli_config_value(const char *section, const char *key);
+/* (nullable) (transfer full): "FILE:LINE" of [section] key=. */
+char *sg_cli_config_where(const char *section, const char *key);
+/* Prints the keys the file sets, one a line. */
+void sg_cli_config_show(FILE *out);
 
 /* Loads -r RULES, else -p PROFILE, else $SPOOLGUARD_PROFILE, else
  * "default"; on failure prints the error and sets *exit_code = EX_CONFIG. */
@@ -66,6 +117,20 @@ SgMessage *sg_cli_open_stdin(int fd, const SgProfile *profile, gint64 max,
 /* Opens one file as a plain message, no age limit (transfer full). */
 SgMessage *
 sg_cli_open_one(const char *path, const SgProfile *profile, GError **error);
+
+/* What a pre-delivery hook answers (check's exit code, the milter's reply). */
+typedef enum {
+	SG_JUDGE_ACCEPT,   /* 0 */
+	SG_JUDGE_REJECT,   /* 65, 550 5.6.0 */
+	SG_JUDGE_TEMPFAIL, /* 75, 451 4.3.0: the content could not be read */
+} SgJudgement;
+/* What the findings already on @msg decide (no check is run). */
+SgJudgement sg_cli_judgement(const SgMessage *msg);
+/* Runs every check on an opened message; TEMPFAIL sets @error. */
+SgJudgement sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error);
+/* (transfer full) (nullable): the first blocking finding as one line of
+ * printable ASCII, "rule.id: text", at most @max bytes; NULL if none. */
+char *sg_cli_reason(SgMessage *msg, gsize max);
 
 /* ---- a progress line on the terminal (cli-progress.c) ------------- */
 
@@ -105,8 +170,9 @@ gboolean sg_cli_notify_send(SgCliNotify *notify, const SgRunTotals *totals,
 /*
  * (transfer full) (nullable): the path of the file that holds the message
  * @spec names, "postfix:ID", "exim:ID" or "sendmail:ID", in the spool
- * @spool (nullable: the one the MTA's own configuration names, found with
- * postconf or exim -bP, else the Debian default).  The id is checked
+ * @spool (nullable: the first [spool NAME] of spoolguard.conf in that
+ * MTA's layout, else the one the MTA's own configuration names, found
+ * with postconf or exim -bP, else the Debian default).  The id is checked
  * against the MTA's alphabet before it becomes part of a path.  Errors:
  * SG_CORE_ERROR_INVALID (a bad spec), SG_CORE_ERROR_VANISHED (not found).
  */

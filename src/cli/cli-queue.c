@@ -4,9 +4,10 @@
  * ID` and `exim -Mvh ID` take it: "postfix:ID", "exim:ID",
  * "sendmail:ID".
  *
- * The spool is the one given (--spool), else the one the MTA's own
- * configuration names (`postconf -h queue_directory`, `exim4 -bP
- * spool_directory`), else the Debian default.  The id is checked against
+ * The spool is the one given (--spool), else the first [spool NAME] of
+ * spoolguard.conf that the MTA's reader recognises, else the one the
+ * MTA's own configuration names (`postconf -h queue_directory`, `exim4
+ * -bP spool_directory`), else the Debian default.  The id is checked against
  * the MTA's alphabet first (Postfix [A-Za-z0-9_], Exim [A-Za-z0-9-] of
  * 16 or 23 characters, Sendmail [A-Za-z0-9]), so it never carries a '/'
  * or "..".  Postfix: every queue, flat and hashed one or two levels
@@ -18,8 +19,10 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "spoolguard/spool.h"
 
@@ -34,23 +37,34 @@ queue_is_file(const char *path)
 	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* (transfer full) (nullable): what "@argv[0] ... " prints after '='. */
+/*
+ * (transfer full) (nullable): what the MTA's command @ask (its name, then
+ * its arguments) prints, after any '=': the command from $PATH or
+ * /usr/sbin ("exim4", else "exim").
+ */
 static char *
-queue_ask(const char *const *bins, const char *const *args)
+queue_ask(const char *const *ask)
 {
-	for (guint i = 0; bins[i] != NULL; i++) {
-		g_autofree char *bin = g_path_is_absolute(bins[i])
-		    ? g_strdup(bins[i])
-		    : g_find_program_in_path(bins[i]);
+	const char *names[] = { ask[0],
+		strcmp(ask[0], "exim4") == 0 ? "exim" : NULL, NULL };
+
+	for (guint i = 0; names[i] != NULL; i++) {
+		g_autofree char *sbin =
+		    g_build_filename("/usr/sbin", names[i], NULL);
+		g_autofree char *bin = g_find_program_in_path(names[i]);
 		g_autofree char *out = NULL;
-		const char *argv[6] = { bin };
+		const char *argv[8] = { NULL };
 		const char *eq;
 		int status = 0;
 
-		if (bin == NULL || !g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE))
+		if (bin == NULL && g_file_test(sbin, G_FILE_TEST_IS_EXECUTABLE))
+			bin = g_steal_pointer(&sbin);
+		if (bin == NULL)
 			continue;
-		for (guint k = 0; args[k] != NULL && k < 4; k++)
-			argv[k + 1] = args[k];
+		argv[0] = bin;
+		for (guint k = 1; ask[k] != NULL && k < G_N_ELEMENTS(argv) - 1;
+		     k++)
+			argv[k] = ask[k];
 		if (!g_spawn_sync(NULL, (char **)argv, NULL,
 		        G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
 		        &status, NULL) ||
@@ -60,6 +74,27 @@ queue_ask(const char *const *bins, const char *const *args)
 		return g_strdup(g_strstrip(eq != NULL ? (char *)eq + 1 : out));
 	}
 	return NULL;
+}
+
+/* Adds the configured spools that the reader of @mta recognises. */
+static void
+queue_config_roots(const char *mta, GPtrArray *roots)
+{
+	GPtrArray *spools = sg_cli_config_spools();
+	const SgSpoolOps *ops = sg_spool_find(mta);
+
+	for (guint i = 0; ops != NULL && spools != NULL && i < spools->len;
+	     i++) {
+		const SgCliSpool *spool = g_ptr_array_index(spools, i);
+		int fd = open(spool->path,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		if (ops->detect(fd, spool->path))
+			g_ptr_array_add(roots, g_strdup(spool->path));
+		close(fd);
+	}
 }
 
 static char *
@@ -173,14 +208,44 @@ queue_sendmail_id_ok(const char *id)
 	return TRUE;
 }
 
+/* What each MTA's ids look like, where its spool is, how to find one. */
+typedef struct {
+	const char *name;
+	gboolean (*id_ok)(const char *id);
+	const char *const *ask; /* the MTA's command and its question */
+	const char *fallback;   /* the Debian default */
+	char *(*find)(const char *root, const char *id);
+} QueueMta;
+
+static gboolean
+queue_postfix_id_ok(const char *id)
+{
+	return sg_spool_valid_queue_id(id, strlen(id));
+}
+
+static const char *const queue_ask_postfix[] = { "postconf", "-h",
+	"queue_directory", NULL };
+static const char *const queue_ask_exim[] = { "exim4", "-bP", "spool_directory",
+	NULL };
+
+static const QueueMta queue_mtas[] = {
+	{ "postfix", queue_postfix_id_ok, queue_ask_postfix,
+	    "/var/spool/postfix", queue_postfix },
+	{ "exim", queue_exim_id_ok, queue_ask_exim, "/var/spool/exim4",
+	    queue_exim },
+	{ "sendmail", queue_sendmail_id_ok, NULL, "/var/spool/mqueue",
+	    queue_sendmail },
+};
+
 char *
 sg_cli_queue_path(const char *spec, const char *spool, GError **error)
 {
 	const char *colon = spec != NULL ? strchr(spec, ':') : NULL;
+	g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *mta = NULL;
-	g_autofree char *root = NULL;
+	g_autofree char *tried = NULL;
+	const QueueMta *m = NULL;
 	const char *id;
-	char *path = NULL;
 
 	if (colon == NULL || colon == spec || colon[1] == '\0') {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
@@ -191,52 +256,43 @@ sg_cli_queue_path(const char *spec, const char *spool, GError **error)
 	}
 	mta = g_strndup(spec, (gsize)(colon - spec));
 	id = colon + 1;
-	if (strcmp(mta, "postfix") == 0) {
-		static const char *const bins[] = { "postconf",
-			"/usr/sbin/postconf", NULL };
-		static const char *const args[] = { "-h", "queue_directory",
-			NULL };
-
-		if (!sg_spool_valid_queue_id(id, strlen(id)))
-			goto bad_id;
-		root = spool != NULL ? g_strdup(spool) : queue_ask(bins, args);
-		if (root == NULL || root[0] == '\0') {
-			g_free(root);
-			root = g_strdup("/var/spool/postfix");
-		}
-		path = queue_postfix(root, id);
-	} else if (strcmp(mta, "exim") == 0) {
-		static const char *const bins[] = { "exim4", "exim",
-			"/usr/sbin/exim4", "/usr/sbin/exim", NULL };
-		static const char *const args[] = { "-bP", "spool_directory",
-			NULL };
-
-		if (!queue_exim_id_ok(id))
-			goto bad_id;
-		root = spool != NULL ? g_strdup(spool) : queue_ask(bins, args);
-		if (root == NULL || root[0] == '\0') {
-			g_free(root);
-			root = g_strdup("/var/spool/exim4");
-		}
-		path = queue_exim(root, id);
-	} else if (strcmp(mta, "sendmail") == 0) {
-		if (!queue_sendmail_id_ok(id))
-			goto bad_id;
-		root = g_strdup(spool != NULL ? spool : "/var/spool/mqueue");
-		path = queue_sendmail(root, id);
-	} else {
+	for (guint i = 0; i < G_N_ELEMENTS(queue_mtas) && m == NULL; i++) {
+		if (strcmp(mta, queue_mtas[i].name) == 0)
+			m = &queue_mtas[i];
+	}
+	if (m == NULL) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
 		    "'%s': unknown MTA '%s' (postfix, exim or sendmail)", spec,
 		    mta);
 		return NULL;
 	}
-	if (path == NULL)
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
-		    "%s: no message %s in the %s spool %s", spec, id, mta,
-		    root);
-	return path;
-bad_id:
-	g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-	    "'%s': '%s' is not a %s queue id", spec, id, mta);
+	if (!m->id_ok(id)) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "'%s': '%s' is not a %s queue id", spec, id, mta);
+		return NULL;
+	}
+	/* --spool alone, else the configured ones, the MTA's, Debian's. */
+	if (spool != NULL) {
+		g_ptr_array_add(roots, g_strdup(spool));
+	} else {
+		char *own = m->ask != NULL ? queue_ask(m->ask) : NULL;
+
+		queue_config_roots(mta, roots);
+		if (own != NULL && own[0] != '\0')
+			g_ptr_array_add(roots, own);
+		else
+			g_free(own);
+		g_ptr_array_add(roots, g_strdup(m->fallback));
+	}
+	for (guint i = 0; i < roots->len; i++) {
+		char *path = m->find(g_ptr_array_index(roots, i), id);
+
+		if (path != NULL)
+			return path;
+	}
+	g_ptr_array_add(roots, NULL);
+	tried = g_strjoinv(", ", (char **)roots->pdata);
+	g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
+	    "%s: no message %s in the %s spool %s", spec, id, mta, tried);
 	return NULL;
 }

@@ -5,7 +5,8 @@
  * and answers with the exit code an MTA understands: 0 accept, 65
  * (EX_DATAERR) reject, 75 (EX_TEMPFAIL) could not decide, so retry.
  * Nothing is moved.  The findings go to standard output (or only the
- * reason for a rejection with -Q), so that the MTA can quote them.
+ * reason for a rejection, one line, with -Q), so that the MTA can quote
+ * them.  The decision is sg_cli_judge's, the milter's too.
  * Standard input is copied into a temporary file without a name, at most
  * the profile's hard limit for message.size: one byte more and reading
  * stops, the rest stays unread (an MTA's pipe delivery sees a broken pipe,
@@ -51,8 +52,9 @@ sg_cmd_check(int argc, char **argv)
 	g_autofree char *format_s = NULL;
 	g_autofree char *queue_id = NULL;
 	g_auto(GStrv) files = NULL;
-	gboolean quiet = FALSE, over = FALSE, stdin_used = FALSE;
-	gboolean no_syslog = FALSE;
+	gboolean quiet = FALSE, verbose = FALSE, over = FALSE;
+	gboolean stdin_used = FALSE, no_syslog = FALSE;
+	SgJudgement judgement = SG_JUDGE_TEMPFAIL;
 	g_autoptr(SgProfile) profile = NULL;
 	g_autoptr(SgCheckContext) ctx = NULL;
 	g_autoptr(SgMessage) msg = NULL;
@@ -69,7 +71,9 @@ sg_cmd_check(int argc, char **argv)
 		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_s,
 		    "Output: text (default) or json", "FORMAT" },
 		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
-		    "Print nothing; the exit code answers", NULL },
+		    "Print one line: the reason for a rejection", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		    "With -Q, the full report on standard error too", NULL },
 		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
 		    "Do not log rejections to syslog (mail facility)", NULL },
 		{ "queue-id", 0, 0, G_OPTION_ARG_STRING, &queue_id,
@@ -86,8 +90,9 @@ sg_cmd_check(int argc, char **argv)
 	g_option_context_set_description(octx,
 	    "Exit status: 0 accept, 65 reject, 75 could not decide (retry),\n"
 	    "64 usage, 78 bad rules file.  See spoolguard(1).");
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	if (rc != 0)
+		return rc;
 	if (files != NULL && files[0] != NULL && files[1] != NULL) {
 		sg_cli_warn("check: one message at a time");
 		return EX_USAGE;
@@ -117,7 +122,11 @@ sg_cmd_check(int argc, char **argv)
 	} else if (ctx != NULL) {
 		msg = sg_cli_open_one(path, profile, &error);
 	}
-	if (msg != NULL && !over && !sg_check_message(ctx, msg, NULL, &error))
+	/* Over message.size, the size finding alone decides. */
+	if (msg != NULL)
+		judgement = over ? sg_cli_judgement(msg)
+		                 : sg_cli_judge(ctx, msg, &error);
+	if (judgement == SG_JUDGE_TEMPFAIL)
 		g_clear_pointer(&msg, sg_message_free);
 	if (msg == NULL) {
 		rc = stdin_used ? EX_TEMPFAIL : sg_cli_exit_for_error(error);
@@ -126,7 +135,7 @@ sg_cmd_check(int argc, char **argv)
 			sg_report_syslog_open();
 			sg_report_syslog_line(LOG_ERR,
 			    "%s: check: cannot decide, the MTA will retry: %s",
-			    path, error->message);
+			    queue_id != NULL ? queue_id : path, error->message);
 		}
 		return rc;
 	}
@@ -134,15 +143,19 @@ sg_cmd_check(int argc, char **argv)
 		g_free(msg->queue_id);
 		msg->queue_id = g_steal_pointer(&queue_id);
 	}
-	outcome.action =
-	    msg->verdict >= SG_SEVERITY_QUARANTINE ? "reject" : "accept";
+	outcome.action = judgement == SG_JUDGE_REJECT ? "reject" : "accept";
 	/* A rejection is an action: it goes to the mail log. */
-	if (!no_syslog && msg->verdict >= SG_SEVERITY_QUARANTINE) {
+	if (!no_syslog && judgement == SG_JUDGE_REJECT) {
 		sg_report_syslog_open();
 		sg_report_syslog_action(msg, &outcome);
 	}
-	if (!quiet)
-		sg_report_write_message(stdout, format, msg, profile, NULL,
-		    &outcome);
-	return msg->verdict >= SG_SEVERITY_QUARANTINE ? EX_DATAERR : 0;
+	if (quiet && judgement == SG_JUDGE_REJECT) {
+		g_autofree char *reason = sg_cli_reason(msg, 400);
+
+		printf("%s\n", reason);
+	}
+	if (!quiet || verbose)
+		sg_report_write_message(quiet ? stderr : stdout, format, msg,
+		    profile, NULL, &outcome);
+	return judgement == SG_JUDGE_REJECT ? EX_DATAERR : 0;
 }

@@ -180,8 +180,9 @@ sg_cmd_inspect(int argc, char **argv)
 	g_option_context_set_description(octx,
 	    "Exit status: 0 examined, 64 usage, 66 no such file or queue id, "
 	    "75 could not\nread one.  See spoolguard(1).");
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	if (rc != 0)
+		return rc;
 	if ((files == NULL || files[0] == NULL) &&
 	    (queue_ids == NULL || queue_ids[0] == NULL)) {
 		sg_cli_warn("inspect: no FILE or -q MTA:ID given (try --help)");

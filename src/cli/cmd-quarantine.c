@@ -699,7 +699,7 @@ sg_cmd_quarantine(int argc, char **argv)
 	    "Exit status: 0 done, 64 usage, 65 refused (release), 66 no such "
 	    "entry,\n75 could not read or change the store.  See "
 	    "spoolguard(1).");
-	rc = sg_cli_parse(octx, &argc, &argv) ? 0 : EX_USAGE;
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
 	if (rc == 0 && !sg_cli_store_option_ok(store_opt))
 		rc = EX_USAGE;
 	if (rc == 0 && (args == NULL || args[0] == NULL)) {

@@ -39,6 +39,14 @@ expect_rc 66 sg inspect --spool "$work/postfix" -q postfix:ABCDEF12345
 assert_grep 'no message ABCDEF12345 in the postfix spool' "$work/err"
 expect_rc 64 sg inspect --spool "$work/postfix" -q postfix:../../etc/passwd
 assert_grep 'is not a postfix queue id' "$work/err"
+# Without --spool: the first [spool NAME] of spoolguard.conf in that
+# MTA's layout.
+printf '[spool maildir]\npath=%s\n[spool pf]\npath=%s\n[spool ex]\npath=%s\n' \
+	"$work/exim/input" "$work/postfix" "$work/exim" >"$work/sg.conf"
+expect_rc 0 env SPOOLGUARD_CONFIG="$work/sg.conf" "$SPOOLGUARD_BIN" inspect \
+	-q postfix:3280EAA8056 -q exim:1xUyrX-0002id-2I
+assert_grep 'queue  *deferred 3280EAA8056' "$work/out"
+assert_grep 'queue  *input 1xUyrX-0002id-2I' "$work/out"
 expect_rc 64 sg inspect -q 3280EAA8056
 expect_rc 64 sg inspect -q uucp:3280EAA8056
 expect_rc 64 sg inspect

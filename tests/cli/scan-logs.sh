@@ -72,3 +72,16 @@ expect_rc 65 sg check --no-syslog "$t/postfix/derived/BADtype"
 expect_rc 65 sg check --queue-id 4F9D195432 - <"$t/postfix/derived/BADtype"
 assert_grep ' spoolguard\[[0-9]*\]: 4F9D195432: size=[0-9]*, verdict=quarantine, action=reject, rules=' "$log"
 expect_rc 64 sg check --queue-id '../x' - <"$t/postfix/derived/BADtype"
+
+# spoolguard.conf: notify, sendmail and mta-log are keys of [scan].
+printf '[scan]\nnotify=not an address\n' >"$work/bad.conf"
+expect_rc 78 env SPOOLGUARD_CONFIG="$work/bad.conf" "$SPOOLGUARD_BIN" scan --no-syslog --min-age 0 -n "$work/pf"
+assert_grep 'not a mail address' "$work/err"
+cp -R "$t/exim" "$work/ex3"
+rm -rf "$work/ex3/corrupt"
+cp "$work/ex3/msglog/$id" "$work/msglog3.orig"
+printf '[scan]\nnotify=postmaster@example.org\nsendmail=/bin/false\nmta-log=no\n' >"$work/good.conf"
+expect_rc 1 env SPOOLGUARD_CONFIG="$work/good.conf" "$SPOOLGUARD_BIN" scan --no-syslog -r "$work/tiny.rules" --min-age 0 -q "$work/store4" "$work/ex3"
+assert_grep 'notification mail: /bin/false' "$work/err"
+cmp -s "$(find "$work/store4" -path "*/files/$id" -type f)" "$work/msglog3.orig" ||
+	fail "mta-log=no changed the msglog"
