@@ -5,19 +5,25 @@
  *
  * Every call that changes or reads the store or a spool file during a move
  * goes through an SgFsOps table: sg_fs_real() are the system calls, and
- * tests swap in a table that fails with ENOSPC, EXDEV or EIO on cue
- * (sg_quarantine_set_fs).  Durable writes follow OpenSMTPD's queue_fs:
- * create exclusive without following symlinks, write, fsync, close, rename,
- * fsync the directory.  Directory listings use opendir/readdir directly:
- * reading a directory changes nothing.  Returned strings belong to the
- * caller; descriptors passed in are never closed here.
+ * tests swap in a table that fails with ENOSPC, EXDEV or EIO, races a
+ * writer or kills the process on cue (sg_quarantine_set_fs).  Durable
+ * writes follow OpenSMTPD's queue_fs: create exclusive without following
+ * symlinks, write, fsync, close, rename, fsync the directory.  Moves out of
+ * a spool use rename_noreplace (renameat2 RENAME_NOREPLACE, or link and
+ * unlink where a file system lacks it), so nothing is ever replaced.
+ * Directory listings use opendir/readdir directly: reading a directory
+ * changes nothing.  Returned strings belong to the caller; descriptors
+ * passed in are never closed here.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "quarantine-private.h"
@@ -51,6 +57,39 @@ real_fstat(int fd, struct stat *st)
 	return fstat(fd, st);
 }
 
+static int
+real_rename_noreplace(const char *from, const char *to)
+{
+	int saved;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* No RENAME_NOREPLACE here: link() never replaces either. */
+	if (link(from, to) != 0)
+		return -1;
+	if (unlink(from) != 0) {
+		saved = errno;
+		(void)unlink(to);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+real_setlease(int fd, int type)
+{
+	return fcntl(fd, F_SETLEASE, type);
+}
+
+static int
+real_getlease(int fd)
+{
+	return fcntl(fd, F_GETLEASE);
+}
+
 static const SgFsOps fs_real = {
 	.open = real_open,
 	.openat = real_openat,
@@ -67,6 +106,10 @@ static const SgFsOps fs_real = {
 	.fstat = real_fstat,
 	.fchmod = fchmod,
 	.fchown = fchown,
+	.rename_noreplace = real_rename_noreplace,
+	.setlease = real_setlease,
+	.getlease = real_getlease,
+	.flock = flock,
 };
 
 static const SgFsOps *fs_ops = &fs_real;
@@ -102,6 +145,26 @@ sg_quarantine_now(void)
 	if (fs_fixed_time != 0)
 		return fs_fixed_time;
 	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+void
+sg_fs_quiet_sigio(void)
+{
+	static gsize done;
+
+	/*
+	 * A lease break is signalled with SIGIO, whose default action ends
+	 * the process; we ask F_GETLEASE instead.  A handler someone else
+	 * installed is left alone.
+	 */
+	if (g_once_init_enter(&done)) {
+		struct sigaction sa;
+
+		if (sigaction(SIGIO, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_DFL && !(sa.sa_flags & SA_SIGINFO))
+			(void)signal(SIGIO, SIG_IGN);
+		g_once_init_leave(&done, 1);
+	}
 }
 
 gboolean
