@@ -342,11 +342,13 @@ sg_journal_cleanup(const SgJournal *j, GError **error)
 			g_hash_table_add(dirs, g_path_get_dirname(jf->aside));
 		}
 	}
+	/* The unlinks are durable before the journal goes; should its
+	 * removal be lost, the cleanup runs again and finds nothing. */
 	if (!journal_fsync_dirs(dirs, error))
 		return FALSE;
 	if (fs->unlink(committed) != 0 && errno != ENOENT)
 		return sg_fs_fail(error, NULL, errno, committed, "unlink");
-	return sg_fs_fsync_dir(j->entry, error);
+	return TRUE;
 }
 
 /* ---- strangers, locks ---------------------------------------------------- */

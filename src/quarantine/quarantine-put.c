@@ -755,6 +755,7 @@ put_run(Put *p, gboolean *committed, GError **error)
 	g_autofree char *text = NULL;
 	g_autofree char *files = NULL;
 	gsize json_len = 0;
+	gboolean copies = FALSE;
 	struct stat sst;
 
 	*committed = FALSE;
@@ -770,21 +771,25 @@ put_run(Put *p, gboolean *committed, GError **error)
 	json = put_report_json(p->msg, p->profile, p->id, p->entry, p->now,
 	    p->pfs, &json_len);
 	text = put_report_text(p->msg, p->profile, p->id, p->now, p->pfs);
+	/* The reports' names become durable with the commit's fsync. */
 	if (!put_write_journal(p, error) ||
 	    !sg_fs_write_file(p->entry, "report.json", json, json_len, error) ||
 	    !sg_fs_write_file(p->entry, "report.txt", text, strlen(text),
-	        error) ||
-	    !sg_fs_fsync_dir(p->entry, error)) {
+	        error)) {
 		g_prefix_error(error, "%s: not moved: ", p->msg->id);
 		goto undo;
 	}
 	for (guint i = 0; i < p->n; i++) {
-		if (p->pfs[i].method == PUT_COPY && !put_copy(p, i, error)) {
+		if (p->pfs[i].method != PUT_COPY)
+			continue;
+		if (!put_copy(p, i, error)) {
 			put_prefix(p, i, error);
 			goto undo;
 		}
+		copies = TRUE;
 	}
-	if (!sg_fs_fsync_dir(files, error) || !put_move(p, error) ||
+	/* Copies are durable before any original leaves the spool. */
+	if ((copies && !sg_fs_fsync_dir(files, error)) || !put_move(p, error) ||
 	    !put_verify(p, error) || !put_sync(p, error) ||
 	    !sg_journal_commit(p->journal, error)) {
 		for (guint i = 0; i < p->n; i++) {
