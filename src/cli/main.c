@@ -29,7 +29,7 @@ static const struct {
 	{ "check", sg_cmd_check, "judge one message (pre-delivery hook)" },
 	{ "inspect", sg_cmd_inspect,
 	    "show a message's structure and findings" },
-	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge" },
+	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge, fsck" },
 	{ "rules", sg_cmd_rules, "list, show and lint profiles" },
 	{ NULL, NULL, NULL },
 };
