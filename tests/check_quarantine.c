@@ -96,17 +96,27 @@ fault_crosses(const char *from, const char *to)
 	    !g_str_has_prefix(from, fx.store_dir);
 }
 
+/* -1 with errno when @err is injected for @path or the move crosses. */
 static int
-fault_link(const char *from, const char *to)
+fault_move(int err, const char *path, const char *match, const char *from,
+    const char *to)
 {
-	if (faults.link_errno != 0 && fault_matches(from, faults.link_match)) {
-		errno = faults.link_errno;
+	if (err != 0 && fault_matches(path, match)) {
+		errno = err;
 		return -1;
 	}
 	if (fault_crosses(from, to)) {
 		errno = EXDEV;
 		return -1;
 	}
+	return 0;
+}
+
+static int
+fault_link(const char *from, const char *to)
+{
+	if (fault_move(faults.link_errno, from, faults.link_match, from, to))
+		return -1;
 	return sg_fs_real()->link(from, to);
 }
 
@@ -154,15 +164,8 @@ fault_unlink(const char *path)
 static int
 fault_rename(const char *from, const char *to)
 {
-	if (faults.rename_errno != 0 &&
-	    fault_matches(to, faults.rename_match)) {
-		errno = faults.rename_errno;
+	if (fault_move(faults.rename_errno, to, faults.rename_match, from, to))
 		return -1;
-	}
-	if (fault_crosses(from, to)) {
-		errno = EXDEV;
-		return -1;
-	}
 	return sg_fs_real()->rename(from, to);
 }
 
@@ -171,14 +174,8 @@ fault_rename_noreplace(const char *from, const char *to)
 {
 	int r;
 
-	if (faults.move_errno != 0 && fault_matches(from, faults.move_match)) {
-		errno = faults.move_errno;
+	if (fault_move(faults.move_errno, from, faults.move_match, from, to))
 		return -1;
-	}
-	if (fault_crosses(from, to)) {
-		errno = EXDEV;
-		return -1;
-	}
 	if (faults.before_move != NULL)
 		faults.before_move(from, to);
 	r = sg_fs_real()->rename_noreplace(from, to);

@@ -262,6 +262,28 @@ sg_fs_sha256(int fd, const char *path, GError **error)
 }
 
 gboolean
+sg_fs_sha256_check(const char *path, const char *sha256, GError **error)
+{
+	g_autofree char *sum = NULL;
+	int fd = sg_fs_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, NULL,
+	    error);
+
+	if (fd < 0)
+		return FALSE;
+	sum = sg_fs_sha256(fd, path, error);
+	fs_ops->close(fd);
+	if (sum == NULL)
+		return FALSE;
+	if (strcmp(sum, sha256) != 0) {
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_CORRUPT,
+		    "%s: sha256 %s, but %s was judged", path, sum, sha256);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
 sg_fs_fsync_dir(const char *dir, GError **error)
 {
 	int fd = sg_fs_open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, NULL,

@@ -500,24 +500,8 @@ static gboolean
 journal_stored_ok(const SgJournal *j, guint i, GError **error)
 {
 	g_autofree char *stored = sg_journal_stored(j, i);
-	g_autofree char *sum = NULL;
-	int fd = sg_fs_open(stored, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, NULL,
-	    error);
 
-	if (fd < 0)
-		return FALSE;
-	sum = sg_fs_sha256(fd, stored, error);
-	sg_quarantine_fs()->close(fd);
-	if (sum == NULL)
-		return FALSE;
-	if (strcmp(sum, j->files[i].sha256) != 0) {
-		g_set_error(error, SG_QUARANTINE_ERROR,
-		    SG_QUARANTINE_ERROR_CORRUPT,
-		    "%s: sha256 %s, but %s was judged", stored, sum,
-		    j->files[i].sha256);
-		return FALSE;
-	}
-	return TRUE;
+	return sg_fs_sha256_check(stored, j->files[i].sha256, error);
 }
 
 /* Completes the put: what is still in the spool moves, then commit. */
@@ -631,15 +615,6 @@ static void G_GNUC_PRINTF(3, 4)
 	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	g_ptr_array_add(rec->notes, g_strdup_printf("%s: %s", id, text));
-}
-
-static gboolean
-recover_has(const char *dir, const char *name)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	struct stat st;
-
-	return sg_quarantine_fs()->lstat(path, &st) == 0;
 }
 
 /* An entry with neither journal nor report: a put killed before its
@@ -809,7 +784,7 @@ recover_locked(const char *id, const char *dir, SgStoreRecovery *rec)
 	g_autoptr(SgJournal) j = NULL;
 	g_autofree char *note = NULL;
 
-	if (recover_has(dir, SG_JOURNAL_PENDING)) {
+	if (sg_store_has(dir, SG_JOURNAL_PENDING)) {
 		j = sg_journal_read(dir, SG_JOURNAL_PENDING, &error);
 		if (j == NULL) {
 			rec->left++;
@@ -832,7 +807,7 @@ recover_locked(const char *id, const char *dir, SgStoreRecovery *rec)
 		recover_note(rec, id, "unfinished: %s", error->message);
 		return;
 	}
-	if (recover_has(dir, SG_JOURNAL_COMMITTED)) {
+	if (sg_store_has(dir, SG_JOURNAL_COMMITTED)) {
 		j = sg_journal_read(dir, SG_JOURNAL_COMMITTED, &error);
 		if (j == NULL) {
 			rec->left++;
@@ -849,7 +824,7 @@ recover_locked(const char *id, const char *dir, SgStoreRecovery *rec)
 		    "finished: removed the originals left beside the spool");
 		return;
 	}
-	if (!recover_has(dir, "report.json"))
+	if (!sg_store_has(dir, "report.json"))
 		recover_orphan(id, dir, rec);
 }
 
@@ -862,9 +837,9 @@ recover_entry(const char *id, const char *dir, gpointer data, GError **error)
 	int lock;
 
 	rec->entries++;
-	if (!recover_has(dir, SG_JOURNAL_PENDING) &&
-	    !recover_has(dir, SG_JOURNAL_COMMITTED) &&
-	    recover_has(dir, "report.json")) {
+	if (!sg_store_has(dir, SG_JOURNAL_PENDING) &&
+	    !sg_store_has(dir, SG_JOURNAL_COMMITTED) &&
+	    sg_store_has(dir, "report.json")) {
 		if (r->thorough)
 			recover_links(id, dir, rec);
 		return TRUE;
@@ -875,7 +850,7 @@ recover_entry(const char *id, const char *dir, gpointer data, GError **error)
 			rec->busy++;
 			recover_note(rec, id, "in progress: %s",
 			    local->message);
-		} else if (!recover_has(dir, ".")) {
+		} else if (!sg_store_has(dir, ".")) {
 			/* Gone since the walk listed it: its put ended. */
 		} else {
 			rec->failed++;

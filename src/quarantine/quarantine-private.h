@@ -38,6 +38,8 @@ JsonObject *sg_store_json_element(JsonArray *a, guint i);
 /* Removes the day, month and year directories above a removed entry once
  * they are empty. */
 void sg_store_prune_dirs(const char *entry);
+/* TRUE when @dir/@name exists (a symlink is not followed). */
+gboolean sg_store_has(const char *dir, const char *name);
 /* Calls @func(id, dir) for every entry, oldest first. */
 typedef gboolean (*SgStoreEntryFunc)(const char *id, const char *dir,
     gpointer data, GError **error);
@@ -65,6 +67,10 @@ gboolean sg_fs_write_all(int fd, const void *buf, gsize len, const char *path,
     GError **error);
 /* (transfer full): the hex sha256 of @fd's content, read with pread. */
 char *sg_fs_sha256(int fd, const char *path, GError **error);
+/* FALSE with SG_QUARANTINE_ERROR_CORRUPT when the regular file @path
+ * (not a symlink) does not hash to @sha256. */
+gboolean
+sg_fs_sha256_check(const char *path, const char *sha256, GError **error);
 /* fsyncs a directory (after a create, rename or unlink in it). */
 gboolean sg_fs_fsync_dir(const char *dir, GError **error);
 /* mkdir 0700; an existing directory (not a symlink) is fine. */

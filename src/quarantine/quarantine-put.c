@@ -373,26 +373,10 @@ put_copy(Put *p, guint i, GError **error)
 	const SgFsOps *fs = sg_quarantine_fs();
 	PutFile *pf = &p->pfs[i];
 	g_autofree char *tmp = g_strdup_printf("%s/.tmp-%u", p->entry, i);
-	g_autofree char *sum = NULL;
-	int fd;
 
 	if (!sg_fs_copy_to_tmp(pf->fd, pf->origin, tmp, 0600, error))
 		return FALSE;
-	fd = sg_fs_open(tmp, O_RDONLY | O_NOFOLLOW, 0, NULL, error);
-	if (fd < 0) {
-		fs->unlink(tmp);
-		return FALSE;
-	}
-	sum = sg_fs_sha256(fd, tmp, error);
-	fs->close(fd);
-	if (sum != NULL && strcmp(sum, pf->sha256) != 0) {
-		g_set_error(error, SG_QUARANTINE_ERROR,
-		    SG_QUARANTINE_ERROR_CORRUPT,
-		    "%s: the copy's sha256 %s differs from the original's %s",
-		    pf->dest, sum, pf->sha256);
-		g_clear_pointer(&sum, g_free);
-	}
-	if (sum == NULL) {
+	if (!sg_fs_sha256_check(tmp, pf->sha256, error)) {
 		fs->unlink(tmp);
 		return FALSE;
 	}

@@ -444,9 +444,8 @@ sg_store_json_element(JsonArray *a, guint i)
 	return json_node_get_object(n);
 }
 
-/* TRUE when @dir/@name exists (not following a symlink). */
-static gboolean
-store_has(const char *dir, const char *name)
+gboolean
+sg_store_has(const char *dir, const char *name)
 {
 	g_autofree char *path = g_build_filename(dir, name, NULL);
 	struct stat st;
@@ -458,8 +457,8 @@ store_has(const char *dir, const char *name)
 static gboolean
 store_entry_unfinished(const char *dir)
 {
-	return store_has(dir, SG_JOURNAL_PENDING) ||
-	    !store_has(dir, "report.json");
+	return sg_store_has(dir, SG_JOURNAL_PENDING) ||
+	    !sg_store_has(dir, "report.json");
 }
 
 static SgStoreEntry *
@@ -615,8 +614,8 @@ store_purge_one(const char *id, const char *dir, gpointer data, GError **error)
 		return TRUE;
 	/* A cut-short put may hold the only copy of a message, or have
 	 * its original still beside the spool: recovery decides, not age. */
-	if (store_has(dir, SG_JOURNAL_PENDING) ||
-	    store_has(dir, SG_JOURNAL_COMMITTED))
+	if (sg_store_has(dir, SG_JOURNAL_PENDING) ||
+	    sg_store_has(dir, SG_JOURNAL_COMMITTED))
 		return TRUE;
 	if (!sg_fs_remove_entry(dir, &local)) {
 		if (p->first == NULL)
