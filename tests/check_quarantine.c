@@ -46,7 +46,8 @@ typedef struct {
 	const char *move_match;   /* ... when the source contains this */
 	int rename_errno;         /* rename() fails with it ... */
 	const char *rename_match; /* ... when the target contains this */
-	gboolean xdev;            /* the store is on another file system */
+	gboolean xdev;            /* the store is on another file system ... */
+	const char *xdev_match;   /* ... for the sources containing this */
 	int lease_errno;          /* F_SETLEASE F_WRLCK fails with it */
 	/* A writer racing the move, just before (after) a name moves. */
 	void (*before_move)(const char *from, const char *to);
@@ -93,7 +94,8 @@ fault_crosses(const char *from, const char *to)
 {
 	return faults.xdev && fx.store_dir != NULL &&
 	    g_str_has_prefix(to, fx.store_dir) &&
-	    !g_str_has_prefix(from, fx.store_dir);
+	    !g_str_has_prefix(from, fx.store_dir) &&
+	    fault_matches(from, faults.xdev_match);
 }
 
 /* -1 with errno when @err is injected for @path or the move crosses. */
@@ -843,6 +845,42 @@ START_TEST(test_put_refuses_names_unfit_for_a_path)
 	ck_assert(!sg_store_valid_name("a/b"));
 	ck_assert(sg_store_valid_name("..."));
 	ck_assert(sg_store_valid_name(".hidden"));
+}
+END_TEST
+
+/*
+ * A rename that crosses mounts after all (bind mounts share a device
+ * number) for the second file only: the first goes back (its ctime is now
+ * ours) and the second try copies both.
+ */
+START_TEST(test_put_rename_crossing_mounts_retries_as_copies)
+{
+	g_autoptr(SgMessage) msg = make_message(two_names, 2, TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *id = NULL;
+	JsonArray *files;
+	char *sums[2];
+
+	for (guint i = 0; i < 2; i++)
+		sums[i] = file_sha256(sg_message_file(msg, i)->path);
+	faults.xdev = TRUE;
+	faults.xdev_match = "-Xy-D";
+	ck_assert_msg(sg_store_put(fx.store, msg, NULL, &id, &error), "%s",
+	    error ? error->message : "");
+	ck_assert_uint_eq(count_files(fx.spool), 0);
+	files = json_object_get_array_member(read_report(parser, id), "files");
+	for (guint i = 0; i < 2; i++) {
+		g_autofree char *p = stored_path(id, two_names[i]);
+		g_autofree char *sum = file_sha256(p);
+		JsonObject *f = json_array_get_object_element(files, i);
+
+		ck_assert_str_eq(sum, sums[i]);
+		ck_assert_str_eq(json_object_get_string_member(f, "method"),
+		    "copy");
+		g_free(sums[i]);
+	}
+	ck_assert_uint_eq(count_files(fx.store_dir), 4);
 }
 END_TEST
 
@@ -2220,6 +2258,7 @@ quarantine_suite(void)
 	    G_N_ELEMENTS(failure_cases));
 	tcase_add_test(put,
 	    test_put_cleanup_failure_after_commit_is_finished_by_recovery);
+	tcase_add_test(put, test_put_rename_crossing_mounts_retries_as_copies);
 	tcase_add_test(put, test_put_without_a_lease_stores_a_copy);
 	tcase_add_test(put, test_put_hard_linked_file_stores_a_copy);
 	tcase_add_test(put, test_put_file_open_elsewhere_is_busy);

@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +65,7 @@ typedef struct {
 	gboolean own_fd;
 	gboolean can_lease; /* leases work on it */
 	gboolean leased;
+	gboolean moved; /* renamed aside by this attempt */
 	PutMethod method;
 } PutFile;
 
@@ -77,6 +80,8 @@ typedef struct {
 	char *entry;
 	int lock; /* flock on the entry directory */
 	SgJournal *journal;
+	struct stat *judged; /* (not owned) per file: what was judged */
+	struct statx store_mnt;
 	gboolean force_copy; /* a rename hit EXDEV: another mount */
 	gboolean exdev;
 } Put;
@@ -199,10 +204,31 @@ put_lease_probe(PutFile *pf, GError **error)
 	return TRUE;
 }
 
+/*
+ * TRUE when @dir is on the store's mount: the same device, and the same
+ * mount where the kernel says (bind mounts share a device, yet rename
+ * across them fails with EXDEV).
+ */
+static gboolean
+put_same_mount(Put *p, const char *dir, dev_t dev)
+{
+	struct statx sx;
+
+	if ((dev_t)makedev(p->store_mnt.stx_dev_major,
+	        p->store_mnt.stx_dev_minor) != dev)
+		return FALSE;
+	if (!(p->store_mnt.stx_mask & STATX_MNT_ID) ||
+	    statx(AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) != 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return TRUE;
+	return sx.stx_mnt_id == p->store_mnt.stx_mnt_id;
+}
+
 /* Resolves the origin, re-checks it, probes the lease and hashes. */
 static gboolean
-put_prepare(Put *p, PutFile *pf, dev_t store_dev, GError **error)
+put_prepare(Put *p, guint i, GError **error)
 {
+	PutFile *pf = &p->pfs[i];
 	const SgFsOps *fs = sg_quarantine_fs();
 	SgMessageFile *file = pf->file;
 	g_autofree char *dir = g_path_get_dirname(file->path);
@@ -226,7 +252,7 @@ put_prepare(Put *p, PutFile *pf, dev_t store_dev, GError **error)
 	pf->fd = file->fd;
 	if (pf->fd >= 0) {
 		/* What the reader opened (and the checks read) was judged. */
-		pf->st = file->st;
+		pf->st = p->judged[i];
 	} else {
 		pf->fd = sg_fs_open(pf->origin,
 		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, &saved, error);
@@ -252,8 +278,8 @@ put_prepare(Put *p, PutFile *pf, dev_t store_dev, GError **error)
 	pf->sha256 = sg_fs_sha256(pf->fd, pf->origin, error);
 	if (pf->sha256 == NULL)
 		return FALSE;
-	pf->method = !p->force_copy && pf->can_lease &&
-	        pf->st.st_dev == store_dev && pf->st.st_nlink == 1
+	pf->method = !p->force_copy && pf->can_lease && pf->st.st_nlink == 1 &&
+	        put_same_mount(p, pf->origin_dir, pf->st.st_dev)
 	    ? PUT_RENAME
 	    : PUT_COPY;
 	return TRUE;
@@ -451,6 +477,7 @@ put_move(Put *p, GError **error)
 			return put_busy(error, pf->origin,
 			    "replaced at its name while being moved; the new "
 			    "file stays in the spool");
+		pf->moved = TRUE;
 		if (!put_same(&pf->st, &st, TRUE, why))
 			return put_busy(error, pf->origin, "%s", why->str);
 	}
@@ -730,23 +757,43 @@ put_undo(Put *p, GError **error)
 	return r;
 }
 
+/*
+ * After a rename crossed mounts and was undone, the files that went and
+ * came back have a new ctime, ours: the second try (a copy) takes it as
+ * judged, provided nothing else about them changed.
+ */
+static void
+put_rebase(Put *p)
+{
+	g_autoptr(GString) why = g_string_new(NULL);
+
+	for (guint i = 0; p->exdev && i < p->n; i++) {
+		PutFile *pf = &p->pfs[i];
+		struct stat now;
+
+		if (pf->moved && !pf->own_fd &&
+		    sg_quarantine_fs()->lstat(pf->origin, &now) == 0 &&
+		    put_same(&pf->st, &now, TRUE, why))
+			p->judged[i].st_ctim = now.st_ctim;
+	}
+}
+
 static gboolean
 put_run(Put *p, gboolean *committed, GError **error)
 {
-	const SgFsOps *fs = sg_quarantine_fs();
 	g_autoptr(GError) local = NULL;
 	g_autofree char *json = NULL;
 	g_autofree char *text = NULL;
 	g_autofree char *files = NULL;
 	gsize json_len = 0;
 	gboolean copies = FALSE;
-	struct stat sst;
 
 	*committed = FALSE;
-	if (fs->lstat(p->store->dir, &sst) != 0)
-		return sg_fs_fail(error, NULL, errno, p->store->dir, "lstat");
+	if (statx(AT_FDCWD, p->store->dir, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID,
+	        &p->store_mnt) != 0)
+		return sg_fs_fail(error, NULL, errno, p->store->dir, "statx");
 	for (guint i = 0; i < p->n; i++) {
-		if (!put_prepare(p, &p->pfs[i], sst.st_dev, error))
+		if (!put_prepare(p, i, error))
 			return FALSE;
 	}
 	if (!put_make_entry(p, error))
@@ -801,6 +848,7 @@ undo:
 		*committed = TRUE;
 		return TRUE;
 	case SG_RESOLVE_ROLLED_BACK:
+		put_rebase(p);
 		break;
 	case SG_RESOLVE_FAILED:
 		p->exdev = FALSE;
@@ -837,6 +885,7 @@ sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
     char **id, GError **error)
 {
 	guint n = msg->files->len;
+	g_autofree struct stat *judged = NULL;
 
 	if (id != NULL)
 		*id = NULL;
@@ -860,8 +909,11 @@ sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
 			}
 		}
 	}
-	/* A second try copies when a rename crossed mounts (bind mounts
-	 * share a device number). */
+	judged = g_new0(struct stat, n);
+	for (guint i = 0; i < n; i++)
+		judged[i] =
+		    ((SgMessageFile *)g_ptr_array_index(msg->files, i))->st;
+	/* A second try copies when a rename crossed mounts after all. */
 	for (guint attempt = 0;; attempt++) {
 		Put p = {
 			.store = store,
@@ -870,6 +922,7 @@ sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
 			.n = n,
 			.now = sg_quarantine_now(),
 			.lock = -1,
+			.judged = judged,
 			.force_copy = attempt > 0,
 		};
 		g_autoptr(GError) local = NULL;
