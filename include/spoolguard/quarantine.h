@@ -163,8 +163,9 @@ void sg_store_recovery_clear(SgStoreRecovery *rec);
  * (the message is back in the spool, the entry gone), so that every
  * message is in exactly one place.  With @thorough it also reads every
  * complete entry to find leftovers of older versions (hard links still
- * shared with the spool).  Entries a running put() holds are counted as
- * busy.  FALSE only when the store cannot be walked.
+ * shared with the spool), and gives a note for the entries a running
+ * put() holds, which are left alone and counted as busy.  FALSE only when
+ * the store cannot be walked.
  */
 gboolean sg_store_recover(SgStore *store, gboolean thorough,
     SgStoreRecovery *rec, GError **error);

@@ -847,9 +847,11 @@ recover_entry(const char *id, const char *dir, gpointer data, GError **error)
 	lock = sg_entry_lock(dir, &local);
 	if (lock < 0) {
 		if (g_error_matches(local, SG_CORE_ERROR, SG_CORE_ERROR_BUSY)) {
+			/* Another run's move: its business, named to fsck. */
 			rec->busy++;
-			recover_note(rec, id, "in progress: %s",
-			    local->message);
+			if (r->thorough)
+				recover_note(rec, id, "in progress: %s",
+				    local->message);
 		} else if (!sg_store_has(dir, ".")) {
 			/* Gone since the walk listed it: its put ended. */
 		} else {

@@ -10,8 +10,10 @@
  * ids) that are real directories, and never follow symlinks; an id typed
  * by a person is checked against the id alphabet before it is compared.
  * Ids start with their UTC time, so sorting ids sorts entries by age and
- * purge reads an entry's age from its id.  Returned entries and strings
- * belong to the caller.
+ * purge reads an entry's age from its id.  An entry whose move has not
+ * committed (intent.json, or no report) is listed as unfinished; purge
+ * leaves every entry with a journal to recovery (quarantine-journal.c).
+ * Returned entries and strings belong to the caller.
  */
 #include "config.h"
 

@@ -156,8 +156,10 @@ main(int argc, char **argv)
 		}
 		g_ptr_array_unref(origins);
 		if (done < count) {
-			if (kill_mode && kill(pid, 0) != 0 && errno == ESRCH)
+			if (kill_mode && kill(pid, 0) != 0 && errno == ESRCH) {
+				g_hash_table_unref(seen);
 				return 1;
+			}
 			g_usleep(POLL_US);
 		}
 	}
