@@ -1875,6 +1875,143 @@ START_TEST(test_put_killed_at_any_step_is_recovered)
 }
 END_TEST
 
+/* Kills a put of a fresh two-file message at @step; TRUE when it died. */
+static gboolean
+kill_put_at(SgFsOps *ops, int step, char **sums)
+{
+	g_autoptr(SgMessage) msg = NULL;
+	int status = 0;
+	pid_t pid;
+
+	remove_tree(fx.store_dir);
+	remove_tree(fx.spool);
+	ck_assert_int_eq(g_mkdir(fx.store_dir, 0700), 0);
+	ck_assert_int_eq(g_mkdir(fx.spool, 0755), 0);
+	msg = make_message(two_names, 2, FALSE);
+	for (guint i = 0; i < 2; i++) {
+		g_free(sums[i]);
+		sums[i] = file_sha256(sg_message_file(msg, i)->path);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (guint i = 0; i < 2; i++) {
+			if (!sg_message_open_file(msg, i, NULL))
+				_exit(2);
+		}
+		crash_at = step;
+		crash_done = 0;
+		sg_quarantine_set_fs(ops);
+		_exit(sg_store_put(fx.store, msg, NULL, NULL, NULL) ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status);
+}
+
+/* TRUE when the store has an unfinished entry with a file moved in. */
+static gboolean
+moved_and_unfinished(void)
+{
+	g_autoptr(GPtrArray) list = sg_store_list(fx.store, NULL);
+
+	for (guint i = 0; list != NULL && i < list->len; i++) {
+		SgStoreEntry *e = g_ptr_array_index(list, i);
+		g_autofree char *intent =
+		    g_build_filename(e->dir, "intent.json", NULL);
+		g_autofree char *stored =
+		    g_build_filename(e->dir, "files", two_names[0], NULL);
+		g_autoptr(GDir) d = NULL;
+		const char *name;
+
+		if (g_access(intent, F_OK) != 0)
+			continue;
+		/* Renamed into files/ ... */
+		if (!faults.xdev && g_access(stored, F_OK) == 0)
+			return TRUE;
+		/* ... or set aside beside the origin. */
+		d = g_dir_open(fx.spool, 0, NULL);
+		while (faults.xdev && d != NULL &&
+		    (name = g_dir_read_name(d)) != NULL) {
+			if (g_str_has_prefix(name, ".spoolguard-"))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * Recovery is itself killed at every step it takes, after a put was
+ * killed with a file moved: the next recovery still ends with the message
+ * in exactly one place.
+ */
+START_TEST(test_recovery_killed_at_any_step_is_recovered)
+{
+	SgFsOps ops;
+	char *sums[2] = { NULL, NULL };
+	int put_step, step;
+
+	faults.xdev = _i == 1;
+	ops = fault_ops;
+	ops.link = crash_link;
+	ops.rename = crash_rename;
+	ops.rename_noreplace = crash_rename_noreplace;
+	ops.unlink = crash_unlink;
+	ops.write = crash_write;
+	ops.fsync = crash_fsync;
+	ops.mkdir = crash_mkdir;
+	ops.rmdir = crash_rmdir;
+	ops.fchmod = crash_fchmod;
+	/* The first kill of the put that leaves the first file moved. */
+	for (put_step = 0; put_step < 1000; put_step++) {
+		ck_assert(kill_put_at(&ops, put_step, sums));
+		if (moved_and_unfinished())
+			break;
+	}
+	ck_assert_int_lt(put_step, 1000);
+	for (step = 0; step < 1000; step++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *when =
+		    g_strdup_printf("put killed at %d, recovery at %d",
+		        put_step, step);
+		SgStoreRecovery rec;
+		int status = 0;
+		pid_t pid;
+
+		ck_assert(kill_put_at(&ops, put_step, sums));
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			crash_at = step;
+			crash_done = 0;
+			sg_quarantine_set_fs(&ops);
+			_exit(sg_store_recover(fx.store, FALSE, &rec, NULL) &&
+			            rec.failed + rec.left == 0
+			        ? 0
+			        : 1);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+		ck_assert_msg(rec.failed + rec.left + rec.busy == 0, "%s",
+		    when);
+		sg_store_recovery_clear(&rec);
+		assert_one_place(sums, 2, when);
+		if (!WIFSIGNALED(status)) {
+			ck_assert_msg(WIFEXITED(status) &&
+			        WEXITSTATUS(status) == 0,
+			    "%s: recovery failed", when);
+			break;
+		}
+	}
+	fprintf(stderr,
+	    "kill (recovery, %s): put killed at step %d, recovery killed at "
+	    "%d steps, 0 lost\n",
+	    _i == 1 ? "copied-across" : "renamed", put_step, step);
+	ck_assert_int_gt(step, 2);
+	g_free(sums[0]);
+	g_free(sums[1]);
+}
+END_TEST
+
 /* ---- list, find, show ------------------------------------------------------
  */
 
@@ -2283,6 +2420,8 @@ quarantine_suite(void)
 	tcase_add_checked_fixture(kills, fixture_setup, fixture_teardown);
 	tcase_add_loop_test(kills, test_put_killed_at_any_step_is_recovered, 0,
 	    G_N_ELEMENTS(crash_cases));
+	tcase_add_loop_test(kills,
+	    test_recovery_killed_at_any_step_is_recovered, 0, 2);
 	tcase_add_test(kills, test_recover_entries_without_report);
 	tcase_add_test(kills,
 	    test_recover_thorough_removes_a_spool_link_left_behind);

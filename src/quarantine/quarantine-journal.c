@@ -463,6 +463,26 @@ journal_free_name(const char *path)
 	return sg_quarantine_fs()->lstat(path, &st) != 0 && errno == ENOENT;
 }
 
+/*
+ * The reports go first when an entry is undone: cut short after them, it
+ * still has its journal (and is undone again), or neither journal nor
+ * report (and nothing in it), never a report without its files.
+ */
+static gboolean
+journal_unreport(const SgJournal *j, GError **error)
+{
+	const char *const names[] = { "report.json", "report.txt" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *path =
+		    g_build_filename(j->entry, names[i], NULL);
+
+		if (sg_quarantine_fs()->unlink(path) != 0 && errno != ENOENT)
+			return sg_fs_fail(error, NULL, errno, path, "unlink");
+	}
+	return TRUE;
+}
+
 static SgResolve
 journal_roll_back(const SgJournal *j, JournalWhere *where, gboolean *taken,
     GError **error)
@@ -488,7 +508,7 @@ journal_roll_back(const SgJournal *j, JournalWhere *where, gboolean *taken,
 		where[i] = AT_ORIGIN;
 		g_hash_table_add(dirs, g_path_get_dirname(jf->origin));
 	}
-	if (!journal_fsync_dirs(dirs, error) ||
+	if (!journal_fsync_dirs(dirs, error) || !journal_unreport(j, error) ||
 	    !sg_fs_remove_entry(j->entry, error))
 		return SG_RESOLVE_FAILED;
 	sg_store_prune_dirs(j->entry);

@@ -11,8 +11,8 @@
  * by a person is checked against the id alphabet before it is compared.
  * Ids start with their UTC time, so sorting ids sorts entries by age and
  * purge reads an entry's age from its id.  An entry whose move has not
- * committed (intent.json, or no report) is listed as unfinished; purge
- * leaves every entry with a journal to recovery (quarantine-journal.c).
+ * ended (a journal, or no report) is listed as unfinished; purge leaves
+ * every entry with a journal to recovery (quarantine-journal.c).
  * Returned entries and strings belong to the caller.
  */
 #include "config.h"
@@ -455,11 +455,12 @@ sg_store_has(const char *dir, const char *name)
 	return sg_quarantine_fs()->lstat(path, &st) == 0;
 }
 
-/* TRUE when a put of the entry has not committed (or left no report). */
+/* TRUE when a put of the entry has not ended: a journal, or no report. */
 static gboolean
 store_entry_unfinished(const char *dir)
 {
 	return sg_store_has(dir, SG_JOURNAL_PENDING) ||
+	    sg_store_has(dir, SG_JOURNAL_COMMITTED) ||
 	    !sg_store_has(dir, "report.json");
 }
 
