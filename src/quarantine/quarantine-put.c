@@ -8,9 +8,10 @@
  *    the reason); a write lease probe tells whether anyone else has it open
  *    (BUSY) or whether leases work here; the judged bytes are hashed.  The
  *    store keeps the inode itself (method "rename") when it is on the same
- *    file system, leases work and the file has one link; otherwise a copy.
+ *    mount, leases work and the file has one link; otherwise a copy.
  * 2. The entry: directories, its flock, the journal (intent.json, see
- *    quarantine-journal.c), report.json and report.txt, all durable.
+ *    quarantine-journal.c), durable before anything moves, then
+ *    report.json and report.txt (their names durable with the commit).
  * 3. Copies: O_EXCL|O_NOFOLLOW temporary, fsync, sha256 == judged, rename
  *    into files/.  Nothing has left the spool yet.
  * 4. The move, in file order (Exim: -H, -D, msglog): write leases, stat
