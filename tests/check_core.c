@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -224,6 +225,47 @@ START_TEST(test_recipients_are_capped_but_counted)
 }
 END_TEST
 
+/*
+ * Both ways of making a temporary file leave no name in the directory at
+ * any point a test can see, and give a 0600 file that reads and writes.
+ */
+START_TEST(test_tmpfile_never_has_a_name)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-tmp-XXXXXX", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDir) d = NULL;
+	char buf[5] = { 0 };
+	struct stat st;
+	int fd = _i == 0 ? sg_tmpfile_unnamed(dir, &error)
+	                 : sg_tmpfile_unlinked(dir, &error);
+
+	ck_assert_msg(fd >= 0, "%s", error ? error->message : "");
+	d = g_dir_open(dir, 0, NULL);
+	ck_assert_ptr_null(g_dir_read_name(d));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(write(fd, "mail", 4), 4);
+	ck_assert_int_eq(pread(fd, buf, 4, 0), 4);
+	ck_assert_str_eq(buf, "mail");
+	ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_tmpfile_in_a_missing_dir_names_it)
+{
+	g_autoptr(GError) error = NULL;
+	int fd = _i == 0 ? sg_tmpfile_unnamed("/nonexistent/sg", &error)
+	                 : sg_tmpfile_unlinked("/nonexistent/sg", &error);
+
+	ck_assert_int_eq(fd, -1);
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_IO));
+	ck_assert(g_str_has_prefix(error->message, "/nonexistent/sg: "));
+}
+END_TEST
+
 static Suite *
 core_suite(void)
 {
@@ -240,6 +282,8 @@ core_suite(void)
 	tcase_add_test(tc, test_message_open_leased_file_is_busy);
 	tcase_add_test(tc, test_findings_set_the_verdict_and_ignore_drops);
 	tcase_add_test(tc, test_recipients_are_capped_but_counted);
+	tcase_add_loop_test(tc, test_tmpfile_never_has_a_name, 0, 2);
+	tcase_add_loop_test(tc, test_tmpfile_in_a_missing_dir_names_it, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

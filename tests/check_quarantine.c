@@ -52,6 +52,7 @@ typedef struct {
 	/* A writer racing the move, just before (after) a name moves. */
 	void (*before_move)(const char *from, const char *to);
 	void (*after_move)(const char *from, const char *to);
+	gboolean no_openat2; /* openat2() fails with ENOSYS */
 } Faults;
 
 static Faults faults;
@@ -120,6 +121,28 @@ fault_link(const char *from, const char *to)
 	if (fault_move(faults.link_errno, from, faults.link_match, from, to))
 		return -1;
 	return sg_fs_real()->link(from, to);
+}
+
+static int
+fault_linkat(int olddirfd, const char *from, int newdirfd, const char *to,
+    int flags)
+{
+	if (faults.link_errno != 0 && fault_matches(from, faults.link_match)) {
+		errno = faults.link_errno;
+		return -1;
+	}
+	return sg_fs_real()->linkat(olddirfd, from, newdirfd, to, flags);
+}
+
+static int
+fault_openat2(int dirfd, const char *path, const struct open_how *how,
+    size_t size)
+{
+	if (faults.no_openat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return sg_fs_real()->openat2(dirfd, path, how, size);
 }
 
 static ssize_t
@@ -203,6 +226,8 @@ faults_install(void)
 {
 	fault_ops = *sg_fs_real();
 	fault_ops.link = fault_link;
+	fault_ops.linkat = fault_linkat;
+	fault_ops.openat2 = fault_openat2;
 	fault_ops.write = fault_write;
 	fault_ops.fsync = fault_fsync;
 	fault_ops.unlink = fault_unlink;
@@ -2113,6 +2138,8 @@ START_TEST(test_release_puts_bytes_back_with_mode)
 	for (guint i = 0; i < 2; i++)
 		sums[i] = file_sha256(sg_message_file(msg, i)->path);
 	ck_assert(sg_store_put(fx.store, msg, NULL, &id, &error));
+	/* Also where the kernel has no openat2: the path walked by hand. */
+	faults.no_openat2 = _i == 1;
 	ck_assert_msg(sg_store_release(fx.store, id, NULL, &error), "%s",
 	    error ? error->message : "");
 	for (guint i = 0; i < 2; i++) {
@@ -2244,6 +2271,119 @@ START_TEST(test_release_to_dir_across_file_systems)
 	ck_assert_uint_eq(count_files(to), 1); /* no temporary left */
 	ck_assert(g_access(fx.spool, F_OK) == 0);
 	assert_store_empty();
+}
+END_TEST
+
+/*
+ * Between quarantine and release, the origin's directory (or its parent)
+ * is renamed away and a symbolic link to another tree put in its place,
+ * as anyone who may rename in the spool's parent can do: release refuses,
+ * writes nothing in either tree, keeps the entry, and works again once
+ * the real directory is back.  With openat2 and with the walk by hand.
+ */
+static const struct {
+	const char *swap; /* below the fixture root */
+	gboolean no_openat2;
+} swap_cases[] = {
+	{ "spool/q", FALSE },
+	{ "spool", FALSE },
+	{ "spool/q", TRUE },
+	{ "spool", TRUE },
+};
+
+START_TEST(test_release_refuses_a_parent_swapped_for_a_symlink)
+{
+	static const char *const names[] = { "q/msg.eml" };
+	g_autofree char *q = g_build_filename(fx.spool, "q", NULL);
+	g_autofree char *swap =
+	    g_build_filename(fx.root, swap_cases[_i].swap, NULL);
+	g_autofree char *real = g_strconcat(swap, ".real", NULL);
+	g_autofree char *evil = g_build_filename(fx.root, "evil", NULL);
+	g_autofree char *evil_q = g_build_filename(evil, "q", NULL);
+	g_autoptr(SgMessage) msg = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *sum = NULL;
+	g_autofree char *now = NULL;
+	g_autofree char *stored = NULL;
+	const char *origin;
+	struct stat st;
+
+	ck_assert_int_eq(g_mkdir(q, 0755), 0);
+	msg = make_message(names, 1, TRUE);
+	origin = sg_message_file(msg, 0)->path;
+	sum = file_sha256(origin);
+	ck_assert(sg_store_put(fx.store, msg, NULL, &id, &error));
+	stored = stored_path(id, "msg.eml");
+
+	/* The swap: the real directory aside, a link to evil/ in its place
+	 * (evil/q, so the origin's path resolves through either link). */
+	ck_assert_int_eq(g_mkdir(evil, 0755), 0);
+	ck_assert_int_eq(g_mkdir(evil_q, 0755), 0);
+	ck_assert_int_eq(rename(swap, real), 0);
+	ck_assert_int_eq(symlink(strcmp(swap_cases[_i].swap, "spool") == 0
+	                         ? evil
+	                         : evil_q,
+	                     swap),
+	    0);
+	faults.no_openat2 = swap_cases[_i].no_openat2;
+	ck_assert(!sg_store_release(fx.store, id, NULL, &error));
+	ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+	    SG_QUARANTINE_ERROR_INVALID));
+	ck_assert_msg(strstr(error->message, "symbolic link") != NULL, "%s",
+	    error->message);
+	ck_assert_msg(strstr(error->message, swap) != NULL, "%s",
+	    error->message);
+	g_clear_error(&error);
+	/* Nothing written through the link, nothing beside the real one. */
+	ck_assert_uint_eq(count_files(evil), 0);
+	ck_assert_uint_eq(count_files(real), 0);
+	/* The entry stays, its file with the store's mode. */
+	list = sg_store_list(fx.store, NULL);
+	ck_assert_uint_eq(list->len, 1);
+	ck_assert_int_eq(lstat(stored, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+
+	/* The real directory back: release puts the message there. */
+	ck_assert_int_eq(unlink(swap), 0);
+	ck_assert_int_eq(rename(real, swap), 0);
+	ck_assert_msg(sg_store_release(fx.store, id, NULL, &error), "%s",
+	    error ? error->message : "");
+	now = file_sha256(origin);
+	ck_assert_ptr_nonnull(now);
+	ck_assert_str_eq(now, sum);
+	ck_assert_uint_eq(count_files(evil), 0);
+}
+END_TEST
+
+/* --to DIR is resolved the same way: a link anywhere in it is refused. */
+START_TEST(test_release_to_dir_through_a_symlink_is_refused)
+{
+	g_autofree char *id = put_one("msg.eml", T0);
+	g_autofree char *elsewhere =
+	    g_build_filename(fx.root, "elsewhere", NULL);
+	g_autofree char *inner = g_build_filename(elsewhere, "in", NULL);
+	g_autofree char *link = g_build_filename(fx.root, "link", NULL);
+	g_autofree char *to = g_build_filename(link, "in", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+
+	ck_assert_int_eq(g_mkdir(elsewhere, 0755), 0);
+	ck_assert_int_eq(g_mkdir(inner, 0755), 0);
+	ck_assert_int_eq(symlink(elsewhere, link), 0);
+	faults.no_openat2 = _i == 1;
+	ck_assert(!sg_store_release(fx.store, id, to, &error));
+	ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+	    SG_QUARANTINE_ERROR_INVALID));
+	ck_assert_uint_eq(count_files(elsewhere), 0);
+	list = sg_store_list(fx.store, NULL);
+	ck_assert_uint_eq(list->len, 1);
+	/* The same directory named without the link is fine. */
+	g_clear_error(&error);
+	ck_assert_msg(sg_store_release(fx.store, id, inner, &error), "%s",
+	    error ? error->message : "");
+	ck_assert_uint_eq(count_files(elsewhere), 1);
 }
 END_TEST
 
@@ -2449,13 +2589,19 @@ quarantine_suite(void)
 	suite_add_tcase(s, read);
 
 	tcase_add_checked_fixture(release, fixture_setup, fixture_teardown);
-	tcase_add_test(release, test_release_puts_bytes_back_with_mode);
+	tcase_add_loop_test(release, test_release_puts_bytes_back_with_mode, 0,
+	    2);
 	tcase_add_loop_test(release,
 	    test_release_restores_a_name_that_is_not_utf8, 0, 2);
 	tcase_add_test(release, test_release_refuses_to_overwrite);
 	tcase_add_test(release, test_release_completes_an_interrupted_release);
 	tcase_add_test(release, test_release_to_dir_across_file_systems);
 	tcase_add_test(release, test_release_refuses_tampered_bytes);
+	tcase_add_loop_test(release,
+	    test_release_refuses_a_parent_swapped_for_a_symlink, 0,
+	    G_N_ELEMENTS(swap_cases));
+	tcase_add_loop_test(release,
+	    test_release_to_dir_through_a_symlink_is_refused, 0, 2);
 	tcase_add_test(release, test_purge_by_age);
 	suite_add_tcase(s, release);
 

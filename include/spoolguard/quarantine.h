@@ -42,11 +42,14 @@ typedef enum {
 	SG_QUARANTINE_ERROR_EXISTS,     /* release would overwrite */
 	SG_QUARANTINE_ERROR_CORRUPT,    /* sha256 mismatch, bad report */
 	SG_QUARANTINE_ERROR_INSIDE,     /* store inside a scanned tree */
-	SG_QUARANTINE_ERROR_INVALID,    /* a file name or id unfit for a path */
+	SG_QUARANTINE_ERROR_INVALID,    /* a file name or id unfit for a path,
+	                                   or a release path through a link */
 	SG_QUARANTINE_ERROR_UNFINISHED, /* a put was cut short: run fsck */
 } SgQuarantineError;
 
 #define SG_QUARANTINE_DEFAULT_DIR "/var/lib/spoolguard/quarantine"
+
+struct open_how; /* <linux/openat2.h> */
 
 /* The file-system seam: every call the store makes. */
 typedef struct {
@@ -65,6 +68,12 @@ typedef struct {
 	int (*fstat)(int fd, struct stat *st);
 	int (*fchmod)(int fd, mode_t mode);
 	int (*fchown)(int fd, uid_t uid, gid_t gid);
+	/* Release resolves and writes relative to directory descriptors. */
+	int (*openat2)(int dirfd, const char *path, const struct open_how *how,
+	    size_t size); /* -1 with ENOSYS where the kernel has none */
+	int (*linkat)(int olddirfd, const char *from, int newdirfd,
+	    const char *to, int flags);
+	int (*unlinkat)(int dirfd, const char *path, int flags);
 	/* rename(2) that fails with EEXIST rather than replace @to */
 	int (*rename_noreplace)(const char *from, const char *to);
 	int (*setlease)(int fd, int type); /* fcntl(F_SETLEASE) */
@@ -135,7 +144,10 @@ char *
 sg_store_show(SgStore *store, const char *id, gboolean json, GError **error);
 /*
  * Puts the files back where they came from (or into @to_dir), after
- * checking each sha256; refuses to overwrite.  Removes the entry.
+ * checking each sha256; refuses to overwrite.  Removes the entry.  The
+ * destination directory is opened without following a symbolic link in
+ * any component (SG_QUARANTINE_ERROR_INVALID when there is one) and every
+ * file is placed relative to it.
  */
 gboolean sg_store_release(SgStore *store, const char *id, const char *to_dir,
     GError **error);

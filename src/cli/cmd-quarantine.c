@@ -27,13 +27,16 @@ quarantine_error(const char *what, const GError *error)
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_NOT_FOUND))
 		return EX_NOINPUT;
+	/* Refusals that trying again will not change. */
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_UNFINISHED))
 		return EX_TEMPFAIL;
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_EXISTS) ||
 	    g_error_matches(error, SG_QUARANTINE_ERROR,
-	        SG_QUARANTINE_ERROR_CORRUPT))
+	        SG_QUARANTINE_ERROR_CORRUPT) ||
+	    g_error_matches(error, SG_QUARANTINE_ERROR,
+	        SG_QUARANTINE_ERROR_INVALID))
 		return EX_DATAERR;
 	return EX_TEMPFAIL;
 }
@@ -108,6 +111,7 @@ sg_cmd_quarantine(int argc, char **argv)
 		    NULL, "list|show ID|release ID|purge|fsck" },
 		{ NULL },
 	};
+	int parsed;
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- manage the quarantine store");
 
@@ -119,11 +123,14 @@ sg_cmd_quarantine(int argc, char **argv)
 	    "message is in one place.");
 	g_option_context_set_description(octx,
 	    "Exit status: 0 done (fsck: every entry complete), 64 usage, 65 "
-	    "release would\noverwrite or the bytes differ (fsck: an entry "
-	    "needs a person), 66 no such\nentry, 75 try again (I/O, an "
-	    "unfinished entry, fsck: a move in progress).\nSee "
-	    "spoolguard(1).");
-	if (!sg_cli_parse(octx, &argc, &argv))
+	    "release refuses\n(a file in the way, other bytes, a symbolic "
+	    "link on the way; fsck: an entry\nneeds a person), 66 no such "
+	    "entry, 75 try again (I/O, an unfinished entry,\nfsck: a move in "
+	    "progress).  See spoolguard(1).");
+	parsed = sg_cli_parse(octx, entries, &argc, &argv);
+	if (parsed != 0)
+		return parsed;
+	if (!sg_cli_store_option_ok(store_opt))
 		return EX_USAGE;
 	if (args == NULL || args[0] == NULL) {
 		sg_cli_warn("quarantine: say list, show, release, purge or "

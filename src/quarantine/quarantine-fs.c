@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "quarantine-private.h"
@@ -90,6 +91,23 @@ real_getlease(int fd)
 	return fcntl(fd, F_GETLEASE);
 }
 
+static int
+real_openat2(int dirfd, const char *path, const struct open_how *how,
+    size_t size)
+{
+#ifdef SYS_openat2
+	/* glibc 2.36 has no wrapper. */
+	return (int)syscall(SYS_openat2, dirfd, path, how, size);
+#else
+	(void)dirfd;
+	(void)path;
+	(void)how;
+	(void)size;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 static const SgFsOps fs_real = {
 	.open = real_open,
 	.openat = real_openat,
@@ -106,6 +124,9 @@ static const SgFsOps fs_real = {
 	.fstat = real_fstat,
 	.fchmod = fchmod,
 	.fchown = fchown,
+	.openat2 = real_openat2,
+	.linkat = linkat,
+	.unlinkat = unlinkat,
 	.rename_noreplace = real_rename_noreplace,
 	.setlease = real_setlease,
 	.getlease = real_getlease,
@@ -324,33 +345,39 @@ sg_fs_mkdir(const char *path, gboolean *created, GError **error)
 }
 
 gboolean
-sg_fs_copy_to_tmp(int src_fd, const char *src_path, const char *tmp,
-    mode_t mode, GError **error)
+sg_fs_copy_fd(int src_fd, const char *src_path, int dst_fd,
+    const char *dst_path, GError **error)
 {
 	g_autofree char *buf = g_malloc(FS_BUFSIZE);
 	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = fs_ops->pread(src_fd, buf, FS_BUFSIZE, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sg_fs_fail(error, NULL, errno, src_path, "read");
+		if (n == 0)
+			break;
+		if (!sg_fs_write_all(dst_fd, buf, (gsize)n, dst_path, error))
+			return FALSE;
+		off += n;
+	}
+	return fs_fsync(dst_fd, dst_path, error);
+}
+
+gboolean
+sg_fs_copy_to_tmp(int src_fd, const char *src_path, const char *tmp,
+    mode_t mode, GError **error)
+{
 	int fd;
 
 	fd = sg_fs_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode,
 	    NULL, error);
 	if (fd < 0)
 		return FALSE;
-	for (;;) {
-		ssize_t n = fs_ops->pread(src_fd, buf, FS_BUFSIZE, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			sg_fs_fail(error, NULL, errno, src_path, "read");
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		if (!sg_fs_write_all(fd, buf, (gsize)n, tmp, error))
-			goto fail;
-		off += n;
-	}
-	if (!fs_fsync(fd, tmp, error))
+	if (!sg_fs_copy_fd(src_fd, src_path, fd, tmp, error))
 		goto fail;
 	if (!sg_fs_close(fd, tmp, error)) {
 		fs_ops->unlink(tmp);

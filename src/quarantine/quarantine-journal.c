@@ -707,7 +707,10 @@ recover_links(const char *id, const char *dir, SgStoreRecovery *rec)
 	     i < JOURNAL_MAX_FILES;
 	     i++) {
 		JsonObject *f = sg_store_json_element(files, i);
-		const char *origin = sg_store_json_string(f, "origin");
+		const char *hex = sg_store_json_string(f, "origin_hex");
+		g_autofree char *raw = hex != NULL ? sg_store_unhex(hex) : NULL;
+		const char *origin =
+		    hex != NULL ? raw : sg_store_json_string(f, "origin");
 		const char *sha = sg_store_json_string(f, "sha256");
 		g_autofree char *name = NULL;
 		g_autofree char *stored = NULL;
@@ -716,9 +719,7 @@ recover_links(const char *id, const char *dir, SgStoreRecovery *rec)
 		struct stat st, sp;
 		SgJournalFile jf = { 0 };
 
-		/* Names that are not UTF-8 are left to a person. */
 		if (origin == NULL || !g_path_is_absolute(origin) ||
-		    sg_store_json_string(f, "origin_hex") != NULL ||
 		    sha == NULL || strlen(sha) != 64)
 			continue;
 		name = g_path_get_basename(origin);

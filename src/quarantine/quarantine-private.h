@@ -35,6 +35,9 @@ const char *sg_store_json_string(JsonObject *o, const char *key);
 gint64 sg_store_json_int(JsonObject *o, const char *key, gint64 fallback);
 JsonArray *sg_store_json_array(JsonObject *o, const char *key);
 JsonObject *sg_store_json_element(JsonArray *a, guint i);
+/* (transfer full) (nullable): the bytes of origin_hex (a name that JSON
+ * could only hold escaped); NULL on junk or a NUL byte. */
+char *sg_store_unhex(const char *hex);
 /* Removes the day, month and year directories above a removed entry once
  * they are empty. */
 void sg_store_prune_dirs(const char *entry);
@@ -82,6 +85,10 @@ gboolean sg_fs_mkdir(const char *path, gboolean *created, GError **error);
  */
 gboolean sg_fs_copy_to_tmp(int src_fd, const char *src_path, const char *tmp,
     mode_t mode, GError **error);
+/* Copies @src_fd (from offset 0, by pread) to the end of @dst_fd and
+ * fsyncs it; closes neither. */
+gboolean sg_fs_copy_fd(int src_fd, const char *src_path, int dst_fd,
+    const char *dst_path, GError **error);
 /* Writes @data to @dir/@name through "@dir/.tmp-@name", fsync, rename. */
 gboolean sg_fs_write_file(const char *dir, const char *name, const char *data,
     gsize len, GError **error);

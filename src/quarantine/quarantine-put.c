@@ -595,7 +595,7 @@ put_report_json(SgMessage *msg, const SgProfile *profile, const char *id,
 	json_builder_add_string_value(b, g_get_host_name());
 	json_builder_set_member_name(b, "spool_root");
 	if (msg->spool_root != NULL) {
-		g_autofree char *s = g_utf8_make_valid(msg->spool_root, -1);
+		g_autofree char *s = sg_report_name_safe(msg->spool_root);
 
 		json_builder_add_string_value(b, s);
 	} else {
@@ -611,12 +611,13 @@ put_report_json(SgMessage *msg, const SgProfile *profile, const char *id,
 	     i < json_array_get_length(files) && i < msg->files->len; i++) {
 		JsonObject *f = json_array_get_object_element(files, i);
 		PutFile *pf = &pfs[i];
-		g_autofree char *origin = g_utf8_make_valid(pf->origin, -1);
+		g_autofree char *origin = sg_report_name_safe(pf->origin);
 
 		json_object_set_string_member(f, "origin", origin);
-		if (!g_utf8_validate(pf->origin, -1, NULL)) {
-			/* JSON strings are UTF-8: keep the true bytes of a
-			 * Latin-1 (or other) file name for release. */
+		if (strcmp(origin, pf->origin) != 0) {
+			/* JSON strings are UTF-8 and origin is escaped: keep
+			 * the true bytes of a Latin-1 (or other) file name, or
+			 * one with a backslash, for release. */
 			GString *hex = g_string_new(NULL);
 
 			for (const char *c = pf->origin; *c != '\0'; c++)
@@ -631,15 +632,14 @@ put_report_json(SgMessage *msg, const SgProfile *profile, const char *id,
 		json_object_set_string_member(f, "format", msg->format);
 		if (msg->queue_name != NULL) {
 			g_autofree char *s =
-			    g_utf8_make_valid(msg->queue_name, -1);
+			    sg_report_name_safe(msg->queue_name);
 
 			json_object_set_string_member(f, "queue_name", s);
 		} else {
 			json_object_set_null_member(f, "queue_name");
 		}
 		if (msg->queue_id != NULL) {
-			g_autofree char *s =
-			    g_utf8_make_valid(msg->queue_id, -1);
+			g_autofree char *s = sg_report_name_safe(msg->queue_id);
 
 			json_object_set_string_member(f, "queue_id", s);
 		} else {

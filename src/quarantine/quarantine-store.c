@@ -483,8 +483,15 @@ store_entry_new(const char *id, const char *dir)
 	     i++) {
 		JsonObject *f = sg_store_json_element(files, i);
 
-		if (i == 0)
-			e->origin = g_strdup(sg_store_json_string(f, "origin"));
+		if (i == 0) {
+			/* The true bytes when origin had to be escaped. */
+			const char *hex = sg_store_json_string(f, "origin_hex");
+
+			e->origin = hex != NULL ? sg_store_unhex(hex) : NULL;
+			if (e->origin == NULL)
+				e->origin =
+				    g_strdup(sg_store_json_string(f, "origin"));
+		}
 		e->bytes += MAX(sg_store_json_int(f, "size", 0), 0);
 	}
 	for (guint i = 0;
