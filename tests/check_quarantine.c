@@ -1676,6 +1676,61 @@ crash_fchmod(int fd, mode_t mode)
 	return sg_fs_real()->fchmod(fd, mode);
 }
 
+/* The seam with the faults set, every change to the disk a kill point. */
+static void
+crash_ops_init(SgFsOps *ops)
+{
+	*ops = fault_ops;
+	ops->link = crash_link;
+	ops->rename = crash_rename;
+	ops->rename_noreplace = crash_rename_noreplace;
+	ops->unlink = crash_unlink;
+	ops->write = crash_write;
+	ops->fsync = crash_fsync;
+	ops->mkdir = crash_mkdir;
+	ops->rmdir = crash_rmdir;
+	ops->fchmod = crash_fchmod;
+}
+
+/*
+ * A fresh spool with a message of @n files (their sums in @sums, freed
+ * first), an empty store, and a put of it killed at its @step-th change
+ * to the disk.  The child opens the files itself: a lease lives as long
+ * as any process holds the open file description.  Returns the child's
+ * wait status.
+ */
+static int
+put_killed_at(const SgFsOps *ops, int step, guint n, char **sums)
+{
+	g_autoptr(SgMessage) msg = NULL;
+	int status = 0;
+	pid_t pid;
+
+	remove_tree(fx.store_dir);
+	remove_tree(fx.spool);
+	ck_assert_int_eq(g_mkdir(fx.store_dir, 0700), 0);
+	ck_assert_int_eq(g_mkdir(fx.spool, 0755), 0);
+	msg = make_message(two_names, n, FALSE);
+	for (guint i = 0; i < n; i++) {
+		g_free(sums[i]);
+		sums[i] = file_sha256(sg_message_file(msg, i)->path);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (guint i = 0; i < n; i++) {
+			if (!sg_message_open_file(msg, i, NULL))
+				_exit(2);
+		}
+		crash_at = step;
+		crash_done = 0;
+		sg_quarantine_set_fs(ops);
+		_exit(sg_store_put(fx.store, msg, NULL, NULL, NULL) ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
 /* Every "files" directory below @dir. */
 static void
 find_files_dirs(const char *dir, GPtrArray *out)
@@ -1822,49 +1877,14 @@ START_TEST(test_put_killed_at_any_step_is_recovered)
 	int step;
 
 	faults.xdev = crash_cases[_i].xdev;
-	ops = fault_ops;
-	ops.link = crash_link;
-	ops.rename = crash_rename;
-	ops.rename_noreplace = crash_rename_noreplace;
-	ops.unlink = crash_unlink;
-	ops.write = crash_write;
-	ops.fsync = crash_fsync;
-	ops.mkdir = crash_mkdir;
-	ops.rmdir = crash_rmdir;
-	ops.fchmod = crash_fchmod;
+	crash_ops_init(&ops);
 	for (step = 0; step < 1000; step++) {
-		g_autoptr(SgMessage) msg = NULL;
 		g_autoptr(GError) error = NULL;
 		g_autofree char *when = NULL;
 		char *sums[2] = { NULL, NULL };
 		SgStoreRecovery rec;
-		int status = 0;
-		pid_t pid;
+		int status = put_killed_at(&ops, step, n, sums);
 
-		remove_tree(fx.store_dir);
-		remove_tree(fx.spool);
-		ck_assert_int_eq(g_mkdir(fx.store_dir, 0700), 0);
-		ck_assert_int_eq(g_mkdir(fx.spool, 0755), 0);
-		/* Opened in the child: a lease lives as long as any process
-		 * holds the open file description. */
-		msg = make_message(two_names, n, FALSE);
-		for (guint i = 0; i < n; i++)
-			sums[i] = file_sha256(sg_message_file(msg, i)->path);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0) {
-			for (guint i = 0; i < n; i++) {
-				if (!sg_message_open_file(msg, i, NULL))
-					_exit(2);
-			}
-			crash_at = step;
-			crash_done = 0;
-			sg_quarantine_set_fs(&ops);
-			_exit(sg_store_put(fx.store, msg, NULL, NULL, NULL)
-			        ? 0
-			        : 1);
-		}
-		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		when = g_strdup_printf("%s, killed at step %d",
 		    crash_cases[_i].name, step);
 		if (!WIFSIGNALED(status)) {
@@ -1916,39 +1936,6 @@ START_TEST(test_put_killed_at_any_step_is_recovered)
 }
 END_TEST
 
-/* Kills a put of a fresh two-file message at @step; TRUE when it died. */
-static gboolean
-kill_put_at(SgFsOps *ops, int step, char **sums)
-{
-	g_autoptr(SgMessage) msg = NULL;
-	int status = 0;
-	pid_t pid;
-
-	remove_tree(fx.store_dir);
-	remove_tree(fx.spool);
-	ck_assert_int_eq(g_mkdir(fx.store_dir, 0700), 0);
-	ck_assert_int_eq(g_mkdir(fx.spool, 0755), 0);
-	msg = make_message(two_names, 2, FALSE);
-	for (guint i = 0; i < 2; i++) {
-		g_free(sums[i]);
-		sums[i] = file_sha256(sg_message_file(msg, i)->path);
-	}
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		for (guint i = 0; i < 2; i++) {
-			if (!sg_message_open_file(msg, i, NULL))
-				_exit(2);
-		}
-		crash_at = step;
-		crash_done = 0;
-		sg_quarantine_set_fs(ops);
-		_exit(sg_store_put(fx.store, msg, NULL, NULL, NULL) ? 0 : 1);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFSIGNALED(status);
-}
-
 /* TRUE when the store has an unfinished entry with a file moved in. */
 static gboolean
 moved_and_unfinished(void)
@@ -1992,19 +1979,10 @@ START_TEST(test_recovery_killed_at_any_step_is_recovered)
 	int put_step, step;
 
 	faults.xdev = _i == 1;
-	ops = fault_ops;
-	ops.link = crash_link;
-	ops.rename = crash_rename;
-	ops.rename_noreplace = crash_rename_noreplace;
-	ops.unlink = crash_unlink;
-	ops.write = crash_write;
-	ops.fsync = crash_fsync;
-	ops.mkdir = crash_mkdir;
-	ops.rmdir = crash_rmdir;
-	ops.fchmod = crash_fchmod;
+	crash_ops_init(&ops);
 	/* The first kill of the put that leaves the first file moved. */
 	for (put_step = 0; put_step < 1000; put_step++) {
-		ck_assert(kill_put_at(&ops, put_step, sums));
+		ck_assert(WIFSIGNALED(put_killed_at(&ops, put_step, 2, sums)));
 		if (moved_and_unfinished())
 			break;
 	}
@@ -2018,7 +1996,7 @@ START_TEST(test_recovery_killed_at_any_step_is_recovered)
 		int status = 0;
 		pid_t pid;
 
-		ck_assert(kill_put_at(&ops, put_step, sums));
+		ck_assert(WIFSIGNALED(put_killed_at(&ops, put_step, 2, sums)));
 		pid = fork();
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
