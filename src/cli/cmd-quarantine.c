@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cmd-quarantine.c - spoolguard quarantine: look into the store, put a
- * message back, judge the entries again, and drop old ones.
+ * message back, judge the entries again, drop old ones, and finish the
+ * moves a killed run left.
  *
  *	list [FILTERS] [--format json]   one line (object) per entry
  *	show ID [--json]                 the entry's report
@@ -9,11 +10,14 @@
  *	recheck [FILTERS] [--release]    which entries the profile now passes
  *	stats [FILTERS] [--format json]  entries and bytes per rule and day
  *	purge --older-than AGE [-n]      remove entries older than AGE
+ *	fsck                             finish or roll back cut-short moves
  *
  * FILTERS: --rule GLOB, --spool-format FMT, --since DATE, --until DATE,
  * --origin GLOB.  Whatever changes the store (release, purge, recheck
- * --release) is logged, one line an entry, on the mail facility, worded
- * like the lines of scan (report-syslog.c), and printed.
+ * --release, fsck) is logged, one line an entry, on the mail facility,
+ * worded like the lines of scan (report-syslog.c), and printed.  An
+ * unfinished entry (a put cut short) is listed as such and left to fsck
+ * by purge and recheck.
  */
 #include "config.h"
 
@@ -51,6 +55,9 @@ quarantine_error(const char *what, const GError *error)
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_NOT_FOUND))
 		return EX_NOINPUT;
+	if (g_error_matches(error, SG_QUARANTINE_ERROR,
+	        SG_QUARANTINE_ERROR_UNFINISHED))
+		return EX_TEMPFAIL;
 	/* Refusals that trying again will not change. */
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_EXISTS) ||
@@ -234,6 +241,8 @@ json_entry_members(JsonBuilder *b, const SgStoreEntry *e)
 	json_rules(b, "rules", e->rules);
 	json_int(b, "bytes", e->bytes);
 	json_string(b, "profile", e->profile);
+	json_builder_set_member_name(b, "unfinished");
+	json_builder_add_boolean_value(b, e->unfinished);
 }
 
 static int
@@ -260,10 +269,12 @@ quarantine_list(Quarantine *q)
 			    sg_report_text_safe(e->origin, 4096);
 			g_autofree char *line =
 			    g_strdup_printf("%s  %-8s %10" G_GINT64_FORMAT
-			                    "  %s  %s\n",
+			                    "  %s  %s%s\n",
 			        e->id, e->format != NULL ? e->format : "-",
 			        e->bytes, origin,
-			        e->rules != NULL ? e->rules : "");
+			        e->rules != NULL ? e->rules : "",
+			        e->unfinished ? "  (unfinished: run fsck)"
+			                      : "");
 
 			sg_report_fputs(line, stdout);
 		}
@@ -378,6 +389,14 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 		gboolean released = FALSE;
 
 		r.checked++;
+		if (e->unfinished) {
+			/* A move cut short: fsck's to finish, not ours. */
+			r.errors++;
+			sg_cli_warn("quarantine recheck: %s: unfinished; run "
+			            "spoolguard quarantine fsck",
+			    e->id);
+			continue;
+		}
 		if (!quarantine_judge(q, ctx, profile, e, &verdict, &now_rules,
 		        &local)) {
 			r.errors++;
@@ -587,7 +606,7 @@ quarantine_purge(Quarantine *q, gint64 age)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) entries = quarantine_entries(q, &error);
 	gint64 cutoff = g_get_real_time() / G_USEC_PER_SEC - age;
-	guint count = 0, failed = 0;
+	guint count = 0, failed = 0, unfinished = 0;
 	gint64 bytes = 0;
 
 	if (entries == NULL)
@@ -600,6 +619,11 @@ quarantine_purge(Quarantine *q, gint64 age)
 
 		if (e->time < 0 || e->time > cutoff)
 			continue;
+		if (e->unfinished) {
+			/* A move cut short: fsck finishes or undoes it. */
+			unfinished++;
+			continue;
+		}
 		if (!q->dry_run && !sg_store_remove(q->store, e, &local)) {
 			failed++;
 			quarantine_log(q, LOG_ERR, e, "purge-failed", NULL,
@@ -621,12 +645,54 @@ quarantine_purge(Quarantine *q, gint64 age)
 	printf("%s %u entr%s, %" G_GINT64_FORMAT " bytes\n",
 	    q->dry_run ? "would purge" : "purged", count,
 	    count == 1 ? "y" : "ies", bytes);
+	if (unfinished > 0)
+		printf("left %u unfinished entr%s to spoolguard quarantine "
+		       "fsck\n",
+		    unfinished, unfinished == 1 ? "y" : "ies");
 	if (q->log && !q->dry_run)
 		sg_report_syslog_line(LOG_INFO,
 		    "quarantine purge: purged=%u, bytes=%" G_GINT64_FORMAT
 		    ", failed=%u, older-than=%" G_GINT64_FORMAT "s",
 		    count, bytes, failed, age);
 	return failed > 0 ? EX_TEMPFAIL : 0;
+}
+
+/* ---- fsck ------------------------------------------------------------- */
+
+/* 0 all entries complete, 75 run again (busy, I/O), 65 look at one. */
+static int
+quarantine_fsck(Quarantine *q)
+{
+	g_autoptr(GError) error = NULL;
+	SgStoreRecovery rec;
+	int rc = 0;
+
+	if (!sg_store_recover(q->store, TRUE, &rec, &error))
+		return quarantine_error("fsck", error);
+	for (guint i = 0; i < rec.notes->len; i++) {
+		const char *note = g_ptr_array_index(rec.notes, i);
+
+		printf("%s\n", note);
+		if (q->log)
+			sg_report_syslog_line(LOG_WARNING,
+			    "quarantine fsck: %s", note);
+	}
+	printf("fsck: %u entries: %u finished, %u rolled back, %u removed, "
+	       "%u in progress, %u left for a person, %u failed\n",
+	    rec.entries, rec.finished, rec.rolled_back, rec.removed, rec.busy,
+	    rec.left, rec.failed);
+	if (q->log && rec.notes->len > 0)
+		sg_report_syslog_line(LOG_INFO,
+		    "quarantine fsck: entries=%u, finished=%u, "
+		    "rolled-back=%u, removed=%u, busy=%u, left=%u, failed=%u",
+		    rec.entries, rec.finished, rec.rolled_back, rec.removed,
+		    rec.busy, rec.left, rec.failed);
+	if (rec.failed > 0 || rec.busy > 0)
+		rc = EX_TEMPFAIL;
+	else if (rec.left > 0)
+		rc = EX_DATAERR;
+	sg_store_recovery_clear(&rec);
+	return rc;
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -688,23 +754,32 @@ sg_cmd_quarantine(int argc, char **argv)
 		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
 		    "Do not log releases and purges to syslog", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args,
-		    NULL, "list|show ID|release ID|recheck|stats|purge" },
+		    NULL, "list|show ID|release ID|recheck|stats|purge|fsck" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- manage the quarantine store");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
+	g_option_context_set_summary(octx,
+	    "list: one line per entry; show ID: its report; release ID: put "
+	    "its files\nback; recheck: which entries today's profile passes; "
+	    "stats: entries and\nbytes per rule, day and format; purge "
+	    "--older-than AGE: drop old entries;\nfsck: finish or roll back "
+	    "the moves a killed run left, so that every\nmessage is in one "
+	    "place.");
 	g_option_context_set_description(octx,
-	    "Exit status: 0 done, 64 usage, 65 refused (release), 66 no such "
-	    "entry,\n75 could not read or change the store.  See "
-	    "spoolguard(1).");
+	    "Exit status: 0 done (fsck: every entry complete), 64 usage, 65 "
+	    "release refuses\n(a file in the way, other bytes, a symbolic "
+	    "link on the way; fsck: an entry\nneeds a person), 66 no such "
+	    "entry, 75 try again (I/O, an unfinished entry,\nfsck: a move in "
+	    "progress).  See spoolguard(1).");
 	rc = sg_cli_parse(octx, entries, &argc, &argv);
 	if (rc == 0 && !sg_cli_store_option_ok(store_opt))
 		rc = EX_USAGE;
 	if (rc == 0 && (args == NULL || args[0] == NULL)) {
 		sg_cli_warn("quarantine: say list, show, release, recheck, "
-		            "stats or purge");
+		            "stats, purge or fsck");
 		rc = EX_USAGE;
 	}
 	if (rc == 0 && format_s != NULL &&
@@ -747,7 +822,8 @@ sg_cmd_quarantine(int argc, char **argv)
 	}
 	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0 &&
 	    strcmp(verb, "release") != 0 && strcmp(verb, "recheck") != 0 &&
-	    strcmp(verb, "stats") != 0 && strcmp(verb, "purge") != 0) {
+	    strcmp(verb, "stats") != 0 && strcmp(verb, "purge") != 0 &&
+	    strcmp(verb, "fsck") != 0) {
 		sg_cli_warn("quarantine: unknown verb '%s'", verb);
 		rc = EX_USAGE;
 		goto out;
@@ -792,6 +868,8 @@ sg_cmd_quarantine(int argc, char **argv)
 		rc = quarantine_recheck(&q, profile_name, rules_path, release);
 	} else if (strcmp(verb, "stats") == 0) {
 		rc = quarantine_stats(&q);
+	} else if (strcmp(verb, "fsck") == 0) {
+		rc = quarantine_fsck(&q);
 	} else {
 		gint64 age = 0;
 

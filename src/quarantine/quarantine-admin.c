@@ -8,7 +8,8 @@
  * Sizes are the files' own (lstat, no symlink followed) under
  * ENTRY/files/; report.json and report.txt are not counted.  An entry is
  * removed only when its directory lies in the store (the path from
- * sg_store_list() is checked again, never trusted), through the fs seam.
+ * sg_store_list() is checked again, never trusted) and it is not an
+ * unfinished put (sg_store_recover()'s to decide), through the fs seam.
  * The message of an entry is rebuilt from report.json: the reader of its
  * format, its queue name and id, and each file under ENTRY/files/ with
  * its role; a name that JSON had to escape is taken from origin_hex, as
@@ -86,6 +87,14 @@ sg_store_remove(SgStore *store, const SgStoreEntry *entry, GError **error)
 		    SG_QUARANTINE_ERROR_INVALID,
 		    "%s: not an entry of the store %s",
 		    entry->dir != NULL ? entry->dir : "(none)", top);
+		return FALSE;
+	}
+	/* A put cut short: only sg_store_recover() may decide its fate. */
+	if (entry->unfinished) {
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_UNFINISHED,
+		    "%s: unfinished; run spoolguard quarantine fsck",
+		    entry->id);
 		return FALSE;
 	}
 	if (!sg_fs_remove_entry(entry->dir, error))
