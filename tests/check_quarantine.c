@@ -2452,6 +2452,17 @@ START_TEST(test_remove_takes_one_entry_and_nothing_outside)
 	left = sg_store_list(fx.store, &error);
 	ck_assert_uint_eq(left->len, 1);
 	ck_assert_str_eq(((SgStoreEntry *)g_ptr_array_index(left, 0))->id, b);
+	/* A put cut short: fsck's, never removed by purge. */
+	{
+		g_autoptr(SgStoreEntry) eb = sg_store_find(fx.store, b, &error);
+
+		eb->unfinished = TRUE;
+		ck_assert(!sg_store_remove(fx.store, eb, &error));
+		ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_UNFINISHED));
+		ck_assert(g_file_test(eb->dir, G_FILE_TEST_IS_DIR));
+		g_clear_error(&error);
+	}
 	/* An entry whose directory is not the store's: refused. */
 	forged.id = (char *)"spool";
 	forged.dir = outside;
