@@ -258,8 +258,17 @@ session_tempfail(SMFICTX *ctx, MilterSession *s, const char *why)
 {
 	g_autofree char *id = session_queue_id(ctx);
 	g_autofree char *text = NULL;
+	g_autofree char *line = NULL;
+	SgLogFields f = { .id = id,
+		.size = -1,
+		.nrcpt = -1,
+		.action = "tempfail",
+		.error = why };
 
-	milter_log(LOG_ERR, "%s: action=tempfail error=\"%s\"", id, why);
+	if (s->msg != NULL && s->msg->sender != NULL)
+		f.sender = s->msg->sender->address;
+	line = sg_report_log_line(&f);
+	milter_log(LOG_ERR, "%s", line);
 	text = milter_reply_text("cannot examine the message now");
 	smfi_setreply(ctx, "451", "4.3.0", text);
 	session_clear(s);
@@ -404,6 +413,7 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 	g_autofree char *id = session_queue_id(ctx);
 	g_autofree char *reason = NULL;
 	g_autofree char *rules = NULL;
+	g_autofree char *line = NULL;
 	SgMessage *msg = s->msg;
 	SgJudgement judgement;
 	SgCheckContext *cctx;
@@ -419,6 +429,7 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 		    (gint64)sg_milter_spool_size(s->spool), SG_OFFSET_NONE,
 		    NULL, NULL, "message bytes");
 		judgement = sg_cli_judgement(msg);
+		msg->content_size = (gint64)sg_milter_spool_size(s->spool);
 	} else {
 		sg_milter_spool_attach(g_steal_pointer(&s->spool), msg);
 		cctx = milter_thread_context(s->profile, &error);
@@ -482,10 +493,10 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 		if (judgement != SG_JUDGE_REJECT)
 			done = "tag";
 	}
-	milter_log(priority, "%s: verdict=%s action=%s rules=%s%s%s%s", id,
-	    sg_report_verdict_name(msg->verdict), done,
-	    rules[0] != '\0' ? rules : "-", reason != NULL ? " reason=\"" : "",
-	    reason != NULL ? reason : "", reason != NULL ? "\"" : "");
+	/* The line scan and check log: from=<>, size=, message-id=, ... */
+	line = sg_report_action_line(msg,
+	    &(SgOutcome){ .action = done, .reason = reason });
+	milter_log(priority, "%s", line);
 	session_clear(s);
 	return answer;
 }

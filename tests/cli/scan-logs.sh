@@ -59,6 +59,25 @@ expect_rc 1 sg scan --no-mta-log -r "$work/tiny.rules" --min-age 0 -q "$work/sto
 cmp -s "$(find "$work/store3" -path "*/files/$id" -type f)" "$work/msglog.orig" ||
 	fail "--no-mta-log changed the msglog"
 
+# ---- --action hold: the MTA's own hold, logged the same way ---------
+cp -R "$t/postfix" "$work/pfh"
+mkdir -p "$work/pfh/incoming" "$work/pfh/active"
+cp "$work/pfh/derived/BADtype" "$work/pfh/deferred/7C985A7678C"
+rm -rf "$work/pfh/derived" "$work/pfh/expected"
+: >"$log"
+expect_rc 1 sg scan --action hold --min-age 0 "$work/pfh"
+[ -f "$work/pfh/hold/7C985A7678C" ] || fail "not held in hold/"
+# queue= is where it now is, as postsuper -h leaves it.
+assert_grep ': 7C985A7678C: size=0, queue=hold, verdict=quarantine, action=held, rules=container.unknown-record,container.not-a-message$' "$log"
+assert_grep ': scan done: .*quarantined=0, held=1, ' "$log"
+cp -R "$t/exim" "$work/exh"
+rm -rf "$work/exh/corrupt"
+: >"$log"
+expect_rc 1 sg scan --action hold -r "$work/tiny.rules" --min-age 0 "$work/exh"
+assert_grep ": $id: from=<alice@spoolguard.test>, size=365, nrcpt=1, message-id=<E1xUyrX-0002id-2I@spoolguard.test>, queue=input, verdict=quarantine, action=held, rules=message.size\$" "$log"
+tail -n 1 "$work/exh/msglog/$id" | grep -q '^20[0-9-]* [0-9:]* spoolguard: freezing the message (verdict=quarantine, rules=message.size)$' ||
+	fail "msglog hold line: $(tail -n 1 "$work/exh/msglog/$id")"
+
 # ---- check: a rejection is logged, an acceptance is not --------------
 : >"$log"
 expect_rc 65 sg check "$t/postfix/derived/BADtype"
