@@ -359,35 +359,146 @@ quarantine_judge(Quarantine *q, SgCheckContext *ctx, const SgProfile *profile,
 	return TRUE;
 }
 
+/* A profile and its check context: what recheck judges with. */
+typedef struct {
+	SgProfile *profile;
+	SgCheckContext *ctx;
+} RecheckJudge;
+
+static void
+recheck_judge_free(gpointer data)
+{
+	RecheckJudge *j = data;
+
+	sg_check_context_free(j->ctx);
+	sg_profile_unref(j->profile);
+	g_free(j);
+}
+
+/* (transfer full) (nullable): a judge with @profile (owned). */
+static RecheckJudge *
+recheck_judge_new(SgProfile *profile, GError **error)
+{
+	RecheckJudge *j = g_new0(RecheckJudge, 1);
+
+	j->profile = profile;
+	j->ctx = sg_check_context_new(profile, error);
+	if (j->ctx == NULL) {
+		recheck_judge_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/*
+ * (transfer none) (nullable): the configured spool that scan judges
+ * @origin with its own profile: the [spool NAME] of spoolguard.conf
+ * with a profile whose path holds @origin (the deepest one).
+ */
+static const SgCliSpool *
+recheck_origin_spool(const char *origin)
+{
+	GPtrArray *spools = sg_cli_config_spools();
+	const SgCliSpool *best = NULL;
+	gsize best_len = 0;
+
+	for (guint i = 0; origin != NULL && spools != NULL && i < spools->len;
+	     i++) {
+		const SgCliSpool *c = g_ptr_array_index(spools, i);
+		gsize len = strlen(c->path);
+
+		while (len > 1 && c->path[len - 1] == '/')
+			len--;
+		if (c->profile == NULL || len <= best_len ||
+		    strncmp(origin, c->path, len) != 0 || origin[len] != '/')
+			continue;
+		best = c;
+		best_len = len;
+	}
+	return best;
+}
+
+/*
+ * The judges by profile name: the one -p, -r, spoolguard.conf's profile
+ * or the default give (key ""), and, unless -p or -r was typed, the own
+ * profile of every [spool NAME], as scan judges that spool.  NULL with
+ * *@rc set when one cannot be loaded.
+ */
+static GHashTable *
+recheck_judges(const char *profile_name, const char *rules_path, int *rc)
+{
+	g_autoptr(GHashTable) judges = g_hash_table_new_full(g_str_hash,
+	    g_str_equal, g_free, recheck_judge_free);
+	g_autoptr(GError) error = NULL;
+	GPtrArray *spools = sg_cli_config_spools();
+	SgProfile *profile;
+	RecheckJudge *j;
+
+	profile = sg_cli_load_profile(profile_name, rules_path, rc);
+	if (profile == NULL)
+		return NULL;
+	j = recheck_judge_new(profile, &error);
+	if (j == NULL) {
+		sg_cli_warn("%s", error->message);
+		*rc = EX_SOFTWARE;
+		return NULL;
+	}
+	g_hash_table_insert(judges, g_strdup(""), j);
+	if (sg_cli_option_given("profile") || sg_cli_option_given("rules"))
+		return g_steal_pointer(&judges);
+	for (guint i = 0; spools != NULL && i < spools->len; i++) {
+		const SgCliSpool *c = g_ptr_array_index(spools, i);
+
+		if (c->profile == NULL ||
+		    g_hash_table_contains(judges, c->profile))
+			continue;
+		profile = sg_profile_load(c->profile, &error);
+		j = profile != NULL ? recheck_judge_new(profile, &error) : NULL;
+		if (j == NULL) {
+			sg_cli_warn("%s: [spool %s] profile: %s", c->where,
+			    c->name, error->message);
+			*rc = EX_CONFIG;
+			return NULL;
+		}
+		g_hash_table_insert(judges, g_strdup(c->profile), j);
+	}
+	return g_steal_pointer(&judges);
+}
+
 static int
 quarantine_recheck(Quarantine *q, const char *profile_name,
     const char *rules_path, gboolean release)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) entries = NULL;
-	g_autoptr(SgProfile) profile = NULL;
-	g_autoptr(SgCheckContext) ctx = NULL;
+	g_autoptr(GHashTable) judges = NULL;
+	const RecheckJudge *main_judge;
+	const char *main_name;
 	Recheck r = { 0 };
 	int rc = 0;
 
-	profile = sg_cli_load_profile(profile_name, rules_path, &rc);
-	if (profile == NULL)
+	judges = recheck_judges(profile_name, rules_path, &rc);
+	if (judges == NULL)
 		return rc;
-	ctx = sg_check_context_new(profile, &error);
-	if (ctx == NULL) {
-		sg_cli_warn("%s", error->message);
-		return EX_SOFTWARE;
-	}
+	main_judge = g_hash_table_lookup(judges, "");
+	main_name = sg_profile_name(main_judge->profile);
 	entries = quarantine_entries(q, &error);
 	if (entries == NULL)
 		return quarantine_error("recheck", error);
 	for (guint i = 0; i < entries->len; i++) {
 		SgStoreEntry *e = g_ptr_array_index(entries, i);
+		const SgCliSpool *spool = recheck_origin_spool(e->origin);
+		const RecheckJudge *j = main_judge;
 		g_autofree char *now_rules = NULL;
 		g_autoptr(GError) local = NULL;
 		SgSeverity verdict = SG_SEVERITY_IGNORE;
 		gboolean released = FALSE;
+		const char *now_profile;
 
+		if (spool != NULL &&
+		    g_hash_table_contains(judges, spool->profile))
+			j = g_hash_table_lookup(judges, spool->profile);
+		now_profile = sg_profile_name(j->profile);
 		r.checked++;
 		if (e->unfinished) {
 			/* A move cut short: fsck's to finish, not ours. */
@@ -397,8 +508,8 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 			    e->id);
 			continue;
 		}
-		if (!quarantine_judge(q, ctx, profile, e, &verdict, &now_rules,
-		        &local)) {
+		if (!quarantine_judge(q, j->ctx, j->profile, e, &verdict,
+		        &now_rules, &local)) {
 			r.errors++;
 			sg_cli_warn("quarantine recheck: %s: %s", e->id,
 			    local->message);
@@ -412,8 +523,7 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 		if (release) {
 			g_autofree char *why =
 			    g_strdup_printf("%s with profile %s",
-			        sg_report_verdict_name(verdict),
-			        sg_profile_name(profile));
+			        sg_report_verdict_name(verdict), now_profile);
 
 			if (sg_store_release(q->store, e->id, NULL, &local)) {
 				released = TRUE;
@@ -435,6 +545,7 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 			json_entry_members(b, e);
 			json_string(b, "now", sg_report_verdict_name(verdict));
 			json_rules(b, "now_rules", now_rules);
+			json_string(b, "now_profile", now_profile);
 			json_builder_set_member_name(b, "released");
 			json_builder_add_boolean_value(b, released);
 			json_builder_end_object(b);
@@ -442,14 +553,16 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 		} else {
 			g_autofree char *origin =
 			    sg_report_text_safe(e->origin, 4096);
-			g_autofree char *line =
-			    g_strdup_printf("%s  now %s%s%s  (was %s)  %s%s\n",
-			        e->id, sg_report_verdict_name(verdict),
-			        now_rules[0] != '\0' ? ": " : "", now_rules,
-			        e->rules != NULL && e->rules[0] != '\0'
-			            ? e->rules
-			            : "-",
-			        origin, released ? "  released" : "");
+			g_autofree char *with = j != main_judge
+			    ? g_strdup_printf(" with %s", now_profile)
+			    : g_strdup("");
+			g_autofree char *line = g_strdup_printf(
+			    "%s  now %s%s%s%s  (was %s)  %s%s\n", e->id,
+			    sg_report_verdict_name(verdict), with,
+			    now_rules[0] != '\0' ? ": " : "", now_rules,
+			    e->rules != NULL && e->rules[0] != '\0' ? e->rules
+			                                            : "-",
+			    origin, released ? "  released" : "");
 
 			sg_report_fputs(line, stdout);
 		}
@@ -465,22 +578,21 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 		json_int(b, "fail", r.fail);
 		json_int(b, "errors", r.errors);
 		json_int(b, "released", r.released);
-		json_string(b, "profile", sg_profile_name(profile));
+		json_string(b, "profile", main_name);
 		json_builder_end_object(b);
 		json_builder_end_object(b);
 		quarantine_print_json(b);
 	} else {
 		printf("%u rechecked with profile %s: %u now pass%s, %u still "
 		       "fail, %u errors\n",
-		    r.checked, sg_profile_name(profile), r.pass,
-		    release ? " (released)" : "", r.fail, r.errors);
+		    r.checked, main_name, r.pass, release ? " (released)" : "",
+		    r.fail, r.errors);
 	}
 	if (q->log && r.checked > 0)
 		sg_report_syslog_line(LOG_INFO,
 		    "quarantine recheck: checked=%u, pass=%u, fail=%u, "
 		    "released=%u, errors=%u, profile=%s",
-		    r.checked, r.pass, r.fail, r.released, r.errors,
-		    sg_profile_name(profile));
+		    r.checked, r.pass, r.fail, r.released, r.errors, main_name);
 	return r.errors > 0 ? EX_TEMPFAIL : 0;
 }
 

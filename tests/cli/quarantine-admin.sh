@@ -109,10 +109,38 @@ assert s == {"checked": 6, "pass": 3, "fail": 3, "errors": 0,
              "released": 0, "profile": "default"}, s
 for e in lines[:-1]:
     assert e["now"] in ("clean", "warn") and e["released"] is False, e
+    assert e["now_profile"] == "default", e
 EOF
 fi
 # Nothing changed, nothing logged but the summary.
 [ "$(grep -c 'action=' "$log")" -eq 0 ] || fail "recheck logged an action"
+# Today's profile is the one scan would use: a [spool NAME] of
+# spoolguard.conf with its own profile judges what came from that spool,
+# unless -p or -r is typed.
+printf '[spoolguard]\nprofile=%s\n[spool ex]\npath=%s/\nprofile=default\n' \
+	"$work/tiny.rules" "$work/ex" >"$work/recheck.conf"
+expect_rc 0 env SPOOLGUARD_CONFIG="$work/recheck.conf" "$SPOOLGUARD_BIN" quarantine -q "$store" recheck
+assert_grep '^6 rechecked with profile tiny: 3 now pass, 3 still fail, 0 errors$' "$work/out"
+[ "$(grep -c '  now [a-z]* with default[: a-z.-]*  (was message.size)  .*/ex/input/.*-H$' "$work/out")" -eq 3 ] ||
+	fail "recheck with the spool's profile: $(cat "$work/out")"
+expect_rc 0 env SPOOLGUARD_CONFIG="$work/recheck.conf" "$SPOOLGUARD_BIN" quarantine -q "$store" recheck -p default
+assert_grep '^6 rechecked with profile default: 3 now pass, ' "$work/out"
+assert_no_grep 'with default  (was' "$work/out"
+expect_rc 0 env SPOOLGUARD_CONFIG="$work/recheck.conf" "$SPOOLGUARD_BIN" quarantine -q "$store" recheck -r "$work/tiny.rules"
+assert_grep '^6 rechecked with profile tiny: 0 now pass, 6 still fail' "$work/out"
+printf '[spool ex]\npath=%s\nprofile=%s\n' "$work/ex" "$work/tiny.rules" >"$work/recheck2.conf"
+expect_rc 0 env SPOOLGUARD_CONFIG="$work/recheck2.conf" "$SPOOLGUARD_BIN" quarantine -q "$store" recheck --format json
+if command -v python3 >/dev/null; then
+	python3 - "$work/out" <<'PY' || fail "recheck JSON with a spool's profile"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines[-1]["summary"]["pass"] == 0 and lines[-1]["summary"]["fail"] == 6, lines
+PY
+fi
+printf '[spool ex]\npath=%s\nprofile=no-such-profile\n' "$work/ex" >"$work/recheck3.conf"
+expect_rc 78 env SPOOLGUARD_CONFIG="$work/recheck3.conf" "$SPOOLGUARD_BIN" quarantine -q "$store" recheck --release
+assert_grep '\[spool ex\] profile: ' "$work/err"
+[ "$(grep -c 'action=' "$log")" -eq 0 ] || fail "a bad spool profile released something"
 # --release: back where they came from, each logged.
 expect_rc 0 q recheck --release --spool-format exim
 assert_grep '3 now pass (released)' "$work/out"
