@@ -58,6 +58,10 @@ expect_rc 64 q list --since yesterday
 expect_rc 64 q list --format xml
 expect_rc 0 q list --format json --spool-format exim
 [ "$(wc -l <"$work/out")" -eq 3 ] || fail "JSON list"
+# --json is --format json (issue 16: it was accepted and ignored).
+cp "$work/out" "$work/list.json"
+expect_rc 0 q list --json --spool-format exim
+cmp -s "$work/out" "$work/list.json" || fail "list --json differs from --format json"
 if command -v python3 >/dev/null; then
 	python3 - "$work/out" <<'EOF' || fail "list JSON: see above"
 import json, sys
