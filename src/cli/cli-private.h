@@ -131,6 +131,16 @@ SgJudgement sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error);
 /* (transfer full) (nullable): the first blocking finding as one line of
  * printable ASCII, "rule.id: text", at most @max bytes; NULL if none. */
 char *sg_cli_reason(SgMessage *msg, gsize max);
+/* A profile and a check context made for it (the milter's per thread,
+ * recheck's per profile). */
+typedef struct {
+	SgProfile *profile;  /* (owned) */
+	SgCheckContext *ctx; /* (owned) */
+} SgCliChecker;
+/* (transfer full) (nullable): a checker for @profile (transfer full:
+ * unref'd on failure). */
+SgCliChecker *sg_cli_checker_new(SgProfile *profile, GError **error);
+void sg_cli_checker_free(gpointer checker);
 
 /* ---- a progress line on the terminal (cli-progress.c) ------------- */
 

@@ -109,22 +109,7 @@ typedef struct {
 } MilterSession;
 
 /* A worker thread's check context, made again when the profile changes. */
-typedef struct {
-	SgProfile *profile;
-	SgCheckContext *ctx;
-} MilterThread;
-
-static void
-milter_thread_free(gpointer data)
-{
-	MilterThread *t = data;
-
-	sg_check_context_free(t->ctx);
-	sg_profile_unref(t->profile);
-	g_free(t);
-}
-
-static GPrivate milter_thread_key = G_PRIVATE_INIT(milter_thread_free);
+static GPrivate milter_thread_key = G_PRIVATE_INIT(sg_cli_checker_free);
 
 static void milter_log(int priority, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -159,17 +144,13 @@ milter_profile_get(void)
 static SgCheckContext *
 milter_thread_context(SgProfile *profile, GError **error)
 {
-	MilterThread *t = g_private_get(&milter_thread_key);
+	SgCliChecker *t = g_private_get(&milter_thread_key);
 
 	if (t != NULL && t->profile == profile)
 		return t->ctx;
-	t = g_new0(MilterThread, 1);
-	t->ctx = sg_check_context_new(profile, error);
-	if (t->ctx == NULL) {
-		g_free(t);
+	t = sg_cli_checker_new(sg_profile_ref(profile), error);
+	if (t == NULL)
 		return NULL;
-	}
-	t->profile = sg_profile_ref(profile);
 	g_private_replace(&milter_thread_key, t);
 	return t->ctx;
 }

@@ -359,37 +359,6 @@ quarantine_judge(Quarantine *q, SgCheckContext *ctx, const SgProfile *profile,
 	return TRUE;
 }
 
-/* A profile and its check context: what recheck judges with. */
-typedef struct {
-	SgProfile *profile;
-	SgCheckContext *ctx;
-} RecheckJudge;
-
-static void
-recheck_judge_free(gpointer data)
-{
-	RecheckJudge *j = data;
-
-	sg_check_context_free(j->ctx);
-	sg_profile_unref(j->profile);
-	g_free(j);
-}
-
-/* (transfer full) (nullable): a judge with @profile (owned). */
-static RecheckJudge *
-recheck_judge_new(SgProfile *profile, GError **error)
-{
-	RecheckJudge *j = g_new0(RecheckJudge, 1);
-
-	j->profile = profile;
-	j->ctx = sg_check_context_new(profile, error);
-	if (j->ctx == NULL) {
-		recheck_judge_free(j);
-		return NULL;
-	}
-	return j;
-}
-
 /*
  * (transfer none) (nullable): the configured spool that scan judges
  * @origin with its own profile: the [spool NAME] of spoolguard.conf
@@ -428,16 +397,16 @@ static GHashTable *
 recheck_judges(const char *profile_name, const char *rules_path, int *rc)
 {
 	g_autoptr(GHashTable) judges = g_hash_table_new_full(g_str_hash,
-	    g_str_equal, g_free, recheck_judge_free);
+	    g_str_equal, g_free, sg_cli_checker_free);
 	g_autoptr(GError) error = NULL;
 	GPtrArray *spools = sg_cli_config_spools();
 	SgProfile *profile;
-	RecheckJudge *j;
+	SgCliChecker *j;
 
 	profile = sg_cli_load_profile(profile_name, rules_path, rc);
 	if (profile == NULL)
 		return NULL;
-	j = recheck_judge_new(profile, &error);
+	j = sg_cli_checker_new(profile, &error);
 	if (j == NULL) {
 		sg_cli_warn("%s", error->message);
 		*rc = EX_SOFTWARE;
@@ -453,7 +422,8 @@ recheck_judges(const char *profile_name, const char *rules_path, int *rc)
 		    g_hash_table_contains(judges, c->profile))
 			continue;
 		profile = sg_profile_load(c->profile, &error);
-		j = profile != NULL ? recheck_judge_new(profile, &error) : NULL;
+		j = profile != NULL ? sg_cli_checker_new(profile, &error)
+		                    : NULL;
 		if (j == NULL) {
 			sg_cli_warn("%s: [spool %s] profile: %s", c->where,
 			    c->name, error->message);
@@ -472,7 +442,7 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) entries = NULL;
 	g_autoptr(GHashTable) judges = NULL;
-	const RecheckJudge *main_judge;
+	const SgCliChecker *main_judge;
 	const char *main_name;
 	Recheck r = { 0 };
 	int rc = 0;
@@ -488,7 +458,7 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 	for (guint i = 0; i < entries->len; i++) {
 		SgStoreEntry *e = g_ptr_array_index(entries, i);
 		const SgCliSpool *spool = recheck_origin_spool(e->origin);
-		const RecheckJudge *j = main_judge;
+		const SgCliChecker *j = main_judge;
 		g_autofree char *now_rules = NULL;
 		g_autoptr(GError) local = NULL;
 		SgSeverity verdict = SG_SEVERITY_IGNORE;
