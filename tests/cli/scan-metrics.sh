@@ -39,6 +39,18 @@ def samples(path):
          for f in fams for s in f.samples}
     assert a == b, (path, set(a.items()) ^ set(b.items()))
     types = {f.name: f.type for f in fams}
+    # The classic parser: gauges typed as gauges.  Counters cannot be
+    # typed under both (classic wants "# TYPE x_total counter", which
+    # OpenMetrics rejects as a clashing name); it reads their samples,
+    # with the same values, as untyped.
+    ctypes = {}
+    for f in classic(text):
+        ctypes.setdefault(f.name, set()).add(f.type)
+    for name, t in types.items():
+        if t == "gauge":
+            assert ctypes.get(name) == {"gauge"}, (name, ctypes.get(name))
+        else:
+            assert ctypes.get(name + "_total") == {"unknown"}, (name, ctypes)
     return b, types
 
 def get(s, name, **labels):
