@@ -31,7 +31,8 @@ gboolean sg_report_format_from_string(const char *s, SgReportFormat *out);
 /* What happened to a message. */
 typedef struct {
 	const char *action;   /* "none", "quarantined", "would-quarantine",
-	                         "held", "would-hold", "kept", "error" */
+	                         "held", "would-hold", "kept", "busy" (taken
+	                         just before the move), "vanished", "error" */
 	const char *store_id; /* (nullable): the quarantine entry */
 	const char *error;    /* (nullable): why it could not be examined */
 } SgOutcome;

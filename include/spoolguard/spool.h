@@ -45,7 +45,8 @@ typedef struct {
 /* Counters a walk fills in (atomically updated from workers). */
 typedef struct {
 	gint seen;     /* candidates handed out */
-	gint young;    /* skipped: younger than min-age or still written */
+	gint young;    /* skipped: younger than min-age, or still being
+	                  written (see each reader's readiness rule) */
 	gint busy;     /* skipped: locked by the MTA */
 	gint vanished; /* gone between listing and opening/moving */
 	gint skipped;  /* not message files (temp, journal, symlink) */
@@ -71,8 +72,20 @@ struct _SgSpoolOps {
 	 */
 	gboolean (*open)(SgMessage *msg, const SgProfile *profile,
 	    const SgWalkOptions *opts, GError **error);
-	/* (nullable) The MTA's own hold (Postfix hold/, Exim freeze). */
+	/*
+	 * (nullable) The MTA's own hold (Postfix hold/, Exim freeze).
+	 * INVALID when this message cannot be held (a Postfix maildrop/
+	 * file, a lone Exim -H).
+	 */
 	gboolean (*hold)(SgMessage *msg, GError **error);
+	/*
+	 * (nullable) Called just before the message is moved (quarantine
+	 * or hold): takes what moving needs beyond the lock open() took
+	 * for reading (Postfix, plain, maildir: an exclusive flock instead
+	 * of a shared one) and asks again about other locks.  BUSY when
+	 * someone holds the message now.
+	 */
+	gboolean (*prepare_move)(SgMessage *msg, GError **error);
 	/* (nullable) Where release puts the files back by default. */
 	char *(*release_dir)(const char *spool_root, const char *queue_name,
 	    const char *file_name);

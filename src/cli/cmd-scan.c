@@ -9,6 +9,10 @@
  * memory does not grow with the spool.  Exit: 0 clean, 1 something was (or
  * with -n would be) quarantined or held, 75 when a message could not be
  * examined or moved (I/O), 64 usage, 78 bad rules.
+ *
+ * Just before a move the reader's prepare_move() takes the lock moving
+ * needs and asks again who holds the files; a message someone holds then
+ * is counted busy and left for the next run.
  */
 #include "config.h"
 
@@ -53,6 +57,23 @@ typedef struct {
 	gboolean walk_waiting; /* ... until half of them are done */
 } Scan;
 
+/*
+ * With -v, why a candidate was skipped; always, a file the MTA has left
+ * unfinished for more than a day (the MTA's business, but worth a word).
+ */
+static void
+scan_say_skipped(Scan *scan, SgMessage *msg, const GError *error)
+{
+	gboolean stale = msg->props != NULL &&
+	    g_hash_table_contains(msg->props, "stale-in-progress");
+
+	if (!scan->verbose && !stale)
+		return;
+	g_mutex_lock(&scan->out_lock);
+	sg_cli_warn("skipped: %s", error->message);
+	g_mutex_unlock(&scan->out_lock);
+}
+
 static void
 scan_count_open_error(Scan *scan, SgMessage *msg, const GError *error)
 {
@@ -60,15 +81,19 @@ scan_count_open_error(Scan *scan, SgMessage *msg, const GError *error)
 		switch (error->code) {
 		case SG_CORE_ERROR_VANISHED:
 			g_atomic_int_inc(&scan->totals.walk.vanished);
+			scan_say_skipped(scan, msg, error);
 			return;
 		case SG_CORE_ERROR_BUSY:
 			g_atomic_int_inc(&scan->totals.walk.busy);
+			scan_say_skipped(scan, msg, error);
 			return;
 		case SG_CORE_ERROR_YOUNG:
 			g_atomic_int_inc(&scan->totals.walk.young);
+			scan_say_skipped(scan, msg, error);
 			return;
 		case SG_CORE_ERROR_SKIP:
 			g_atomic_int_inc(&scan->totals.walk.skipped);
+			scan_say_skipped(scan, msg, error);
 			return;
 		default:
 			break;
@@ -97,6 +122,18 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 	if (scan->dry_run) {
 		return scan->action == SCAN_ACTION_HOLD ? "would-hold"
 		                                        : "would-quarantine";
+	}
+	/* The lock moving needs, and a last look at who holds the files. */
+	if (msg->ops->prepare_move != NULL &&
+	    !msg->ops->prepare_move(msg, &error)) {
+		if (g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_VANISHED))
+			return "vanished";
+		if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY) ||
+		    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG))
+			return "busy";
+		*why = g_strdup(error->message);
+		return "error";
 	}
 	if (scan->action == SCAN_ACTION_HOLD) {
 		if (msg->ops == NULL || msg->ops->hold == NULL) {
@@ -191,6 +228,9 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 			} else if (msg->no_move) {
 				/* Already set aside by the MTA: reported. */
 				g_atomic_int_inc(&scan->totals.warned);
+			} else if (strcmp(outcome.action, "busy") == 0) {
+				/* Taken by someone just before the move. */
+				g_atomic_int_inc(&scan->totals.walk.busy);
 			} else if (strcmp(outcome.action, "vanished") == 0) {
 				g_atomic_int_inc(&scan->totals.walk.vanished);
 			} else if (strstr(outcome.action, "hold") != NULL ||

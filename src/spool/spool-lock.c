@@ -9,11 +9,23 @@
  * descriptor rather than the process, and so survive other descriptors of
  * the same file being closed and work from any thread.  Every lock is
  * non-blocking: a message someone holds is skipped, never waited for.
+ *
+ * Plain folders and maildirs have no MTA of their own, so every kind of
+ * lock counts there: flock(), POSIX record locks (fcntl F_SETLK, lockf)
+ * and OFD locks.  Record locks are only asked about (F_OFD_GETLK over the
+ * whole file), never taken, so that a writer's own non-blocking lock does
+ * not fail because of us and a blocking one does not wait for us.  Whether
+ * someone still has a file open for writing is asked by taking a read
+ * lease (F_SETLEASE) and dropping it at once; the kernel refuses one while
+ * any writer has the file open.  Its break notice, should a writer open
+ * the file in that instant, is sent as SIGWINCH, whose default is to be
+ * ignored (SIGIO's default would end the process).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 
 #include "spool-private.h"
@@ -38,6 +50,75 @@ sg_spool_flock(int fd, const char *path, GError **error)
 		    "%s: flock: %s", path, g_strerror(saved));
 	}
 	return FALSE;
+}
+
+gboolean
+sg_spool_flock_shared(int fd, const char *path, GError **error)
+{
+	int saved;
+
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return TRUE;
+	saved = errno;
+	if (saved == EWOULDBLOCK || saved == EAGAIN || saved == EINTR) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
+		    "%s: locked by another process (flock)", path);
+	} else {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: flock: %s", path, g_strerror(saved));
+	}
+	return FALSE;
+}
+
+gboolean
+sg_spool_probe_record_locks(int fd, const char *path, GError **error)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0,
+		.l_len = 0, /* to the end, however far it grows */
+		.l_pid = 0,
+	};
+	int saved;
+
+	/* Asks which lock would conflict with a write lock on the whole
+	 * file: any read or write lock of any other owner. */
+	if (fcntl(fd, F_OFD_GETLK, &fl) != 0) {
+		saved = errno;
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: fcntl(F_OFD_GETLK): %s", path, g_strerror(saved));
+		return FALSE;
+	}
+	if (fl.l_type == F_UNLCK)
+		return TRUE;
+	if (fl.l_pid > 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
+		    "%s: locked by process %ld (POSIX %s lock)", path,
+		    (long)fl.l_pid, fl.l_type == F_RDLCK ? "read" : "write");
+	} else {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
+		    "%s: locked by another process (OFD %s lock)", path,
+		    fl.l_type == F_RDLCK ? "read" : "write");
+	}
+	return FALSE;
+}
+
+SgSpoolWriters
+sg_spool_probe_writers(int fd)
+{
+	/* A lease belongs to the open file description: say where its
+	 * break notice goes before taking it. */
+	if (fcntl(fd, F_SETSIG, SIGWINCH) != 0)
+		return SG_SPOOL_WRITERS_UNKNOWN;
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+		return SG_SPOOL_WRITERS_NONE;
+	}
+	/* EAGAIN: open for writing elsewhere.  EACCES (not the owner and
+	 * no CAP_LEASE), EINVAL (a file system without leases): unknown. */
+	return errno == EAGAIN ? SG_SPOOL_WRITERS_SOME
+	                       : SG_SPOOL_WRITERS_UNKNOWN;
 }
 
 gboolean

@@ -76,19 +76,27 @@ sg_spool_file_candidate(const SgSpoolOps *ops, const char *path)
 	return msg;
 }
 
-/* maildir's message_for_file(): a file in a maildir's new/ or cur/. */
+/* maildir's message_for_file(): a file in a maildir's new/, cur/ or tmp/;
+ * queue_name says which. */
 SgMessage *
 sg_spool_maildir_message_for_file(const char *path)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
 	gboolean ok;
+	SgMessage *msg;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	ok = sg_spool_maildir_is_message_dir(fd, dir);
+	/* tmp/ too: claimed so that its open() can refuse to move it */
+	ok = sg_spool_maildir_is_message_dir(fd, dir) ||
+	    sg_spool_maildir_is_tmp_dir(fd, dir);
 	close(fd);
-	return ok ? sg_spool_file_candidate(&sg_spool_maildir_ops, path) : NULL;
+	if (!ok)
+		return NULL;
+	msg = sg_spool_file_candidate(&sg_spool_maildir_ops, path);
+	msg->queue_name = g_path_get_basename(dir);
+	return msg;
 }
 
 /* plain's message_for_file(): any file at all. */
@@ -142,6 +150,8 @@ walk_candidate(Walk *w, const SgSpoolOps *ops, const char *dir,
 
 	sg_message_add_file(msg, path, "message");
 	msg->spool_root = g_strdup(w->root);
+	if (ops == &sg_spool_maildir_ops)
+		msg->queue_name = g_path_get_basename(dir); /* new, cur */
 	g_atomic_int_inc(&w->stats->seen);
 	if (!w->func(msg, w->user_data))
 		w->stopped = TRUE;

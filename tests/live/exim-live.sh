@@ -79,6 +79,9 @@ for f in "$SPOOLGUARD_TESTDATA"/spool/exim/corrupt/input/*; do
 done
 chown -R "$user:$user" "$w/spool"
 chmod 640 "$w"/spool/input/*
+# A lone -H is what the end of each delivery leaves for an instant: it is
+# an orphan only in a directory that has been still for a minute.
+touch -m -d '-5 minutes' "$w/spool/input"
 
 # hold one good message with Exim's lock, from another process
 locked=$(echo "$good" | head -1)
