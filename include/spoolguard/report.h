@@ -31,8 +31,9 @@ gboolean sg_report_format_from_string(const char *s, SgReportFormat *out);
 /* What happened to a message. */
 typedef struct {
 	const char *action;   /* "none", "quarantined", "would-quarantine",
-	                         "held", "would-hold", "kept", "busy" (taken
-	                         just before the move), "vanished", "error" */
+	                         "held", "would-hold", "already-held",
+	                         "kept", "busy" (taken just before the
+	                         move), "vanished", "error" */
 	const char *store_id; /* (nullable): the quarantine entry */
 	const char *error;    /* (nullable): why it could not be examined */
 } SgOutcome;
@@ -75,7 +76,10 @@ typedef struct {
 	gint warned;
 	gint quarantined; /* or would be, with -n */
 	gint held;
-	gint unchanged; /* clean by the last run (--state), not re-read */
+	gint already_held; /* --action hold: the MTA held it already */
+	gint kept;         /* must go, left in place (--action none, or
+	                      --hold-fallback none) */
+	gint unchanged;    /* clean by the last run (--state), not re-read */
 	SgWalkStats walk;
 	gdouble seconds;
 } SgRunTotals;

@@ -11,8 +11,11 @@
  * examined or moved (I/O), 64 usage, 78 bad rules.
  *
  * Just before a move the reader's prepare_move() takes the lock moving
- * needs and asks again who holds the files; a message someone holds then
- * is counted busy and left for the next run.
+ * needs; a message someone holds then is counted busy and left.  --action
+ * hold leaves a message the MTA already holds as it is ("already-held":
+ * not counted as held, not logged), and a message the MTA cannot hold (a
+ * Postfix maildrop/ file; a format without a hold queue) goes the way of
+ * --hold-fallback, said once per run.
  */
 #include "config.h"
 
@@ -37,10 +40,13 @@ typedef enum {
 
 typedef struct {
 	SgProfile *profile;
-	SgStore *store; /* NULL with -n or --action none/hold */
+	SgStore *store; /* NULL with -n, --action none, or --action hold
+	                   without --hold-fallback quarantine */
 	SgWalkOptions opts;
 	SgRunTotals totals;
 	ScanAction action;
+	ScanAction hold_fallback; /* QUARANTINE or NONE */
+	gint fallback_said;       /* the fallback was announced */
 	SgReportFormat format;
 	gboolean dry_run;
 	gboolean verbose;
@@ -108,6 +114,38 @@ scan_count_open_error(Scan *scan, SgMessage *msg, const GError *error)
 		    msg->id, error->message);
 }
 
+/* --hold-fallback for a message the MTA cannot hold; said once a run. */
+static const char *
+scan_hold_fallback(Scan *scan, SgMessage *msg, const char *reason,
+    char **store_id, char **why)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean quarantine = scan->hold_fallback == SCAN_ACTION_QUARANTINE;
+
+	if (g_atomic_int_compare_and_exchange(&scan->fallback_said, 0, 1)) {
+		g_mutex_lock(&scan->out_lock);
+		sg_cli_warn("%s; such messages are %s (--hold-fallback %s; "
+		            "said once per run)",
+		    reason,
+		    quarantine ? "quarantined instead" : "left in place",
+		    quarantine ? "quarantine" : "none");
+		g_mutex_unlock(&scan->out_lock);
+	}
+	if (!quarantine)
+		return "kept";
+	g_mutex_lock(&scan->out_lock);
+	if (!sg_store_put(scan->store, msg, scan->profile, store_id, &error)) {
+		g_mutex_unlock(&scan->out_lock);
+		if (g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_VANISHED))
+			return "vanished";
+		*why = g_strdup(error->message);
+		return "error";
+	}
+	g_mutex_unlock(&scan->out_lock);
+	return "quarantined";
+}
+
 /* Moves or holds a message that must go; returns the outcome's action. */
 static const char *
 scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
@@ -117,6 +155,8 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 
 	if (msg->no_move)
 		return "kept";
+	if (scan->action == SCAN_ACTION_HOLD && msg->on_hold)
+		return "already-held";
 	if (scan->action == SCAN_ACTION_NONE)
 		return "kept";
 	if (scan->dry_run) {
@@ -136,13 +176,22 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 		return "error";
 	}
 	if (scan->action == SCAN_ACTION_HOLD) {
-		if (msg->ops == NULL || msg->ops->hold == NULL) {
-			*why = g_strdup_printf("%s: the %s format has no hold "
-			                       "queue; not moved",
-			    msg->id, msg->format);
-			return "error";
+		if (msg->ops->hold == NULL) {
+			g_autofree char *reason = g_strdup_printf(
+			    "%s: the %s format has no hold queue", msg->id,
+			    msg->format);
+
+			return scan_hold_fallback(scan, msg, reason, store_id,
+			    why);
 		}
-		ok = msg->ops->hold(msg, &error);
+		if (!msg->ops->hold(msg, &error) &&
+		    g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_INVALID)) {
+			/* e.g. Postfix maildrop/: see postsuper(1) -h */
+			return scan_hold_fallback(scan, msg, error->message,
+			    store_id, why);
+		}
+		ok = error == NULL;
 	} else {
 		g_mutex_lock(&scan->out_lock);
 		ok = sg_store_put(scan->store, msg, scan->profile, store_id,
@@ -228,12 +277,19 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 			} else if (msg->no_move) {
 				/* Already set aside by the MTA: reported. */
 				g_atomic_int_inc(&scan->totals.warned);
+			} else if (strcmp(outcome.action, "already-held") ==
+			    0) {
+				/* Nothing done, nothing new to say. */
+				g_atomic_int_inc(&scan->totals.already_held);
+			} else if (strcmp(outcome.action, "kept") == 0) {
+				/* --action none, --hold-fallback none */
+				g_atomic_int_inc(&scan->totals.kept);
 			} else if (strcmp(outcome.action, "busy") == 0) {
 				/* Taken by someone just before the move. */
 				g_atomic_int_inc(&scan->totals.walk.busy);
 			} else if (strcmp(outcome.action, "vanished") == 0) {
 				g_atomic_int_inc(&scan->totals.walk.vanished);
-			} else if (strstr(outcome.action, "hold") != NULL ||
+			} else if (strcmp(outcome.action, "would-hold") == 0 ||
 			    strcmp(outcome.action, "held") == 0) {
 				g_atomic_int_inc(&scan->totals.held);
 			} else {
@@ -249,7 +305,8 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 				scan_record(scan, msg);
 		}
 	}
-	if (scan->use_syslog && msg->verdict >= SG_SEVERITY_WARN)
+	if (scan->use_syslog && msg->verdict >= SG_SEVERITY_WARN &&
+	    strcmp(outcome.action, "already-held") != 0)
 		sg_report_syslog_message(msg, &outcome);
 	show = scan->format == SG_REPORT_JSON || scan->verbose ||
 	    (!scan->quiet && msg->verdict >= SG_SEVERITY_WARN) ||
@@ -387,6 +444,7 @@ sg_cmd_scan(int argc, char **argv)
 	g_autofree char *metrics = NULL;
 	g_autofree char *action_s = NULL;
 	g_autofree char *state_path = NULL;
+	g_autofree char *fallback_s = NULL;
 	g_auto(GStrv) paths = NULL;
 	gboolean dry_run = FALSE, verbose = FALSE, quiet = FALSE;
 	gboolean include_corrupt = FALSE, no_syslog = FALSE;
@@ -411,6 +469,10 @@ sg_cmd_scan(int argc, char **argv)
 		    "AGE" },
 		{ "action", 'a', 0, G_OPTION_ARG_STRING, &action_s,
 		    "quarantine (default), hold (the MTA's own hold), none",
+		    "ACTION" },
+		{ "hold-fallback", 0, 0, G_OPTION_ARG_STRING, &fallback_s,
+		    "With --action hold, for what the MTA cannot hold "
+		    "(Postfix maildrop/): none (default) or quarantine",
 		    "ACTION" },
 		{ "include-corrupt", 0, 0, G_OPTION_ARG_NONE, &include_corrupt,
 		    "Also move files the MTA already set aside (Postfix "
@@ -444,8 +506,8 @@ sg_cmd_scan(int argc, char **argv)
 	    "files, or one file) and moves\nevery message that breaks a hard "
 	    "limit of the profile into the quarantine.");
 	g_option_context_set_description(octx,
-	    "Exit status: 0 clean, 1 quarantined (or would be), 64 usage, "
-	    "75 I/O trouble,\n78 bad rules file.  See spoolguard(1).");
+	    "Exit status: 0 clean, 1 quarantined or held (or would be), 64 "
+	    "usage, 75 I/O\ntrouble, 78 bad rules file.  See spoolguard(1).");
 	if (!sg_cli_parse(octx, &argc, &argv))
 		return EX_USAGE;
 	if (paths == NULL || paths[0] == NULL) {
@@ -472,6 +534,15 @@ sg_cmd_scan(int argc, char **argv)
 		sg_cli_warn("scan: unknown action '%s'", action_s);
 		return EX_USAGE;
 	}
+	scan.hold_fallback = SCAN_ACTION_NONE;
+	if (fallback_s != NULL &&
+	    (!scan_parse_action(fallback_s, &scan.hold_fallback) ||
+	        scan.hold_fallback == SCAN_ACTION_HOLD)) {
+		sg_cli_warn("scan: --hold-fallback takes none or quarantine, "
+		            "not '%s'",
+		    fallback_s);
+		return EX_USAGE;
+	}
 	scan.profile = sg_cli_load_profile(profile_name, rules_path, &rc);
 	if (scan.profile == NULL)
 		return rc;
@@ -482,7 +553,9 @@ sg_cmd_scan(int argc, char **argv)
 	scan.use_syslog = !no_syslog;
 	scan.opts.include_corrupt = include_corrupt;
 	scan.opts.now = g_get_real_time() / G_USEC_PER_SEC;
-	if (scan.action == SCAN_ACTION_QUARANTINE) {
+	if (scan.action == SCAN_ACTION_QUARANTINE ||
+	    (scan.action == SCAN_ACTION_HOLD &&
+	        scan.hold_fallback == SCAN_ACTION_QUARANTINE)) {
 		g_autoptr(GError) error = NULL;
 		const char *dir = sg_cli_store_dir(store_opt);
 		g_autofree char *real = scan_real_store_path(dir);
@@ -591,7 +664,8 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	if (scan.totals.walk.errors > 0)
 		rc = EX_TEMPFAIL;
-	else if (scan.totals.quarantined > 0 || scan.totals.held > 0)
+	else if (scan.totals.quarantined > 0 || scan.totals.held > 0 ||
+	    scan.totals.kept > 0)
 		rc = SG_EXIT_QUARANTINED;
 	else
 		rc = SG_EXIT_OK;

@@ -258,6 +258,8 @@ json_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 		{ "warned", t->warned },
 		{ "quarantined", t->quarantined },
 		{ "held", t->held },
+		{ "already_held", t->already_held },
+		{ "kept", t->kept },
 		{ "unchanged", t->unchanged },
 		{ "young", t->walk.young },
 		{ "busy", t->walk.busy },

@@ -298,14 +298,19 @@ text_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 	if (t->unchanged > 0)
 		fprintf(out, "%d unchanged since the last run (--state); ",
 		    t->unchanged);
-	fprintf(out,
-	    "%d examined: %d clean, %d warned, %d %s, %d %s; "
-	    "skipped %d young, %d busy, %d vanished, %d not messages; "
-	    "%d errors; %.2f s\n",
+	fprintf(out, "%d examined: %d clean, %d warned, %d %s, %d %s",
 	    t->examined, t->clean, t->warned, t->quarantined,
 	    dry_run ? "would be quarantined" : "quarantined", t->held,
-	    dry_run ? "would be held" : "held", t->walk.young, t->walk.busy,
-	    t->walk.vanished, t->walk.skipped, t->walk.errors, t->seconds);
+	    dry_run ? "would be held" : "held");
+	if (t->already_held > 0)
+		fprintf(out, ", %d already held", t->already_held);
+	if (t->kept > 0)
+		fprintf(out, ", %d kept", t->kept);
+	fprintf(out,
+	    "; skipped %d young, %d busy, %d vanished, %d not messages; "
+	    "%d errors; %.2f s\n",
+	    t->walk.young, t->walk.busy, t->walk.vanished, t->walk.skipped,
+	    t->walk.errors, t->seconds);
 }
 
 const SgReportWriter sg_report_text_writer = {
