@@ -26,6 +26,7 @@ GQuark sg_spool_error_quark(void);
 typedef enum {
 	SG_SPOOL_ERROR_LAYOUT, /* PATH is no spool we know */
 	SG_SPOOL_ERROR_IO,
+	SG_SPOOL_ERROR_LOCKED, /* another scan holds the directory */
 } SgSpoolError;
 
 /* What a walk is told. */
@@ -121,6 +122,16 @@ gboolean sg_spool_walk(const char *path, const SgWalkOptions *opts,
  * (transfer full) (nullable): NULL only for a NULL or empty @path.
  */
 SgMessage *sg_spool_message_for_file(const char *path);
+
+/*
+ * Takes an exclusive flock() on the directory @path, waiting (polling)
+ * up to @wait_seconds for another holder to let go; returns the
+ * descriptor that holds it (close it to let go), or -1 with
+ * SG_SPOOL_ERROR_LOCKED naming the holder's pid (from /proc/locks) when
+ * it is still held, or SG_SPOOL_ERROR_IO.  Two scan runs over the same
+ * spool or store use it to take turns.
+ */
+int sg_spool_dir_lock(const char *path, gint64 wait_seconds, GError **error);
 
 /* Locks (held by the returned state until closed). */
 /* flock(LOCK_EX|LOCK_NB); BUSY when another process holds it. */

@@ -8,21 +8,27 @@
  * its own libmagic handle).  At most 8 * N candidates wait at once, so
  * memory does not grow with the spool.  Exit: 0 clean, 1 something was (or
  * with -n would be) quarantined or held, 75 when a message could not be
- * examined or moved (I/O), 64 usage, 78 bad rules.
+ * examined or moved (I/O) or another scan holds the same spool or store,
+ * 64 usage, 78 bad rules.
  *
  * Just before a move the reader's prepare_move() takes the lock moving
  * needs; a message someone holds then is counted busy and left.  --action
  * hold leaves a message the MTA already holds as it is ("already-held":
  * not counted as held, not logged), and a message the MTA cannot hold (a
  * Postfix maildrop/ file; a format without a hold queue) goes the way of
- * --hold-fallback, said once per run.
+ * --hold-fallback, said once per run.  Each PATH (a file's directory) and
+ * the store are flock()ed for the whole run, store first, then the paths
+ * in device and inode order, so that two runs never work on the same
+ * spool or store at once (--lock-wait: how long the second one waits).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "spoolguard/check.h"
 #include "spoolguard/quarantine.h"
@@ -37,6 +43,9 @@ typedef enum {
 	SCAN_ACTION_HOLD,
 	SCAN_ACTION_NONE,
 } ScanAction;
+
+/* --lock-wait may not exceed this. */
+#define SCAN_LOCK_WAIT_MAX (24 * 3600)
 
 typedef struct {
 	SgProfile *profile;
@@ -419,6 +428,117 @@ scan_store_inside(const char *store, const char *path)
 	    (store[n] == '\0' || store[n] == '/');
 }
 
+/* One directory to lock: a PATH's (or its file's), or the store. */
+typedef struct {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+} ScanLockDir;
+
+static void
+scan_lock_dir_clear(gpointer data)
+{
+	g_free(((ScanLockDir *)data)->path);
+}
+
+static int
+scan_lock_dir_cmp(const void *a, const void *b)
+{
+	const ScanLockDir *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+/* Adds the directory of @path (itself, or a file's parent) once. */
+static void
+scan_lock_add(GArray *dirs, const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	ScanLockDir d = { 0 };
+	struct stat st;
+
+	if (real == NULL || stat(real, &st) != 0)
+		return; /* the walk reports it */
+	if (!S_ISDIR(st.st_mode)) {
+		g_autofree char *dir = g_path_get_dirname(real);
+
+		g_free(real);
+		real = g_steal_pointer(&dir);
+		if (stat(real, &st) != 0)
+			return;
+	}
+	for (guint i = 0; i < dirs->len; i++) {
+		ScanLockDir *o = &g_array_index(dirs, ScanLockDir, i);
+
+		if (o->dev == st.st_dev && o->ino == st.st_ino)
+			return; /* one flock per directory, or we block us */
+	}
+	d.path = g_steal_pointer(&real);
+	d.dev = st.st_dev;
+	d.ino = st.st_ino;
+	g_array_append_val(dirs, d);
+}
+
+/*
+ * Locks the store, then every PATH's directory in (device, inode) order,
+ * the same order in every run; the descriptors holding the locks go to
+ * @fds.  FALSE (message printed) when one stays held past @wait seconds.
+ */
+static gboolean
+scan_lock_all(const char *store_dir, char **paths, gint64 wait, GArray *fds,
+    int *rc)
+{
+	g_autoptr(GArray) dirs = g_array_new(FALSE, TRUE, sizeof(ScanLockDir));
+	guint first = 0;
+
+	g_array_set_clear_func(dirs, scan_lock_dir_clear);
+	if (store_dir != NULL) {
+		scan_lock_add(dirs, store_dir);
+		first = dirs->len;
+	}
+	for (guint i = 0; paths[i] != NULL; i++)
+		scan_lock_add(dirs, paths[i]);
+	/* the paths after the store, in (device, inode) order */
+	if (dirs->len > first + 1) {
+		qsort(&g_array_index(dirs, ScanLockDir, first),
+		    dirs->len - first, sizeof(ScanLockDir), scan_lock_dir_cmp);
+	}
+	for (guint i = 0; i < dirs->len; i++) {
+		g_autoptr(GError) error = NULL;
+		const char *dir = g_array_index(dirs, ScanLockDir, i).path;
+		int fd = sg_spool_dir_lock(dir, wait, &error);
+
+		if (fd < 0) {
+			if (g_error_matches(error, SG_SPOOL_ERROR,
+			        SG_SPOOL_ERROR_LOCKED)) {
+				sg_cli_warn("%s; nothing scanned%s",
+				    error->message,
+				    wait > 0
+				        ? " (waited for --lock-wait)"
+				        : " (--lock-wait AGE waits for it)");
+			} else {
+				sg_cli_warn("%s", error->message);
+			}
+			*rc = EX_TEMPFAIL;
+			return FALSE;
+		}
+		g_array_append_val(fds, fd);
+	}
+	return TRUE;
+}
+
+static void
+scan_unlock_all(GArray *fds)
+{
+	for (guint i = 0; i < fds->len; i++)
+		close(g_array_index(fds, int, i));
+	g_array_set_size(fds, 0);
+}
+
 static gboolean
 scan_parse_action(const char *s, ScanAction *out)
 {
@@ -445,6 +565,9 @@ sg_cmd_scan(int argc, char **argv)
 	g_autofree char *action_s = NULL;
 	g_autofree char *state_path = NULL;
 	g_autofree char *fallback_s = NULL;
+	g_autofree char *lock_wait_s = NULL;
+	g_autoptr(GArray) lock_fds = g_array_new(FALSE, FALSE, sizeof(int));
+	gint64 lock_wait = 0;
 	g_auto(GStrv) paths = NULL;
 	gboolean dry_run = FALSE, verbose = FALSE, quiet = FALSE;
 	gboolean include_corrupt = FALSE, no_syslog = FALSE;
@@ -474,6 +597,10 @@ sg_cmd_scan(int argc, char **argv)
 		    "With --action hold, for what the MTA cannot hold "
 		    "(Postfix maildrop/): none (default) or quarantine",
 		    "ACTION" },
+		{ "lock-wait", 0, 0, G_OPTION_ARG_STRING, &lock_wait_s,
+		    "Wait up to AGE for another scan of the same spool or "
+		    "store (default 0: exit 75 at once)",
+		    "AGE" },
 		{ "include-corrupt", 0, 0, G_OPTION_ARG_NONE, &include_corrupt,
 		    "Also move files the MTA already set aside (Postfix "
 		    "corrupt/)",
@@ -507,7 +634,8 @@ sg_cmd_scan(int argc, char **argv)
 	    "limit of the profile into the quarantine.");
 	g_option_context_set_description(octx,
 	    "Exit status: 0 clean, 1 quarantined or held (or would be), 64 "
-	    "usage, 75 I/O\ntrouble, 78 bad rules file.  See spoolguard(1).");
+	    "usage, 75 I/O\ntrouble or another scan at work on the same "
+	    "spool or store, 78 bad rules file.\nSee spoolguard(1).");
 	if (!sg_cli_parse(octx, &argc, &argv))
 		return EX_USAGE;
 	if (paths == NULL || paths[0] == NULL) {
@@ -541,6 +669,13 @@ sg_cmd_scan(int argc, char **argv)
 		sg_cli_warn("scan: --hold-fallback takes none or quarantine, "
 		            "not '%s'",
 		    fallback_s);
+		return EX_USAGE;
+	}
+	if (lock_wait_s != NULL &&
+	    (!sg_cli_parse_age(lock_wait_s, &lock_wait) ||
+	        lock_wait > SCAN_LOCK_WAIT_MAX)) {
+		sg_cli_warn("scan: bad --lock-wait '%s' (at most 1d)",
+		    lock_wait_s);
 		return EX_USAGE;
 	}
 	scan.profile = sg_cli_load_profile(profile_name, rules_path, &rc);
@@ -580,6 +715,13 @@ sg_cmd_scan(int argc, char **argv)
 		if (scan.store != NULL)
 			scan.opts.exclude = sg_store_dir(scan.store);
 	}
+	/* One run at a time per spool and per store. */
+	if (!scan_lock_all(scan.store != NULL ? sg_store_dir(scan.store) : NULL,
+	        paths, lock_wait, lock_fds, &rc)) {
+		g_clear_pointer(&scan.store, sg_store_free);
+		sg_profile_unref(scan.profile);
+		return rc;
+	}
 	if (state_path != NULL) {
 		g_autoptr(GError) error = NULL;
 
@@ -587,6 +729,7 @@ sg_cmd_scan(int argc, char **argv)
 		    sg_profile_digest(scan.profile), &error);
 		if (scan.state == NULL) {
 			sg_cli_warn("%s", error->message);
+			scan_unlock_all(lock_fds);
 			g_clear_pointer(&scan.store, sg_store_free);
 			sg_profile_unref(scan.profile);
 			return EX_TEMPFAIL;
@@ -676,6 +819,8 @@ done:
 	g_mutex_clear(&scan.out_lock);
 	g_clear_pointer(&scan.store, sg_store_free);
 	g_clear_pointer(&scan.state, sg_state_free);
+	/* Last: the next run may start once everything is written. */
+	scan_unlock_all(lock_fds);
 	sg_profile_unref(scan.profile);
 	return rc;
 }

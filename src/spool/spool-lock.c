@@ -20,13 +20,22 @@
  * any writer has the file open.  Its break notice, should a writer open
  * the file in that instant, is sent as SIGWINCH, whose default is to be
  * ignored (SIGIO's default would end the process).
+ *
+ * A scan run locks each directory it walks and its store with flock() on
+ * the directory itself, so that two runs over the same spool or store do
+ * not overlap; /proc/locks names the holder's pid.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "spool-private.h"
 
@@ -165,4 +174,89 @@ sg_spool_valid_queue_id(const char *name, gsize len)
 			return FALSE;
 	}
 	return TRUE;
+}
+
+/* ---- one scan at a time per directory -------------------------------- */
+
+/*
+ * The pid that holds a flock() on (dev, ino), from /proc/locks, or 0.
+ * Lines read "1: FLOCK  ADVISORY  WRITE 4711 fe:00:10953073 0 EOF".
+ */
+static long
+spool_flock_holder(dev_t dev, ino_t ino)
+{
+	FILE *fp = fopen("/proc/locks", "re");
+	char line[256];
+	long found = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof line, fp) != NULL) {
+		char kind[16], adv[16], mode[16];
+		unsigned int maj, min;
+		unsigned long long inode;
+		long pid;
+
+		if (sscanf(line, "%*[^:]: %15s %15s %15s %ld %x:%x:%llu", kind,
+		        adv, mode, &pid, &maj, &min, &inode) != 7)
+			continue;
+		if (strcmp(kind, "FLOCK") == 0 && maj == major(dev) &&
+		    min == minor(dev) && inode == (unsigned long long)ino)
+			found = pid;
+	}
+	fclose(fp);
+	return found;
+}
+
+int
+sg_spool_dir_lock(const char *path, gint64 wait_seconds, GError **error)
+{
+	gint64 deadline =
+	    g_get_monotonic_time() + wait_seconds * G_USEC_PER_SEC;
+	struct stat st;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
+		    "%s: cannot open directory: %s", path, g_strerror(saved));
+		return -1;
+	}
+	for (;;) {
+		long pid;
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		saved = errno;
+		if (saved != EWOULDBLOCK && saved != EINTR) {
+			close(fd);
+			g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
+			    "%s: flock: %s", path, g_strerror(saved));
+			return -1;
+		}
+		if (g_get_monotonic_time() < deadline) {
+			/* Polled: a wait that can end on time. */
+			g_usleep(G_USEC_PER_SEC / 5);
+			continue;
+		}
+		close(fd);
+		pid = spool_flock_holder(st.st_dev, st.st_ino);
+		if (pid > 0) {
+			g_set_error(error, SG_SPOOL_ERROR,
+			    SG_SPOOL_ERROR_LOCKED,
+			    "%s: another spoolguard scan (pid %ld) is at work "
+			    "on it",
+			    path, pid);
+		} else {
+			g_set_error(error, SG_SPOOL_ERROR,
+			    SG_SPOOL_ERROR_LOCKED,
+			    "%s: another spoolguard scan is at work on it "
+			    "(its pid is not known)",
+			    path);
+		}
+		return -1;
+	}
 }
