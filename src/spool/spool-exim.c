@@ -1099,16 +1099,17 @@ exim_walk_dir(EximWalk *w, const char *dir, const char *queue, gboolean top,
 		id = g_strndup(name, n - 2);
 		journal = g_strconcat(id, "-J", NULL);
 		temp = g_strconcat("hdr.", id, NULL);
+		other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
 		if (sg_spool_pair_exists(dfd, temp)) {
-			/* -H being written: in progress */
-			g_atomic_int_inc(&w->stats->young);
+			/* -H being written: in progress (counted once) */
+			if (is_h || !sg_spool_pair_exists(dfd, other))
+				g_atomic_int_inc(&w->stats->young);
 			continue;
 		}
 		if (sg_spool_pair_exists(dfd, journal)) {
 			g_atomic_int_inc(&w->stats->skipped);
 			continue;
 		}
-		other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
 		if (sg_spool_pair_exists(dfd, other)) {
 			if (is_h)
 				exim_emit(w, dir, queue, id, TRUE, TRUE);
