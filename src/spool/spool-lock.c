@@ -43,30 +43,13 @@
 G_DEFINE_QUARK(sg-spool-error-quark, sg_spool_error)
 // clang-format on
 
-gboolean
-sg_spool_flock(int fd, const char *path, GError **error)
+/* flock(@op | LOCK_NB): BUSY while another holds a conflicting one. */
+static gboolean
+spool_flock(int fd, const char *path, int op, GError **error)
 {
 	int saved;
 
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return TRUE;
-	saved = errno;
-	if (saved == EWOULDBLOCK || saved == EAGAIN || saved == EINTR) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
-		    "%s: locked by another process", path);
-	} else {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-		    "%s: flock: %s", path, g_strerror(saved));
-	}
-	return FALSE;
-}
-
-gboolean
-sg_spool_flock_shared(int fd, const char *path, GError **error)
-{
-	int saved;
-
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+	if (flock(fd, op | LOCK_NB) == 0)
 		return TRUE;
 	saved = errno;
 	if (saved == EWOULDBLOCK || saved == EAGAIN || saved == EINTR) {
@@ -77,6 +60,18 @@ sg_spool_flock_shared(int fd, const char *path, GError **error)
 		    "%s: flock: %s", path, g_strerror(saved));
 	}
 	return FALSE;
+}
+
+gboolean
+sg_spool_flock(int fd, const char *path, GError **error)
+{
+	return spool_flock(fd, path, LOCK_EX, error);
+}
+
+gboolean
+sg_spool_flock_shared(int fd, const char *path, GError **error)
+{
+	return spool_flock(fd, path, LOCK_SH, error);
 }
 
 gboolean
@@ -128,6 +123,17 @@ sg_spool_probe_writers(int fd)
 	 * no CAP_LEASE), EINVAL (a file system without leases): unknown. */
 	return errno == EAGAIN ? SG_SPOOL_WRITERS_SOME
 	                       : SG_SPOOL_WRITERS_UNKNOWN;
+}
+
+gboolean
+sg_spool_refuse_writers(int fd, const char *path, const char *who,
+    GError **error)
+{
+	if (sg_spool_probe_writers(fd) != SG_SPOOL_WRITERS_SOME)
+		return TRUE;
+	g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+	    "%s: open for writing by another process: %s", path, who);
+	return FALSE;
 }
 
 gboolean

@@ -320,14 +320,8 @@ plain_check_holders(SgMessageFile *file, gboolean exclusive, GError **error)
 		return FALSE;
 	if (!sg_spool_probe_record_locks(file->fd, file->path, error))
 		return FALSE;
-	if (sg_spool_probe_writers(file->fd) == SG_SPOOL_WRITERS_SOME) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
-		    "%s: open for writing by another process: still being "
-		    "written",
-		    file->path);
-		return FALSE;
-	}
-	return TRUE;
+	return sg_spool_refuse_writers(file->fd, file->path,
+	    "still being written", error);
 }
 
 gboolean

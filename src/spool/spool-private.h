@@ -36,6 +36,9 @@ typedef enum {
 /* Is the file open as @fd (read-only) open for writing elsewhere?  Asked
  * with a read lease taken and dropped at once. */
 SgSpoolWriters sg_spool_probe_writers(int fd);
+/* YOUNG ("open for writing by another process: @who") when it is. */
+gboolean sg_spool_refuse_writers(int fd, const char *path, const char *who,
+    GError **error);
 
 /* ---- the tree walker (spool-walk.c), shared by plain and maildir ---- */
 

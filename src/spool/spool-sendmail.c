@@ -381,13 +381,9 @@ sendmail_check_ready(SgMessage *msg, const SendmailReader *r, GError **error)
 				return FALSE;
 			}
 		}
-		if (sg_spool_probe_writers(df->fd) == SG_SPOOL_WRITERS_SOME) {
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
-			    "%s: open for writing by another process: sendmail "
-			    "is still collecting it",
-			    df->path);
+		if (!sg_spool_refuse_writers(df->fd, df->path,
+		        "sendmail is still collecting it", error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }
