@@ -799,9 +799,11 @@ sg_cmd_scan(int argc, char **argv)
 	if (scan.use_syslog) {
 		sg_report_syslog_line(LOG_INFO,
 		    "scan done: %d examined, %d quarantined%s, %d held, "
-		    "%d busy, %d too young, %d vanished, %d errors",
+		    "%d already held, %d kept, %d busy, %d too young or in "
+		    "progress, %d vanished, %d errors",
 		    scan.totals.examined, scan.totals.quarantined,
 		    dry_run ? " (dry run)" : "", scan.totals.held,
+		    scan.totals.already_held, scan.totals.kept,
 		    scan.totals.walk.busy, scan.totals.walk.young,
 		    scan.totals.walk.vanished, scan.totals.walk.errors);
 	}
