@@ -24,9 +24,9 @@ packages="build-essential autoconf automake libtool pkg-config
 # The live tests (SPOOLGUARD_LIVE=1, as CI runs them) drive a real Exim
 # (Debian's exim4, installed: it replaces another MTA package, so only on
 # request) and a real Postfix (downloaded and unpacked by the test, never
-# installed).
+# installed); the soak test moves spoolguard's clock with faketime.
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
-	packages="$packages exim4-daemon-light python3 patchelf"
+	packages="$packages exim4-daemon-light python3 patchelf faketime"
 fi
 
 missing=""
