@@ -988,12 +988,17 @@ START_TEST(test_exim_lone_data_whose_header_appears_is_in_progress)
 	g_clear_error(&error);
 	/* near miss: the -H never comes */
 	g_ptr_array_set_size(msgs, 0); /* lets go of the -D lock */
-	g_unlink(h);
+	ck_assert_int_eq(g_rename(h, aside), 0);
 	alone = walk(root, NULL);
 	m = g_ptr_array_index(alone, 0);
 	ck_assert_msg(open_msg(m, 0, &error), "%s",
 	    error ? error->message : "");
 	ck_assert_uint_eq(count_rule(m, SG_RULE_CONTAINER_ORPHAN_FILE), 1);
+	ck_assert(sg_spool_exim_ops.prepare_move(m, NULL));
+	/* ... unless it comes after all, before the move */
+	ck_assert_int_eq(g_rename(aside, h), 0);
+	ck_assert(!sg_spool_exim_ops.prepare_move(m, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
 	rm_rf(root);
 }
 END_TEST

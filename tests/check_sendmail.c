@@ -481,6 +481,11 @@ START_TEST(test_sendmail_df_beside_its_tf_is_in_progress)
 	m = g_ptr_array_index(alone, 0);
 	ck_assert_msg(open_msg(m, &error), "%s", error ? error->message : "");
 	ck_assert_uint_eq(count_rule(m, SG_RULE_CONTAINER_ORPHAN_FILE), 1);
+	ck_assert(sg_spool_sendmail_ops.prepare_move(m, NULL));
+	/* ... until sendmail starts queueing it after all, before the move */
+	ck_assert(g_file_set_contents(tpath, "V8\n", 3, NULL));
+	ck_assert(!sg_spool_sendmail_ops.prepare_move(m, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
 	rm_rf(q);
 }
 END_TEST

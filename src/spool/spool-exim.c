@@ -909,6 +909,21 @@ exim_check_ready(SgMessage *msg, const EximReader *r, gint64 now,
 	return TRUE;
 }
 
+/* Just before a move: the same rules again, under the same lock. */
+static gboolean
+exim_prepare_move(SgMessage *msg, GError **error)
+{
+	const EximReader *r = msg->reader_data;
+
+	if (r == NULL || msg->queue_id == NULL) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: not open", msg->id);
+		return FALSE;
+	}
+	return exim_check_ready(msg, r, g_get_real_time() / G_USEC_PER_SEC,
+	    error);
+}
+
 /* ---- ops -------------------------------------------------------- */
 
 static gboolean
@@ -1484,6 +1499,7 @@ const SgSpoolOps sg_spool_exim_ops = {
 	.walk = exim_walk,
 	.open = exim_open,
 	.hold = exim_hold,
+	.prepare_move = exim_prepare_move,
 	.release_dir = exim_release_dir,
 	.message_for_file = exim_message_for_file,
 };

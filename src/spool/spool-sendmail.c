@@ -388,6 +388,20 @@ sendmail_check_ready(SgMessage *msg, const SendmailReader *r, GError **error)
 	return TRUE;
 }
 
+/* Just before a move: the same rules again (a tf or qf may have come). */
+static gboolean
+sendmail_prepare_move(SgMessage *msg, GError **error)
+{
+	const SendmailReader *r = msg->reader_data;
+
+	if (r == NULL || msg->queue_id == NULL) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: not open", msg->id);
+		return FALSE;
+	}
+	return sendmail_check_ready(msg, r, error);
+}
+
 /* ---- ops -------------------------------------------------------- */
 
 static gboolean
@@ -717,6 +731,7 @@ const SgSpoolOps sg_spool_sendmail_ops = {
 	.walk = sendmail_walk,
 	.open = sendmail_open,
 	.hold = NULL,
+	.prepare_move = sendmail_prepare_move,
 	.release_dir = sendmail_release_dir,
 	.message_for_file = sendmail_message_for_file,
 };
