@@ -17,7 +17,6 @@ sg=${1:-$top/build/spoolguard}
 work=$(mktemp -d "${TMPDIR:-/tmp}/spoolguard-demo.XXXXXX")
 spool=$work/spool
 store=$work/quarantine
-export SPOOLGUARD_RULES_DIR="$top/rules"
 
 cp -R "$top/testdata/demo" "$spool"
 # Generated, not committed: large hostile inputs.

@@ -9,7 +9,9 @@
 #
 # Packages are installed only when missing, as root or through sudo.
 # Environment: BUILD_DIR (default: build), CONFIGURE_FLAGS (extra flags,
-# e.g. "--enable-sanitizers --enable-werror"), JOBS (default: nproc).
+# e.g. "--enable-sanitizers --enable-werror"), JOBS (default: nproc),
+# SPOOLGUARD_LIVE=1 and SPOOLGUARD_FUZZ=1 (the live MTA tests and the
+# fuzzing test, with what they need).
 set -eu
 
 job=${1:-build}
@@ -19,14 +21,26 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 packages="build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libgmime-3.0-dev libjson-glib-dev libmagic-dev
-	check file"
+	libmilter-dev check file groff-base mandoc man-db"
 
 # The live tests (SPOOLGUARD_LIVE=1, as CI runs them) drive a real Exim
 # (Debian's exim4, installed: it replaces another MTA package, so only on
-# request) and a real Postfix (downloaded and unpacked by the test, never
-# installed); the soak test moves spoolguard's clock with faketime.
+# request), a real Postfix and Exim's content-scanning build
+# exim4-daemon-heavy (both downloaded and unpacked by the tests, never
+# installed: heavy would replace light; its libraries are installed here),
+# and procmail; the soak test moves spoolguard's clock with faketime.
+# The package test (tests/package/deb.sh) builds, lints and
+# installs the Debian package, and verifies the systemd units.
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
-	packages="$packages exim4-daemon-light python3 patchelf faketime"
+	packages="$packages exim4-daemon-light python3 patchelf procmail faketime
+		libmariadb3 libpq5 libspf2-2 libsqlite3-0 libperl5.36 libldap-2.5-0
+		libsasl2-2 libpam0g libaudit1 libcap-ng0 libssl3 zlib1g"
+	packages="$packages debhelper lintian systemd"
+fi
+# The fuzzing test (SPOOLGUARD_FUZZ=1, as CI runs it) builds the libFuzzer
+# harnesses with clang; libFuzzer itself is in libclang-rt-14-dev.
+if [ "${SPOOLGUARD_FUZZ:-0}" = 1 ]; then
+	packages="$packages clang libclang-rt-14-dev"
 fi
 
 missing=""

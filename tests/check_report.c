@@ -300,6 +300,62 @@ START_TEST(test_text_escapes_control_bytes_keeps_utf8)
 }
 END_TEST
 
+/* A real tab and the two characters "\t" in a name print differently. */
+START_TEST(test_text_tells_a_tab_from_a_backslash_t)
+{
+	g_autofree char *tab = sg_report_text_safe("a\tb.eml", 100);
+	g_autofree char *slash = sg_report_text_safe("a\\tb.eml", 100);
+	g_autofree char *hex = sg_report_text_safe("a\\x41\x41", 100);
+
+	ck_assert_str_eq(tab, "a\\tb.eml");
+	ck_assert_str_eq(slash, "a\\\\tb.eml");
+	ck_assert_str_ne(tab, slash);
+	ck_assert_str_eq(hex, "a\\\\x41A");
+}
+END_TEST
+
+/*
+ * Names in JSON keep every byte: a byte that is not UTF-8 is \xNN, a
+ * backslash \\, valid UTF-8 and controls stay (JSON escapes those).
+ */
+START_TEST(test_json_names_keep_every_byte)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "caf\xe9.eml", "caf\\xe9.eml" },
+		{ "caf\\xe9.eml", "caf\\\\xe9.eml" },
+		{ "caf\xc3\xa9.eml", "caf\xc3\xa9.eml" },
+		{ "a\tb\n", "a\tb\n" },
+		{ "\xff\xfe", "\\xff\\xfe" },
+		{ "\xc3", "\\xc3" },
+		{ "ok", "ok" },
+	};
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "id\xe9");
+	g_autofree char *out = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *o, *f;
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *got = sg_report_name_safe(cases[i].in);
+
+		ck_assert_str_eq(got, cases[i].want);
+	}
+	ck_assert_ptr_null(sg_report_name_safe(NULL));
+	sg_message_add_file(msg, "/spool/caf\xe9\\x.eml", "message");
+	out = write_to_string(SG_REPORT_JSON, msg, NULL, NULL);
+	ck_assert_ptr_null(strstr(out, "\xef\xbf\xbd")); /* no U+FFFD */
+	o = parse_object(parser, out);
+	ck_assert_str_eq(json_object_get_string_member(o, "message"),
+	    "id\\xe9");
+	f = json_array_get_object_element(json_object_get_array_member(o,
+	                                      "files"),
+	    0);
+	ck_assert_str_eq(json_object_get_string_member(f, "path"),
+	    "/spool/caf\\xe9\\\\x.eml");
+}
+END_TEST
+
 START_TEST(test_text_inspect_shows_envelope_headers_and_parts)
 {
 	g_autoptr(SgInspect) inspect = sg_inspect_new();
@@ -525,6 +581,8 @@ report_suite(void)
 	tcase_add_test(tc, test_text_first_line_and_finding_lines);
 	tcase_add_test(tc, test_text_clean_message_is_one_line);
 	tcase_add_test(tc, test_text_escapes_control_bytes_keeps_utf8);
+	tcase_add_test(tc, test_text_tells_a_tab_from_a_backslash_t);
+	tcase_add_test(tc, test_json_names_keep_every_byte);
 	tcase_add_test(tc, test_text_inspect_shows_envelope_headers_and_parts);
 	tcase_add_test(tc, test_summary_text_and_json);
 	tcase_add_test(tc, test_summary_counts_already_held_and_kept);

@@ -15,6 +15,8 @@
 
 #include "spoolguard/rules.h"
 
+#include "sg-paths.h"
+
 static const char *const shipped[] = {
 	"default",
 	"exchange-online",
@@ -356,6 +358,10 @@ static const struct {
 	    "mem:3: group [profile] appears twice (first on line 1)" },
 	{ D("[profile]\n[container.nul]\nhard=1\n"),
 	    "mem:3: 'hard' applies only to limit rules" },
+	/* Empty or all comments: refused, not a profile without limits. */
+	{ D(""), "mem:1: no settings" },
+	{ D("# nothing yet\n\n# still nothing\n"), "mem:3: no settings" },
+	{ D("[profile]\n"), "mem:1: no settings" },
 };
 
 START_TEST(test_bad_data_error_names_label_and_line)
@@ -756,6 +762,110 @@ START_TEST(test_env_dir_comes_first_in_search_path)
 }
 END_TEST
 
+/*
+ * With no rules file anywhere on the path, `default` still loads: it is
+ * compiled in from rules/default.rules, to the same limits.
+ */
+START_TEST(test_default_is_built_in_when_no_file_has_it)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-rules-XXXXXX", NULL);
+	g_autofree char *file = NULL;
+	g_autofree char *old = g_strdup(g_getenv("SPOOLGUARD_RULES_DIR"));
+	g_autoptr(SgProfile) fromfile = NULL;
+	g_autoptr(SgProfile) builtin = NULL;
+	g_autoptr(GError) error = NULL;
+
+	file = g_build_filename(old, "default.rules", NULL);
+	fromfile = sg_profile_load(file, &error);
+	ck_assert_msg(fromfile != NULL, "%s", error ? error->message : "");
+	g_setenv("SPOOLGUARD_RULES_DIR", dir, TRUE);
+	if (g_file_test(SG_SYSCONF_RULES_DIR "/default.rules",
+	        G_FILE_TEST_EXISTS) ||
+	    g_file_test(SG_RULES_DIR "/default.rules", G_FILE_TEST_EXISTS)) {
+		/* an installed copy shadows the built-in: nothing to see */
+		g_setenv("SPOOLGUARD_RULES_DIR", old, TRUE);
+		remove_dir(dir);
+		return;
+	}
+	builtin = sg_profile_load("default", &error);
+	ck_assert_msg(builtin != NULL, "%s", error ? error->message : "");
+	ck_assert_ptr_null(sg_profile_path(builtin));
+	ck_assert_str_eq(sg_profile_name(builtin), "default");
+	ck_assert_str_eq(sg_profile_digest(builtin),
+	    sg_profile_digest(fromfile));
+	ck_assert_str_eq(sg_profile_description(builtin),
+	    sg_profile_description(fromfile));
+	g_setenv("SPOOLGUARD_RULES_DIR", old, TRUE);
+	remove_dir(dir);
+}
+END_TEST
+
+/* A profile that includes default, with nothing on the path, gets it. */
+START_TEST(test_include_default_falls_back_to_built_in)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-rules-XXXXXX", NULL);
+	g_autofree char *old = g_strdup(g_getenv("SPOOLGUARD_RULES_DIR"));
+	g_autoptr(SgProfile) p = NULL;
+	g_autoptr(GError) error = NULL;
+	const char text[] =
+	    "[profile]\ninclude=default\n[header.count]\nsoft=5\n"
+	    "hard=7\n";
+
+	g_setenv("SPOOLGUARD_RULES_DIR", dir, TRUE);
+	p = sg_profile_new_from_data(text, sizeof text - 1, "site", &error);
+	ck_assert_msg(p != NULL, "%s", error ? error->message : "");
+	ck_assert_int_eq(sg_profile_hard(p, SG_RULE_HEADER_COUNT), 7);
+	/* a limit only default.rules sets (the catalogue has no limits) */
+	ck_assert_int_eq(sg_profile_hard(p, SG_RULE_HEADER_LINE_LENGTH), 65536);
+	g_setenv("SPOOLGUARD_RULES_DIR", old, TRUE);
+	remove_dir(dir);
+}
+END_TEST
+
+/*
+ * sg_profile_sources() says which file wins for a name and which it
+ * shadows, down to the built-in.
+ */
+START_TEST(test_sources_name_winner_and_shadowed)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-rules-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "default.rules", NULL);
+	g_autofree char *mine = g_build_filename(dir, "mine.rules", NULL);
+	g_autofree char *old = g_strdup(g_getenv("SPOOLGUARD_RULES_DIR"));
+	g_autofree char *env = g_strdup_printf("%s:%s", dir, old);
+	g_autofree char *shipped_default =
+	    g_build_filename(old, "default.rules", NULL);
+	g_autoptr(GPtrArray) sources = NULL;
+	gboolean saw_default = FALSE, saw_mine = FALSE;
+
+	ck_assert(g_file_set_contents(path, "[profile]\n", -1, NULL));
+	ck_assert(g_file_set_contents(mine, "[profile]\n", -1, NULL));
+	g_setenv("SPOOLGUARD_RULES_DIR", env, TRUE);
+	sources = sg_profile_sources();
+	for (guint i = 0; i < sources->len; i++) {
+		const SgProfileSource *src = sources->pdata[i];
+
+		if (strcmp(src->name, "default") == 0) {
+			saw_default = TRUE;
+			ck_assert_str_eq(src->origin, path);
+			ck_assert_uint_ge(src->shadows->len, 2);
+			ck_assert_str_eq(src->shadows->pdata[0],
+			    shipped_default);
+			ck_assert_str_eq(src->shadows
+			                     ->pdata[src->shadows->len - 1],
+			    "built-in");
+		} else if (strcmp(src->name, "mine") == 0) {
+			saw_mine = TRUE;
+			ck_assert_str_eq(src->origin, mine);
+			ck_assert_uint_eq(src->shadows->len, 0);
+		}
+	}
+	ck_assert(saw_default && saw_mine);
+	g_setenv("SPOOLGUARD_RULES_DIR", old, TRUE);
+	remove_dir(dir);
+}
+END_TEST
+
 /* ---- documentation ---------------------------------------------------- */
 
 /*
@@ -1018,6 +1128,9 @@ rules_suite(void)
 	tc = tcase_create("search");
 	tcase_add_test(tc, test_list_names_sorted_unique_and_loadable);
 	tcase_add_test(tc, test_env_dir_comes_first_in_search_path);
+	tcase_add_test(tc, test_default_is_built_in_when_no_file_has_it);
+	tcase_add_test(tc, test_include_default_falls_back_to_built_in);
+	tcase_add_test(tc, test_sources_name_winner_and_shadowed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("docs");

@@ -235,6 +235,15 @@ gboolean sg_parse_i64(const char *p, gsize len, gint64 *out);
 /* Makes a printable, escaped copy of at most @max bytes (for reports). */
 char *sg_escape_bytes(const char *p, gsize len, gsize max);
 
+/*
+ * A temporary file in @dir that never has a name (O_TMPFILE, or created
+ * and unlinked at once where the file system lacks it): a descriptor open
+ * O_RDWR|O_CLOEXEC on a 0600 file, owned by the caller; -1 with @error.
+ */
+int sg_tmpfile_unnamed(const char *dir, GError **error);
+/* The fallback alone: mkstemp() then unlink() with signals blocked. */
+int sg_tmpfile_unlinked(const char *dir, GError **error);
+
 /* sha256 of a descriptor's whole content via pread (hex, transfer full). */
 char *sg_fd_sha256(int fd, GError **error);
 

@@ -53,9 +53,20 @@ char *sg_report_json_line(JsonNode *node);
 
 /*
  * (transfer full): @s (nullable: "-") with control bytes and invalid UTF-8
- * escaped as \xNN, cut after @max bytes with "...".
+ * escaped as \xNN (\t, \r, \n for those) and a backslash as \\, cut
+ * after @max bytes with "...".
  */
 char *sg_report_text_safe(const char *s, gsize max);
+/* (transfer full): the same, but a backslash stays as it is (messages that
+ * quote text escaped already, where only the terminal needs guarding). */
+char *sg_report_terminal_safe(const char *s, gsize max);
+/*
+ * (transfer full) (nullable): a file name, path or message id for JSON:
+ * valid UTF-8 as it is, except that a backslash becomes \\ and a byte that
+ * is not part of valid UTF-8 becomes \xNN, so the original bytes can be
+ * told apart and recovered (spoolguard(1), JSON OUTPUT).
+ */
+char *sg_report_name_safe(const char *s);
 /* (transfer container): the keys of msg->props, sorted; NULL if none. */
 GList *sg_report_prop_keys(SgMessage *msg);
 /* (transfer none): "clean" for IGNORE, else the severity's name. */

@@ -44,9 +44,11 @@ const char *sg_rule_id(SgRuleId rule);
 typedef struct _SgProfile SgProfile;
 
 /*
- * Loads a profile by name (looked up in $SPOOLGUARD_RULES_DIR, then the
- * installed rules directory, then ./rules) or by path (anything with a
- * '/' or ending in .rules).  Errors name the file and line.
+ * Loads a profile by name or by path (anything with a '/' or ending in
+ * .rules).  A name NAME is NAME.rules in each directory of
+ * $SPOOLGUARD_RULES_DIR, then in SYSCONFDIR/spoolguard/rules, then in
+ * the installed data directory, else the profile of that name compiled
+ * into the binary (`default`).  Errors name the file and line.
  */
 SgProfile *sg_profile_load(const char *name_or_path, GError **error);
 /*
@@ -90,11 +92,39 @@ SgSeverity sg_profile_judge(const SgProfile *profile, SgRuleId rule,
  */
 gint64 sg_profile_cap(const SgProfile *profile, SgRuleId rule, gint64 fallback);
 
+/*
+ * Checks (data, len) as a key file the way rules files are checked (no
+ * NUL, valid UTF-8, every line a [group], key=value or # comment, no
+ * group or key twice) and fills @lines, a g_str_hash table with g_free'd
+ * keys, so that sg_rules_prescan_line() can say where a group (@key NULL)
+ * or key stands.  For other key files too (spoolguard.conf).  Errors say
+ * "label:LINE: ...".
+ */
+gboolean sg_rules_prescan(const char *data, gsize len, const char *label,
+    GHashTable *lines, GError **error);
+/* The line of [group] or of key= in it, 0 when absent. */
+guint
+sg_rules_prescan_line(GHashTable *lines, const char *group, const char *key);
+
 /* Writes the resolved profile as a rules file (for `rules show`). */
 char *sg_profile_to_data(const SgProfile *profile);
 
 /* Names of the profiles found in the search path (transfer full). */
 GStrv sg_profile_list_names(void);
+
+/* Where a profile name comes from, and what it hides. */
+typedef struct {
+	char *name;
+	char *origin;       /* the file's path, or "built-in" */
+	GPtrArray *shadows; /* (element-type utf8): origins further down */
+} SgProfileSource;
+void sg_profile_source_free(SgProfileSource *source);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgProfileSource, sg_profile_source_free)
+/*
+ * (transfer full) (element-type SgProfileSource): every name on the search
+ * path, sorted, with the file that wins and the ones it shadows.
+ */
+GPtrArray *sg_profile_sources(void);
 
 G_END_DECLS
 

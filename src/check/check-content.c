@@ -238,11 +238,83 @@ content_looks_like_text(const char *buf, gsize len)
 	return sg_text_run(buf, len) == len;
 }
 
+/* libmagic's @type against the declared type and file name. */
+static void
+content_judge_type(SgCheckContext *ctx, SgMessage *msg, const char *path,
+    const char *declared, const char *filename, const char *type, goffset where)
+{
+	const SgProfile *profile = sg_check_context_profile(ctx);
+	gboolean is_text = g_ascii_strncasecmp(declared, "text/", 5) == 0;
+
+	if (sg_content_type_is_risky(type) &&
+	    (is_text || g_ascii_strncasecmp(declared, "image/", 6) == 0 ||
+	        g_ascii_strcasecmp(declared, "application/pdf") == 0 ||
+	        content_harmless_name(filename))) {
+		g_autofree char *fn = filename != NULL
+		    ? sg_escape_bytes(filename, strlen(filename), 80)
+		    : NULL;
+
+		sg_check_event(msg, profile, SG_RULE_CONTENT_TYPE_MISMATCH,
+		    where, path, NULL, "%s declared as %s%s%s holds %s", path,
+		    declared, fn != NULL ? " named " : "", fn != NULL ? fn : "",
+		    type);
+	} else if (g_ascii_strcasecmp(type, declared) != 0 &&
+	    g_ascii_strcasecmp(declared, "application/octet-stream") != 0 &&
+	    g_ascii_strcasecmp(type, "application/octet-stream") != 0 &&
+	    strcmp(type, "inode/x-empty") != 0 &&
+	    !content_same_family(declared, type)) {
+		sg_check_event(msg, profile, SG_RULE_CONTENT_TYPE_DIFFERS,
+		    where, path, NULL, "%s declared as %s, sniffed as %s", path,
+		    declared, type);
+	}
+}
+
+/*
+ * content.nul-in-text: NULs in the decoded text, from the pre-scan's count
+ * when it holds for GMime's content, else from (buf, got), the first
+ * bytes, and the rest of @stream, decoded to the end in bounded chunks.
+ */
+static void
+content_count_nuls(SgCheckContext *ctx, SgMessage *msg, const char *path,
+    const char *declared, GMimeStream *stream, char *buf, gsize got,
+    goffset where, gboolean pre_counts, const SgNulCount *pre)
+{
+	guint64 nuls = 0;
+	guint64 seen = 0;
+	gint64 first = -1;
+
+	if (pre_counts) {
+		nuls = pre->nuls;
+		if (nuls > 0)
+			first = (gint64)(pre->first - where);
+		got = 0;
+	}
+	while (got > 0) {
+		const char *p = buf;
+		const char *end = buf + got;
+
+		while ((p = memchr(p, '\0', (gsize)(end - p))) != NULL) {
+			if (first < 0)
+				first = (gint64)(seen + (guint64)(p - buf));
+			nuls++;
+			p++;
+		}
+		seen += got;
+		got = content_read(stream, buf, SG_CONTENT_SNIFF_BYTES);
+	}
+	if (nuls > 0)
+		sg_check_event(msg, sg_check_context_profile(ctx),
+		    SG_RULE_CONTENT_NUL_IN_TEXT, where, path, NULL,
+		    "%s (%s): %" G_GUINT64_FORMAT
+		    " NUL bytes in the decoded text, the first at "
+		    "decoded byte %" G_GINT64_FORMAT,
+		    path, declared, nuls, first);
+}
+
 void
 sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
     const char *path, gint64 base, const SgNulCount *pre, char **sniffed)
 {
-	const SgProfile *profile = sg_check_context_profile(ctx);
 	GMimeContentType *ct =
 	    g_mime_object_get_content_type(GMIME_OBJECT(part));
 	g_autofree char *declared = NULL;
@@ -303,70 +375,15 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	if (type != NULL) {
 		if (sniffed != NULL)
 			*sniffed = g_strdup(type);
-		if (sg_content_type_is_risky(type) &&
-		    (is_text ||
-		        g_ascii_strncasecmp(declared, "image/", 6) == 0 ||
-		        g_ascii_strcasecmp(declared, "application/pdf") == 0 ||
-		        content_harmless_name(filename))) {
-			g_autofree char *fn = filename != NULL
-			    ? sg_escape_bytes(filename, strlen(filename), 80)
-			    : NULL;
-
-			sg_check_event(msg, profile,
-			    SG_RULE_CONTENT_TYPE_MISMATCH, where, path, NULL,
-			    "%s declared as %s%s%s holds %s", path, declared,
-			    fn != NULL ? " named " : "", fn != NULL ? fn : "",
-			    type);
-		} else if (g_ascii_strcasecmp(type, declared) != 0 &&
-		    g_ascii_strcasecmp(declared, "application/octet-stream") !=
-		        0 &&
-		    g_ascii_strcasecmp(type, "application/octet-stream") != 0 &&
-		    strcmp(type, "inode/x-empty") != 0 &&
-		    !content_same_family(declared, type)) {
-			sg_check_event(msg, profile,
-			    SG_RULE_CONTENT_TYPE_DIFFERS, where, path, NULL,
-			    "%s declared as %s, sniffed as %s", path, declared,
-			    type);
-		}
+		content_judge_type(ctx, msg, path, declared, filename, type,
+		    where);
 	}
-
-	if (is_text && !content_wide_charset(ct)) {
-		guint64 nuls = 0;
-		guint64 seen = 0;
-		gint64 first = -1;
-		/*
-		 * The pre-scan's count holds when GMime's content is the raw
-		 * body it counted: the same start, an end within the counted
-		 * bytes, and no counted NUL past that end.
-		 */
-		if (content_pre_counts(pre, enc, where, stop)) {
-			nuls = pre->nuls;
-			if (nuls > 0)
-				first = (gint64)(pre->first - where);
-			got = 0;
-		}
-		/* Decode to the end in bounded chunks; keep only counts. */
-		while (got > 0) {
-			const char *p = buf;
-			const char *end = buf + got;
-
-			while (
-			    (p = memchr(p, '\0', (gsize)(end - p))) != NULL) {
-				if (first < 0)
-					first =
-					    (gint64)(seen + (guint64)(p - buf));
-				nuls++;
-				p++;
-			}
-			seen += got;
-			got = content_read(stream, buf, SG_CONTENT_SNIFF_BYTES);
-		}
-		if (nuls > 0)
-			sg_check_event(msg, profile,
-			    SG_RULE_CONTENT_NUL_IN_TEXT, where, path, NULL,
-			    "%s (%s): %" G_GUINT64_FORMAT
-			    " NUL bytes in the decoded text, the first at "
-			    "decoded byte %" G_GINT64_FORMAT,
-			    path, declared, nuls, first);
-	}
+	/*
+	 * The pre-scan's count holds when GMime's content is the raw body it
+	 * counted: the same start, an end within the counted bytes, and no
+	 * counted NUL past that end.
+	 */
+	if (is_text && !content_wide_charset(ct))
+		content_count_nuls(ctx, msg, path, declared, stream, buf, got,
+		    where, content_pre_counts(pre, enc, where, stop), pre);
 }

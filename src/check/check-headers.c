@@ -32,11 +32,17 @@
 #define HEADERS_CHUNK 65536   /* one read from the content stream */
 #define HEADERS_SAMPLE 4096   /* bytes classified as text or binary */
 #define HEADERS_NAME_KEEP 128 /* field-name bytes kept for reports */
+/*
+ * Bytes read looking for the end of the header block: this many hard
+ * header.block-size limits, within MIN and MAX; MAX where the profile sets
+ * no hard limit.  No profile changes these.
+ */
 #define HEADERS_SCAN_MIN (1 << 20)
 #define HEADERS_SCAN_MAX (256 << 20)
-#define HEADERS_SCAN_FACTOR 16  /* scan this many hard block limits */
-#define HEADERS_ROWS_MAX 100000 /* inspect rows, whatever the profile */
-#define HEADERS_BINARY_MIN 4    /* control bytes before "binary" */
+#define HEADERS_SCAN_FACTOR 16
+/* Inspect rows: the hard header.count, but never more than this. */
+#define HEADERS_ROWS_MAX 100000
+#define HEADERS_BINARY_MIN 4 /* control bytes before "binary" */
 
 /* ---- address counter ------------------------------------------------- */
 
@@ -860,14 +866,14 @@ SgHeaderScan *
 sg_header_scan_new(const SgProfile *profile, SgMessage *msg, SgInspect *inspect)
 {
 	SgHeaderScan *scan = g_new0(SgHeaderScan, 1);
-	gint64 hard = sg_profile_hard(profile, SG_RULE_HEADER_BLOCK_SIZE);
-	gint64 rows = sg_profile_cap(profile, SG_RULE_HEADER_COUNT, 10000);
+	gint64 hard = sg_profile_cap(profile, SG_RULE_HEADER_BLOCK_SIZE,
+	    HEADERS_SCAN_MAX / HEADERS_SCAN_FACTOR);
+	gint64 rows =
+	    sg_profile_cap(profile, SG_RULE_HEADER_COUNT, HEADERS_ROWS_MAX);
 
 	scan->profile = profile;
 	scan->msg = msg;
 	scan->inspect = inspect;
-	if (hard < 0)
-		hard = 262144;
 	scan->scan_cap =
 	    (guint64)CLAMP(hard, 0, HEADERS_SCAN_MAX) * HEADERS_SCAN_FACTOR;
 	scan->scan_cap = CLAMP(scan->scan_cap, (guint64)HEADERS_SCAN_MIN,

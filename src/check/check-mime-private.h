@@ -7,6 +7,13 @@
  * streams past, one piece of bytes at a time, keeping counters and the
  * offsets of first occurrences only: its memory does not depend on the
  * part's size.
+ *
+ * SgMimeScan is what the parts of the MIME structure check share: the
+ * driver (check-mime.c) sets it up, the boundary pre-scan
+ * (check-mime-prescan.c) fills in the part rows and what it measured,
+ * GMime's warnings (check-mime-warning.c) and the tree walk
+ * (check-mime-walk.c) read them and add findings through sg_mime_event
+ * and sg_mime_limit.
  */
 #ifndef SPOOLGUARD_CHECK_MIME_PRIVATE_H
 #define SPOOLGUARD_CHECK_MIME_PRIVATE_H
@@ -125,6 +132,124 @@ void sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 
 /* TRUE when a sniffed MIME type is an executable or an archive. */
 gboolean sg_content_type_is_risky(const char *mime_type);
+
+/* ---- the MIME structure check ------------------------------------------ */
+
+/*
+ * Ceilings on the MIME check's work that no profile changes.  The
+ * profile's hard limits (mime.depth, mime.part-count, mime.boundary-length)
+ * are what bound the work, and a hard breach skips GMime; a ceiling
+ * applies only where a profile sets no hard limit, or one above it.
+ *
+ * SG_MIME_DEPTH_CEILING: GMime's own nesting limit (MAX_LEVEL in
+ * gmime-parser.c; past it GMime warns GMIME_CRIT_NESTING_OVERFLOW and
+ * stops descending).  The pre-scan's stack and the walk go no deeper than
+ * GMime can.
+ */
+#define SG_MIME_DEPTH_CEILING 1024
+/*
+ * Parts the pre-scan keeps a row for and lets GMime build objects for:
+ * bounds the memory of both where the profile does not.
+ */
+#define SG_MIME_PARTS_CEILING 100000
+/*
+ * Boundary bytes kept per open multipart to match delimiter lines: with
+ * SG_MIME_DEPTH_CEILING multiparts open, 4 MiB at most.
+ */
+#define SG_MIME_BOUNDARY_CEILING 4096
+/* Findings of one rule per message from the MIME check, at most. */
+#define SG_MIME_FINDINGS_PER_RULE 10
+
+/* One part as the pre-scan saw it (tree order). */
+typedef struct {
+	char *path;
+	guint depth;
+	goffset header_offset;
+	goffset body_offset;
+	goffset end;
+	char *content_type;   /* (nullable) */
+	char *encoding;       /* (nullable) */
+	gboolean nul_counted; /* a leaf body in an identity encoding */
+	SgNulCount nul;
+} SgMimeRow;
+
+void sg_mime_row_free(gpointer row);
+
+typedef struct {
+	SgMessage *msg;
+	const SgProfile *profile;
+	gint64 base;      /* stream position of content offset 0 */
+	gint64 cap_depth; /* mime.depth's hard limit, under its ceiling */
+	gint64 cap_parts; /* mime.part-count's, under its ceiling */
+	guint reported[SG_RULE_COUNT];
+	gboolean breached; /* a hard limit was crossed: GMime is skipped */
+
+	/* the pre-scan's: rows and measures */
+	GPtrArray *rows; /* (element-type SgMimeRow) sorted by offset */
+	guint64 parts;
+	goffset parts_offset;
+	gint64 max_depth;
+	goffset max_depth_offset; /* the deepest container's header */
+	goffset root_header_end;
+	goffset content_end;
+	/* What GMime would report, kept for when it is not run. */
+	goffset pre_invalid_name;
+	goffset pre_no_headers;
+	goffset pre_conflict;
+
+	/* the walk's */
+	gint64 walk_depth;
+	goffset walk_depth_offset; /* the deepest container's header */
+	guint64 walk_parts;
+} SgMimeScan;
+
+/* The profile's hard limit for @rule, or @ceiling when that is lower. */
+gint64 sg_mime_cap(const SgProfile *profile, SgRuleId rule, gint64 ceiling);
+void
+sg_mime_event(SgMimeScan *s, SgRuleId rule, goffset offset, const char *part,
+    const char *header, const char *fmt, ...) G_GNUC_PRINTF(6, 7);
+void sg_mime_limit(SgMimeScan *s, SgRuleId rule, gint64 observed,
+    goffset offset, const char *part, const char *header, const char *what);
+/* TRUE when the message already has a finding of @rule. */
+gboolean sg_mime_has_finding(SgMimeScan *s, SgRuleId rule);
+
+/*
+ * The boundary pre-scan: reads @stream (the content) once, in bounded
+ * chunks, and fills in @s's rows and measures.  FALSE on a read error.
+ */
+gboolean sg_mime_prescan(SgMimeScan *s, GMimeStream *stream, GError **error);
+/* (nullable) (transfer none): the row of the part holding offset @off. */
+const SgMimeRow *sg_mime_row_at(SgMimeScan *s, goffset off);
+/* The pre-scan's view of what GMime would have reported (not run). */
+void sg_mime_prescan_report(SgMimeScan *s);
+/* Inspect rows straight from the pre-scan, when GMime was not run. */
+void sg_mime_prescan_inspect(SgMimeScan *s, SgInspect *inspect);
+
+/* Where a GMime warning points, for sg_mime_warning_rule. */
+typedef enum {
+	SG_MIME_AT_ROOT_HEADERS, /* inside the top-level header block */
+	SG_MIME_AT_ROOT_END,     /* right where the top-level block ends */
+	SG_MIME_AT_PART,         /* anywhere else, or nowhere known */
+} SgMimePlace;
+
+/*
+ * The rule a GMime parser warning @code about @item (nullable) at @place
+ * maps onto, and in *what a few words for the finding; SG_RULE_COUNT when
+ * it is dropped (the byte scan reports it, or it is no defect).
+ */
+SgRuleId sg_mime_warning_rule(GMimeParserWarning code, const char *item,
+    SgMimePlace place, const char **what);
+/* GMime's warning callback; @data is the SgMimeScan. */
+void sg_mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+    gpointer data);
+
+/*
+ * Walks GMime's tree of @message with an explicit stack bounded by
+ * cap_depth and cap_parts: duplicate and conflicting headers, encoding
+ * domains, each leaf's content, the inspect rows (@inspect nullable).
+ */
+void sg_mime_walk(SgMimeScan *s, SgCheckContext *ctx, GMimeMessage *message,
+    SgInspect *inspect);
 
 G_END_DECLS
 

@@ -2,7 +2,8 @@
 /*
  * cli-common.c - what the subcommands share: loading the profile named by
  * -p/-r (a bad rules file is EX_CONFIG), finding the quarantine store, and
- * opening a single message named on the command line or read from stdin.
+ * opening a single message named on the command line or read from stdin
+ * (into a temporary file without a name, at most the profile's limit).
  */
 #include "config.h"
 
@@ -10,12 +11,22 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spoolguard/quarantine.h"
 #include "spoolguard/spool.h"
 
 #include "cli-private.h"
+
+/* Bytes of standard input read at a time by `check -`. */
+#define CLI_STDIN_CHUNK 65536
+/* `check -` reads at most this much when the profile sets no hard limit
+ * for message.size: 2^31-1, the largest size a signed 32-bit field holds
+ * (the default profile's own hard limit). */
+#define CLI_STDIN_MAX G_GINT64_CONSTANT(2147483647)
+/* What reports call a message read from standard input. */
+#define CLI_STDIN_NAME "<stdin>"
 
 SgProfile *
 sg_cli_load_profile(const char *profile, const char *rules, int *exit_code)
@@ -30,7 +41,16 @@ sg_cli_load_profile(const char *profile, const char *rules, int *exit_code)
 		what = "default";
 	p = sg_profile_load(what, &error);
 	if (p == NULL) {
-		sg_cli_warn("%s", error->message);
+		g_autofree char *where = NULL;
+
+		/* A profile the configuration named: say where. */
+		if (rules == NULL && profile != NULL &&
+		    !sg_cli_option_given("profile"))
+			where = sg_cli_config_where("spoolguard", "profile");
+		if (where != NULL)
+			sg_cli_warn("%s: profile: %s", where, error->message);
+		else
+			sg_cli_warn("%s", error->message);
 		*exit_code = EX_CONFIG;
 	}
 	return p;
@@ -46,6 +66,16 @@ sg_cli_store_dir(const char *option)
 	if (env != NULL && *env != '\0')
 		return env;
 	return SG_QUARANTINE_DEFAULT_DIR;
+}
+
+gboolean
+sg_cli_store_option_ok(const char *option)
+{
+	if (option != NULL && *option == '\0') {
+		sg_cli_warn("-q/--quarantine names no directory");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 int
@@ -64,28 +94,27 @@ sg_cli_exit_for_error(const GError *error)
 }
 
 /*
- * Copies standard input to an unlinked temporary file so that the reader
- * and GMime can stream it with pread like any spool file.
+ * Copies standard input into an unnamed temporary file in $TMPDIR, so
+ * that the reader and GMime can pread it like any spool file; a kill at
+ * any moment leaves nothing behind.  At most @max + 1 bytes are read: one
+ * byte past @max is enough to know the message is too big, and the rest
+ * stays unread.
  */
-char *
-sg_cli_spool_stdin(GError **error)
+int
+sg_cli_spool_stdin(gint64 max, gboolean *over, GError **error)
 {
 	const char *tmpdir = g_get_tmp_dir();
-	g_autofree char *path =
-	    g_build_filename(tmpdir, "spoolguard-check-XXXXXX", NULL);
-	g_autofree char *buf = g_malloc(65536);
-	int fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+	g_autofree char *buf = g_malloc(CLI_STDIN_CHUNK);
+	gint64 total = 0;
+	int fd = sg_tmpfile_unnamed(tmpdir, error);
 
-	if (fd < 0) {
-		int saved = errno;
-
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-		    "%s: cannot create a temporary file: %s", tmpdir,
-		    g_strerror(saved));
-		return NULL;
-	}
-	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, 65536);
+	*over = FALSE;
+	if (fd < 0)
+		return -1;
+	while (total <= max) {
+		gsize want =
+		    (gsize)MIN((gint64)CLI_STDIN_CHUNK, max + 1 - total);
+		ssize_t n = read(STDIN_FILENO, buf, want);
 		ssize_t done = 0;
 
 		if (n < 0 && errno == EINTR)
@@ -96,8 +125,7 @@ sg_cli_spool_stdin(GError **error)
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 			    "standard input: %s", g_strerror(saved));
 			close(fd);
-			unlink(path);
-			return NULL;
+			return -1;
 		}
 		if (n == 0)
 			break;
@@ -110,17 +138,19 @@ sg_cli_spool_stdin(GError **error)
 				int saved = errno;
 
 				g_set_error(error, SG_CORE_ERROR,
-				    SG_CORE_ERROR_IO, "%s: %s", path,
-				    g_strerror(saved));
+				    SG_CORE_ERROR_IO,
+				    "%s: a temporary copy of standard input: "
+				    "%s",
+				    tmpdir, g_strerror(saved));
 				close(fd);
-				unlink(path);
-				return NULL;
+				return -1;
 			}
 			done += w;
 		}
+		total += n;
 	}
-	close(fd);
-	return g_steal_pointer(&path);
+	*over = total > max;
+	return fd;
 }
 
 SgMessage *
@@ -132,7 +162,14 @@ sg_cli_open_one(const char *path, const SgProfile *profile, GError **error)
 		.read_only = TRUE,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
+	struct stat st;
 
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		/* Named by the user: missing, not taken by an MTA. */
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
+		    "%s: %s", path, g_strerror(ENOENT));
+		return NULL;
+	}
 	if (msg == NULL) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
 		    "%s: not a file spoolguard can read", path);
@@ -140,5 +177,55 @@ sg_cli_open_one(const char *path, const SgProfile *profile, GError **error)
 	}
 	if (!msg->ops->open(msg, profile, &opts, error))
 		return NULL;
+	return g_steal_pointer(&msg);
+}
+
+gint64
+sg_cli_stdin_max(const SgProfile *profile)
+{
+	gint64 hard = sg_profile_hard(profile, SG_RULE_MESSAGE_SIZE);
+
+	if (hard == SG_VALUE_NONE || hard < 0)
+		return CLI_STDIN_MAX;
+	/* One byte more is read to see the limit passed. */
+	return MIN(hard, G_MAXINT64 - 1);
+}
+
+SgMessage *
+sg_cli_open_stdin(int fd, const SgProfile *profile, gint64 max, gboolean over,
+    GError **error)
+{
+	g_autoptr(SgMessage) msg =
+	    sg_message_new(sg_spool_find("plain"), "plain", CLI_STDIN_NAME);
+	SgMessageFile *file;
+	SgWalkOptions opts = {
+		.min_age = 0,
+		.read_only = TRUE,
+		.now = g_get_real_time() / G_USEC_PER_SEC,
+	};
+
+	sg_message_add_file(msg, CLI_STDIN_NAME, "message");
+	file = sg_message_file(msg, 0);
+	file->fd = fd; /* closed with the message */
+	if (!over) {
+		if (!msg->ops->open(msg, profile, &opts, error))
+			return NULL;
+		return g_steal_pointer(&msg);
+	}
+	if (fstat(fd, &file->st) != 0) {
+		int saved = errno;
+
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: cannot stat its copy: %s", CLI_STDIN_NAME,
+		    g_strerror(saved));
+		return NULL;
+	}
+	/* Not read whole, so not judged further: too big is the answer. */
+	sg_message_set_content_window(msg, 0, 0, file->st.st_size);
+	sg_message_add_finding(msg, SG_RULE_MESSAGE_SIZE,
+	    SG_SEVERITY_QUARANTINE, 0, max, NULL, NULL, max + 1, max,
+	    "more than %" G_GINT64_FORMAT " bytes (the hard limit); "
+	    "stopped reading there",
+	    max);
 	return g_steal_pointer(&msg);
 }

@@ -10,8 +10,10 @@
 #define SPOOLGUARD_CLI_PRIVATE_H
 
 #include <glib.h>
+#include <stdio.h>
 #include <sysexits.h>
 
+#include "spoolguard/check.h"
 #include "spoolguard/core.h"
 #include "spoolguard/rules.h"
 
@@ -26,6 +28,8 @@ int sg_cmd_check(int argc, char **argv);
 int sg_cmd_inspect(int argc, char **argv);
 int sg_cmd_quarantine(int argc, char **argv);
 int sg_cmd_rules(int argc, char **argv);
+int sg_cmd_config(int argc, char **argv);
+int sg_cmd_milter(int argc, char **argv);
 
 /* Prints "spoolguard: <msg>" to stderr. */
 void sg_cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -33,8 +37,55 @@ void sg_cli_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Parses "300", "5m", "2h", "7d" into seconds; FALSE on junk. */
 gboolean sg_cli_parse_age(const char *s, gint64 *seconds);
 
-/* Runs a GOptionContext; on error prints it and returns FALSE. */
-gboolean sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv);
+/* The most workers scan -j takes. */
+#define SG_CLI_JOBS_MAX 256
+
+/*
+ * Parses a subcommand's options (cli-options.c).  @entries is the table
+ * the command gave @ctx: glued short values (-j2, -q/dir) are split by
+ * it, a value that looks like an option is refused, --config FILE is
+ * added, and the configuration file's defaults for the command (the
+ * command is the prgname's second word) go in front of what was typed.
+ * Returns 0, or the exit code (64 usage, 78 bad configuration) after
+ * printing why.
+ */
+int sg_cli_parse(GOptionContext *ctx, const GOptionEntry *entries, int *argc,
+    char ***argv);
+/* TRUE when the command line (not the configuration) set --@long_name. */
+gboolean sg_cli_option_given(const char *long_name);
+/* (nullable): the entry named --@name in the NULL-ended @tables. */
+const GOptionEntry *
+sg_cli_option_lookup(const GOptionEntry *const *tables, const char *name);
+
+/* A [spool NAME] section of spoolguard.conf. */
+typedef struct {
+	char *name;
+	char *path;
+	char *profile; /* (nullable) */
+	char *action;  /* (nullable) */
+	char *where;   /* "FILE:LINE" of the section */
+} SgCliSpool;
+
+/*
+ * The configuration file (cli-config.c): @path, else $SPOOLGUARD_CONFIG,
+ * else SYSCONFDIR/spoolguard/spoolguard.conf (missing: no defaults).
+ * Read and checked once; returns 0 or EX_CONFIG after printing
+ * "FILE:LINE: why".
+ */
+int sg_cli_config_load(const char *path);
+/* Adds the file's defaults for @command to @out as option words. */
+int sg_cli_config_args(const char *command, const GOptionEntry *const *tables,
+    GPtrArray *out);
+/* (nullable) (transfer none) (element-type SgCliSpool) */
+GPtrArray *sg_cli_config_spools(void);
+/* (nullable) (transfer none): the file read, if any. */
+const char *sg_cli_config_path(void);
+/* (nullable) (transfer full): the trimmed value of [section] key=. */
+char *sg_cli_config_value(const char *section, const char *key);
+/* (nullable) (transfer full): "FILE:LINE" of [section] key=. */
+char *sg_cli_config_where(const char *section, const char *key);
+/* Prints the keys the file sets, one a line. */
+void sg_cli_config_show(FILE *out);
 
 /* Loads -r RULES, else -p PROFILE, else $SPOOLGUARD_PROFILE, else
  * "default"; on failure prints the error and sets *exit_code = EX_CONFIG. */
@@ -42,12 +93,42 @@ SgProfile *
 sg_cli_load_profile(const char *profile, const char *rules, int *exit_code);
 /* -q, else $SPOOLGUARD_QUARANTINE, else the compiled-in default. */
 const char *sg_cli_store_dir(const char *option);
+/* FALSE (after saying so) when -q was given an empty string: usage. */
+gboolean sg_cli_store_option_ok(const char *option);
 /* A sysexits code for an error that stopped a message being examined. */
 int sg_cli_exit_for_error(const GError *error);
-/* Copies stdin to a temporary file; (transfer full) its path. */
-char *sg_cli_spool_stdin(GError **error);
+/*
+ * Copies stdin into a temporary file that has no name; returns its
+ * descriptor (the caller closes it), -1 with @error set.  Reads at most
+ * @max + 1 bytes: *@over is set when stdin held more than @max, and the
+ * rest is left unread.
+ */
+int sg_cli_spool_stdin(gint64 max, gboolean *over, GError **error);
+/* How many bytes `check -` reads at most: message.size's hard limit. */
+gint64 sg_cli_stdin_max(const SgProfile *profile);
+/*
+ * (transfer full): the plain message "<stdin>" over @fd (taken, also on
+ * failure).  With @over, stdin held more than @max bytes: the message is
+ * not opened, only given a message.size finding at quarantine.
+ */
+SgMessage *sg_cli_open_stdin(int fd, const SgProfile *profile, gint64 max,
+    gboolean over, GError **error);
 /* Opens one file as a plain message, no age limit (transfer full). */
 SgMessage *
 sg_cli_open_one(const char *path, const SgProfile *profile, GError **error);
+
+/* What a pre-delivery hook answers (check's exit code, the milter's reply). */
+typedef enum {
+	SG_JUDGE_ACCEPT,   /* 0 */
+	SG_JUDGE_REJECT,   /* 65, 550 5.6.0 */
+	SG_JUDGE_TEMPFAIL, /* 75, 451 4.3.0: the content could not be read */
+} SgJudgement;
+/* What the findings already on @msg decide (no check is run). */
+SgJudgement sg_cli_judgement(const SgMessage *msg);
+/* Runs every check on an opened message; TEMPFAIL sets @error. */
+SgJudgement sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error);
+/* (transfer full) (nullable): the first blocking finding as one line of
+ * printable ASCII, "rule.id: text", at most @max bytes; NULL if none. */
+char *sg_cli_reason(SgMessage *msg, gsize max);
 
 #endif /* SPOOLGUARD_CLI_PRIVATE_H */

@@ -5,7 +5,13 @@
  * and answers with the exit code an MTA understands: 0 accept, 65
  * (EX_DATAERR) reject, 75 (EX_TEMPFAIL) could not decide, so retry.
  * Nothing is moved.  The findings go to standard output (or only the
- * reason for a rejection with -Q), so that the MTA can quote them.
+ * reason for a rejection, one line, with -Q), so that the MTA can quote
+ * them.  The decision is sg_cli_judge's, the milter's too.
+ * Standard input is copied into a temporary file without a name, at most
+ * the profile's hard limit for message.size: one byte more and reading
+ * stops, the rest stays unread (an MTA's pipe delivery sees a broken pipe,
+ * which Postfix's pipe(8) and Exim's pipe transport ignore, and takes the
+ * exit status), and the answer is a message.size finding and 65.
  */
 #include "config.h"
 
@@ -25,9 +31,10 @@ sg_cmd_check(int argc, char **argv)
 	g_autofree char *profile_name = NULL;
 	g_autofree char *rules_path = NULL;
 	g_autofree char *format_s = NULL;
-	g_autofree char *tmp = NULL;
 	g_auto(GStrv) files = NULL;
-	gboolean quiet = FALSE;
+	gboolean quiet = FALSE, verbose = FALSE, over = FALSE;
+	gboolean stdin_used = FALSE;
+	SgJudgement judgement = SG_JUDGE_TEMPFAIL;
 	g_autoptr(SgProfile) profile = NULL;
 	g_autoptr(SgCheckContext) ctx = NULL;
 	g_autoptr(SgMessage) msg = NULL;
@@ -44,7 +51,9 @@ sg_cmd_check(int argc, char **argv)
 		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_s,
 		    "Output: text (default) or json", "FORMAT" },
 		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
-		    "Print nothing; the exit code answers", NULL },
+		    "Print one line: the reason for a rejection", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		    "With -Q, the full report on standard error too", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
 		    NULL, "[FILE|-]" },
 		{ NULL },
@@ -56,8 +65,9 @@ sg_cmd_check(int argc, char **argv)
 	g_option_context_set_description(octx,
 	    "Exit status: 0 accept, 65 reject, 75 could not decide (retry),\n"
 	    "64 usage, 78 bad rules file.  See spoolguard(1).");
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	if (rc != 0)
+		return rc;
 	if (files != NULL && files[0] != NULL && files[1] != NULL) {
 		sg_cli_warn("check: one message at a time");
 		return EX_USAGE;
@@ -71,49 +81,36 @@ sg_cmd_check(int argc, char **argv)
 	if (profile == NULL)
 		return rc;
 	path = files != NULL && files[0] != NULL ? files[0] : "-";
-	if (strcmp(path, "-") == 0) {
-		tmp = sg_cli_spool_stdin(&error);
-		if (tmp == NULL) {
-			sg_cli_warn("check: %s", error->message);
-			return EX_TEMPFAIL;
-		}
-		path = tmp;
-	}
 	ctx = sg_check_context_new(profile, &error);
-	if (ctx != NULL)
+	if (ctx != NULL && strcmp(path, "-") == 0) {
+		gint64 max = sg_cli_stdin_max(profile);
+		int fd = sg_cli_spool_stdin(max, &over, &error);
+
+		stdin_used = TRUE;
+		if (fd >= 0)
+			msg = sg_cli_open_stdin(fd, profile, max, over, &error);
+	} else if (ctx != NULL) {
 		msg = sg_cli_open_one(path, profile, &error);
-	if (msg != NULL && !sg_check_message(ctx, msg, NULL, &error))
+	}
+	/* Over message.size, the size finding alone decides. */
+	if (msg != NULL)
+		judgement = over ? sg_cli_judgement(msg)
+		                 : sg_cli_judge(ctx, msg, &error);
+	if (judgement == SG_JUDGE_TEMPFAIL)
 		g_clear_pointer(&msg, sg_message_free);
-	if (tmp != NULL)
-		unlink(tmp);
 	if (msg == NULL) {
-		rc = tmp == NULL ? sg_cli_exit_for_error(error) : EX_TEMPFAIL;
+		rc = stdin_used ? EX_TEMPFAIL : sg_cli_exit_for_error(error);
 		sg_cli_warn("check: %s", error->message);
 		return rc;
 	}
-	if (tmp != NULL) {
-		/* The temporary copy is gone: name what it held. */
-		SgMessageFile *mf = sg_message_file(msg, 0);
+	outcome.action = judgement == SG_JUDGE_REJECT ? "reject" : "accept";
+	if (quiet && judgement == SG_JUDGE_REJECT) {
+		g_autofree char *reason = sg_cli_reason(msg, 400);
 
-		for (guint i = 0; i < msg->findings->len; i++) {
-			SgFinding *f = g_ptr_array_index(msg->findings, i);
-
-			if (g_strcmp0(f->file, mf->name) == 0) {
-				g_free(f->file);
-				f->file = g_strdup("<stdin>");
-			}
-		}
-		g_free(mf->path);
-		mf->path = g_strdup("<stdin>");
-		g_free(mf->name);
-		mf->name = g_strdup("<stdin>");
-		g_free(msg->id);
-		msg->id = g_strdup("<stdin>");
+		printf("%s\n", reason);
 	}
-	outcome.action =
-	    msg->verdict >= SG_SEVERITY_QUARANTINE ? "reject" : "accept";
-	if (!quiet)
-		sg_report_write_message(stdout, format, msg, profile, NULL,
-		    &outcome);
-	return msg->verdict >= SG_SEVERITY_QUARANTINE ? EX_DATAERR : 0;
+	if (!quiet || verbose)
+		sg_report_write_message(quiet ? stderr : stdout, format, msg,
+		    profile, NULL, &outcome);
+	return judgement == SG_JUDGE_REJECT ? EX_DATAERR : 0;
 }

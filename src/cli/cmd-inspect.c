@@ -43,8 +43,9 @@ sg_cmd_inspect(int argc, char **argv)
 	    g_option_context_new("- show structure and findings");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	if (rc != 0)
+		return rc;
 	if (files == NULL || files[0] == NULL) {
 		sg_cli_warn("inspect: no FILE given (try --help)");
 		return EX_USAGE;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cmd-rules.c - spoolguard rules list|show|lint: the shipped profiles,
- * one profile resolved (includes applied) as a rules file, and a check of
- * a rules file that names the file and line of each problem (exit 78).
+ * cmd-rules.c - spoolguard rules list|show|lint: the profiles on the
+ * search path (with the file each name comes from and the ones it
+ * shadows), one profile resolved (includes applied) as a rules file, and
+ * a check of a rules file that names the file and line of each problem
+ * (exit 78).
  */
 #include "config.h"
 
@@ -13,24 +15,33 @@
 
 #include "cli-private.h"
 
+/*
+ * One line per name: the name and its description; then where it comes
+ * from and, when files of the same name lie further down the search path,
+ * which ones it shadows.
+ */
 static int
 rules_list(void)
 {
-	g_auto(GStrv) names = sg_profile_list_names();
+	g_autoptr(GPtrArray) sources = sg_profile_sources();
 
-	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+	for (guint i = 0; i < sources->len; i++) {
+		const SgProfileSource *src = sources->pdata[i];
 		g_autoptr(GError) error = NULL;
-		g_autoptr(SgProfile) p = sg_profile_load(names[i], &error);
+		g_autoptr(SgProfile) p = sg_profile_load(src->name, &error);
 
-		if (p == NULL) {
-			printf("%-16s (does not load: %s)\n", names[i],
+		if (p == NULL)
+			printf("%-16s (does not load: %s)\n", src->name,
 			    error->message);
-			continue;
-		}
-		printf("%-16s %s\n", names[i],
-		    sg_profile_description(p) != NULL
-		        ? sg_profile_description(p)
-		        : "");
+		else
+			printf("%-16s %s\n", src->name,
+			    sg_profile_description(p) != NULL
+			        ? sg_profile_description(p)
+			        : "");
+		printf("%-16s from %s\n", "", src->origin);
+		for (guint j = 0; j < src->shadows->len; j++)
+			printf("%-16s shadows %s\n", "",
+			    (const char *)src->shadows->pdata[j]);
 	}
 	return 0;
 }
@@ -57,12 +68,14 @@ sg_cmd_rules(int argc, char **argv)
 		    NULL, "list|ids|show PROFILE|lint FILE..." },
 		{ NULL },
 	};
+	int parsed;
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- profiles and rule ids");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
+	parsed = sg_cli_parse(octx, entries, &argc, &argv);
+	if (parsed != 0)
+		return parsed;
 	if (args == NULL || args[0] == NULL) {
 		sg_cli_warn("rules: say list, ids, show or lint");
 		return EX_USAGE;

@@ -149,6 +149,9 @@ scan_hold_fallback(Scan *scan, SgMessage *msg, const char *reason,
 		        SG_CORE_ERROR_VANISHED))
 			return "vanished";
 		*why = g_strdup(error->message);
+		/* changed or open elsewhere since it was judged: left */
+		if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY))
+			return "busy";
 		return "error";
 	}
 	g_mutex_unlock(&scan->out_lock);
@@ -213,6 +216,9 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 	if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED))
 		return "vanished";
 	*why = g_strdup(error->message);
+	/* Changed, open elsewhere or replaced since it was judged: left. */
+	if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY))
+		return "busy";
 	return "error";
 }
 
@@ -374,6 +380,30 @@ scan_candidate(SgMessage *msg, gpointer user_data)
 	g_mutex_unlock(&scan->pending_lock);
 	g_thread_pool_push(scan->pool, msg, NULL);
 	return TRUE;
+}
+
+/* Finishes or rolls back the moves a killed run left in the store. */
+static void
+scan_recover(Scan *scan)
+{
+	g_autoptr(GError) error = NULL;
+	SgStoreRecovery rec;
+
+	if (!sg_store_recover(scan->store, FALSE, &rec, &error)) {
+		sg_cli_warn("quarantine: %s", error->message);
+		scan->totals.walk.errors++;
+		return;
+	}
+	for (guint i = 0; i < rec.notes->len; i++) {
+		const char *note = g_ptr_array_index(rec.notes, i);
+
+		sg_cli_warn("quarantine: %s", note);
+		if (scan->use_syslog)
+			sg_report_syslog_line(LOG_WARNING, "quarantine: %s",
+			    note);
+	}
+	scan->totals.walk.errors += (gint)rec.failed;
+	sg_store_recovery_clear(&rec);
 }
 
 /*
@@ -553,6 +583,157 @@ scan_parse_action(const char *s, ScanAction *out)
 	return TRUE;
 }
 
+/* One PATH to walk, with the profile and action that judge it. */
+typedef struct {
+	char *path;
+	SgProfile *profile;
+	ScanAction action;
+} ScanSpool;
+
+static void
+scan_spool_free(ScanSpool *spool)
+{
+	g_free(spool->path);
+	sg_profile_unref(spool->profile);
+	g_free(spool);
+}
+
+static void
+scan_add_spool(GPtrArray *spools, const char *path, SgProfile *profile,
+    ScanAction action)
+{
+	ScanSpool *spool = g_new0(ScanSpool, 1);
+
+	spool->path = g_strdup(path);
+	spool->profile = sg_profile_ref(profile);
+	spool->action = action;
+	g_ptr_array_add(spools, spool);
+}
+
+/*
+ * The spools to walk: the PATHs given, all judged by @profile and
+ * @action; or, with none given, the [spool NAME] sections of
+ * spoolguard.conf, each with its own profile and action unless -p, -r
+ * or -a was typed.  (transfer full), or NULL after printing why.
+ */
+static GPtrArray *
+scan_spools(GStrv paths, SgProfile *profile, ScanAction action, int *rc)
+{
+	g_autoptr(GPtrArray) spools =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)scan_spool_free);
+	g_autoptr(GHashTable) loaded = g_hash_table_new_full(g_str_hash,
+	    g_str_equal, NULL, (GDestroyNotify)sg_profile_unref);
+	GPtrArray *conf = sg_cli_config_spools();
+	gboolean own_profile =
+	    !sg_cli_option_given("profile") && !sg_cli_option_given("rules");
+
+	for (guint i = 0; paths != NULL && paths[i] != NULL; i++)
+		scan_add_spool(spools, paths[i], profile, action);
+	if (spools->len > 0)
+		return g_steal_pointer(&spools);
+	for (guint i = 0; conf != NULL && i < conf->len; i++) {
+		const SgCliSpool *c = conf->pdata[i];
+		SgProfile *p = profile;
+		ScanAction a = action;
+
+		if (c->profile != NULL && own_profile) {
+			p = g_hash_table_lookup(loaded, c->profile);
+			if (p == NULL) {
+				g_autoptr(GError) error = NULL;
+
+				p = sg_profile_load(c->profile, &error);
+				if (p == NULL) {
+					sg_cli_warn(
+					    "%s: [spool %s] profile: %s",
+					    c->where, c->name, error->message);
+					*rc = EX_CONFIG;
+					return NULL;
+				}
+				g_hash_table_insert(loaded, c->profile, p);
+			}
+		}
+		if (c->action != NULL && !sg_cli_option_given("action"))
+			scan_parse_action(c->action, &a);
+		scan_add_spool(spools, c->path, p, a);
+	}
+	if (spools->len == 0) {
+		sg_cli_warn("scan: no PATH given and no [spool] in %s (try "
+		            "--help)",
+		    sg_cli_config_path() != NULL ? sg_cli_config_path()
+		                                 : "the configuration");
+		*rc = EX_USAGE;
+		return NULL;
+	}
+	return g_steal_pointer(&spools);
+}
+
+/*
+ * What --state keys its records to: the profile's digest, or with
+ * several profiles a digest over every spool's path and profile, so that
+ * changing any of them means a full look.  (transfer full)
+ */
+static char *
+scan_state_digest(GPtrArray *spools)
+{
+	const ScanSpool *first = spools->pdata[0];
+	g_autoptr(GString) all = g_string_new(NULL);
+	gboolean one = TRUE;
+
+	for (guint i = 0; i < spools->len; i++) {
+		const ScanSpool *s = spools->pdata[i];
+
+		one = one && s->profile == first->profile;
+		g_string_append_printf(all, "%s %s\n", s->path,
+		    sg_profile_digest(s->profile));
+	}
+	if (one)
+		return g_strdup(sg_profile_digest(first->profile));
+	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, all->str,
+	    (gssize)all->len);
+}
+
+/*
+ * Makes @spool's profile and action the current ones: the messages of
+ * the spool before are finished first, then every worker gets a check
+ * context for the new profile.
+ */
+static gboolean
+scan_use_spool(Scan *scan, const ScanSpool *spool, gint jobs, GError **error)
+{
+	if (spool->profile == scan->profile && spool->action == scan->action)
+		return TRUE;
+	if (scan->pool != NULL) {
+		g_thread_pool_free(scan->pool, FALSE, TRUE);
+		scan->pool =
+		    g_thread_pool_new(scan_worker, scan, jobs, TRUE, NULL);
+	}
+	scan->action = spool->action;
+	if (spool->profile == scan->profile)
+		return TRUE;
+	scan->profile = spool->profile;
+	for (gint i = 0; i < jobs; i++)
+		sg_check_context_free(g_async_queue_pop(scan->ctxq));
+	for (gint i = 0; i < jobs; i++) {
+		SgCheckContext *ctx =
+		    sg_check_context_new(scan->profile, error);
+
+		if (ctx == NULL)
+			return FALSE;
+		g_async_queue_push(scan->ctxq, ctx);
+	}
+	return TRUE;
+}
+
+static gboolean
+scan_any_action(GPtrArray *spools, ScanAction action)
+{
+	for (guint i = 0; i < spools->len; i++) {
+		if (((ScanSpool *)spools->pdata[i])->action == action)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 int
 sg_cmd_scan(int argc, char **argv)
 {
@@ -569,6 +750,8 @@ sg_cmd_scan(int argc, char **argv)
 	g_autoptr(GArray) lock_fds = g_array_new(FALSE, FALSE, sizeof(int));
 	gint64 lock_wait = 0;
 	g_auto(GStrv) paths = NULL;
+	g_autoptr(GPtrArray) spools = NULL;
+	g_autoptr(SgProfile) profile = NULL;
 	gboolean dry_run = FALSE, verbose = FALSE, quiet = FALSE;
 	gboolean include_corrupt = FALSE, no_syslog = FALSE;
 	gint jobs = 1;
@@ -621,7 +804,7 @@ sg_cmd_scan(int argc, char **argv)
 		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
 		    "Do not log to syslog (mail facility)", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths,
-		    NULL, "PATH..." },
+		    NULL, "[PATH...]" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx =
@@ -632,21 +815,21 @@ sg_cmd_scan(int argc, char **argv)
 	    "Walks each PATH (a Postfix, Exim or Sendmail queue, a maildir, "
 	    "an IIS/Exchange\npickup or queue folder, any folder of .eml "
 	    "files, or one file) and moves\nevery message that breaks a hard "
-	    "limit of the profile into the quarantine.");
+	    "limit of the profile into the quarantine.\nWith no PATH, walks "
+	    "the [spool NAME] sections of spoolguard.conf(5).");
 	g_option_context_set_description(octx,
 	    "Exit status: 0 clean, 1 quarantined or held (or would be), 64 "
 	    "usage, 75 I/O\ntrouble or another scan at work on the same "
 	    "spool or store, 78 bad rules file.\nSee spoolguard(1).");
-	if (!sg_cli_parse(octx, &argc, &argv))
-		return EX_USAGE;
-	if (paths == NULL || paths[0] == NULL) {
-		sg_cli_warn("scan: no PATH given (try --help)");
-		return EX_USAGE;
-	}
-	if (jobs < 1 || jobs > 256) {
-		sg_cli_warn("scan: -j takes 1 to 256");
+	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	if (rc != 0)
+		return rc;
+	if (jobs < 1 || jobs > SG_CLI_JOBS_MAX) {
+		sg_cli_warn("scan: -j takes 1 to %d", SG_CLI_JOBS_MAX);
 		return EX_USAGE;
 	}
+	if (!sg_cli_store_option_ok(store_opt))
+		return EX_USAGE;
 	scan.opts.min_age = 300;
 	if (min_age_s != NULL &&
 	    !sg_cli_parse_age(min_age_s, &scan.opts.min_age)) {
@@ -679,9 +862,14 @@ sg_cmd_scan(int argc, char **argv)
 		    lock_wait_s);
 		return EX_USAGE;
 	}
-	scan.profile = sg_cli_load_profile(profile_name, rules_path, &rc);
-	if (scan.profile == NULL)
+	profile = sg_cli_load_profile(profile_name, rules_path, &rc);
+	if (profile == NULL)
 		return rc;
+	spools = scan_spools(paths, profile, scan.action, &rc);
+	if (spools == NULL)
+		return rc;
+	scan.profile = ((ScanSpool *)spools->pdata[0])->profile;
+	scan.action = ((ScanSpool *)spools->pdata[0])->action;
 
 	scan.dry_run = dry_run;
 	scan.verbose = verbose;
@@ -689,55 +877,66 @@ sg_cmd_scan(int argc, char **argv)
 	scan.use_syslog = !no_syslog;
 	scan.opts.include_corrupt = include_corrupt;
 	scan.opts.now = g_get_real_time() / G_USEC_PER_SEC;
-	if (scan.action == SCAN_ACTION_QUARANTINE ||
-	    (scan.action == SCAN_ACTION_HOLD &&
+	if (scan_any_action(spools, SCAN_ACTION_QUARANTINE) ||
+	    (scan_any_action(spools, SCAN_ACTION_HOLD) &&
 	        scan.hold_fallback == SCAN_ACTION_QUARANTINE)) {
 		g_autoptr(GError) error = NULL;
 		const char *dir = sg_cli_store_dir(store_opt);
 		g_autofree char *real = scan_real_store_path(dir);
 
 		/* Refuse before anything is created or moved. */
-		for (guint i = 0; paths[i] != NULL; i++) {
-			if (scan_store_inside(real, paths[i])) {
+		for (guint i = 0; i < spools->len; i++) {
+			const char *path =
+			    ((ScanSpool *)spools->pdata[i])->path;
+
+			if (scan_store_inside(real, path)) {
 				sg_cli_warn("quarantine %s lies inside the "
 				            "scanned %s; nothing scanned, "
 				            "nothing moved",
-				    dir, paths[i]);
-				sg_profile_unref(scan.profile);
+				    dir, path);
 				return EX_USAGE;
 			}
 		}
 		scan.store = sg_store_open(dir, !dry_run, &error);
 		if (scan.store == NULL && !dry_run) {
 			sg_cli_warn("quarantine: %s", error->message);
-			sg_profile_unref(scan.profile);
 			return EX_TEMPFAIL;
 		}
 		if (scan.store != NULL)
 			scan.opts.exclude = sg_store_dir(scan.store);
 	}
 	/* One run at a time per spool and per store. */
-	if (!scan_lock_all(scan.store != NULL ? sg_store_dir(scan.store) : NULL,
-	        paths, lock_wait, lock_fds, &rc)) {
-		g_clear_pointer(&scan.store, sg_store_free);
-		sg_profile_unref(scan.profile);
-		return rc;
+	{
+		g_autoptr(GPtrArray) walked = g_ptr_array_new();
+
+		for (guint i = 0; i < spools->len; i++) {
+			g_ptr_array_add(walked,
+			    ((ScanSpool *)spools->pdata[i])->path);
+		}
+		g_ptr_array_add(walked, NULL);
+		if (!scan_lock_all(scan.store != NULL ? sg_store_dir(scan.store)
+		                                      : NULL,
+		        (char **)walked->pdata, lock_wait, lock_fds, &rc)) {
+			g_clear_pointer(&scan.store, sg_store_free);
+			return rc;
+		}
 	}
 	if (state_path != NULL) {
 		g_autoptr(GError) error = NULL;
+		g_autofree char *digest = scan_state_digest(spools);
 
-		scan.state = sg_state_load(state_path,
-		    sg_profile_digest(scan.profile), &error);
+		scan.state = sg_state_load(state_path, digest, &error);
 		if (scan.state == NULL) {
 			sg_cli_warn("%s", error->message);
 			scan_unlock_all(lock_fds);
 			g_clear_pointer(&scan.store, sg_store_free);
-			sg_profile_unref(scan.profile);
 			return EX_TEMPFAIL;
 		}
 	}
 	if (scan.use_syslog)
 		sg_report_syslog_open();
+	if (scan.store != NULL && !dry_run)
+		scan_recover(&scan);
 
 	g_mutex_init(&scan.out_lock);
 	g_mutex_init(&scan.pending_lock);
@@ -762,10 +961,16 @@ sg_cmd_scan(int argc, char **argv)
 		    g_thread_pool_new(scan_worker, &scan, jobs, TRUE, NULL);
 	}
 
-	for (guint i = 0; paths[i] != NULL; i++) {
+	for (guint i = 0; i < spools->len; i++) {
+		const ScanSpool *spool = spools->pdata[i];
 		g_autoptr(GError) error = NULL;
 
-		if (!sg_spool_walk(paths[i], &scan.opts, &scan.totals.walk,
+		if (!scan_use_spool(&scan, spool, jobs, &error)) {
+			sg_cli_warn("%s", error->message);
+			rc = EX_SOFTWARE;
+			goto done;
+		}
+		if (!sg_spool_walk(spool->path, &scan.opts, &scan.totals.walk,
 		        scan_candidate, &scan, &error)) {
 			g_mutex_lock(&scan.out_lock);
 			sg_cli_warn("%s", error->message);
@@ -824,6 +1029,5 @@ done:
 	g_clear_pointer(&scan.state, sg_state_free);
 	/* Last: the next run may start once everything is written. */
 	scan_unlock_all(lock_fds);
-	sg_profile_unref(scan.profile);
 	return rc;
 }

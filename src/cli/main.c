@@ -2,7 +2,7 @@
 /*
  * main.c - the spoolguard command: dispatch to a subcommand.
  *
- *	spoolguard scan|check|inspect|quarantine|rules [options] ...
+ *	spoolguard scan|check|inspect|quarantine|rules|config|milter [options] ...
  *
  * Exit codes follow sysexits.h (see spoolguard(1)): 0 clean, 1 something
  * quarantined, 64 usage, 65 check rejects, 75 temporary failure, 78 bad
@@ -17,8 +17,12 @@
 #include <gmime/gmime.h>
 
 #include "spoolguard/core.h"
+#include "spoolguard/report.h"
 
 #include "cli-private.h"
+
+/* A message to stderr is cut after this many bytes (with "..."). */
+#define CLI_MESSAGE_MAX 8192
 
 static const struct {
 	const char *name;
@@ -29,8 +33,10 @@ static const struct {
 	{ "check", sg_cmd_check, "judge one message (pre-delivery hook)" },
 	{ "inspect", sg_cmd_inspect,
 	    "show a message's structure and findings" },
-	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge" },
+	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge, fsck" },
 	{ "rules", sg_cmd_rules, "list, show and lint profiles" },
+	{ "config", sg_cmd_config, "check the configuration file" },
+	{ "milter", sg_cmd_milter, "judge messages at SMTP time (libmilter)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -48,6 +54,19 @@ usage(FILE *out)
 	    " spoolguard(1) has the rest.\n");
 }
 
+/*
+ * Messages quote what the user typed and names found in spools: an id or
+ * a file name may hold a terminal escape, so control bytes and invalid
+ * UTF-8 are escaped (\xNN) before they reach the terminal.
+ */
+static void
+cli_print_safe(const char *msg)
+{
+	g_autofree char *safe = sg_report_terminal_safe(msg, CLI_MESSAGE_MAX);
+
+	fprintf(stderr, "spoolguard: %s\n", safe);
+}
+
 void
 sg_cli_warn(const char *fmt, ...)
 {
@@ -57,7 +76,7 @@ sg_cli_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "spoolguard: %s\n", msg);
+	cli_print_safe(msg);
 }
 
 gboolean
@@ -98,18 +117,6 @@ sg_cli_parse_age(const char *s, gint64 *seconds)
 	return TRUE;
 }
 
-gboolean
-sg_cli_parse(GOptionContext *ctx, int *argc, char ***argv)
-{
-	g_autoptr(GError) error = NULL;
-
-	if (!g_option_context_parse(ctx, argc, argv, &error)) {
-		sg_cli_warn("%s (try --help)", error->message);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 /*
  * Warnings the modules log while they go on (a directory the walker cannot
  * open) read like the command's own messages: "spoolguard: <text>".
@@ -119,7 +126,7 @@ cli_log(const char *domain, GLogLevelFlags level, const char *message,
     gpointer user_data)
 {
 	if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)) {
-		fprintf(stderr, "spoolguard: %s\n", message);
+		cli_print_safe(message);
 		return;
 	}
 	g_log_default_handler(domain, level, message, user_data);

@@ -5,19 +5,26 @@
  *
  * Every call that changes or reads the store or a spool file during a move
  * goes through an SgFsOps table: sg_fs_real() are the system calls, and
- * tests swap in a table that fails with ENOSPC, EXDEV or EIO on cue
- * (sg_quarantine_set_fs).  Durable writes follow OpenSMTPD's queue_fs:
- * create exclusive without following symlinks, write, fsync, close, rename,
- * fsync the directory.  Directory listings use opendir/readdir directly:
- * reading a directory changes nothing.  Returned strings belong to the
- * caller; descriptors passed in are never closed here.
+ * tests swap in a table that fails with ENOSPC, EXDEV or EIO, races a
+ * writer or kills the process on cue (sg_quarantine_set_fs).  Durable
+ * writes follow OpenSMTPD's queue_fs: create exclusive without following
+ * symlinks, write, fsync, close, rename, fsync the directory.  Moves out of
+ * a spool use rename_noreplace (renameat2 RENAME_NOREPLACE, or link and
+ * unlink where a file system lacks it), so nothing is ever replaced.
+ * Directory listings use opendir/readdir directly: reading a directory
+ * changes nothing.  Returned strings belong to the caller; descriptors
+ * passed in are never closed here.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "quarantine-private.h"
@@ -51,6 +58,56 @@ real_fstat(int fd, struct stat *st)
 	return fstat(fd, st);
 }
 
+static int
+real_rename_noreplace(const char *from, const char *to)
+{
+	int saved;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* No RENAME_NOREPLACE here: link() never replaces either. */
+	if (link(from, to) != 0)
+		return -1;
+	if (unlink(from) != 0) {
+		saved = errno;
+		(void)unlink(to);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+real_setlease(int fd, int type)
+{
+	return fcntl(fd, F_SETLEASE, type);
+}
+
+static int
+real_getlease(int fd)
+{
+	return fcntl(fd, F_GETLEASE);
+}
+
+static int
+real_openat2(int dirfd, const char *path, const struct open_how *how,
+    size_t size)
+{
+#ifdef SYS_openat2
+	/* glibc 2.36 has no wrapper. */
+	return (int)syscall(SYS_openat2, dirfd, path, how, size);
+#else
+	(void)dirfd;
+	(void)path;
+	(void)how;
+	(void)size;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 static const SgFsOps fs_real = {
 	.open = real_open,
 	.openat = real_openat,
@@ -67,6 +124,13 @@ static const SgFsOps fs_real = {
 	.fstat = real_fstat,
 	.fchmod = fchmod,
 	.fchown = fchown,
+	.openat2 = real_openat2,
+	.linkat = linkat,
+	.unlinkat = unlinkat,
+	.rename_noreplace = real_rename_noreplace,
+	.setlease = real_setlease,
+	.getlease = real_getlease,
+	.flock = flock,
 };
 
 static const SgFsOps *fs_ops = &fs_real;
@@ -102,6 +166,26 @@ sg_quarantine_now(void)
 	if (fs_fixed_time != 0)
 		return fs_fixed_time;
 	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+void
+sg_fs_quiet_sigio(void)
+{
+	static gsize done;
+
+	/*
+	 * A lease break is signalled with SIGIO, whose default action ends
+	 * the process; we ask F_GETLEASE instead.  A handler someone else
+	 * installed is left alone.
+	 */
+	if (g_once_init_enter(&done)) {
+		struct sigaction sa;
+
+		if (sigaction(SIGIO, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_DFL && !(sa.sa_flags & SA_SIGINFO))
+			(void)signal(SIGIO, SIG_IGN);
+		g_once_init_leave(&done, 1);
+	}
 }
 
 gboolean
@@ -199,6 +283,28 @@ sg_fs_sha256(int fd, const char *path, GError **error)
 }
 
 gboolean
+sg_fs_sha256_check(const char *path, const char *sha256, GError **error)
+{
+	g_autofree char *sum = NULL;
+	int fd = sg_fs_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, NULL,
+	    error);
+
+	if (fd < 0)
+		return FALSE;
+	sum = sg_fs_sha256(fd, path, error);
+	fs_ops->close(fd);
+	if (sum == NULL)
+		return FALSE;
+	if (strcmp(sum, sha256) != 0) {
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_CORRUPT,
+		    "%s: sha256 %s, but %s was judged", path, sum, sha256);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
 sg_fs_fsync_dir(const char *dir, GError **error)
 {
 	int fd = sg_fs_open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, NULL,
@@ -239,33 +345,39 @@ sg_fs_mkdir(const char *path, gboolean *created, GError **error)
 }
 
 gboolean
-sg_fs_copy_to_tmp(int src_fd, const char *src_path, const char *tmp,
-    mode_t mode, GError **error)
+sg_fs_copy_fd(int src_fd, const char *src_path, int dst_fd,
+    const char *dst_path, GError **error)
 {
 	g_autofree char *buf = g_malloc(FS_BUFSIZE);
 	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = fs_ops->pread(src_fd, buf, FS_BUFSIZE, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sg_fs_fail(error, NULL, errno, src_path, "read");
+		if (n == 0)
+			break;
+		if (!sg_fs_write_all(dst_fd, buf, (gsize)n, dst_path, error))
+			return FALSE;
+		off += n;
+	}
+	return fs_fsync(dst_fd, dst_path, error);
+}
+
+gboolean
+sg_fs_copy_to_tmp(int src_fd, const char *src_path, const char *tmp,
+    mode_t mode, GError **error)
+{
 	int fd;
 
 	fd = sg_fs_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode,
 	    NULL, error);
 	if (fd < 0)
 		return FALSE;
-	for (;;) {
-		ssize_t n = fs_ops->pread(src_fd, buf, FS_BUFSIZE, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			sg_fs_fail(error, NULL, errno, src_path, "read");
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		if (!sg_fs_write_all(fd, buf, (gsize)n, tmp, error))
-			goto fail;
-		off += n;
-	}
-	if (!fs_fsync(fd, tmp, error))
+	if (!sg_fs_copy_fd(src_fd, src_path, fd, tmp, error))
 		goto fail;
 	if (!sg_fs_close(fd, tmp, error)) {
 		fs_ops->unlink(tmp);

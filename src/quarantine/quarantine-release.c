@@ -10,11 +10,20 @@
  * copies beside the destination, verifies, and links into place, so it
  * never overwrites anything.  Only when every file is back is the entry
  * removed; a failure removes what was put back and keeps the entry.
+ *
+ * A release often runs as root into directories that others can write
+ * to, so the destination directory (the origin's, or --to) is opened
+ * without following a symbolic link in any component: openat2() with
+ * RESOLVE_NO_SYMLINKS where the kernel has it, else one component at a
+ * time with O_NOFOLLOW|O_DIRECTORY.  Every later look and change in it
+ * (exists?, link, copy, unlink, fsync) is relative to that descriptor, so
+ * renaming a parent afterwards cannot redirect the files elsewhere.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,8 +39,10 @@ typedef struct {
 	char *stored;     /* ENTRY/files/<name> */
 	char *raw_origin; /* from origin_hex: a name that is not UTF-8 */
 	char *raw_name;
-	char *dest;
-	int fd; /* the stored file, open */
+	char *dest;     /* for messages: the directory's path and the name */
+	char *dest_dir; /* the directory's path, as given */
+	int dirfd;      /* the directory, opened without following symlinks */
+	int fd;         /* the stored file, open */
 	gboolean placed;
 	gboolean already; /* an interrupted release linked it back */
 } ReleaseFile;
@@ -44,9 +55,8 @@ release_corrupt(GError **error, const char *dir, const char *what)
 	return FALSE;
 }
 
-/* Decodes origin_hex (a path that is not UTF-8); FALSE on junk or NUL. */
-static char *
-release_unhex(const char *hex)
+char *
+sg_store_unhex(const char *hex)
 {
 	gsize n = strlen(hex);
 	g_autofree char *out = NULL;
@@ -82,9 +92,10 @@ release_parse(ReleaseFile *rf, JsonObject *f, const char *dir, GError **error)
 	uid = sg_store_json_int(f, "uid", -1);
 	gid = sg_store_json_int(f, "gid", -1);
 	if (sg_store_json_string(f, "origin_hex") != NULL) {
-		/* The name is not UTF-8: origin and name hold a lossy copy. */
+		/* The name is not UTF-8 or holds a backslash: origin and
+		 * name hold an escaped copy. */
 		rf->raw_origin =
-		    release_unhex(sg_store_json_string(f, "origin_hex"));
+		    sg_store_unhex(sg_store_json_string(f, "origin_hex"));
 		if (rf->raw_origin == NULL)
 			return release_corrupt(error, dir,
 			    "an origin_hex that is not hex");
@@ -115,79 +126,223 @@ release_parse(ReleaseFile *rf, JsonObject *f, const char *dir, GError **error)
 	return TRUE;
 }
 
-/* Puts one verified stored file at rf->dest; never overwrites. */
+static gboolean
+release_symlink(GError **error, const char *path, const char *component)
+{
+	g_set_error(error, SG_QUARANTINE_ERROR, SG_QUARANTINE_ERROR_INVALID,
+	    "%s: %s is a symbolic link; release follows none, nothing was "
+	    "put back",
+	    path, component);
+	return FALSE;
+}
+
+/*
+ * Opens directory @path one component at a time, never following a
+ * symbolic link: intermediate directories O_PATH (search permission is
+ * enough), the last one O_RDONLY so that it can be fsynced.
+ */
+static int
+release_walk_dir(const char *path, GError **error)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+	g_autoptr(GString) done = g_string_new(path[0] == '/' ? "/" : ".");
+	guint last = 0;
+	int fd;
+
+	for (guint i = 0; parts[i] != NULL; i++) {
+		if (parts[i][0] != '\0' && strcmp(parts[i], ".") != 0)
+			last = i + 1;
+	}
+	fd = fs->openat(AT_FDCWD, done->str,
+	    (last == 0 ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		sg_fs_fail(error, NULL, errno, done->str, "open");
+		return -1;
+	}
+	for (guint i = 0; i < last; i++) {
+		const char *part = parts[i];
+		int flags = O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+		struct stat st;
+		int next, saved;
+
+		if (part[0] == '\0' || strcmp(part, ".") == 0)
+			continue;
+		if (done->len > 1)
+			g_string_append_c(done, '/');
+		else if (done->str[0] == '.')
+			g_string_truncate(done, 0);
+		g_string_append(done, part);
+		flags |= i + 1 == last ? O_RDONLY : O_PATH;
+		do
+			next = fs->openat(fd, part, flags, 0);
+		while (next < 0 && errno == EINTR);
+		saved = errno;
+		if (next < 0 && (saved == ELOOP || saved == ENOTDIR) &&
+		    fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			fs->close(fd);
+			release_symlink(error, path, done->str);
+			return -1;
+		}
+		fs->close(fd);
+		if (next < 0) {
+			sg_fs_fail(error, NULL, saved, done->str, "open");
+			return -1;
+		}
+		fd = next;
+	}
+	return fd;
+}
+
+/* Opens directory @path (absolute, or from the working directory)
+ * without following a symbolic link anywhere in it; -1 with @error. */
+static int
+release_open_dir(const char *path, GError **error)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	do
+		fd = fs->openat2(AT_FDCWD, path, &how, sizeof(how));
+	while (fd < 0 && errno == EINTR);
+	if (fd >= 0)
+		return fd;
+	/* No openat2 here (ENOSYS, or a filter's EPERM), or it failed: the
+	 * walk works without it and names the component that is at fault. */
+	return release_walk_dir(path, error);
+}
+
+/* *@found: rf->name exists in rf->dirfd (a symlink counts); @st its stat. */
+static gboolean
+release_lookup(ReleaseFile *rf, gboolean *found, struct stat *st,
+    GError **error)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+	int fd =
+	    fs->openat(rf->dirfd, rf->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+
+	*found = fd >= 0;
+	if (fd < 0)
+		return errno == ENOENT ||
+		    sg_fs_fail(error, NULL, errno, rf->dest, "open");
+	if (fs->fstat(fd, st) != 0) {
+		int saved = errno;
+
+		fs->close(fd);
+		return sg_fs_fail(error, NULL, saved, rf->dest, "stat");
+	}
+	fs->close(fd);
+	return TRUE;
+}
+
+static gboolean
+release_exists(GError **error, const char *dest)
+{
+	g_set_error(error, SG_QUARANTINE_ERROR, SG_QUARANTINE_ERROR_EXISTS,
+	    "%s: exists; refusing to overwrite it", dest);
+	return FALSE;
+}
+
+/*
+ * Copies the stored file into @tmp in the destination directory, checks
+ * the copy's sha256 and gives it the recorded mode and owner.
+ */
+static gboolean
+release_copy(ReleaseFile *rf, const char *tmp, GError **error)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+	g_autofree char *tmp_path = g_build_filename(rf->dest_dir, tmp, NULL);
+	g_autofree char *sum = NULL;
+	gboolean good = FALSE;
+	int fd;
+
+	do
+		fd = fs->openat(rf->dirfd, tmp,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return sg_fs_fail(error, NULL, errno, tmp_path, "create");
+	if (!sg_fs_copy_fd(rf->fd, rf->stored, fd, tmp_path, error)) {
+		/* error set */
+	} else if ((sum = sg_fs_sha256(fd, tmp_path, error)) == NULL) {
+		/* error set */
+	} else if (strcmp(sum, rf->sha256) != 0) {
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_CORRUPT,
+		    "%s: the copy's sha256 %s differs from %s", tmp_path, sum,
+		    rf->sha256);
+	} else if (geteuid() == 0 && fs->fchown(fd, rf->uid, rf->gid) != 0) {
+		sg_fs_fail(error, NULL, errno, tmp_path, "chown");
+	} else if (fs->fchmod(fd, rf->mode) != 0) {
+		sg_fs_fail(error, NULL, errno, tmp_path, "chmod");
+	} else {
+		good = TRUE;
+	}
+	if (!sg_fs_close(fd, tmp_path, good ? error : NULL))
+		good = FALSE;
+	if (!good)
+		fs->unlinkat(rf->dirfd, tmp, 0);
+	return good;
+}
+
+/* Puts one verified stored file at rf->name in rf->dirfd; never
+ * overwrites. */
 static gboolean
 release_place(ReleaseFile *rf, guint index, GError **error)
 {
 	const SgFsOps *fs = sg_quarantine_fs();
-	g_autofree char *dir = g_path_get_dirname(rf->dest);
 	g_autofree char *tmp = NULL;
-	g_autofree char *sum = NULL;
 	gboolean root = geteuid() == 0;
-	gboolean good = TRUE;
-	int fd, saved;
+	int saved;
 
 	/* Mode (and owner) first: the file appears complete at once. */
 	if (root && fs->fchown(rf->fd, rf->uid, rf->gid) != 0)
 		return sg_fs_fail(error, NULL, errno, rf->stored, "chown");
 	if (fs->fchmod(rf->fd, rf->mode) != 0)
 		return sg_fs_fail(error, NULL, errno, rf->stored, "chmod");
-	if (fs->link(rf->stored, rf->dest) == 0) {
+	if (fs->linkat(AT_FDCWD, rf->stored, rf->dirfd, rf->name, 0) == 0) {
 		rf->placed = TRUE;
 		return TRUE;
 	}
 	saved = errno;
-	if (saved == EEXIST) {
-		g_set_error(error, SG_QUARANTINE_ERROR,
-		    SG_QUARANTINE_ERROR_EXISTS,
-		    "%s: exists; refusing to overwrite it", rf->dest);
-		return FALSE;
-	}
+	if (saved == EEXIST)
+		return release_exists(error, rf->dest);
 	if (saved != EXDEV && saved != EPERM && saved != EACCES)
 		return sg_fs_fail(error, NULL, saved, rf->dest, "link");
 
 	/* Copy beside the destination, verify, then link into place. */
-	tmp = g_strdup_printf("%s/.spoolguard-release-%ld-%u", dir,
-	    (long)getpid(), index);
-	if (!sg_fs_copy_to_tmp(rf->fd, rf->stored, tmp, 0600, error))
+	tmp = g_strdup_printf(".spoolguard-release-%ld-%u", (long)getpid(),
+	    index);
+	if (!release_copy(rf, tmp, error))
 		return FALSE;
-	fd = sg_fs_open(tmp, O_RDONLY | O_NOFOLLOW, 0, NULL, error);
-	if (fd < 0) {
-		fs->unlink(tmp);
-		return FALSE;
-	}
-	sum = sg_fs_sha256(fd, tmp, error);
-	if (sum == NULL) {
-		good = FALSE;
-	} else if (strcmp(sum, rf->sha256) != 0) {
-		g_set_error(error, SG_QUARANTINE_ERROR,
-		    SG_QUARANTINE_ERROR_CORRUPT,
-		    "%s: the copy's sha256 %s differs from %s", tmp, sum,
-		    rf->sha256);
-		good = FALSE;
-	} else if (root && fs->fchown(fd, rf->uid, rf->gid) != 0) {
-		good = sg_fs_fail(error, NULL, errno, tmp, "chown");
-	} else if (fs->fchmod(fd, rf->mode) != 0) {
-		good = sg_fs_fail(error, NULL, errno, tmp, "chmod");
-	}
-	fs->close(fd);
-	if (!good) {
-		fs->unlink(tmp);
-		return FALSE;
-	}
-	if (fs->link(tmp, rf->dest) != 0) {
+	if (fs->linkat(rf->dirfd, tmp, rf->dirfd, rf->name, 0) != 0) {
 		saved = errno;
-		fs->unlink(tmp);
-		if (saved == EEXIST) {
-			g_set_error(error, SG_QUARANTINE_ERROR,
-			    SG_QUARANTINE_ERROR_EXISTS,
-			    "%s: exists; refusing to overwrite it", rf->dest);
-			return FALSE;
-		}
+		fs->unlinkat(rf->dirfd, tmp, 0);
+		if (saved == EEXIST)
+			return release_exists(error, rf->dest);
 		return sg_fs_fail(error, NULL, saved, rf->dest, "link");
 	}
 	rf->placed = TRUE;
-	fs->unlink(tmp);
+	fs->unlinkat(rf->dirfd, tmp, 0);
+	return TRUE;
+}
+
+static gboolean
+release_fsync_dir(ReleaseFile *rf, GError **error)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+	int r;
+
+	do
+		r = fs->fsync(rf->dirfd);
+	while (r != 0 && errno == EINTR);
+	if (r != 0)
+		return sg_fs_fail(error, NULL, errno, rf->dest_dir, "fsync");
 	return TRUE;
 }
 
@@ -205,6 +360,15 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 
 	if (e == NULL)
 		return FALSE;
+	if (e->unfinished) {
+		/* Its files may be half in the spool: recovery first. */
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_UNFINISHED,
+		    "%s: the move into the store was cut short; run "
+		    "'spoolguard quarantine fsck' first",
+		    e->id);
+		return FALSE;
+	}
 	report = sg_store_read_report(e->dir, error);
 	if (report == NULL)
 		return FALSE;
@@ -214,6 +378,7 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 	if (to_dir != NULL) {
 		struct stat st;
 
+		/* An early, clear answer; the real open follows no link. */
 		if (stat(to_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			g_set_error(error, SG_QUARANTINE_ERROR,
 			    SG_QUARANTINE_ERROR_NOT_FOUND,
@@ -222,12 +387,15 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 		}
 	}
 	rfs = g_new0(ReleaseFile, n);
-	for (guint i = 0; i < n; i++)
+	for (guint i = 0; i < n; i++) {
 		rfs[i].fd = -1;
+		rfs[i].dirfd = -1;
+	}
 	/* Check everything before anything moves. */
 	for (guint i = 0; i < n; i++) {
 		ReleaseFile *rf = &rfs[i];
 		g_autofree char *sum = NULL;
+		gboolean found = FALSE;
 		struct stat st;
 
 		if (!release_parse(rf, sg_store_json_element(files, i), e->dir,
@@ -241,9 +409,12 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 			}
 		}
 		rf->stored = g_build_filename(e->dir, "files", rf->name, NULL);
-		rf->dest = to_dir != NULL
-		    ? g_build_filename(to_dir, rf->name, NULL)
-		    : g_strdup(rf->origin);
+		rf->dest_dir = to_dir != NULL ? g_strdup(to_dir)
+		                              : g_path_get_dirname(rf->origin);
+		rf->dest = g_build_filename(rf->dest_dir, rf->name, NULL);
+		rf->dirfd = release_open_dir(rf->dest_dir, error);
+		if (rf->dirfd < 0)
+			goto out;
 		rf->fd = sg_fs_open(rf->stored, O_RDONLY | O_NOFOLLOW, 0, NULL,
 		    error);
 		if (rf->fd < 0)
@@ -259,7 +430,9 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 			    rf->stored, sum, rf->sha256);
 			goto out;
 		}
-		if (fs->lstat(rf->dest, &st) == 0) {
+		if (!release_lookup(rf, &found, &st, error))
+			goto out;
+		if (found) {
 			struct stat mine;
 
 			/* The very inode of the store: put back already. */
@@ -269,9 +442,7 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 				rf->already = TRUE;
 				continue;
 			}
-			g_set_error(error, SG_QUARANTINE_ERROR,
-			    SG_QUARANTINE_ERROR_EXISTS,
-			    "%s: exists; refusing to overwrite it", rf->dest);
+			release_exists(error, rf->dest);
 			goto out;
 		}
 	}
@@ -289,19 +460,9 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 		if (!release_place(rf, i, error))
 			goto out;
 	}
-	{
-		g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash,
-		    g_str_equal, g_free, NULL);
-		GHashTableIter it;
-		gpointer key;
-
-		for (guint i = 0; i < n; i++)
-			g_hash_table_add(dirs, g_path_get_dirname(rfs[i].dest));
-		g_hash_table_iter_init(&it, dirs);
-		while (g_hash_table_iter_next(&it, &key, NULL)) {
-			if (!sg_fs_fsync_dir(key, error))
-				goto out;
-		}
+	for (guint i = 0; i < n; i++) {
+		if (!release_fsync_dir(&rfs[i], error))
+			goto out;
 	}
 	ok = TRUE;
 out:
@@ -309,13 +470,16 @@ out:
 		ReleaseFile *rf = &rfs[i];
 
 		if (!ok && rf->placed)
-			fs->unlink(rf->dest);
+			fs->unlinkat(rf->dirfd, rf->name, 0);
 		if (!ok && rf->fd >= 0)
 			(void)fs->fchmod(rf->fd, 0600);
 		if (rf->fd >= 0)
 			fs->close(rf->fd);
+		if (rf->dirfd >= 0)
+			fs->close(rf->dirfd);
 		g_free(rf->stored);
 		g_free(rf->dest);
+		g_free(rf->dest_dir);
 		g_free(rf->raw_origin);
 		g_free(rf->raw_name);
 	}

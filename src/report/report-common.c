@@ -6,9 +6,14 @@
  * A writer is a const SgReportWriter (report-text.c, report-json.c); a new
  * output format is one new file and one row here.  The string helpers make
  * spool bytes safe to print: sg_report_text_safe() escapes control bytes
- * (a message id or an address can hold an escape sequence) and invalid
- * UTF-8, keeping valid UTF-8 as it is, and caps the length.  Returned
- * strings belong to the caller.
+ * (a message id or an address can hold an escape sequence), backslashes
+ * and invalid UTF-8, keeping valid UTF-8 as it is, and caps the length;
+ * sg_report_name_safe() escapes only backslashes and invalid UTF-8, for
+ * names in JSON (which escapes control characters itself).  Both write a
+ * byte that is not UTF-8 as \xNN and a backslash as \\, so two different
+ * names never print the same.  sg_report_terminal_safe() leaves
+ * backslashes alone, for messages that quote escaped text already.
+ * Returned strings belong to the caller.
  */
 #include "config.h"
 
@@ -88,8 +93,9 @@ sg_report_rules(SgMessage *msg, SgSeverity min)
 	return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
-char *
-sg_report_text_safe(const char *s, gsize max)
+/* The escaping of both: @backslash says whether '\\' is escaped too. */
+static char *
+report_escape(const char *s, gsize max, gboolean backslash)
 {
 	GString *out;
 	gsize len, i = 0;
@@ -101,7 +107,11 @@ sg_report_text_safe(const char *s, gsize max)
 	while (i < len && i < max) {
 		guchar c = (guchar)s[i];
 
-		if (c >= 0x20 && c < 0x7f) {
+		if (c == '\\' && backslash) {
+			/* So that "\t" typed in a name is not a tab. */
+			g_string_append(out, "\\\\");
+			i++;
+		} else if (c >= 0x20 && c < 0x7f) {
 			g_string_append_c(out, (char)c);
 			i++;
 		} else if (c == '\t') {
@@ -134,6 +144,47 @@ sg_report_text_safe(const char *s, gsize max)
 	}
 	if (i < len)
 		g_string_append(out, "...");
+	return g_string_free(out, FALSE);
+}
+
+char *
+sg_report_text_safe(const char *s, gsize max)
+{
+	return report_escape(s, max, TRUE);
+}
+
+char *
+sg_report_terminal_safe(const char *s, gsize max)
+{
+	return report_escape(s, max, FALSE);
+}
+
+char *
+sg_report_name_safe(const char *s)
+{
+	GString *out;
+	const char *p, *end;
+
+	if (s == NULL)
+		return NULL;
+	out = g_string_sized_new(strlen(s) + 4);
+	p = s;
+	end = s + strlen(s);
+	while (p < end) {
+		const char *bad = NULL;
+
+		/* The valid run up to the next bad byte, kept as it is. */
+		(void)g_utf8_validate_len(p, (gsize)(end - p), &bad);
+		for (const char *q = p; q < bad; q++) {
+			if (*q == '\\')
+				g_string_append(out, "\\\\");
+			else
+				g_string_append_c(out, *q);
+		}
+		if (bad < end)
+			g_string_append_printf(out, "\\x%02x", (guchar)*bad++);
+		p = bad;
+	}
 	return g_string_free(out, FALSE);
 }
 

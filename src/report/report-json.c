@@ -6,8 +6,11 @@
  * stat), envelope, verdict, what was done (action, store id, error), the
  * profile and every finding; with an SgInspect also the header table and
  * the MIME part tree.  Keys are always present; a missing value is JSON
- * null.  Strings from spool files are made valid UTF-8 (bad bytes become
- * U+FFFD) and json-glib escapes control characters, so every line parses.
+ * null.  File names, paths and message ids keep every byte:
+ * sg_report_name_safe() writes a byte that is not UTF-8 as \xNN and a
+ * backslash as \\; other strings from spool files (addresses, header
+ * texts) are made valid UTF-8 (bad bytes become U+FFFD).  json-glib escapes
+ * control characters, so every line parses.
  * At most SG_REPORT_RECIPIENTS_MAX recipients are listed; recipient_count
  * is the true number.  Returned nodes and strings belong to the caller.
  */
@@ -28,6 +31,19 @@ json_add_string(JsonBuilder *b, const char *key, const char *value)
 
 		json_builder_add_string_value(b, safe);
 	}
+}
+
+/* A name from the file system: every byte kept, unambiguously. */
+static void
+json_add_name(JsonBuilder *b, const char *key, const char *value)
+{
+	g_autofree char *safe = sg_report_name_safe(value);
+
+	json_builder_set_member_name(b, key);
+	if (safe == NULL)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_string_value(b, safe);
 }
 
 /* @value, or null when it equals @none. */
@@ -52,8 +68,8 @@ json_add_files(JsonBuilder *b, SgMessage *msg)
 		g_autofree char *mode = NULL;
 
 		json_builder_begin_object(b);
-		json_add_string(b, "name", f->name);
-		json_add_string(b, "path", f->path);
+		json_add_name(b, "name", f->name);
+		json_add_name(b, "path", f->path);
 		json_add_string(b, "role", f->role);
 		if (st) {
 			mode = g_strdup_printf("%04o",
@@ -122,7 +138,7 @@ json_add_findings(JsonBuilder *b, SgMessage *msg)
 		json_add_string(b, "rule", sg_rule_id(f->rule));
 		json_add_string(b, "severity",
 		    sg_severity_to_string(f->severity));
-		json_add_string(b, "file", f->file);
+		json_add_name(b, "file", f->file);
 		json_add_int(b, "offset", f->offset, SG_OFFSET_NONE);
 		json_add_string(b, "part", f->part);
 		json_add_string(b, "header", f->header);
@@ -152,8 +168,7 @@ json_add_inspect(JsonBuilder *b, SgMessage *msg, const SgInspect *inspect)
 		if (sg_message_locate(msg, h->offset, &file, &file_offset)) {
 			SgMessageFile *mf = sg_message_file(msg, file);
 
-			json_add_string(b, "file",
-			    mf != NULL ? mf->name : NULL);
+			json_add_name(b, "file", mf != NULL ? mf->name : NULL);
 			json_add_int(b, "file_offset", file_offset,
 			    SG_OFFSET_NONE);
 		}
@@ -189,15 +204,15 @@ sg_report_message_json(SgMessage *msg, const SgProfile *profile,
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
 	json_builder_begin_object(b);
-	json_add_string(b, "message", msg->id);
+	json_add_name(b, "message", msg->id);
 	json_add_string(b, "format", msg->format);
 	json_builder_set_member_name(b, "queue");
 	if (msg->queue_name == NULL && msg->queue_id == NULL) {
 		json_builder_add_null_value(b);
 	} else {
 		json_builder_begin_object(b);
-		json_add_string(b, "name", msg->queue_name);
-		json_add_string(b, "id", msg->queue_id);
+		json_add_name(b, "name", msg->queue_name);
+		json_add_name(b, "id", msg->queue_id);
 		json_builder_end_object(b);
 	}
 	json_add_int(b, "size", sg_message_total_size(msg), -1);

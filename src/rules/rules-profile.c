@@ -25,6 +25,9 @@
 
 #include "spoolguard/rules.h"
 
+#include "rules-builtin.h"
+#include "sg-paths.h"
+
 #define SG_RULES_INCLUDE_MAX 8
 #define SG_RULES_FILE_MAX (1024 * 1024)
 
@@ -240,6 +243,19 @@ rules_line_of(GHashTable *lines, const char *group, const char *key)
 	return GPOINTER_TO_UINT(g_hash_table_lookup(lines, slot));
 }
 
+gboolean
+sg_rules_prescan(const char *data, gsize len, const char *label,
+    GHashTable *lines, GError **error)
+{
+	return rules_prescan(data, len, label, lines, error);
+}
+
+guint
+sg_rules_prescan_line(GHashTable *lines, const char *group, const char *key)
+{
+	return rules_line_of(lines, group, key);
+}
+
 /* A limit: a non-negative decimal integer, or "none". */
 static gboolean
 rules_parse_limit(const char *raw, gint64 *out)
@@ -415,6 +431,38 @@ rules_suggest(const char *id)
 	return best;
 }
 
+/* TRUE when some group of @kf holds a key: the file says something. */
+static gboolean
+rules_has_keys(GKeyFile *kf, char **groups)
+{
+	for (guint i = 0; groups[i] != NULL; i++) {
+		gsize n = 0;
+		g_auto(GStrv) keys =
+		    g_key_file_get_keys(kf, groups[i], &n, NULL);
+
+		if (n > 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The number of the last line of (data, len); 1 for an empty file. */
+static guint
+rules_last_line(const char *data, gsize len)
+{
+	guint n = 0;
+
+	for (const char *p = data; p < data + len; p++) {
+		const char *nl = memchr(p, '\n', (gsize)(data + len - p));
+
+		n++;
+		if (nl == NULL)
+			break;
+		p = nl;
+	}
+	return MAX(n, 1);
+}
+
 /* (transfer full): one file's settings, not yet merged. */
 static RulesLayer *
 rules_parse_layer(const char *data, gsize len, const char *label,
@@ -478,6 +526,16 @@ rules_parse_layer(const char *data, gsize len, const char *label,
 		        error))
 			return NULL;
 	}
+	if (!rules_has_keys(kf, groups)) {
+		/* Not a profile without limits: a mistake (an emptied or
+		 * truncated file), named at its last line. */
+		rules_fail(error, SG_RULES_ERROR_PARSE, label,
+		    rules_last_line(data, len),
+		    "no settings (the file is empty or all comments); a "
+		    "profile without limits would pass everything (start it "
+		    "with [profile] include = default)");
+		return NULL;
+	}
 	return g_steal_pointer(&layer);
 }
 
@@ -502,7 +560,13 @@ rules_valid_name(const char *s, gsize len)
 	return TRUE;
 }
 
-/* (transfer full): the directories searched for names, in order. */
+/*
+ * (transfer full): the directories searched for names, in order:
+ * $SPOOLGUARD_RULES_DIR, the administrator's, the installed ones.  After
+ * them comes the built-in table (rules-builtin.h).  The current directory
+ * is never searched: what a cron job judges with must not depend on
+ * where it was started.
+ */
 static GPtrArray *
 rules_search_dirs(void)
 {
@@ -517,17 +581,54 @@ rules_search_dirs(void)
 				g_ptr_array_add(dirs, g_strdup(parts[i]));
 		}
 	}
+	g_ptr_array_add(dirs, g_strdup(SG_SYSCONF_RULES_DIR));
 	g_ptr_array_add(dirs, g_strdup(SG_RULES_DIR));
-	g_ptr_array_add(dirs, g_strdup("./rules"));
 	return dirs;
+}
+
+/* (nullable) (transfer none): the built-in profile called @name. */
+static const SgRulesBuiltin *
+rules_builtin(const char *name)
+{
+	for (guint i = 0; sg_rules_builtin[i].name != NULL; i++) {
+		if (strcmp(sg_rules_builtin[i].name, name) == 0)
+			return &sg_rules_builtin[i];
+	}
+	return NULL;
+}
+
+/* What a built-in profile is called in messages and `rules list`. */
+#define RULES_BUILTIN_LABEL "built-in"
+
+static char *rules_canonical(const char *path);
+
+/* TRUE when @path (made canonical first when @file) is in @skip. */
+static gboolean
+rules_skipped(GPtrArray *skip, const char *path, gboolean file)
+{
+	g_autofree char *canon = NULL;
+
+	if (skip == NULL)
+		return FALSE;
+	canon = file ? rules_canonical(path) : g_strdup(path);
+	for (guint i = 0; i < skip->len; i++) {
+		if (strcmp((const char *)skip->pdata[i], canon) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /*
  * Finds the file for @what: a path (relative to @base_dir when that is
- * set and the path is relative), or a name in the search path.
+ * set and the path is relative), or a name in the search path.  When no
+ * file has the name, *builtin is set to the built-in profile of that name
+ * (if any) and the returned string labels it.  A name skips the files in
+ * @skip (canonical paths, nullable): a file that shadows `default` can
+ * say include=default and get the one it shadows.
  */
 static char *
-rules_resolve(const char *what, const char *base_dir, GError **error)
+rules_resolve(const char *what, const char *base_dir, GPtrArray *skip,
+    const SgRulesBuiltin **builtin, GError **error)
 {
 	g_autoptr(GPtrArray) dirs = NULL;
 	g_autoptr(GString) searched = NULL;
@@ -562,13 +663,25 @@ rules_resolve(const char *what, const char *base_dir, GError **error)
 		g_autofree char *path =
 		    g_build_filename((const char *)dirs->pdata[i], file, NULL);
 
-		if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+		if (g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+		    !rules_skipped(skip, path, TRUE))
 			return g_steal_pointer(&path);
 		g_string_append_printf(searched, "%s%s", i > 0 ? ", " : "",
 		    (const char *)dirs->pdata[i]);
 	}
+	*builtin = rules_builtin(what);
+	if (*builtin != NULL) {
+		char *label =
+		    g_strdup_printf("%s:%s", RULES_BUILTIN_LABEL, what);
+
+		if (!rules_skipped(skip, label, FALSE))
+			return label;
+		g_free(label);
+		*builtin = NULL;
+	}
 	g_set_error(error, SG_RULES_ERROR, SG_RULES_ERROR_NOT_FOUND,
-	    "no profile '%s' (searched %s)", what, searched->str);
+	    "no profile '%s' (searched %s and the built-in profiles)", what,
+	    searched->str);
 	return NULL;
 }
 
@@ -610,6 +723,18 @@ rules_read_file(const char *path, char **data, gsize *len, GError **error)
 		    SG_RULES_FILE_MAX);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+/* Reads the file at @path, or copies @builtin when it is set. */
+static gboolean
+rules_read_source(const char *path, const SgRulesBuiltin *builtin, char **data,
+    gsize *len, GError **error)
+{
+	if (builtin == NULL)
+		return rules_read_file(path, data, len, error);
+	*data = g_strndup(builtin->data, builtin->len);
+	*len = builtin->len;
 	return TRUE;
 }
 
@@ -714,6 +839,7 @@ rules_build(RulesLayer *top, const char *name, GError **error)
 		g_autofree char *canon = NULL;
 		g_autofree char *data = NULL;
 		g_autoptr(GError) local = NULL;
+		const SgRulesBuiltin *builtin = NULL;
 		RulesLayer *next;
 		gsize len = 0;
 
@@ -726,13 +852,15 @@ rules_build(RulesLayer *top, const char *name, GError **error)
 		}
 		if (cur->path != NULL)
 			base_dir = g_path_get_dirname(cur->path);
-		path = rules_resolve(cur->include, base_dir, &local);
+		path = rules_resolve(cur->include, base_dir, seen, &builtin,
+		    &local);
 		if (path == NULL) {
 			rules_fail(error, local->code, cur->label,
 			    cur->include_line, "include: %s", local->message);
 			return NULL;
 		}
-		canon = rules_canonical(path);
+		canon =
+		    builtin != NULL ? g_strdup(path) : rules_canonical(path);
 		for (guint i = 0; i < seen->len; i++) {
 			g_autoptr(GString) loop = NULL;
 
@@ -747,12 +875,13 @@ rules_build(RulesLayer *top, const char *name, GError **error)
 			    cur->include_line, "include loop: %s", loop->str);
 			return NULL;
 		}
-		if (!rules_read_file(path, &data, &len, &local)) {
+		if (!rules_read_source(path, builtin, &data, &len, &local)) {
 			rules_fail(error, local->code, cur->label,
 			    cur->include_line, "include: %s", local->message);
 			return NULL;
 		}
-		next = rules_parse_layer(data, len, path, path, &local);
+		next = rules_parse_layer(data, len, path,
+		    builtin != NULL ? NULL : path, &local);
 		if (next == NULL) {
 			g_set_error(error, local->domain, local->code,
 			    "%s (included from %s:%u)", local->message,
@@ -792,13 +921,14 @@ sg_profile_load(const char *name_or_path, GError **error)
 	g_autofree char *path = NULL;
 	g_autofree char *data = NULL;
 	g_autofree char *name = NULL;
+	const SgRulesBuiltin *builtin = NULL;
 	RulesLayer *top;
 	gsize len = 0;
 
-	path = rules_resolve(name_or_path, NULL, error);
+	path = rules_resolve(name_or_path, NULL, NULL, &builtin, error);
 	if (path == NULL)
 		return NULL;
-	if (!rules_read_file(path, &data, &len, error))
+	if (!rules_read_source(path, builtin, &data, &len, error))
 		return NULL;
 	if (rules_is_path(name_or_path)) {
 		name = g_path_get_basename(path);
@@ -808,7 +938,8 @@ sg_profile_load(const char *name_or_path, GError **error)
 	} else {
 		name = g_strdup(name_or_path);
 	}
-	top = rules_parse_layer(data, len, path, path, error);
+	top = rules_parse_layer(data, len, path, builtin != NULL ? NULL : path,
+	    error);
 	if (top == NULL)
 		return NULL;
 	return rules_build(top, name, error);
@@ -994,41 +1125,96 @@ rules_compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-GStrv
-sg_profile_list_names(void)
+void
+sg_profile_source_free(SgProfileSource *source)
+{
+	if (source == NULL)
+		return;
+	g_free(source->name);
+	g_free(source->origin);
+	g_ptr_array_unref(source->shadows);
+	g_free(source);
+}
+
+static gint
+rules_compare_sources(gconstpointer a, gconstpointer b)
+{
+	const SgProfileSource *x = *(SgProfileSource *const *)a;
+	const SgProfileSource *y = *(SgProfileSource *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Adds @origin as the source of @name, or as one it shadows. */
+static void
+rules_add_source(GHashTable *seen, GPtrArray *out, const char *name,
+    const char *origin)
+{
+	SgProfileSource *src = g_hash_table_lookup(seen, name);
+
+	if (src != NULL) {
+		g_ptr_array_add(src->shadows, g_strdup(origin));
+		return;
+	}
+	src = g_new0(SgProfileSource, 1);
+	src->name = g_strdup(name);
+	src->origin = g_strdup(origin);
+	src->shadows = g_ptr_array_new_with_free_func(g_free);
+	g_hash_table_insert(seen, src->name, src);
+	g_ptr_array_add(out, src);
+}
+
+GPtrArray *
+sg_profile_sources(void)
 {
 	g_autoptr(GPtrArray) dirs = rules_search_dirs();
-	g_autoptr(GHashTable) set =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	GHashTableIter iter;
-	gpointer key;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)sg_profile_source_free);
 
 	for (guint i = 0; i < dirs->len; i++) {
 		const char *dir = dirs->pdata[i];
 		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+		g_autoptr(GPtrArray) entries =
+		    g_ptr_array_new_with_free_func(g_free);
 		const char *entry;
 
 		if (d == NULL)
 			continue;
-		while ((entry = g_dir_read_name(d)) != NULL) {
-			gsize len = strlen(entry);
+		while ((entry = g_dir_read_name(d)) != NULL)
+			g_ptr_array_add(entries, g_strdup(entry));
+		g_ptr_array_sort(entries, rules_compare_names);
+		for (guint j = 0; j < entries->len; j++) {
+			const char *e = entries->pdata[j];
+			gsize len = strlen(e);
 			g_autofree char *path = NULL;
+			g_autofree char *name = NULL;
 
-			if (!g_str_has_suffix(entry, ".rules") ||
-			    !rules_valid_name(entry, len - strlen(".rules")))
+			if (!g_str_has_suffix(e, ".rules") ||
+			    !rules_valid_name(e, len - strlen(".rules")))
 				continue;
-			path = g_build_filename(dir, entry, NULL);
+			path = g_build_filename(dir, e, NULL);
 			if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
 				continue;
-			g_hash_table_add(set,
-			    g_strndup(entry, len - strlen(".rules")));
+			name = g_strndup(e, len - strlen(".rules"));
+			rules_add_source(seen, out, name, path);
 		}
 	}
-	g_hash_table_iter_init(&iter, set);
-	while (g_hash_table_iter_next(&iter, &key, NULL))
-		g_ptr_array_add(names, g_strdup(key));
-	g_ptr_array_sort(names, rules_compare_names);
-	g_ptr_array_add(names, NULL);
-	return (GStrv)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+	for (guint i = 0; sg_rules_builtin[i].name != NULL; i++)
+		rules_add_source(seen, out, sg_rules_builtin[i].name,
+		    RULES_BUILTIN_LABEL);
+	g_ptr_array_sort(out, rules_compare_sources);
+	return out;
+}
+
+GStrv
+sg_profile_list_names(void)
+{
+	g_autoptr(GPtrArray) sources = sg_profile_sources();
+	GStrv names = g_new0(char *, sources->len + 1);
+
+	for (guint i = 0; i < sources->len; i++)
+		names[i] =
+		    g_strdup(((SgProfileSource *)sources->pdata[i])->name);
+	return names;
 }

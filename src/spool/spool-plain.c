@@ -369,7 +369,9 @@ sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 		    "%s: cannot stat: %s", file->path, g_strerror(saved));
 		return FALSE;
 	}
-	if (file->st.st_nlink == 0) {
+	/* A read-only look judges what it holds (check - reads stdin
+	 * through a file that never has a name). */
+	if (file->st.st_nlink == 0 && (opts == NULL || !opts->read_only)) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
 		    "%s: vanished", file->path);
 		return FALSE;

@@ -23,6 +23,7 @@
 #                       (default ${TMPDIR:-/tmp}/sg-bench)
 #   BENCH_RESULTS       results file (default ./bench-results.md)
 #   BENCH_ONLY          space-separated subset of: mixed huge small state
+#                       milter (tests/bench/milter-bench.sh: its own variables)
 set -eu
 
 : "${SPOOLGUARD_BIN:?run through make bench}"
@@ -36,7 +37,7 @@ SEED=${BENCH_SEED:-1}
 REPEAT=${BENCH_REPEAT:-3}
 DATA=${BENCH_DIR:-${TMPDIR:-/tmp}/sg-bench}
 RESULTS=${BENCH_RESULTS:-bench-results.md}
-ONLY=${BENCH_ONLY:-mixed huge small state}
+ONLY=${BENCH_ONLY:-mixed huge small state milter}
 GEN=$BENCH_TOOLS/gen-spool
 FLOOR=$BENCH_TOOLS/gmime-floor
 RUN=$BENCH_TOOLS/rss-run
@@ -232,6 +233,12 @@ if want state && want mixed; then
 	fi
 fi
 
+# ---- the milter against check forked per message (issue 14) --------------
+if want milter; then
+	SPOOLGUARD_BIN=$SPOOLGUARD_BIN MILTER_CLIENT=$BENCH_TOOLS/../milter/sg-milter-client \
+		GEN=$GEN DATA=$DATA sh "$BENCH_SRC/milter-bench.sh" >"$work/milter"
+fi
+
 # ---- report ---------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 target() {
@@ -353,6 +360,10 @@ have() { [ -n "$(row "$1" wall)" ]; }
 		echo "Notes and scan output:"
 		echo
 		cat "$work/notes"
+	fi
+	if want milter; then
+		echo
+		cat "$work/milter"
 	fi
 } >"$work/report"
 cp "$work/report" "$RESULTS"

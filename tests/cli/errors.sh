@@ -47,10 +47,19 @@ expect_rc 75 sg scan --no-syslog --min-age 0 -n -q "$work/store" \
 assert_grep "$work/no-such-spool" "$work/err"
 assert_grep 'bad.eml' "$work/out"
 assert_same "$work/spool/bad.eml"
+# A file named on the command line that does not exist is missing, not
+# "vanished" (that is for a file an MTA took while it was examined).
 expect_rc 66 sg check "$work/no-such-file.eml"
-assert_grep "$work/no-such-file.eml" "$work/err"
+assert_grep "$work/no-such-file.eml: No such file or directory" "$work/err"
+assert_no_grep 'vanished' "$work/err"
 expect_rc 66 sg inspect "$work/no-such-file.eml"
-assert_grep "$work/no-such-file.eml" "$work/err"
+assert_grep "$work/no-such-file.eml: No such file or directory" "$work/err"
+assert_no_grep 'vanished' "$work/err"
+# -q '' names no store: a usage error, not a temporary failure.
+expect_rc 64 sg scan --no-syslog --min-age 0 -n -q '' "$work/spool"
+assert_grep 'names no directory' "$work/err"
+expect_rc 64 sg quarantine -q '' list
+assert_grep 'names no directory' "$work/err"
 
 # ---- a read-only and a full quarantine file system (needs mount) -------
 

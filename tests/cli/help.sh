@@ -6,7 +6,7 @@
 
 man="$(dirname "$0")/../../man/spoolguard.1"
 assert_file "$man"
-for cmd in scan check inspect quarantine rules; do
+for cmd in scan check inspect quarantine rules config milter; do
 	expect_rc 0 sg "$cmd" --help
 	usage=$(grep -A1 '^Usage:' "$work/out" | tail -1)
 	case $usage in
@@ -15,7 +15,8 @@ for cmd in scan check inspect quarantine rules; do
 	esac
 	# "PATH... PATH..." was printed when the argument was given twice.
 	args=$(echo "$usage" | sed 's/.*\] //; s/ - .*//')
-	[ -n "$args" ] || fail "$cmd --help: no arguments in '$usage'"
+	[ -n "$args" ] || [ "$cmd" = config ] ||
+		fail "$cmd --help: no arguments in '$usage'"
 	n=$(echo "$usage" | grep -o -F -- "$args" | wc -l)
 	[ "$n" -eq 1 ] || fail "$cmd --help: '$args' printed $n times"
 	sed -n 's/^ *\(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$work/out" |
@@ -25,7 +26,7 @@ for cmd in scan check inspect quarantine rules; do
 		grep -q -- "\\\\-\\\\-$esc" "$man" ||
 			fail "$cmd --$opt is not in spoolguard(1)"
 	done <"$work/opts"
-	[ -s "$work/opts" ] || [ "$cmd" = rules ] || fail "$cmd --help lists no options"
+	[ -s "$work/opts" ] || [ "$cmd" = rules ] || [ "$cmd" = config ] || fail "$cmd --help lists no options"
 done
 # inspect takes -r like check and scan: the manual says so.
 expect_rc 0 sg inspect --help

@@ -23,6 +23,23 @@ rm "$orig"
 expect_rc 0 sg quarantine -q "$store" release "$id"
 cmp -s "$orig" "$work/saved.eml" || fail "released bytes differ"
 expect_rc 66 sg quarantine -q "$store" show "$id"
+# A parent of the origin swapped for a symbolic link to another tree
+# before release: refused (65), nothing written there, the entry kept.
+expect_rc 1 sg scan --no-syslog --min-age 0 -q "$store" "$work/spool/iis/Queue"
+id=$(sg quarantine -q "$store" list | awk '{ print $1 }')
+mkdir "$work/evil"
+mv "$work/spool/iis" "$work/spool/iis.real"
+ln -s "$work/evil" "$work/spool/iis"
+mkdir "$work/evil/Queue"
+expect_rc 65 sg quarantine -q "$store" release "$id"
+assert_grep "$work/spool/iis is a symbolic link" "$work/err"
+[ -z "$(find "$work/evil" -type f)" ] || fail "release wrote through a link"
+expect_rc 65 sg quarantine -q "$store" release --to "$work/spool/iis/Queue" "$id"
+[ -z "$(find "$work/evil" -type f)" ] || fail "release --to wrote through a link"
+rm "$work/spool/iis"
+mv "$work/spool/iis.real" "$work/spool/iis"
+expect_rc 0 sg quarantine -q "$store" release "$id"
+cmp -s "$orig" "$work/saved.eml" || fail "released bytes differ"
 # Purge: nothing is older than a day; everything is older than 0 s.
 expect_rc 1 sg scan --no-syslog --min-age 0 -q "$store" "$work/spool/iis/Queue"
 expect_rc 0 sg quarantine -q "$store" purge --older-than 1d

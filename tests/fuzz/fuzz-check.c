@@ -8,7 +8,7 @@
  * the encoding checks and libmagic, with an inspect table.  The profile,
  * the check context and GMime are set up once per process.  The rules
  * directory comes from $SPOOLGUARD_RULES_DIR or the source tree's rules/.
- * Seeds: testdata/ (run from tests/fuzz/run-fuzz.sh or by hand).
+ * Seeds: testdata/ and the corpora (tests/fuzz/harnesses, make fuzz).
  */
 #include "config.h"
 

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check-mime-warning.c - GMime's parser warnings as findings.
+ *
+ * GMime reports what it meets while parsing (GMIME_WARN_*, GMIME_CRIT_*)
+ * with a stream position and sometimes an item (a header name or line).
+ * Each code maps onto one rule id; a few depend on where they point, since
+ * the byte scan (check-headers.c) already judges the top-level header
+ * block and the pre-scan already named multiparts without boundaries.
+ * Positions become content offsets and the pre-scan's rows give the part
+ * path.  GMime's nesting overflow is no finding of its own: it raises the
+ * depth that mime.depth judges at the end.  Nothing here allocates beyond
+ * the escaped item of one finding.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "check-mime-private.h"
+
+/* Codes whose rule does not depend on the item or the place. */
+static const struct {
+	GMimeParserWarning code;
+	SgRuleId rule;
+	const char *what;
+} warning_rules[] = {
+	{ GMIME_WARN_DUPLICATED_HEADER, SG_RULE_HEADER_DUPLICATE_UNIQUE,
+	    "duplicated header" },
+	{ GMIME_WARN_DUPLICATED_PARAMETER, SG_RULE_MIME_PARAM_DUPLICATE,
+	    "duplicated parameter" },
+	{ GMIME_WARN_INVALID_CONTENT_TYPE, SG_RULE_MIME_BAD_CONTENT_TYPE,
+	    "invalid Content-Type" },
+	{ GMIME_WARN_INVALID_RFC2047_HEADER_VALUE,
+	    SG_RULE_HEADER_BAD_ENCODED_WORD,
+	    "invalid RFC 2047 encoded header" },
+	{ GMIME_WARN_INVALID_PARAMETER, SG_RULE_MIME_BAD_PARAMETER,
+	    "invalid parameter" },
+	{ GMIME_WARN_MALFORMED_MULTIPART, SG_RULE_MIME_BOUNDARY_NOT_FOUND,
+	    "no parts in a multipart (boundary not found)" },
+	{ GMIME_WARN_TRUNCATED_MESSAGE, SG_RULE_MIME_TRUNCATED,
+	    "truncated: no close delimiter" },
+	{ GMIME_WARN_MALFORMED_MESSAGE, SG_RULE_MIME_MALFORMED,
+	    "malformed message" },
+	{ GMIME_WARN_INVALID_ADDRESS_LIST, SG_RULE_HEADER_BAD_ADDRESS,
+	    "invalid address list" },
+	{ GMIME_CRIT_CONFLICTING_PARAMETER, SG_RULE_MIME_PARAM_CONFLICT,
+	    "conflicting parameter" },
+	{ GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, SG_RULE_MIME_BOUNDARY_MISSING,
+	    "multipart without a boundary parameter" },
+	{ GMIME_CRIT_NESTING_OVERFLOW, SG_RULE_MIME_DEPTH,
+	    "GMime's nesting limit" },
+	{ GMIME_WARN_PART_WITHOUT_CONTENT, SG_RULE_MIME_PART_WITHOUT_CONTENT,
+	    "part headers end at a boundary" },
+	{ GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT,
+	    SG_RULE_MIME_PART_WITHOUT_HEADERS,
+	    "part without headers or content" },
+};
+
+/* GMIME_CRIT_INVALID_HEADER_NAME: @item is the line GMime stopped at. */
+static SgRuleId
+warning_header_name(const char *item, SgMimePlace place, const char **what)
+{
+	/* An mbox "From " line opening a forwarded message. */
+	if (place != SG_MIME_AT_ROOT_HEADERS && item != NULL &&
+	    strncmp(item, "From ", 5) == 0)
+		return SG_RULE_COUNT;
+	/*
+	 * A line without a colon is not a bad name but the body starting
+	 * early (cron and script mail do this): the byte scan reports it for
+	 * the top-level block as header.no-separator, and so does this for
+	 * parts.
+	 */
+	if (item == NULL || strchr(item, ':') == NULL) {
+		if (place != SG_MIME_AT_PART)
+			return SG_RULE_COUNT;
+		*what = "a line that is not a header field";
+		return SG_RULE_HEADER_NO_SEPARATOR;
+	}
+	*what = "invalid header name";
+	return SG_RULE_HEADER_INVALID_NAME;
+}
+
+SgRuleId
+sg_mime_warning_rule(GMimeParserWarning code, const char *item,
+    SgMimePlace place, const char **what)
+{
+	switch (code) {
+	case GMIME_WARN_UNENCODED_8BIT_HEADER:
+		/* The byte scan reports the top-level header block. */
+		if (place == SG_MIME_AT_ROOT_HEADERS)
+			return SG_RULE_COUNT;
+		*what = "unencoded 8-bit header";
+		return SG_RULE_HEADER_8BIT;
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+		return warning_header_name(item, place, what);
+	case GMIME_CRIT_CONFLICTING_HEADER:
+		/* Only Content-Type and -Transfer-Encoding can conflict. */
+		if (item != NULL &&
+		    (g_ascii_strcasecmp(item, "Content-Type") == 0 ||
+		        g_ascii_strcasecmp(item, "Content-Transfer-Encoding") ==
+		            0)) {
+			*what = "conflicting header";
+			return SG_RULE_HEADER_CONFLICTING;
+		}
+		*what = "header repeated with another value";
+		return SG_RULE_HEADER_DUPLICATE_UNIQUE;
+	default:
+		break;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(warning_rules); i++) {
+		if (warning_rules[i].code == code) {
+			*what = warning_rules[i].what;
+			return warning_rules[i].rule;
+		}
+	}
+	*what = "unknown parser warning";
+	return SG_RULE_MIME_MALFORMED;
+}
+
+void
+sg_mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+    gpointer data)
+{
+	SgMimeScan *s = data;
+	goffset off = offset >= s->base ? offset - s->base : SG_OFFSET_NONE;
+	gboolean in_root = off != SG_OFFSET_NONE && off < s->root_header_end;
+	SgMimePlace place = in_root     ? SG_MIME_AT_ROOT_HEADERS
+	    : off == s->root_header_end ? SG_MIME_AT_ROOT_END
+	                                : SG_MIME_AT_PART;
+	const char *what = NULL;
+	SgRuleId rule = sg_mime_warning_rule(code, item, place, &what);
+	const SgMimeRow *row;
+	g_autofree char *esc = NULL;
+
+	if (rule == SG_RULE_COUNT)
+		return;
+	/* Header rules the byte scan already reported for the top level. */
+	if (in_root && g_str_has_prefix(sg_rule_id(rule), "header.") &&
+	    sg_mime_has_finding(s, rule))
+		return;
+	if (rule == SG_RULE_MIME_DEPTH) {
+		/* A LIMIT rule: GMime's own limit was crossed, here. */
+		if (s->max_depth <= SG_MIME_DEPTH_CEILING) {
+			s->max_depth = SG_MIME_DEPTH_CEILING + 1;
+			s->max_depth_offset = off;
+		}
+		return;
+	}
+	/* GMime reports a truncated message at position -1: its end. */
+	if (off == SG_OFFSET_NONE && rule == SG_RULE_MIME_TRUNCATED)
+		off = s->content_end;
+	row = in_root ? NULL : sg_mime_row_at(s, off);
+	/* The pre-scan already named these multiparts. */
+	if ((rule == SG_RULE_MIME_BOUNDARY_NOT_FOUND ||
+	        rule == SG_RULE_MIME_BOUNDARY_MISSING) &&
+	    sg_mime_has_finding(s, rule))
+		return;
+	if (item != NULL)
+		esc = sg_escape_bytes(item, strlen(item), 80);
+	sg_mime_event(s, rule, off, row != NULL ? row->path : NULL, NULL,
+	    "GMime: %s%s%s", what, esc != NULL ? ": " : "",
+	    esc != NULL ? esc : "");
+}

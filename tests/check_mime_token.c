@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check_mime_token.c - tests of the MIME header-field tokenizer
+ * (check-mime-token.c) on its own: field values in, type, boundary,
+ * transfer encoding and the parameter and encoded-word events out.
+ *
+ * Every case is fed whole, one byte at a time and split at every byte:
+ * the results and events must not depend on the pieces.  Offsets in the
+ * expectations are byte indexes into the value as written (fed at 0).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <check.h>
+
+#include "spoolguard/core.h"
+
+#include "check-mime-token.h"
+
+/* The sink writes each event as "name=len@offset;" or "ew len@offset". */
+static void
+record_param(gpointer data, const char *name, gsize len, goffset offset)
+{
+	g_string_append_printf(data,
+	    "%s=%" G_GSIZE_FORMAT "@%" G_GINT64_FORMAT ";", name, len,
+	    (gint64)offset);
+}
+
+static void
+record_encoded_word(gpointer data, goffset offset, gsize len,
+    const char *defect)
+{
+	g_string_append_printf(data,
+	    "ew %" G_GSIZE_FORMAT "@%" G_GINT64_FORMAT "%s%s;", len,
+	    (gint64)offset, defect != NULL ? " " : "",
+	    defect != NULL ? defect : "");
+}
+
+static const SgMimeTokenSink record_sink = {
+	record_param,
+	record_encoded_word,
+};
+
+/* Boundaries are kept up to this many bytes in every case. */
+#define TOKEN_BOUNDARY_MAX 4
+
+typedef struct {
+	SgMimeFieldKind kind;
+	const char *value;
+	SgMimeFieldKind kind_after; /* the kind once the value is read */
+	const char *type;           /* Content-Type's, or "" */
+	const char *boundary;       /* kept, or NULL */
+	gsize boundary_len;         /* 0: no boundary= at all */
+	const char *cte;            /* Content-Transfer-Encoding's, or "" */
+	const char *events;
+} TokenCase;
+
+static const TokenCase token_cases[] = {
+	{ SG_MIME_FIELD_CT, " text/plain; charset=us-ascii", SG_MIME_FIELD_CT,
+	    "text/plain", NULL, 0, "", "charset=8@21;" },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"b1\"",
+	    SG_MIME_FIELD_CT, "multipart/mixed", "b1", 2, "",
+	    "boundary=2@28;" },
+	/* RFC 2231 sections of one name are one value. */
+	{ SG_MIME_FIELD_CT, " application/pdf; name*0=\"ab\"; name*1=\"cde\"",
+	    SG_MIME_FIELD_CT, "application/pdf", NULL, 0, "", "name=5@26;" },
+	{ SG_MIME_FIELD_CT, " a/b; x=1; y=22", SG_MIME_FIELD_CT, "a/b", NULL, 0,
+	    "", "x=1@8;y=2@13;" },
+	/* A backslash escapes one byte; the quotes are not counted. */
+	{ SG_MIME_FIELD_CT, " a/b; n=\"q\\\"x\"", SG_MIME_FIELD_CT, "a/b", NULL,
+	    0, "", "n=3@9;" },
+	/* A comment in the type hides its ';'. */
+	{ SG_MIME_FIELD_CT, " text/plain (comment; not a param) ; x=1",
+	    SG_MIME_FIELD_CT, "text/plain", NULL, 0, "", "x=1@39;" },
+	{ SG_MIME_FIELD_CT, " a/b; =v", SG_MIME_FIELD_CT, "a/b", NULL, 0, "",
+	    "=1@7;" },
+	/* Longer than TOKEN_BOUNDARY_MAX: measured, not kept. */
+	{ SG_MIME_FIELD_CT, " multipart/x; boundary=abcdefgh", SG_MIME_FIELD_CT,
+	    "multipart/x", NULL, 8, "", "boundary=8@23;" },
+	/* The first boundary= counts. */
+	{ SG_MIME_FIELD_CT, " multipart/x; boundary=a; boundary=bb",
+	    SG_MIME_FIELD_CT, "multipart/x", "a", 1, "",
+	    "boundary=1@23;boundary=2@35;" },
+	/* A quote left open ends with the field. */
+	{ SG_MIME_FIELD_CT, " multipart/x; boundary=\"ab", SG_MIME_FIELD_CT,
+	    "multipart/x", "ab", 2, "", "boundary=2@24;" },
+	/* Line ends inside a quoted string are folding, not value. */
+	{ SG_MIME_FIELD_CT, " a/b;\r\n name=\"x\r\n y\"", SG_MIME_FIELD_CT,
+	    "a/b", NULL, 0, "", "name=3@14;" },
+	{ SG_MIME_FIELD_CT, " text/plain; name=\"=?utf-8?B?aGk=?=\"",
+	    SG_MIME_FIELD_CT, "text/plain", NULL, 0, "",
+	    "ew 16@19;name=16@19;" },
+	{ SG_MIME_FIELD_CD, " attachment; filename=\"a.txt\"", SG_MIME_FIELD_CD,
+	    "attachment", NULL, 0, "", "filename=5@23;" },
+	{ SG_MIME_FIELD_CTE, " Base64 ", SG_MIME_FIELD_CTE, "", NULL, 0,
+	    "base64", "" },
+	/* A parameter on a transfer encoding: the value is given up. */
+	{ SG_MIME_FIELD_CTE, " 7bit; x", SG_MIME_FIELD_OTHER, "", NULL, 0,
+	    "7bit", "" },
+	{ SG_MIME_FIELD_OTHER, " =?utf-8?B?aGk=?=", SG_MIME_FIELD_OTHER, "",
+	    NULL, 0, "", "ew 16@1;" },
+	{ SG_MIME_FIELD_OTHER, " =?utf-8?B?aGk?=", SG_MIME_FIELD_OTHER, "",
+	    NULL, 0, "", "ew 15@1 base64 text that is not whole quartets;" },
+	{ SG_MIME_FIELD_OTHER, " =?utf-8?B?a*==?=", SG_MIME_FIELD_OTHER, "",
+	    NULL, 0, "", "ew 16@1 a byte outside the base64 alphabet;" },
+	{ SG_MIME_FIELD_OTHER, " =?utf-8?X?abc?=", SG_MIME_FIELD_OTHER, "",
+	    NULL, 0, "", "ew 15@1 an encoding other than B or Q;" },
+	{ SG_MIME_FIELD_OTHER, " =?utf-8?Q?a\001b?=", SG_MIME_FIELD_OTHER, "",
+	    NULL, 0, "", "ew 15@1 a byte Q encoding does not allow;" },
+	/* White space ends a word before its end: no word at all. */
+	{ SG_MIME_FIELD_OTHER, " =?utf-8?Q?a b?=", SG_MIME_FIELD_OTHER, "",
+	    NULL, 0, "", "" },
+	{ SG_MIME_FIELD_OTHER, " plain text, no word", SG_MIME_FIELD_OTHER, "",
+	    NULL, 0, "", "" },
+};
+
+/* Tokenizes @c's value in pieces cut at @cuts (ascending) into @events. */
+static void
+token_run(const TokenCase *c, const gsize *cuts, guint ncuts,
+    SgMimeToken *token, GString *events)
+{
+	gsize len = strlen(c->value);
+	gsize at = 0;
+
+	sg_mime_token_init(token, c->kind, TOKEN_BOUNDARY_MAX, &record_sink,
+	    events);
+	for (guint i = 0; i <= ncuts; i++) {
+		gsize end = i < ncuts ? cuts[i] : len;
+
+		sg_mime_token_feed(token, c->value + at, end - at, (goffset)at);
+		at = end;
+	}
+	sg_mime_token_finish(token);
+}
+
+static void
+token_assert(const TokenCase *c, SgMimeToken *token, GString *events,
+    const char *how)
+{
+	ck_assert_msg(strcmp(events->str, c->events) == 0,
+	    "'%s' %s: events '%s', want '%s'", c->value, how, events->str,
+	    c->events);
+	ck_assert_int_eq(token->kind, c->kind_after);
+	ck_assert_str_eq(token->type, c->type);
+	ck_assert_uint_eq(token->type_len, strlen(c->type));
+	ck_assert_str_eq(token->cte, c->cte);
+	ck_assert(token->has_boundary == (c->boundary_len > 0));
+	if (c->boundary_len > 0)
+		ck_assert_uint_eq(token->boundary_len, c->boundary_len);
+	if (c->boundary != NULL)
+		ck_assert_str_eq(token->boundary, c->boundary);
+	else
+		ck_assert_ptr_null(token->boundary);
+}
+
+START_TEST(test_token_reads_the_field)
+{
+	const TokenCase *c = &token_cases[_i];
+	g_autoptr(GString) events = g_string_new(NULL);
+	SgMimeToken token = { 0 };
+
+	token_run(c, NULL, 0, &token, events);
+	token_assert(c, &token, events, "whole");
+	sg_mime_token_clear(&token);
+}
+END_TEST
+
+START_TEST(test_token_pieces_do_not_matter)
+{
+	const TokenCase *c = &token_cases[_i];
+	gsize len = strlen(c->value);
+	g_autofree gsize *cuts = g_new(gsize, len);
+	g_autoptr(GString) events = g_string_new(NULL);
+	SgMimeToken token = { 0 };
+
+	/* one byte at a time */
+	for (gsize i = 0; i + 1 < len; i++)
+		cuts[i] = i + 1;
+	token_run(c, cuts, len > 0 ? (guint)len - 1 : 0, &token, events);
+	token_assert(c, &token, events, "byte by byte");
+	/* two pieces, cut at every byte */
+	for (gsize cut = 0; cut <= len; cut++) {
+		g_string_truncate(events, 0);
+		token_run(c, &cut, 1, &token, events);
+		token_assert(c, &token, events, "in two pieces");
+	}
+	sg_mime_token_clear(&token);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	SgMimeFieldKind kind;
+} kind_cases[] = {
+	{ "Content-Type", SG_MIME_FIELD_CT },
+	{ "content-type", SG_MIME_FIELD_CT },
+	{ "CONTENT-TRANSFER-ENCODING", SG_MIME_FIELD_CTE },
+	{ "Content-Disposition", SG_MIME_FIELD_CD },
+	{ "Content-Typ", SG_MIME_FIELD_OTHER },
+	{ "Content-Type-X", SG_MIME_FIELD_OTHER },
+	{ "Subject", SG_MIME_FIELD_OTHER },
+	{ "", SG_MIME_FIELD_OTHER },
+};
+
+START_TEST(test_token_field_kind_by_name)
+{
+	const char *name = kind_cases[_i].name;
+
+	ck_assert_int_eq(sg_mime_field_kind(name, strlen(name)),
+	    kind_cases[_i].kind);
+}
+END_TEST
+
+/* The name is (pointer, length): bytes past it are not looked at. */
+START_TEST(test_token_field_kind_reads_no_further)
+{
+	static const char line[] = "Content-Type: x";
+
+	ck_assert_int_eq(sg_mime_field_kind(line, 12), SG_MIME_FIELD_CT);
+	ck_assert_int_eq(sg_mime_field_kind(line, 11), SG_MIME_FIELD_OTHER);
+}
+END_TEST
+
+static Suite *
+token_suite(void)
+{
+	Suite *s = suite_create("mime-token");
+	TCase *tc = tcase_create("fields");
+
+	tcase_add_loop_test(tc, test_token_reads_the_field, 0,
+	    G_N_ELEMENTS(token_cases));
+	tcase_add_loop_test(tc, test_token_pieces_do_not_matter, 0,
+	    G_N_ELEMENTS(token_cases));
+	tcase_add_loop_test(tc, test_token_field_kind_by_name, 0,
+	    G_N_ELEMENTS(kind_cases));
+	tcase_add_test(tc, test_token_field_kind_reads_no_further);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(token_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,254 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# recipe-postfix.sh - the Postfix recipes of contrib/, against a real
+# Postfix (tests/live/postfix-instance.sh: Debian's package, unpacked,
+# private, offline), each with a clean message and four bad ones
+# (tests/live/recipe-inputs.py) sent over SMTP on 127.0.0.1:
+#
+#   milter    smtpd_milters = spoolguard milter (contrib/postfix/main.cf.milter):
+#             the client gets 550 5.6.0 and spoolguard's reason at DATA
+#   filter    pipe(8) after-queue content filter reinjecting with sendmail
+#             (contrib/postfix/master.cf.filter, spoolguard-postfix-filter):
+#             250, then a bounce whose reason Postfix logs
+#   procmail  local(8) delivery through procmail (contrib/procmail/spoolguard.rc):
+#             procmail exits 65, Postfix bounces with its output
+#
+# Each listens on its own smtpd port chosen at run time; clean mail ends in
+# a sink (pipe to a directory).  What Postfix stops by itself is said per
+# input: Postfix cuts the 100,000-byte header line itself (line_length_limit:
+# 60,000 bytes remain, under the hard limit) and refuses MIME depth 150
+# itself (mime_nesting_limit), so those two are shown, not credited to
+# spoolguard; 60,000 parts and the Content-Type conflict are legal SMTP that
+# Postfix passes, so their rejections are spoolguard's: each carries the
+# expected rule id.
+#
+# Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=recipe-lib.sh
+. "$here/recipe-lib.sh"
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "${I:-/nonexistent}/maillog" ] && tail -n 40 "$I/maillog" >&2
+	[ -f "${W:-/nonexistent}/milter.log" ] && tail -n 20 "$W/milter.log" >&2
+	exit 1
+}
+
+[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
+[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix)"
+: "${SPOOLGUARD_BIN:?run through make check-live}"
+: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
+for tool in dpkg-deb apt-get python3 procmail; do
+	command -v "$tool" >/dev/null || skip "no $tool"
+done
+# The pipe filter needs /etc/postfix/main.cf to name our private
+# configuration (below).  Other tests drive their own Postfix at the same
+# time (make -j), and a Postfix finds /etc/postfix too: so, where the
+# kernel allows it, this test runs in a mount namespace of its own with a
+# private layer over /etc, and what it writes there nobody else sees.
+if [ -z "${SG_RECIPE_NS:-}" ] && command -v unshare >/dev/null &&
+	unshare -m true 2>/dev/null; then
+	ns=$(mktemp -d "${TMPDIR:-/tmp}/sg-recipe-ns.XXXXXX") || exit 99
+	mkdir "$ns/up" "$ns/work"
+	SG_RECIPE_NS=$ns unshare -m --propagation private bash -c '
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$SG_RECIPE_NS/up,workdir=$SG_RECIPE_NS/work" /etc ||
+			SG_RECIPE_NS=shared
+		export SG_RECIPE_NS
+		exec bash "$0" "$@"' "$0" "$@"
+	rc=$?
+	rm -rf "$ns"
+	exit $rc
+fi
+contrib=$(cd "$here/../../contrib" && pwd)
+rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/sg-recipe-pf.XXXXXX")
+PF=
+milter=
+etc_made=
+cleanup() {
+	[ -z "$milter" ] || kill "$milter" 2>/dev/null
+	[ -z "$PF" ] || pf_stop
+	[ -z "$etc_made" ] || rm -rf /etc/postfix
+	[ -n "${KEEP:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+chmod 755 "$W"
+
+# shellcheck source=postfix-instance.sh
+. "$here/postfix-instance.sh"
+pf_instance "$W" >"$W/setup.log" 2>&1 || skip "cannot set up Postfix: $(tail -n 3 "$W/setup.log")"
+
+# What unprivileged users run (the filter, procmail) lives under $W.
+sg=$W/sg
+mkdir -p "$sg" "$W/delivered"
+cp "$SPOOLGUARD_BIN" "$sg/spoolguard"
+cp -r "$rules" "$sg/rules"
+cp -r "$contrib" "$sg/contrib"
+chmod -R a+rX "$sg"
+chmod 1777 "$W/delivered"
+make_inputs || fail "cannot make the inputs"
+SG="$sg/spoolguard"
+export SPOOLGUARD_RULES_DIR=$sg/rules
+
+# A local user for procmail.
+getent passwd sgpmuser >/dev/null ||
+	useradd --system -M -d /nonexistent -s /usr/sbin/nologin sgpmuser ||
+	skip "cannot add a user for procmail"
+home=$W/pmhome
+mkdir -p "$home"
+cat >"$home/.procmailrc" <<EOF
+SPOOLGUARD=$SG
+SPOOLGUARD_RULES_DIR=$sg/rules
+DEFAULT=$W/delivered/procmail.mbox
+INCLUDERC=$sg/contrib/procmail/spoolguard.rc
+EOF
+chown -R sgpmuser "$home"
+chmod 644 "$home/.procmailrc"
+usermod -d "$home" sgpmuser
+
+cat >"$W/sink.sh" <<EOF
+#!/bin/sh
+cat >"$W/delivered/\$1"
+EOF
+chmod 755 "$W/sink.sh"
+
+port_milter=$(free_port)
+port_filter=$(free_port)
+port_plain=$(free_port)
+
+# The milter, as contrib/systemd runs it, on a unix socket smtpd can use.
+"$SG" milter -f -e -s "unix:$W/milter.sock" --socket-owner sgpfown \
+	--socket-mode 0600 -u nobody -T /tmp >"$W/milter.log" 2>&1 &
+milter=$!
+for _ in $(seq 100); do [ -S "$W/milter.sock" ] && break; sleep 0.1; done
+[ -S "$W/milter.sock" ] || fail "the milter did not start: $(cat "$W/milter.log")"
+
+"$R/usr/sbin/postconf" -c "$PFCONF" -e \
+	"mydestination = spoolguard.test" \
+	"local_transport = sink:" \
+	"transport_maps = inline:{sgpmuser@spoolguard.test=local:}" \
+	"mailbox_command = /usr/bin/procmail -a \"\$EXTENSION\"" \
+	"milter_end_of_data_macros = i" \
+	"milter_default_action = tempfail" \
+	"smtpd_milters =" \
+	"sink_destination_recipient_limit = 1" ||
+	fail "postconf"
+cat >>"$PFCONF/master.cf" <<EOF
+127.0.0.1:$port_milter inet n - n - - smtpd
+  -o smtpd_milters=unix:$W/milter.sock
+127.0.0.1:$port_filter inet n - n - - smtpd
+  -o content_filter=spoolguard:dummy
+127.0.0.1:$port_plain inet n - n - - smtpd
+sink      unix  -       n       n       -       -       pipe
+  flags=F user=nobody argv=$W/sink.sh \${queue_id}
+local     unix  -       n       n       -       -       local
+spoolguard unix -       n       n       -       10      pipe
+  flags=Rq user=nobody null_sender=
+  argv=$sg/contrib/postfix/spoolguard-postfix-filter -s $SM -b $SG -r $sg/rules/default.rules -f \${sender} -- \${recipient}
+EOF
+# The filter runs as nobody and reinjects with sendmail, whose setgid
+# postdrop takes a configuration directory other than /etc/postfix only
+# when /etc/postfix/main.cf lists it: made here only when there is no
+# /etc/postfix at all (no Postfix installed), and removed afterwards.
+if [ ! -e /etc/postfix ]; then
+	etc_made=yes
+	mkdir /etc/postfix
+	echo "alternate_config_directories = $PFCONF" >/etc/postfix/main.cf
+elif ! grep -qs "alternate_config_directories.*$PFCONF" /etc/postfix/main.cf; then
+	skip "an installed Postfix: its main.cf would need alternate_config_directories"
+fi
+"$PF" -c "$PFCONF" check </dev/null >>"$W/setup.log" 2>&1 || fail "postfix check: $(tail -n 5 "$W/setup.log")"
+pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
+wait_port "$port_plain" || fail "Postfix does not answer on $port_plain"
+
+send() { smtp_send "$1" alice@example.invalid "$2" "$3"; }
+
+bad_inputs="parts60k:mime.part-count ctconflict:header.conflicting"
+summary=""
+# Postfix cuts a 100,000-byte header line itself (smtpd reads at most
+# line_length_limit = 2048 bytes a line; cleanup keeps at most
+# header_size_limit): what reaches a milter, a filter or procmail is no
+# longer over spoolguard's hard limit.  Shown here, then left out.
+postfix_cuts_longhdr() {
+	r=$(send "$1" "$2" longhdr.eml)
+	case $r in accepted\ 250*) ;; *) fail "$3: longhdr: $r" ;; esac
+	wait_for "Subject: long header" "$W/delivered" || fail "$3: longhdr was not delivered"
+	n=$(longest_line "$W"/delivered/*)
+	[ "$n" -lt 65536 ] || fail "$3: Postfix passed a $n-byte line"
+	echo "$3: Postfix itself cut the 100,000-byte header line (longest line delivered: $n bytes)"
+	rm -f "$W"/delivered/*
+}
+# Postfix's cleanup refuses MIME nested deeper than mime_nesting_limit
+# (100) itself, before any milter, filter or delivery sees it.
+postfix_rejects_depth150() {
+	r=$(send "$1" "$2" depth150.eml)
+	case $r in
+	"rejected 550 5.6.0 MIME nesting exceeds safety limit"*) ;;
+	*) fail "$3: depth150: want Postfix's own 550 5.6.0, got: $r" ;;
+	esac
+	echo "$3: Postfix itself refused MIME depth 150: $r"
+}
+
+# ---- milter: rejected at DATA, the reason in the client's reply --------
+r=$(send "$port_milter" bob@spoolguard.test clean.eml)
+case $r in accepted\ 250*) ;; *) fail "milter: clean: $r" ;; esac
+wait_for "Subject: clean" "$W/delivered" || fail "milter: the clean message was not delivered"
+rm -f "$W"/delivered/*
+postfix_cuts_longhdr "$port_milter" bob@spoolguard.test milter
+postfix_rejects_depth150 "$port_milter" bob@spoolguard.test milter
+for pair in $bad_inputs; do
+	f=${pair%%:*} rule=${pair#*:}
+	r=$(send "$port_milter" bob@spoolguard.test "$f.eml")
+	case $r in
+	"rejected 550 5.6.0 spoolguard: $rule:"*) ;;
+	*) fail "milter: $f: want 550 5.6.0 $rule, got: $r" ;;
+	esac
+	grep -q "verdict=quarantine action=reject rules=.*$rule" "$W/milter.log" ||
+		fail "milter: $f: no log line with $rule"
+done
+# The milter logs the queue id Postfix gave ({i} at end of data).
+grep -Eq ': [0-9A-F]{6,}: verdict=quarantine action=reject' "$W/milter.log" ||
+	fail "milter: no queue id in the log: $(tail -n 3 "$W/milter.log")"
+summary="$summary milter:ok"
+
+# ---- pipe(8) filter: 250, then a bounce with the reason in the log ----
+r=$(send "$port_filter" bob@spoolguard.test clean.eml)
+case $r in accepted\ 250*) ;; *) fail "filter: clean: $r" ;; esac
+wait_for "Subject: clean" "$W/delivered" || fail "filter: the clean message was not reinjected and delivered"
+rm -f "$W"/delivered/*
+postfix_cuts_longhdr "$port_filter" bob@spoolguard.test filter
+postfix_rejects_depth150 "$port_filter" bob@spoolguard.test filter
+for pair in $bad_inputs; do
+	f=${pair%%:*} rule=${pair#*:}
+	r=$(send "$port_filter" bob@spoolguard.test "$f.eml")
+	case $r in accepted\ 250*) ;; *) fail "filter: $f: Postfix itself refused it: $r" ;; esac
+	id=$(echo "$r" | sed -n 's/.*queued as \([0-9A-F]*\).*/\1/p')
+	[ -n "$id" ] || fail "filter: $f: no queue id in '$r'"
+	wait_for "$id: .*status=bounced.*$rule" "$I/maillog" ||
+		fail "filter: $f ($id): no bounce naming $rule in the log"
+done
+[ -z "$(ls "$W/delivered")" ] || fail "filter: a bad message was delivered: $(ls "$W/delivered")"
+summary="$summary filter:ok"
+
+# ---- procmail: local delivery bounces with procmail's log line ---------
+r=$(send "$port_plain" sgpmuser@spoolguard.test clean.eml)
+case $r in accepted\ 250*) ;; *) fail "procmail: clean: $r" ;; esac
+wait_for "Subject: clean" "$W/delivered/procmail.mbox" ||
+	fail "procmail: the clean message was not delivered"
+postfix_rejects_depth150 "$port_plain" sgpmuser@spoolguard.test procmail
+for pair in $bad_inputs; do
+	f=${pair%%:*} rule=${pair#*:}
+	r=$(send "$port_plain" sgpmuser@spoolguard.test "$f.eml")
+	case $r in accepted\ 250*) ;; *) fail "procmail: $f: Postfix itself refused it: $r" ;; esac
+	id=$(echo "$r" | sed -n 's/.*queued as \([0-9A-F]*\).*/\1/p')
+	wait_for "$id: .*status=bounced.*spoolguard: rejected: $rule" "$I/maillog" ||
+		fail "procmail: $f ($id): no bounce naming $rule in the log"
+done
+[ "$(grep -c '^Subject: ' "$W/delivered/procmail.mbox")" = 1 ] ||
+	fail "procmail: a bad message was delivered"
+summary="$summary procmail:ok"
+
+echo "PASS:$summary (clean delivered; parts60k, ctconflict rejected by spoolguard; longhdr cut and depth150 refused by Postfix itself)"
