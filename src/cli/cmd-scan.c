@@ -44,9 +44,6 @@ typedef enum {
 	SCAN_ACTION_NONE,
 } ScanAction;
 
-/* --lock-wait may not exceed this. */
-#define SCAN_LOCK_WAIT_MAX (24 * 3600)
-
 typedef struct {
 	SgProfile *profile;
 	SgStore *store; /* NULL with -n, --action none, or --action hold
@@ -781,8 +778,8 @@ sg_cmd_scan(int argc, char **argv)
 		    "(Postfix maildrop/): none (default) or quarantine",
 		    "ACTION" },
 		{ "lock-wait", 0, 0, G_OPTION_ARG_STRING, &lock_wait_s,
-		    "Wait up to AGE for another scan of the same spool or "
-		    "store (default 0: exit 75 at once)",
+		    "Wait up to AGE (at most 1d) for another scan of the "
+		    "same spool or store (default 0: exit 75 at once)",
 		    "AGE" },
 		{ "include-corrupt", 0, 0, G_OPTION_ARG_NONE, &include_corrupt,
 		    "Also move files the MTA already set aside (Postfix "
@@ -857,7 +854,7 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	if (lock_wait_s != NULL &&
 	    (!sg_cli_parse_age(lock_wait_s, &lock_wait) ||
-	        lock_wait > SCAN_LOCK_WAIT_MAX)) {
+	        lock_wait > SG_CLI_LOCK_WAIT_MAX)) {
 		sg_cli_warn("scan: bad --lock-wait '%s' (at most 1d)",
 		    lock_wait_s);
 		return EX_USAGE;
