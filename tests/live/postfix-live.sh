@@ -37,6 +37,10 @@ for tool in dpkg-deb apt-get flock python3; do
 	command -v "$tool" >/dev/null || skip "no $tool"
 done
 here=$(cd "$(dirname "$0")" && pwd)
+# its own /etc: the private Postfix's users, and nobody else's main.cf
+# shellcheck source=private-etc.sh
+. "$here/private-etc.sh"
+private_etc bash "$0" "$@"
 derived=$SPOOLGUARD_TESTDATA/spool/postfix/derived
 [ -d "$derived" ] || skip "no $derived"
 

@@ -61,6 +61,10 @@ for tool in dpkg-deb apt-get python3 flock; do
 	command -v "$tool" >/dev/null || skip "no $tool"
 done
 here=$(cd "$(dirname "$0")" && pwd)
+# its own /etc: the private Postfix's users, and nobody else's main.cf
+# shellcheck source=private-etc.sh
+. "$here/private-etc.sh"
+private_etc bash "$0" "$@"
 soakpy=$here/soak.py
 N=${SOAK_N:-2000}
 DEFER=${SOAK_DEFER:-10}
