@@ -9,7 +9,10 @@
 #   Exim     a pair whose hdr.<id> exists versus the pair alone;
 #   Sendmail a df beside its tf versus the df beside its qf;
 #   maildir  a file in tmp/ named on the command line versus one in new/;
-#   plain    a file another process has open for writing versus closed.
+#   plain    a file another process has open for writing versus closed,
+#            and files under POSIX, lockf and OFD locks another process
+#            holds (busy) versus released.
+# A Postfix file left unfinished for two days is reported, never moved.
 . "$(dirname "$0")/lib.sh"
 
 td=$SPOOLGUARD_TESTDATA/spool
@@ -35,6 +38,15 @@ assert_file "$pf/incoming/IN1"
 assert_grep 'skipped 2 young' "$work/out"
 assert_grep 'mode 0644, not marked ready by Postfix' "$work/err"
 assert_grep 'mode 0600, not marked ready by Postfix' "$work/err"
+# A maildrop file stalled for two days: still Postfix's (postsuper -p
+# removes it), said even without -v, never moved.
+cp "$pf/maildrop/MD1" "$pf/maildrop/MD2"
+touch -d '2 days ago' "$pf/maildrop/MD2"
+expect_rc 0 scan "$pf"
+assert_file "$pf/maildrop/MD2"
+assert_grep 'MD2: mode 0644, not marked ready by Postfix for 4[0-9] hours; left to Postfix' "$work/err"
+assert_no_grep 'MD1' "$work/err"
+rm "$pf/maildrop/MD2"
 chmod 0744 "$pf/maildrop/MD1" # postdrop is done
 chmod 0700 "$pf/incoming/IN1" # cleanup is done
 expect_rc 1 scan "$pf"
@@ -101,6 +113,45 @@ wait "$writer" 2>/dev/null || true
 expect_rc 1 scan "$pk"
 assert_no_file "$pk/slow.eml"
 
-# Everything judged went to the store whole: 8 files in 6 entries.
-[ "$(find "$store" -path '*/files/*' -type f | wc -l)" -eq 8 ] ||
-	fail "the store does not hold the 8 finished files"
+# ---- plain: POSIX (fcntl, lockf) and OFD record locks held by another
+# process keep a message in place (busy); once they are gone it moves.
+if command -v python3 >/dev/null; then
+	lk=$work/locked
+	mkdir -p "$lk"
+	for k in posix lockf ofd; do
+		printf 'From: a@example.org\nSubject: %s\n\0\n' "$k" >"$lk/$k.eml"
+	done
+	python3 - "$lk" "$work/locked.ready" <<'EOT' &
+import fcntl, os, signal, struct, sys
+d = sys.argv[1]
+a = os.open(d + "/posix.eml", os.O_RDWR)  # fcntl(F_SETLK), whole file
+fcntl.fcntl(a, fcntl.F_SETLK, struct.pack("hhxxxxqqixxxx", fcntl.F_WRLCK, 0, 0, 0, 0))
+b = os.open(d + "/lockf.eml", os.O_RDWR)  # lockf(F_TLOCK) on 4 bytes
+fcntl.lockf(b, fcntl.LOCK_EX | fcntl.LOCK_NB, 4, 10)
+c = os.open(d + "/ofd.eml", os.O_RDONLY)  # an OFD read lock
+fcntl.fcntl(c, fcntl.F_OFD_SETLK, struct.pack("hhxxxxqqixxxx", fcntl.F_RDLCK, 0, 0, 0, 0))
+open(sys.argv[2], "w").close()
+signal.pause()
+EOT
+	locker=$!
+	for _ in $(seq 50); do [ -f "$work/locked.ready" ] && break; sleep 0.1; done
+	[ -f "$work/locked.ready" ] || fail "the lock helper did not lock"
+	expect_rc 0 scan -v "$lk"
+	assert_grep 'skipped 0 young, 3 busy' "$work/out"
+	assert_grep "posix.eml: locked by process $locker (POSIX write lock)" "$work/err"
+	assert_grep "lockf.eml: locked by process $locker (POSIX write lock)" "$work/err"
+	assert_grep 'ofd.eml: locked by another process (OFD read lock)' "$work/err"
+	for k in posix lockf ofd; do assert_file "$lk/$k.eml"; done
+	kill "$locker"
+	wait "$locker" 2>/dev/null || true
+	expect_rc 1 scan "$lk"
+	for k in posix lockf ofd; do assert_no_file "$lk/$k.eml"; done
+	moved=3
+else
+	echo "no python3: the record-lock case was not run"
+	moved=0
+fi
+
+# Everything judged went to the store whole.
+[ "$(find "$store" -path '*/files/*' -type f | wc -l)" -eq $((8 + moved)) ] ||
+	fail "the store does not hold the $((8 + moved)) finished files"
