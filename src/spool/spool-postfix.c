@@ -26,9 +26,12 @@
  * does spoolguard, in every queue but corrupt/ (YOUNG, never moved or
  * held): a sendmail(1) stalled for an hour mid-message is an hour-old
  * maildrop file without S_IXUSR.  Postfix's answer to one that never
- * finishes is postsuper -p, which `postfix start` and `postfix reload` run:
- * it removes such a file once its mtime is 7 days old (MAX_TEMP_AGE); one
- * idle for more than a day is reported (property stale-in-progress).  Age
+ * finishes is postsuper -p, which `postfix start` and `postfix reload` run
+ * (postfix-script: `postsuper`, whose default is -s -p): it removes a file
+ * in maildrop/, incoming/, active/, deferred/ or hold/ whose owner bits are
+ * not rwx once its mtime is more than MAX_TEMP_AGE (60 * 60 * 24 seconds,
+ * postsuper.c) old.  One idle for more than that is reported (property
+ * stale-in-progress, printed even without -v), never touched.  Age
  * (--min-age) comes from ctime, since a deferred file's mtime is its next
  * retry.  Files are read without a lock, as showq(8) does; just before a
  * move, prepare_move() takes qmgr's lock (flock, exclusive, non-blocking:
@@ -59,7 +62,8 @@
 #define POSTFIX_FLAGS_MASK 0x1F
 /* Pointer records remembered for loop detection (then: the jump limit). */
 #define POSTFIX_PTRS_TRACKED 100000
-/* A file not marked ready for this long is reported as stale. */
+/* A file not marked ready for this long is reported as stale: Postfix's
+ * MAX_TEMP_AGE, after which postsuper -p removes it. */
 #define POSTFIX_STALE_SECONDS (24 * 3600)
 /* hash_queue_depth: how many one-character levels are descended. */
 #define POSTFIX_HASH_DEPTH 2
@@ -1090,13 +1094,13 @@ postfix_check_ready(SgMessage *msg, const SgMessageFile *file, gint64 now,
 	idle = now - (gint64)file->st.st_mtime;
 	if (idle > POSTFIX_STALE_SECONDS) {
 		/* Postfix's business: postsuper -p (run by postfix start
-		 * and reload) removes it once a week old.  Reported. */
+		 * and reload) removes it now.  Reported. */
 		postfix_prop(msg, "stale-in-progress", "yes");
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
 		    "%s: mode %04o, not marked ready by Postfix for "
 		    "%" G_GINT64_FORMAT
-		    " hours; left to Postfix (postsuper -p removes such a file "
-		    "after 7 days)",
+		    " hours; left to Postfix (postsuper -p, run by postfix "
+		    "start and reload, removes such a file after a day)",
 		    file->path, (unsigned int)(file->st.st_mode & 07777),
 		    idle / 3600);
 		return FALSE;
