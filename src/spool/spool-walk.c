@@ -373,6 +373,22 @@ walk_entry(Walk *w, guint top, const struct dirent *de)
 	g_atomic_int_inc(&w->stats->skipped);
 }
 
+int
+sg_spool_open_dir(const char *path, struct stat *st, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int saved;
+
+	if (fd >= 0 && fstat(fd, st) == 0)
+		return fd;
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
+	    "%s: cannot open directory: %s", path, g_strerror(saved));
+	return -1;
+}
+
 gboolean
 sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
@@ -399,15 +415,9 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 		w.exclude_ino = st.st_ino;
 	}
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
-		    "%s: cannot open directory: %s", path, g_strerror(saved));
+	fd = sg_spool_open_dir(path, &st, error);
+	if (fd < 0)
 		return FALSE;
-	}
 	if (walk_is_excluded(&w, &st) ||
 	    sg_spool_maildir_is_tmp_dir(fd, path)) {
 		close(fd);
