@@ -5,7 +5,8 @@
  * corrupt variants (one per container.* rule, each with the rule it must
  * fire), hostile -H files generated here (deep trees, over-long lines),
  * the shared sample spools when present, the content stream, Exim's lock
- * held by another process, orphans, the walk's skips and freezing.
+ * held by another process, orphans, the walk's skips, readiness (hdr.<id>,
+ * a -D whose -H arrives, a lone -H at the end of a delivery) and freezing.
  */
 #include "config.h"
 
@@ -64,6 +65,15 @@ static gboolean
 open_msg(SgMessage *msg, gint64 min_age, GError **error)
 {
 	SgWalkOptions opts = { .min_age = min_age, .now = 0 };
+
+	return sg_spool_exim_ops.open(msg, profile, &opts, error);
+}
+
+/* Reads as check and inspect do: no lock, no readiness rule. */
+static gboolean
+open_ro(SgMessage *msg, GError **error)
+{
+	SgWalkOptions opts = { .read_only = TRUE };
 
 	return sg_spool_exim_ops.open(msg, profile, &opts, error);
 }
@@ -251,7 +261,7 @@ START_TEST(test_exim_corrupt_variant_fires_its_rule)
 	g_autofree char *what = NULL;
 
 	ck_assert_msg(m != NULL, "no fixture %s", corrupt_cases[_i].tag);
-	ck_assert_msg(open_msg(m, 0, &error), "%s", error->message);
+	ck_assert_msg(open_ro(m, &error), "%s", error->message);
 	what = describe(m);
 	if (corrupt_cases[_i].rule == SG_RULE_COUNT) {
 		ck_assert_msg(count_container(m) == 0, "%s: %s", m->id, what);
@@ -876,6 +886,123 @@ START_TEST(test_exim_young_orphan_data_is_left_alone)
 }
 END_TEST
 
+/* Sets the mtime of directory @dir @ago seconds back. */
+static void
+age_dir(const char *dir, gint64 ago)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	struct timespec t[2] = { { now - ago, 0 }, { now - ago, 0 } };
+
+	ck_assert_int_eq(utimensat(AT_FDCWD, dir, t, 0), 0);
+}
+
+/*
+ * Exim ends a delivery by removing the msglog, -D, then -H (and panics if
+ * -H is gone then): a lone -H in a directory that changed within the last
+ * minute may be that instant, and stays; one whose directory has been
+ * still is an orphan.
+ */
+START_TEST(test_exim_lone_header_waits_for_its_directory_to_settle)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *input = NULL;
+	g_autofree char *root = private_spool(id, &input);
+	g_autofree char *d = g_strdup_printf("%s/%s-D", input, id);
+	g_autoptr(GPtrArray) msgs = NULL;
+	g_autoptr(GPtrArray) later = NULL;
+	g_autoptr(GError) error = NULL;
+	SgMessage *m;
+
+	g_unlink(d);
+	msgs = walk(root, NULL);
+	ck_assert_uint_eq(msgs->len, 1);
+	m = g_ptr_array_index(msgs, 0);
+	ck_assert(!open_msg(m, 0, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR,
+	                  SG_CORE_ERROR_YOUNG),
+	    "%s", error->message);
+	g_clear_error(&error);
+	age_dir(input, 120);
+	later = walk(root, NULL);
+	m = g_ptr_array_index(later, 0);
+	ck_assert_msg(open_msg(m, 0, &error), "%s",
+	    error ? error->message : "");
+	ck_assert_uint_eq(count_rule(m, SG_RULE_CONTAINER_ORPHAN_FILE), 1);
+	rm_rf(root);
+}
+END_TEST
+
+/* hdr.<id> written after the walk: -H is being rewritten, in progress. */
+START_TEST(test_exim_header_being_written_is_in_progress)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *input = NULL;
+	g_autofree char *root = private_spool(id, &input);
+	g_autofree char *tmp = g_strdup_printf("%s/hdr.%s", input, id);
+	g_autoptr(GPtrArray) msgs = walk(root, NULL);
+	g_autoptr(GError) error = NULL;
+	SgMessage *m = g_ptr_array_index(msgs, 0);
+
+	ck_assert(g_file_set_contents(tmp, "x\n", 2, NULL));
+	ck_assert(!open_msg(m, 0, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
+	g_clear_error(&error);
+	g_unlink(tmp);
+	g_ptr_array_set_size(msgs, 0);
+	g_ptr_array_unref(msgs);
+	msgs = walk(root, NULL);
+	m = g_ptr_array_index(msgs, 0);
+	ck_assert_msg(open_msg(m, 0, &error), "%s",
+	    error ? error->message : "");
+	ck_assert_uint_eq(count_container(m), 0);
+	rm_rf(root);
+}
+END_TEST
+
+/*
+ * A -D listed alone while Exim received it (its -H renamed into place
+ * after the walk) is in progress, not an orphan; a -D that stays alone
+ * and unlocked is one.
+ */
+START_TEST(test_exim_lone_data_whose_header_appears_is_in_progress)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *input = NULL;
+	g_autofree char *root = private_spool(id, &input);
+	g_autofree char *h = g_strdup_printf("%s/%s-H", input, id);
+	g_autofree char *aside = g_strdup_printf("%s/../H.aside", input);
+	g_autoptr(GPtrArray) msgs = NULL;
+	g_autoptr(GPtrArray) alone = NULL;
+	g_autoptr(GError) error = NULL;
+	SgMessage *m;
+
+	ck_assert_int_eq(g_rename(h, aside), 0);
+	msgs = walk(root, NULL);
+	m = g_ptr_array_index(msgs, 0);
+	ck_assert_uint_eq(m->files->len, 1);
+	ck_assert_int_eq(g_rename(aside, h), 0); /* Exim: hdr.<id> -> -H */
+	ck_assert(!open_msg(m, 0, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR,
+	                  SG_CORE_ERROR_YOUNG),
+	    "%s", error->message);
+	g_clear_error(&error);
+	/* near miss: the -H never comes */
+	g_ptr_array_set_size(msgs, 0); /* lets go of the -D lock */
+	ck_assert_int_eq(g_rename(h, aside), 0);
+	alone = walk(root, NULL);
+	m = g_ptr_array_index(alone, 0);
+	ck_assert_msg(open_msg(m, 0, &error), "%s",
+	    error ? error->message : "");
+	ck_assert_uint_eq(count_rule(m, SG_RULE_CONTAINER_ORPHAN_FILE), 1);
+	ck_assert(sg_spool_exim_ops.prepare_move(m, NULL));
+	/* ... unless it comes after all, before the move */
+	ck_assert_int_eq(g_rename(aside, h), 0);
+	ck_assert(!sg_spool_exim_ops.prepare_move(m, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
+	rm_rf(root);
+}
+END_TEST
+
 START_TEST(test_exim_walk_finds_split_directories)
 {
 	g_autofree char *id = local_fixture_id();
@@ -957,6 +1084,7 @@ START_TEST(test_exim_hold_freezes_the_way_exim_does)
 	SgMessage *m = g_ptr_array_index(msgs, 0);
 
 	ck_assert(open_msg(m, 0, &error));
+	ck_assert(!m->on_hold);
 	ck_assert(
 	    m->props == NULL || !g_hash_table_contains(m->props, "frozen"));
 	ck_assert_msg(sg_spool_exim_ops.hold(m, &error), "%s", error->message);
@@ -967,6 +1095,8 @@ START_TEST(test_exim_hold_freezes_the_way_exim_does)
 	ck_assert(open_msg(m, 0, &error));
 	ck_assert(
 	    m->props != NULL && g_hash_table_contains(m->props, "frozen"));
+	/* frozen: --action hold leaves it as it is */
+	ck_assert(m->on_hold);
 	ck_assert_uint_eq(count_container(m), 0);
 	rm_rf(root);
 }
@@ -1009,7 +1139,7 @@ START_TEST(test_exim_shared_samples_read_as_exim_does)
 			g_autoptr(GError) error = NULL;
 			g_autofree char *what = NULL;
 
-			ck_assert_msg(open_msg(m, 0, &error), "%s: %s", m->id,
+			ck_assert_msg(open_ro(m, &error), "%s: %s", m->id,
 			    error->message);
 			what = describe(m);
 			if (d == 2) {
@@ -1052,6 +1182,11 @@ exim_suite(void)
 	tcase_add_test(tc, test_exim_lock_is_held_while_the_message_lives);
 	tcase_add_test(tc, test_exim_walk_skips_journal_and_temp_files);
 	tcase_add_test(tc, test_exim_young_orphan_data_is_left_alone);
+	tcase_add_test(tc,
+	    test_exim_lone_header_waits_for_its_directory_to_settle);
+	tcase_add_test(tc, test_exim_header_being_written_is_in_progress);
+	tcase_add_test(tc,
+	    test_exim_lone_data_whose_header_appears_is_in_progress);
 	tcase_add_test(tc, test_exim_walk_finds_split_directories);
 	tcase_add_test(tc, test_exim_detects_spool_and_input_dirs);
 	tcase_add_test(tc, test_exim_hold_freezes_the_way_exim_does);

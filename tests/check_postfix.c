@@ -5,8 +5,10 @@
  * `postcat -bh` printed), the derived damaged files and near misses (each
  * with the exact set of container rules it must fire), the samples in
  * ../shared/spools/postfix when present, the content stream (byte by
- * byte, seeks, substreams, a large generated message), locks, young
- * files, corrupt/, the layout walk, hold, and hostile generated inputs.
+ * byte, seeks, substreams, a large generated message), locks (read
+ * without, moved under qmgr's), readiness (the owner execute bit) and
+ * young files, corrupt/, the layout walk, hold, and hostile generated
+ * inputs.
  */
 #include "config.h"
 
@@ -80,7 +82,10 @@ pf_message(const char *path, const char *queue)
 	return msg;
 }
 
-static const SgWalkOptions any_age = { .min_age = 0 };
+/* Reading (as check and inspect do): any file, any age, any mode. */
+static const SgWalkOptions any_age = { .min_age = 0, .read_only = TRUE };
+/* A scan that may move what it reads. */
+static const SgWalkOptions scan_opts = { .min_age = 0 };
 
 /* Opens @path as a file of @queue; fails the test on an error. */
 static SgMessage *
@@ -1110,51 +1115,158 @@ END_TEST
 
 /* ---- not disturbing Postfix ------------------------------------------ */
 
-START_TEST(test_postfix_locked_file_is_busy)
+/* A copy of the first real hold/ file as @dir/@name in @mode. */
+static char *
+copy_real(const char *dir, const char *name, mode_t mode)
 {
 	g_autofree char *src = first_in("hold");
-	g_autoptr(SgMessage) msg = pf_message(src, "hold");
+	g_autofree char *data = NULL;
+	gsize len;
+
+	ck_assert(g_file_get_contents(src, &data, &len, NULL));
+	return write_file(dir, name, data, len, mode);
+}
+
+/*
+ * Read without a lock, as showq does (a lock of ours would make qmgr's and
+ * the delivery agents' non-blocking locks fail); moved only under qmgr's
+ * own exclusive flock, taken by prepare_move(), which fails while a
+ * delivery agent holds its shared one.
+ */
+START_TEST(test_postfix_locked_file_is_read_but_not_moved)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autofree char *path = copy_real(dir, "L1", 0700);
+	g_autoptr(SgMessage) msg = pf_message(path, "deferred");
 	g_autoptr(GError) error = NULL;
-	int fd = open(src, O_RDONLY);
+	int fd = open(path, O_RDONLY);
+	int mine;
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(flock(fd, LOCK_SH | LOCK_NB), 0);
-	ck_assert(!sg_spool_postfix_ops.open(msg, NULL, &any_age, &error));
+	ck_assert_msg(sg_spool_postfix_ops.open(msg, NULL, &scan_opts, &error),
+	    "%s", error ? error->message : "");
+	/* reading took no lock: a delivery agent can still take its own */
+	mine = open(path, O_RDONLY);
+	ck_assert_int_eq(flock(mine, LOCK_SH | LOCK_NB), 0);
+	close(mine);
+	ck_assert(!sg_spool_postfix_ops.prepare_move(msg, &error));
 	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY));
-	/* inspect and check move nothing: they read without the lock */
-	{
-		g_autoptr(SgMessage) ro = pf_message(src, "hold");
-		SgWalkOptions read_only = { .read_only = TRUE };
-
-		ck_assert(
-		    sg_spool_postfix_ops.open(ro, NULL, &read_only, NULL));
-	}
+	g_clear_error(&error);
+	/* near miss: once the agent lets go, the move may proceed, and then
+	 * qmgr's own non-blocking lock fails */
 	close(fd);
+	ck_assert_msg(sg_spool_postfix_ops.prepare_move(msg, &error), "%s",
+	    error ? error->message : "");
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ne(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	g_clear_pointer(&msg, sg_message_free);
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
-START_TEST(test_postfix_file_in_mode_0600_or_young_is_skipped)
+/* prepare_move() sees a rename (qmgr: incoming -> active) since open. */
+START_TEST(test_postfix_prepare_move_sees_a_rename_since_open)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autofree char *path = copy_real(dir, "R1", 0700);
+	g_autofree char *moved = g_build_filename(dir, "R1moved", NULL);
+	g_autoptr(SgMessage) msg = pf_message(path, "incoming");
+	g_autoptr(GError) error = NULL;
+
+	ck_assert(sg_spool_postfix_ops.open(msg, NULL, &scan_opts, NULL));
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert(!sg_spool_postfix_ops.prepare_move(msg, &error));
+	ck_assert(
+	    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED));
+	g_clear_pointer(&msg, sg_message_free);
+	unlink(moved);
+	rmdir(dir);
+}
+END_TEST
+
+/*
+ * Postfix's readiness: the owner bits exactly rwx (mail_open_ok()), in
+ * every queue, whatever the age; corrupt/ is read as it is.  Each case
+ * is one file in progress (kept) or finished (read), with the mode that
+ * cleanup, postdrop or mark_corrupt() leaves.
+ */
+static const struct {
+	const char *queue;
+	mode_t mode;
+	gboolean ready;
+	gboolean stale; /* mtime two days back */
+} ready_cases[] = {
+	{ "incoming", 0600, FALSE, FALSE }, /* cleanup writing */
+	{ "incoming", 0700, TRUE, FALSE },  /* cleanup done */
+	{ "maildrop", 0644, FALSE, FALSE }, /* postdrop writing */
+	{ "maildrop", 0744, TRUE, FALSE },  /* postdrop done */
+	{ "maildrop", 0644, FALSE, TRUE },  /* a sendmail stalled for days */
+	{ "deferred", 0400, FALSE, FALSE }, /* mark_corrupt() */
+	{ "deferred", 0500, FALSE, FALSE }, /* not rwx: Postfix skips it */
+	{ "active", 0755, TRUE, FALSE }, { "hold", 0700, TRUE, FALSE },
+	{ "corrupt", 0400, TRUE, FALSE }, /* read, reported, not moved */
+};
+
+START_TEST(test_postfix_readiness_is_the_owner_execute_bit)
+{
+	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
+	g_autofree char *path = copy_real(dir, "B1", ready_cases[_i].mode);
+	g_autoptr(SgMessage) msg = pf_message(path, ready_cases[_i].queue);
+	g_autoptr(SgMessage) ro = pf_message(path, ready_cases[_i].queue);
+	g_autoptr(GError) error = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	SgWalkOptions opts = { .min_age = 0, .now = now };
+
+	if (ready_cases[_i].stale) {
+		struct timespec t[2] = { { now - 2 * 86400, 0 },
+			{ now - 2 * 86400, 0 } };
+
+		ck_assert_int_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+	}
+	if (ready_cases[_i].ready) {
+		ck_assert_msg(sg_spool_postfix_ops.open(msg, NULL, &opts,
+		                  &error),
+		    "case %d: %s", _i, error ? error->message : "");
+	} else {
+		ck_assert(!sg_spool_postfix_ops.open(msg, NULL, &opts, &error));
+		ck_assert_msg(g_error_matches(error, SG_CORE_ERROR,
+		                  SG_CORE_ERROR_YOUNG),
+		    "case %d: %s", _i, error->message);
+		ck_assert_msg(strstr(error->message, "not marked ready") !=
+		        NULL,
+		    "%s", error->message);
+		ck_assert_int_eq(msg->props != NULL &&
+		        g_hash_table_contains(msg->props, "stale-in-progress"),
+		    ready_cases[_i].stale);
+	}
+	/* check and inspect read it whatever its mode */
+	ck_assert(sg_spool_postfix_ops.open(ro, NULL, &any_age, NULL));
+	g_clear_pointer(&msg, sg_message_free);
+	g_clear_pointer(&ro, sg_message_free);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_postfix_young_file_is_skipped)
 {
 	g_autofree char *dir = g_dir_make_tmp("sg-pf-XXXXXX", NULL);
 	g_autoptr(GByteArray) b = make_queue_file(1, 10);
-	g_autofree char *p1 = write_file(dir, "A1", b->data, b->len, 0600);
 	g_autofree char *p2 = write_file(dir, "A2", b->data, b->len, 0700);
-	g_autoptr(SgMessage) m1 = pf_message(p1, "incoming");
 	g_autoptr(SgMessage) m2 = pf_message(p2, "deferred");
 	g_autoptr(SgMessage) m3 = pf_message(p2, "deferred");
-	g_autoptr(GError) e1 = NULL;
 	g_autoptr(GError) e2 = NULL;
 	SgWalkOptions hour = { .min_age = 3600 };
 	struct timespec times[2] = { { 0, 0 }, { 0, 0 } };
 
 	/* A deferred file's mtime is its next retry: set it far back. */
 	ck_assert_int_eq(utimensat(AT_FDCWD, p2, times, 0), 0);
-	ck_assert(!sg_spool_postfix_ops.open(m1, NULL, &any_age, &e1));
-	ck_assert(g_error_matches(e1, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
 	ck_assert(!sg_spool_postfix_ops.open(m2, NULL, &hour, &e2));
 	ck_assert(g_error_matches(e2, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
-	ck_assert(sg_spool_postfix_ops.open(m3, NULL, &any_age, NULL));
-	unlink(p1);
+	ck_assert(sg_spool_postfix_ops.open(m3, NULL, &scan_opts, NULL));
 	unlink(p2);
 	rmdir(dir);
 }
@@ -1334,8 +1446,10 @@ START_TEST(test_postfix_hold_renames_into_hold_keeping_the_inode)
 	ck_assert(sg_spool_postfix_ops.walk(root, &any_age, &stats, take_first,
 	    &msg, NULL));
 	ck_assert_ptr_nonnull(msg);
-	ck_assert(sg_spool_postfix_ops.open(msg, NULL, &any_age, NULL));
+	ck_assert(sg_spool_postfix_ops.open(msg, NULL, &scan_opts, NULL));
+	ck_assert(!msg->on_hold);
 	ck_assert_int_eq(fstat(sg_message_file(msg, 0)->fd, &before), 0);
+	ck_assert(sg_spool_postfix_ops.prepare_move(msg, NULL));
 	ck_assert(sg_spool_postfix_ops.hold(msg, NULL));
 	ck_assert_int_eq(lstat(held, &after), 0);
 	ck_assert_uint_eq(before.st_ino, after.st_ino);
@@ -1350,6 +1464,10 @@ START_TEST(test_postfix_hold_renames_into_hold_keeping_the_inode)
 		ck_assert_ptr_nonnull(one);
 		ck_assert_str_eq(one->queue_name, "hold");
 		ck_assert_str_eq(one->queue_id, "F1CDE");
+		/* on hold already: --action hold leaves it as it is */
+		ck_assert(
+		    sg_spool_postfix_ops.open(one, NULL, &scan_opts, NULL));
+		ck_assert(one->on_hold);
 		ck_assert(g_file_set_contents(plain, "x", 1, NULL));
 		none = sg_postfix_message_for_file(plain);
 		ck_assert_ptr_null(none);
@@ -1518,8 +1636,11 @@ postfix_suite(void)
 	tcase_add_test(tc,
 	    test_postfix_stream_stops_at_the_file_size_it_was_given);
 	tcase_add_test(tc, test_postfix_substreams_share_one_read_window);
-	tcase_add_test(tc, test_postfix_locked_file_is_busy);
-	tcase_add_test(tc, test_postfix_file_in_mode_0600_or_young_is_skipped);
+	tcase_add_test(tc, test_postfix_locked_file_is_read_but_not_moved);
+	tcase_add_test(tc, test_postfix_prepare_move_sees_a_rename_since_open);
+	tcase_add_loop_test(tc, test_postfix_readiness_is_the_owner_execute_bit,
+	    0, G_N_ELEMENTS(ready_cases));
+	tcase_add_test(tc, test_postfix_young_file_is_skipped);
 	tcase_add_test(tc, test_postfix_corrupt_queue_is_reported_not_moved);
 	tcase_add_test(tc,
 	    test_postfix_default_profile_quarantines_container_damage);

@@ -435,6 +435,9 @@ START_TEST(test_summary_text_and_json)
 	    "7 examined: 4 clean, 1 warned, 2 would be quarantined"));
 	ck_assert_ptr_nonnull(strstr(lines[0], "1 young"));
 	ck_assert_ptr_nonnull(strstr(lines[0], "1 vanished"));
+	/* said only when there are any */
+	ck_assert_ptr_null(strstr(lines[0], "already held"));
+	ck_assert_ptr_null(strstr(lines[0], "kept"));
 	s = json_object_get_object_member(parse_object(parser, lines[1]),
 	    "summary");
 	ck_assert_int_eq(json_object_get_int_member(s, "examined"), 7);
@@ -442,6 +445,41 @@ START_TEST(test_summary_text_and_json)
 	ck_assert_int_eq(json_object_get_int_member(s, "seen"), 9);
 	ck_assert(!json_object_get_boolean_member(s, "dry_run"));
 	ck_assert(json_object_get_double_member(s, "seconds") == 1.5);
+}
+END_TEST
+
+/* --action hold: held already, and kept by --hold-fallback none. */
+START_TEST(test_summary_counts_already_held_and_kept)
+{
+	SgRunTotals t = sample_totals();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *metrics = NULL;
+	JsonObject *s;
+
+	t.quarantined = 0;
+	t.held = 1;
+	t.already_held = 3;
+	t.kept = 2;
+	sg_report_write_summary(f, SG_REPORT_TEXT, &t, FALSE);
+	sg_report_write_summary(f, SG_REPORT_JSON, &t, FALSE);
+	fclose(f);
+	lines = g_strsplit(buf, "\n", -1);
+	free(buf);
+	ck_assert_ptr_nonnull(strstr(lines[0],
+	    "0 quarantined, 1 held, 3 already held, 2 kept; skipped"));
+	s = json_object_get_object_member(parse_object(parser, lines[1]),
+	    "summary");
+	ck_assert_int_eq(json_object_get_int_member(s, "already_held"), 3);
+	ck_assert_int_eq(json_object_get_int_member(s, "kept"), 2);
+	metrics = sg_report_metrics_text(&t);
+	ck_assert_ptr_nonnull(
+	    strstr(metrics, "\nspoolguard_messages_already_held_total 3\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(metrics, "\nspoolguard_messages_kept_total 2\n"));
 }
 END_TEST
 
@@ -979,6 +1017,7 @@ report_suite(void)
 	tcase_add_test(tc, test_json_names_keep_every_byte);
 	tcase_add_test(tc, test_text_inspect_shows_envelope_headers_and_parts);
 	tcase_add_test(tc, test_summary_text_and_json);
+	tcase_add_test(tc, test_summary_counts_already_held_and_kept);
 	tcase_add_test(tc, test_metrics_file_is_written_whole);
 	tcase_add_test(tc, test_metrics_into_missing_dir_fails_with_the_path);
 	tcase_add_loop_test(tc, test_format_names, 0,

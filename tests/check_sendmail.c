@@ -4,7 +4,8 @@
  * real sendmail (testdata/spool/sendmail, made by
  * scripts/sendmail-fixtures.sh), their corrupt variants (file -> rule),
  * hostile qf files generated here, the I-line inode check with the real
- * inode, the content stream, and sendmail's lock held by another process.
+ * inode, the content stream, sendmail's lock held by another process, and
+ * a df still in progress (beside its tf, or open for writing).
  */
 #include "config.h"
 
@@ -436,6 +437,109 @@ START_TEST(test_sendmail_locked_qf_is_busy)
 }
 END_TEST
 
+/*
+ * sendmail writes df during DATA, then the control file as tf<id>, and
+ * renames that to qf<id>: a df whose qf is still a tf is in progress, and
+ * so is one listed alone whose qf has appeared since the walk.  The near
+ * miss: a df with neither is an orphan.
+ */
+START_TEST(test_sendmail_df_beside_its_tf_is_in_progress)
+{
+	g_autofree char *q = private_queue(NULL);
+	g_autofree char *id = first_fixture_id();
+	g_autofree char *qn = g_strconcat("qf", id, NULL);
+	g_autofree char *tn = g_strconcat("tf", id, NULL);
+	g_autofree char *qpath = g_build_filename(q, qn, NULL);
+	g_autofree char *tpath = g_build_filename(q, tn, NULL);
+	g_autoptr(GPtrArray) msgs = NULL;
+	g_autoptr(GPtrArray) alone = NULL;
+	g_autoptr(GError) error = NULL;
+	SgMessage *m;
+
+	ck_assert_int_eq(g_rename(qpath, tpath), 0);
+	msgs = walk(q);
+	ck_assert_uint_eq(msgs->len, 1);
+	m = g_ptr_array_index(msgs, 0);
+	ck_assert_uint_eq(m->files->len, 1);
+	ck_assert_str_eq(sg_message_file(m, 0)->role, "df");
+	ck_assert(!open_msg(m, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR,
+	                  SG_CORE_ERROR_YOUNG),
+	    "%s", error->message);
+	g_clear_error(&error);
+	/* the tf renamed to qf after the walk listed the df alone */
+	g_ptr_array_set_size(msgs, 0);
+	g_ptr_array_unref(msgs);
+	msgs = walk(q);
+	ck_assert_int_eq(g_rename(tpath, qpath), 0);
+	ck_assert(!open_msg(g_ptr_array_index(msgs, 0), &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
+	g_clear_error(&error);
+	/* near miss: no tf, no qf */
+	ck_assert_int_eq(g_unlink(qpath), 0);
+	alone = walk(q);
+	m = g_ptr_array_index(alone, 0);
+	ck_assert_msg(open_msg(m, &error), "%s", error ? error->message : "");
+	ck_assert_uint_eq(count_rule(m, SG_RULE_CONTAINER_ORPHAN_FILE), 1);
+	ck_assert(sg_spool_sendmail_ops.prepare_move(m, NULL));
+	/* ... until sendmail starts queueing it after all, before the move */
+	ck_assert(g_file_set_contents(tpath, "V8\n", 3, NULL));
+	ck_assert(!sg_spool_sendmail_ops.prepare_move(m, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
+	rm_rf(q);
+}
+END_TEST
+
+/* A df that a process still has open for writing is being collected. */
+START_TEST(test_sendmail_df_open_for_writing_is_in_progress)
+{
+	g_autofree char *q = private_queue(NULL);
+	g_autofree char *id = first_fixture_id();
+	g_autofree char *qn = g_strconcat("qf", id, NULL);
+	g_autofree char *dn = g_strconcat("df", id, NULL);
+	g_autofree char *qpath = g_build_filename(q, qn, NULL);
+	g_autofree char *dpath = g_build_filename(q, dn, NULL);
+	g_autoptr(GPtrArray) msgs = NULL;
+	g_autoptr(GError) error = NULL;
+	int pfd[2], status;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(g_unlink(qpath), 0);
+	ck_assert(pipe(pfd) == 0);
+	pid = fork();
+	if (pid == 0) {
+		/* sendmail's collect(): df open for writing, DATA stalled */
+		int fd = open(dpath, O_WRONLY | O_APPEND);
+
+		if (fd < 0 || write(pfd[1], "W", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert(read(pfd[0], &c, 1) == 1);
+	msgs = walk(q);
+	ck_assert(!open_msg(g_ptr_array_index(msgs, 0), &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR,
+	                  SG_CORE_ERROR_YOUNG),
+	    "%s", error->message);
+	g_clear_error(&error);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	/* the writer is gone: an orphan */
+	g_ptr_array_set_size(msgs, 0);
+	g_ptr_array_unref(msgs);
+	msgs = walk(q);
+	ck_assert_msg(open_msg(g_ptr_array_index(msgs, 0), &error), "%s",
+	    error ? error->message : "");
+	ck_assert_uint_eq(count_rule(g_ptr_array_index(msgs, 0),
+	                      SG_RULE_CONTAINER_ORPHAN_FILE),
+	    1);
+	rm_rf(q);
+}
+END_TEST
+
 START_TEST(test_sendmail_detects_a_queue)
 {
 	g_autofree char *dir = testdata("mqueue");
@@ -466,6 +570,8 @@ sendmail_suite(void)
 	    G_N_ELEMENTS(generated_cases));
 	tcase_add_test(tc, test_sendmail_content_is_headers_then_df);
 	tcase_add_test(tc, test_sendmail_locked_qf_is_busy);
+	tcase_add_test(tc, test_sendmail_df_beside_its_tf_is_in_progress);
+	tcase_add_test(tc, test_sendmail_df_open_for_writing_is_in_progress);
 	tcase_add_test(tc, test_sendmail_detects_a_queue);
 	suite_add_tcase(s, tc);
 	return s;

@@ -3,7 +3,9 @@
  * check_spool.c - the spool module's walker and its plain and maildir
  * readers: which files become candidates in trees built by each test
  * (nested folders, symlinks, maildir tmp/, the store, a deep chain), the
- * open() outcomes (young, vanished, busy) and the IIS envelope with its
+ * open() outcomes (young, vanished, busy; every lock kind and a writer
+ * held by a helper process, before and after the read) and the IIS
+ * envelope with its
  * offsets, including a generated 50,000-recipient envelope; which
  * format claims a single file named on the command line, and that the
  * read-only open of check and inspect never takes the MTA's lock.
@@ -13,11 +15,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -597,6 +601,207 @@ START_TEST(test_open_reports_busy_while_another_holds_the_flock)
 	close(fd);
 	free_now = open_file(path, 0, 0, &error);
 	ck_assert_msg(free_now != NULL, "%s", error ? error->message : "");
+	remove_tree(root);
+}
+END_TEST
+
+/*
+ * Every kind of lock, and a writer, held by a helper process, on a plain
+ * message and on a maildir one (issue: IIS-style pickup writers and many
+ * MDAs use POSIX locks, and only flock() was honoured).  @open_fails: the
+ * error open() gives (0: it reads); @move_fails: the error prepare_move()
+ * gives just before a move.  @late: the helper takes its lock after the
+ * message was read, before the move.
+ */
+typedef enum {
+	HOLD_FLOCK_EX,
+	HOLD_FLOCK_SH,
+	HOLD_POSIX_WR,
+	HOLD_POSIX_RD,
+	HOLD_LOCKF,
+	HOLD_OFD_WR,
+	HOLD_OFD_RD,
+	HOLD_WRITER,
+	HOLD_READER,
+} HoldKind;
+
+static const struct {
+	const char *what;
+	HoldKind kind;
+	gboolean maildir;
+	gboolean late;
+	int open_fails; /* SgCoreError + 1, 0: opens */
+	int move_fails; /* same, for prepare_move() */
+} hold_cases[] = {
+#define E(code) (SG_CORE_ERROR_##code + 1)
+	{ "flock exclusive", HOLD_FLOCK_EX, FALSE, FALSE, E(BUSY), 0 },
+	{ "flock shared", HOLD_FLOCK_SH, FALSE, FALSE, 0, E(BUSY) },
+	{ "fcntl write lock", HOLD_POSIX_WR, FALSE, FALSE, E(BUSY), 0 },
+	{ "fcntl read lock", HOLD_POSIX_RD, FALSE, FALSE, E(BUSY), 0 },
+	{ "lockf on the first bytes", HOLD_LOCKF, FALSE, FALSE, E(BUSY), 0 },
+	{ "OFD write lock mid-file", HOLD_OFD_WR, FALSE, FALSE, E(BUSY), 0 },
+	{ "OFD read lock", HOLD_OFD_RD, FALSE, FALSE, E(BUSY), 0 },
+	{ "open for writing", HOLD_WRITER, FALSE, FALSE, E(YOUNG), 0 },
+	{ "open for reading only", HOLD_READER, FALSE, FALSE, 0, 0 },
+	{ "maildir: fcntl write lock", HOLD_POSIX_WR, TRUE, FALSE, E(BUSY), 0 },
+	{ "maildir: lockf", HOLD_LOCKF, TRUE, FALSE, E(BUSY), 0 },
+	{ "maildir: OFD read lock", HOLD_OFD_RD, TRUE, FALSE, E(BUSY), 0 },
+	{ "maildir: flock exclusive", HOLD_FLOCK_EX, TRUE, FALSE, E(BUSY), 0 },
+	{ "maildir: open for writing", HOLD_WRITER, TRUE, FALSE, E(YOUNG), 0 },
+	{ "late fcntl write lock", HOLD_POSIX_WR, FALSE, TRUE, 0, E(BUSY) },
+	{ "late lockf", HOLD_LOCKF, TRUE, TRUE, 0, E(BUSY) },
+	{ "late OFD read lock", HOLD_OFD_RD, FALSE, TRUE, 0, E(BUSY) },
+	{ "late writer", HOLD_WRITER, FALSE, TRUE, 0, E(YOUNG) },
+#undef E
+};
+
+/* The helper: takes @kind on @path, says so on @ready, waits to die. */
+static pid_t
+hold_start(const char *path, HoldKind kind)
+{
+	int pfd[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct flock fl = { .l_whence = SEEK_SET };
+		/* write access only where the kind needs it */
+		gboolean rw = kind == HOLD_POSIX_WR || kind == HOLD_LOCKF ||
+		    kind == HOLD_OFD_WR || kind == HOLD_WRITER;
+		int fd = open(path, rw ? O_RDWR : O_RDONLY);
+		int ok = fd >= 0;
+
+		switch (kind) {
+		case HOLD_FLOCK_EX:
+			ok = ok && flock(fd, LOCK_EX) == 0;
+			break;
+		case HOLD_FLOCK_SH:
+			ok = ok && flock(fd, LOCK_SH) == 0;
+			break;
+		case HOLD_POSIX_WR:
+		case HOLD_POSIX_RD:
+			fl.l_type = kind == HOLD_POSIX_WR ? F_WRLCK : F_RDLCK;
+			ok = ok && fcntl(fd, F_SETLK, &fl) == 0;
+			break;
+		case HOLD_LOCKF:
+			ok = ok && lockf(fd, F_TLOCK, 10) == 0;
+			break;
+		case HOLD_OFD_WR:
+		case HOLD_OFD_RD:
+			fl.l_type = kind == HOLD_OFD_WR ? F_WRLCK : F_RDLCK;
+			fl.l_start = kind == HOLD_OFD_WR ? 5 : 0;
+			fl.l_len = kind == HOLD_OFD_WR ? 7 : 0;
+			ok = ok && fcntl(fd, F_OFD_SETLK, &fl) == 0;
+			break;
+		case HOLD_WRITER:
+		case HOLD_READER:
+			break;
+		}
+		if (!ok || write(pfd[1], "L", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_msg(read(pfd[0], &c, 1) == 1, "the helper could not lock");
+	close(pfd[0]);
+	return pid;
+}
+
+static void
+hold_stop(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
+static void
+hold_expect(gboolean ok, const GError *error, int want, const char *what,
+    const char *step)
+{
+	if (want == 0) {
+		ck_assert_msg(ok, "%s: %s failed: %s", what, step,
+		    error != NULL ? error->message : "?");
+		return;
+	}
+	ck_assert_msg(!ok, "%s: %s succeeded while held", what, step);
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR, want - 1),
+	    "%s: %s: %s", what, step, error->message);
+}
+
+START_TEST(test_every_lock_kind_keeps_a_plain_message_in_place)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
+	SgWalkOptions opts = { .now = wall_now() };
+	SgMessage *msg;
+	gboolean ok;
+	pid_t pid = 0;
+
+	if (hold_cases[_i].maildir) {
+		put_dir(root, "md/cur");
+		put_dir(root, "md/tmp");
+		path = put_file(root, "md/new/1.host", MSG_LF, -1);
+	} else {
+		path = put_file(root, "pickup/a.eml", MSG_LF, -1);
+	}
+	msg = sg_spool_message_for_file(path);
+	ck_assert_str_eq(msg->format,
+	    hold_cases[_i].maildir ? "maildir" : "plain");
+	if (!hold_cases[_i].late)
+		pid = hold_start(path, hold_cases[_i].kind);
+	ok = msg->ops->open(msg, NULL, &opts, &error);
+	hold_expect(ok, error, hold_cases[_i].open_fails, hold_cases[_i].what,
+	    "open");
+	if (ok) {
+		g_clear_error(&error);
+		if (hold_cases[_i].late)
+			pid = hold_start(path, hold_cases[_i].kind);
+		ok = msg->ops->prepare_move(msg, &error);
+		hold_expect(ok, error, hold_cases[_i].move_fails,
+		    hold_cases[_i].what, "prepare_move");
+	}
+	sg_message_free(msg);
+	g_clear_error(&error);
+	hold_stop(pid);
+	/* near miss: the holder is gone, the message may move */
+	msg = sg_spool_message_for_file(path);
+	ck_assert_msg(msg->ops->open(msg, NULL, &opts, &error), "%s",
+	    error ? error->message : "");
+	ck_assert_msg(msg->ops->prepare_move(msg, &error), "%s",
+	    error ? error->message : "");
+	sg_message_free(msg);
+	remove_tree(root);
+}
+END_TEST
+
+/* A file in a maildir's tmp/ named on the command line: read, never moved. */
+START_TEST(test_maildir_tmp_file_is_read_but_never_moved)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
+	SgWalkOptions scan = { .now = wall_now() };
+	SgWalkOptions ro = { .read_only = TRUE };
+	g_autoptr(SgMessage) msg = NULL;
+	g_autoptr(SgMessage) again = NULL;
+
+	put_dir(root, "md/new");
+	put_dir(root, "md/cur");
+	path = put_file(root, "md/tmp/1.host", MSG_LF, -1);
+	msg = sg_spool_message_for_file(path);
+	ck_assert_str_eq(msg->format, "maildir");
+	ck_assert_str_eq(msg->queue_name, "tmp");
+	ck_assert(!msg->ops->open(msg, NULL, &scan, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
+	again = sg_spool_message_for_file(path);
+	ck_assert(again->ops->open(again, NULL, &ro, NULL));
 	remove_tree(root);
 }
 END_TEST
@@ -1436,6 +1641,10 @@ spool_suite(void)
 	tcase_add_test(open,
 	    test_open_reports_busy_while_another_holds_the_flock);
 	tcase_add_test(open, test_open_refuses_a_symlink_candidate);
+	tcase_add_loop_test(open,
+	    test_every_lock_kind_keeps_a_plain_message_in_place, 0,
+	    G_N_ELEMENTS(hold_cases));
+	tcase_add_test(open, test_maildir_tmp_file_is_read_but_never_moved);
 	tcase_add_test(open,
 	    test_message_for_file_resolves_a_named_symlink_once);
 	suite_add_tcase(s, open);

@@ -143,6 +143,8 @@ struct _SgMessage {
 
 	gboolean no_move;     /* reader: report only, never move (e.g. Postfix
 	                         corrupt/ without --include-corrupt) */
+	gboolean on_hold;     /* reader: the MTA holds it already (Postfix
+	                         hold/, Exim frozen) */
 	gpointer reader_data; /* reader's private state */
 	GDestroyNotify reader_free;
 };

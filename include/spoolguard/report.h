@@ -31,7 +31,9 @@ gboolean sg_report_format_from_string(const char *s, SgReportFormat *out);
 /* What happened to a message. */
 typedef struct {
 	const char *action;   /* "none", "quarantined", "would-quarantine",
-	                         "held", "would-hold", "kept", "error" */
+	                         "held", "would-hold", "already-held",
+	                         "kept", "busy" (taken just before the
+	                         move), "vanished", "error" */
 	const char *store_id; /* (nullable): the quarantine entry */
 	const char *error;    /* (nullable): why it could not be examined */
 	const char *reason;   /* (nullable): why, for a log line (milter) */
@@ -105,8 +107,10 @@ typedef struct {
 	gint warned;
 	gint quarantined; /* or would be, with -n */
 	gint held;
-	gint kept;      /* must go, left in place (an mbox's messages) */
-	gint unchanged; /* clean by the last run (--state), not re-read */
+	gint already_held; /* --action hold: the MTA held it already */
+	gint kept;         /* must go, left in place (--action none,
+	                      --hold-fallback none, an mbox's message) */
+	gint unchanged;    /* clean by the last run (--state), not re-read */
 	SgWalkStats walk;
 	gdouble seconds;
 	/* Messages with a finding of each rule, at warn and at quarantine. */
@@ -127,10 +131,10 @@ typedef struct {
 	const char *name;
 	gint value;
 } SgReportCount;
-#define SG_REPORT_COUNTS 13
+#define SG_REPORT_COUNTS 14
 /* The run's counts, in the order the JSON summary, the metrics and the
  * log line list them: seen, examined, clean, warned, quarantined, held,
- * kept, unchanged, young, busy, vanished, skipped, errors. */
+ * already_held, kept, unchanged, young, busy, vanished, skipped, errors. */
 void sg_report_run_counts(const SgRunTotals *totals,
     SgReportCount out[SG_REPORT_COUNTS]);
 /* (transfer full): "seen=9, examined=9, ..., errors=0, seconds=0.12". */

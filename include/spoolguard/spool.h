@@ -26,6 +26,7 @@ GQuark sg_spool_error_quark(void);
 typedef enum {
 	SG_SPOOL_ERROR_LAYOUT, /* PATH is no spool we know */
 	SG_SPOOL_ERROR_IO,
+	SG_SPOOL_ERROR_LOCKED, /* another scan holds the directory */
 } SgSpoolError;
 
 /* What a walk is told. */
@@ -45,7 +46,8 @@ typedef struct {
 /* Counters a walk fills in (atomically updated from workers). */
 typedef struct {
 	gint seen;     /* candidates handed out */
-	gint young;    /* skipped: younger than min-age or still written */
+	gint young;    /* skipped: younger than min-age, or still being
+	                  written (see each reader's readiness rule) */
 	gint busy;     /* skipped: locked by the MTA */
 	gint vanished; /* gone between listing and opening/moving */
 	gint skipped;  /* not message files (temp, journal, symlink) */
@@ -71,8 +73,20 @@ struct _SgSpoolOps {
 	 */
 	gboolean (*open)(SgMessage *msg, const SgProfile *profile,
 	    const SgWalkOptions *opts, GError **error);
-	/* (nullable) The MTA's own hold (Postfix hold/, Exim freeze). */
+	/*
+	 * (nullable) The MTA's own hold (Postfix hold/, Exim freeze).
+	 * INVALID when this message cannot be held (a Postfix maildrop/
+	 * file, a lone Exim -H).
+	 */
 	gboolean (*hold)(SgMessage *msg, GError **error);
+	/*
+	 * (nullable) Called just before the message is moved (quarantine
+	 * or hold): takes what moving needs beyond the lock open() took
+	 * for reading (Postfix, plain, maildir: an exclusive flock instead
+	 * of a shared one) and asks again about other locks.  BUSY when
+	 * someone holds the message now.
+	 */
+	gboolean (*prepare_move)(SgMessage *msg, GError **error);
 	/* (nullable) Where release puts the files back by default. */
 	char *(*release_dir)(const char *spool_root, const char *queue_name,
 	    const char *file_name);
@@ -115,6 +129,16 @@ SgMessage *sg_spool_message_for_file(const char *path);
  * each a candidate of format "mbox" that is never moved.
  */
 gboolean sg_spool_is_mbox(const char *path);
+
+/*
+ * Takes an exclusive flock() on the directory @path, waiting (polling)
+ * up to @wait_seconds for another holder to let go; returns the
+ * descriptor that holds it (close it to let go), or -1 with
+ * SG_SPOOL_ERROR_LOCKED naming the holder's pid (from /proc/locks) when
+ * it is still held, or SG_SPOOL_ERROR_IO.  Two scan runs over the same
+ * spool or store use it to take turns.
+ */
+int sg_spool_dir_lock(const char *path, gint64 wait_seconds, GError **error);
 
 /* Locks (held by the returned state until closed). */
 /* flock(LOCK_EX|LOCK_NB); BUSY when another process holds it. */

@@ -32,14 +32,16 @@
 #define CONFIG_SPOOL_PREFIX "spool "
 
 typedef enum {
-	CONFIG_PATH,    /* an absolute path */
-	CONFIG_PROFILE, /* a profile name or a rules file's path */
-	CONFIG_AGE,     /* 300, 5m, 2h, 7d */
-	CONFIG_JOBS,    /* 1 to SG_CLI_JOBS_MAX */
-	CONFIG_ACTION,  /* quarantine, hold, none */
-	CONFIG_BOOL,    /* yes passes --OPTION */
-	CONFIG_NEGATED, /* no passes --OPTION (syslog=no: --no-syslog) */
-	CONFIG_ADDRESS, /* one mail address (scan --notify) */
+	CONFIG_PATH,     /* an absolute path */
+	CONFIG_PROFILE,  /* a profile name or a rules file's path */
+	CONFIG_AGE,      /* 300, 5m, 2h, 7d */
+	CONFIG_WAIT,     /* an age of at most SG_CLI_LOCK_WAIT_MAX */
+	CONFIG_JOBS,     /* 1 to SG_CLI_JOBS_MAX */
+	CONFIG_ACTION,   /* quarantine, hold, none */
+	CONFIG_FALLBACK, /* none, quarantine */
+	CONFIG_BOOL,     /* yes passes --OPTION */
+	CONFIG_NEGATED,  /* no passes --OPTION (syslog=no: --no-syslog) */
+	CONFIG_ADDRESS,  /* one mail address (scan --notify) */
 } ConfigKind;
 
 typedef struct {
@@ -70,7 +72,8 @@ static const ConfigKey config_keys[] = {
 	{ "scan", "sendmail", "sendmail", CONFIG_PATH, NULL },
 	{ "scan", "state", "state", CONFIG_PATH, NULL },
 	/* the run lock: how long a scan waits for another one to end */
-	{ "scan", "lock-wait", "lock-wait", CONFIG_AGE, NULL },
+	{ "scan", "lock-wait", "lock-wait", CONFIG_WAIT, NULL },
+	{ "scan", "hold-fallback", "hold-fallback", CONFIG_FALLBACK, NULL },
 };
 
 /* The keys of a [spool NAME] section; only path is required. */
@@ -177,10 +180,13 @@ config_check_value(ConfigKind kind, const char *v)
 			    v);
 		return NULL;
 	case CONFIG_AGE:
+	case CONFIG_WAIT:
 		if (!sg_cli_parse_age(v, &n))
 			return g_strdup_printf("'%s' is not an age (300, 5m, "
 			                       "2h, 7d)",
 			    v);
+		if (kind == CONFIG_WAIT && n > SG_CLI_LOCK_WAIT_MAX)
+			return g_strdup_printf("'%s' is more than a day", v);
 		return NULL;
 	case CONFIG_JOBS:
 		if (!sg_parse_u64(v, strlen(v), &u) || u < 1 ||
@@ -194,6 +200,12 @@ config_check_value(ConfigKind kind, const char *v)
 		    strcmp(v, "none") != 0)
 			return g_strdup_printf("'%s' is not quarantine, hold "
 			                       "or none",
+			    v);
+		return NULL;
+	case CONFIG_FALLBACK:
+		if (strcmp(v, "quarantine") != 0 && strcmp(v, "none") != 0)
+			return g_strdup_printf("'%s' is not quarantine or "
+			                       "none",
 			    v);
 		return NULL;
 	case CONFIG_BOOL:

@@ -40,6 +40,8 @@ gboolean sg_cli_parse_age(const char *s, gint64 *seconds);
 
 /* The most workers scan -j takes. */
 #define SG_CLI_JOBS_MAX 256
+/* The longest scan --lock-wait, in seconds (a day). */
+#define SG_CLI_LOCK_WAIT_MAX (24 * 3600)
 
 /*
  * Parses a subcommand's options (cli-options.c).  @entries is the table

@@ -8,19 +8,31 @@
  * its own libmagic handle).  At most 8 * N candidates wait at once, so
  * memory does not grow with the spool.  Exit: 0 clean, 1 something was (or
  * with -n would be) quarantined or held, or must go but stays (an mbox's
- * message), 75 when a message could not be examined or moved (I/O), 64
- * usage, 78 bad rules.
+ * message, --action none, --hold-fallback none), 75 when a message could
+ * not be examined or moved (I/O) or another scan holds the same spool or
+ * store, 64 usage, 78 bad rules.
  *
  * What is done is told (scan_tell): one syslog line per message at warn
  * or worse, the MTA's own log (a line in Exim's msglog before the move,
  * postlog after it), the --notify mail at the end of the run, and on a
  * terminal a progress line (cli-progress.c).
+ *
+ * Just before a move the reader's prepare_move() takes the lock moving
+ * needs; a message someone holds then is counted busy and left.  --action
+ * hold leaves a message the MTA already holds as it is ("already-held":
+ * not counted as held, not logged), and a message the MTA cannot hold (a
+ * Postfix maildrop/ file; a format without a hold queue) goes the way of
+ * --hold-fallback, said once per run.  Each PATH (a file's directory) and
+ * the store are flock()ed for the whole run, store first, then the paths
+ * in device and inode order, so that two runs never work on the same
+ * spool or store at once (--lock-wait: how long the second one waits).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -40,10 +52,13 @@ typedef enum {
 
 typedef struct {
 	SgProfile *profile;
-	SgStore *store; /* NULL with -n or --action none/hold */
+	SgStore *store; /* NULL with -n, --action none, or --action hold
+	                   without --hold-fallback quarantine */
 	SgWalkOptions opts;
 	SgRunTotals totals;
 	ScanAction action;
+	ScanAction hold_fallback; /* QUARANTINE or NONE */
+	gint fallback_said;       /* the fallback was announced */
 	SgReportFormat format;
 	gboolean dry_run;
 	gboolean verbose;
@@ -63,6 +78,23 @@ typedef struct {
 	gboolean walk_waiting; /* ... until half of them are done */
 } Scan;
 
+/*
+ * With -v, why a candidate was skipped; always, a file the MTA has left
+ * unfinished for more than a day (the MTA's business, but worth a word).
+ */
+static void
+scan_say_skipped(Scan *scan, SgMessage *msg, const GError *error)
+{
+	gboolean stale = msg->props != NULL &&
+	    g_hash_table_contains(msg->props, "stale-in-progress");
+
+	if (!scan->verbose && !stale)
+		return;
+	g_mutex_lock(&scan->out_lock);
+	sg_cli_warn("skipped: %s", error->message);
+	g_mutex_unlock(&scan->out_lock);
+}
+
 static void
 scan_count_open_error(Scan *scan, SgMessage *msg, const GError *error)
 {
@@ -70,15 +102,19 @@ scan_count_open_error(Scan *scan, SgMessage *msg, const GError *error)
 		switch (error->code) {
 		case SG_CORE_ERROR_VANISHED:
 			g_atomic_int_inc(&scan->totals.walk.vanished);
+			scan_say_skipped(scan, msg, error);
 			return;
 		case SG_CORE_ERROR_BUSY:
 			g_atomic_int_inc(&scan->totals.walk.busy);
+			scan_say_skipped(scan, msg, error);
 			return;
 		case SG_CORE_ERROR_YOUNG:
 			g_atomic_int_inc(&scan->totals.walk.young);
+			scan_say_skipped(scan, msg, error);
 			return;
 		case SG_CORE_ERROR_SKIP:
 			g_atomic_int_inc(&scan->totals.walk.skipped);
+			scan_say_skipped(scan, msg, error);
 			return;
 		default:
 			break;
@@ -128,13 +164,48 @@ scan_tell(Scan *scan, SgMessage *msg, const SgOutcome *outcome)
 	gboolean moved = strcmp(outcome->action, "quarantined") == 0 ||
 	    strcmp(outcome->action, "held") == 0;
 
-	if (scan->use_syslog &&
+	if (scan->use_syslog && strcmp(outcome->action, "already-held") != 0 &&
 	    (msg->verdict >= SG_SEVERITY_WARN || outcome->error != NULL))
 		sg_report_syslog_action(msg, outcome);
 	if (scan->mta_log && (moved || strcmp(outcome->action, "error") == 0))
 		sg_report_mta_log(msg, outcome);
 	if (moved)
 		sg_cli_notify_add(scan->notify, msg, outcome);
+}
+
+/* --hold-fallback for a message the MTA cannot hold; said once a run. */
+static const char *
+scan_hold_fallback(Scan *scan, SgMessage *msg, const char *reason,
+    char **store_id, char **why)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean quarantine = scan->hold_fallback == SCAN_ACTION_QUARANTINE;
+
+	if (g_atomic_int_compare_and_exchange(&scan->fallback_said, 0, 1)) {
+		g_mutex_lock(&scan->out_lock);
+		sg_cli_warn("%s; such messages are %s (--hold-fallback %s; "
+		            "said once per run)",
+		    reason,
+		    quarantine ? "quarantined instead" : "left in place",
+		    quarantine ? "quarantine" : "none");
+		g_mutex_unlock(&scan->out_lock);
+	}
+	if (!quarantine)
+		return "kept";
+	g_mutex_lock(&scan->out_lock);
+	if (!sg_store_put(scan->store, msg, scan->profile, store_id, &error)) {
+		g_mutex_unlock(&scan->out_lock);
+		if (g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_VANISHED))
+			return "vanished";
+		*why = g_strdup(error->message);
+		/* changed or open elsewhere since it was judged: left */
+		if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY))
+			return "busy";
+		return "error";
+	}
+	g_mutex_unlock(&scan->out_lock);
+	return "quarantined";
 }
 
 /* Moves or holds a message that must go; returns the outcome's action. */
@@ -146,21 +217,44 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 
 	if (msg->no_move)
 		return "kept";
+	if (scan->action == SCAN_ACTION_HOLD && msg->on_hold)
+		return "already-held";
 	if (scan->action == SCAN_ACTION_NONE)
 		return "kept";
 	if (scan->dry_run) {
 		return scan->action == SCAN_ACTION_HOLD ? "would-hold"
 		                                        : "would-quarantine";
 	}
+	/* The lock moving needs, and a last look at who holds the files. */
+	if (msg->ops->prepare_move != NULL &&
+	    !msg->ops->prepare_move(msg, &error)) {
+		if (g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_VANISHED))
+			return "vanished";
+		if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY) ||
+		    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG))
+			return "busy";
+		*why = g_strdup(error->message);
+		return "error";
+	}
 	scan_note_mta(scan, msg);
 	if (scan->action == SCAN_ACTION_HOLD) {
-		if (msg->ops == NULL || msg->ops->hold == NULL) {
-			*why = g_strdup_printf("%s: the %s format has no hold "
-			                       "queue; not moved",
-			    msg->id, msg->format);
-			return "error";
+		if (msg->ops->hold == NULL) {
+			g_autofree char *reason = g_strdup_printf(
+			    "%s: the %s format has no hold queue", msg->id,
+			    msg->format);
+
+			return scan_hold_fallback(scan, msg, reason, store_id,
+			    why);
 		}
-		ok = msg->ops->hold(msg, &error);
+		if (!msg->ops->hold(msg, &error) &&
+		    g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_INVALID)) {
+			/* e.g. Postfix maildrop/: see postsuper(1) -h */
+			return scan_hold_fallback(scan, msg, error->message,
+			    store_id, why);
+		}
+		ok = error == NULL;
 	} else {
 		g_mutex_lock(&scan->out_lock);
 		ok = sg_store_put(scan->store, msg, scan->profile, store_id,
@@ -254,11 +348,19 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 			} else if (msg->no_move) {
 				/* Already set aside by the MTA: reported. */
 				g_atomic_int_inc(&scan->totals.warned);
+			} else if (strcmp(outcome.action, "already-held") ==
+			    0) {
+				/* Nothing done, nothing new to say. */
+				g_atomic_int_inc(&scan->totals.already_held);
+			} else if (strcmp(outcome.action, "kept") == 0) {
+				/* --action none, --hold-fallback none */
+				g_atomic_int_inc(&scan->totals.kept);
+			} else if (strcmp(outcome.action, "busy") == 0) {
+				/* Taken by someone just before the move. */
+				g_atomic_int_inc(&scan->totals.walk.busy);
 			} else if (strcmp(outcome.action, "vanished") == 0) {
 				g_atomic_int_inc(&scan->totals.walk.vanished);
-			} else if (strcmp(outcome.action, "busy") == 0) {
-				g_atomic_int_inc(&scan->totals.walk.busy);
-			} else if (strstr(outcome.action, "hold") != NULL ||
+			} else if (strcmp(outcome.action, "would-hold") == 0 ||
 			    strcmp(outcome.action, "held") == 0) {
 				g_atomic_int_inc(&scan->totals.held);
 			} else {
@@ -439,6 +541,117 @@ scan_log_summary(const SgRunTotals *t, gboolean dry_run)
 	    dry_run ? " (dry run)" : "", counts);
 }
 
+/* One directory to lock: a PATH's (or its file's), or the store. */
+typedef struct {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+} ScanLockDir;
+
+static void
+scan_lock_dir_clear(gpointer data)
+{
+	g_free(((ScanLockDir *)data)->path);
+}
+
+static int
+scan_lock_dir_cmp(const void *a, const void *b)
+{
+	const ScanLockDir *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+/* Adds the directory of @path (itself, or a file's parent) once. */
+static void
+scan_lock_add(GArray *dirs, const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	ScanLockDir d = { 0 };
+	struct stat st;
+
+	if (real == NULL || stat(real, &st) != 0)
+		return; /* the walk reports it */
+	if (!S_ISDIR(st.st_mode)) {
+		g_autofree char *dir = g_path_get_dirname(real);
+
+		g_free(real);
+		real = g_steal_pointer(&dir);
+		if (stat(real, &st) != 0)
+			return;
+	}
+	for (guint i = 0; i < dirs->len; i++) {
+		ScanLockDir *o = &g_array_index(dirs, ScanLockDir, i);
+
+		if (o->dev == st.st_dev && o->ino == st.st_ino)
+			return; /* one flock per directory, or we block us */
+	}
+	d.path = g_steal_pointer(&real);
+	d.dev = st.st_dev;
+	d.ino = st.st_ino;
+	g_array_append_val(dirs, d);
+}
+
+/*
+ * Locks the store, then every PATH's directory in (device, inode) order,
+ * the same order in every run; the descriptors holding the locks go to
+ * @fds.  FALSE (message printed) when one stays held past @wait seconds.
+ */
+static gboolean
+scan_lock_all(const char *store_dir, char **paths, gint64 wait, GArray *fds,
+    int *rc)
+{
+	g_autoptr(GArray) dirs = g_array_new(FALSE, TRUE, sizeof(ScanLockDir));
+	guint first = 0;
+
+	g_array_set_clear_func(dirs, scan_lock_dir_clear);
+	if (store_dir != NULL) {
+		scan_lock_add(dirs, store_dir);
+		first = dirs->len;
+	}
+	for (guint i = 0; paths[i] != NULL; i++)
+		scan_lock_add(dirs, paths[i]);
+	/* the paths after the store, in (device, inode) order */
+	if (dirs->len > first + 1) {
+		qsort(&g_array_index(dirs, ScanLockDir, first),
+		    dirs->len - first, sizeof(ScanLockDir), scan_lock_dir_cmp);
+	}
+	for (guint i = 0; i < dirs->len; i++) {
+		g_autoptr(GError) error = NULL;
+		const char *dir = g_array_index(dirs, ScanLockDir, i).path;
+		int fd = sg_spool_dir_lock(dir, wait, &error);
+
+		if (fd < 0) {
+			if (g_error_matches(error, SG_SPOOL_ERROR,
+			        SG_SPOOL_ERROR_LOCKED)) {
+				sg_cli_warn("%s; nothing scanned%s",
+				    error->message,
+				    wait > 0
+				        ? " (waited for --lock-wait)"
+				        : " (--lock-wait AGE waits for it)");
+			} else {
+				sg_cli_warn("%s", error->message);
+			}
+			*rc = EX_TEMPFAIL;
+			return FALSE;
+		}
+		g_array_append_val(fds, fd);
+	}
+	return TRUE;
+}
+
+static void
+scan_unlock_all(GArray *fds)
+{
+	for (guint i = 0; i < fds->len; i++)
+		close(g_array_index(fds, int, i));
+	g_array_set_size(fds, 0);
+}
+
 static gboolean
 scan_parse_action(const char *s, ScanAction *out)
 {
@@ -617,6 +830,10 @@ sg_cmd_scan(int argc, char **argv)
 	g_autofree char *state_path = NULL;
 	g_autofree char *notify = NULL;
 	g_autofree char *sendmail = NULL;
+	g_autofree char *fallback_s = NULL;
+	g_autofree char *lock_wait_s = NULL;
+	g_autoptr(GArray) lock_fds = g_array_new(FALSE, FALSE, sizeof(int));
+	gint64 lock_wait = 0;
 	g_auto(GStrv) paths = NULL;
 	g_autoptr(GPtrArray) spools = NULL;
 	g_autoptr(SgProfile) profile = NULL;
@@ -645,6 +862,14 @@ sg_cmd_scan(int argc, char **argv)
 		{ "action", 'a', 0, G_OPTION_ARG_STRING, &action_s,
 		    "quarantine (default), hold (the MTA's own hold), none",
 		    "ACTION" },
+		{ "hold-fallback", 0, 0, G_OPTION_ARG_STRING, &fallback_s,
+		    "With --action hold, for what the MTA cannot hold "
+		    "(Postfix maildrop/): none (default) or quarantine",
+		    "ACTION" },
+		{ "lock-wait", 0, 0, G_OPTION_ARG_STRING, &lock_wait_s,
+		    "Wait up to AGE (at most 1d) for another scan of the "
+		    "same spool or store (default 0: exit 75 at once)",
+		    "AGE" },
 		{ "include-corrupt", 0, 0, G_OPTION_ARG_NONE, &include_corrupt,
 		    "Also move files the MTA already set aside (Postfix "
 		    "corrupt/)",
@@ -655,7 +880,8 @@ sg_cmd_scan(int argc, char **argv)
 		{ "metrics", 0, 0, G_OPTION_ARG_FILENAME, &metrics,
 		    "Write run totals as a Prometheus textfile", "FILE" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
-		    "Also list clean messages", NULL },
+		    "Also list clean messages, and why each skipped one was",
+		    NULL },
 		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
 		    "Print only errors (in JSON also the messages that must "
 		    "go, and the summary); no progress line",
@@ -690,8 +916,9 @@ sg_cmd_scan(int argc, char **argv)
 	    "limit of the profile into the quarantine.\nWith no PATH, walks "
 	    "the [spool NAME] sections of spoolguard.conf(5).");
 	g_option_context_set_description(octx,
-	    "Exit status: 0 clean, 1 quarantined (or would be), 64 usage, "
-	    "75 I/O trouble,\n78 bad rules file.  See spoolguard(1).");
+	    "Exit status: 0 clean, 1 quarantined or held (or would be), 64 "
+	    "usage, 75 I/O\ntrouble or another scan at work on the same "
+	    "spool or store, 78 bad rules file.\nSee spoolguard(1).");
 	rc = sg_cli_parse(octx, entries, &argc, &argv);
 	if (rc != 0)
 		return rc;
@@ -728,6 +955,22 @@ sg_cmd_scan(int argc, char **argv)
 		sg_cli_warn("scan: unknown action '%s'", action_s);
 		return EX_USAGE;
 	}
+	scan.hold_fallback = SCAN_ACTION_NONE;
+	if (fallback_s != NULL &&
+	    (!scan_parse_action(fallback_s, &scan.hold_fallback) ||
+	        scan.hold_fallback == SCAN_ACTION_HOLD)) {
+		sg_cli_warn("scan: --hold-fallback takes none or quarantine, "
+		            "not '%s'",
+		    fallback_s);
+		return EX_USAGE;
+	}
+	if (lock_wait_s != NULL &&
+	    (!sg_cli_parse_age(lock_wait_s, &lock_wait) ||
+	        lock_wait > SG_CLI_LOCK_WAIT_MAX)) {
+		sg_cli_warn("scan: bad --lock-wait '%s' (at most 1d)",
+		    lock_wait_s);
+		return EX_USAGE;
+	}
 	profile = sg_cli_load_profile(profile_name, rules_path, &rc);
 	if (profile == NULL)
 		return rc;
@@ -746,7 +989,9 @@ sg_cmd_scan(int argc, char **argv)
 		scan.notify = sg_cli_notify_new(notify, sendmail);
 	scan.opts.include_corrupt = include_corrupt;
 	scan.opts.now = g_get_real_time() / G_USEC_PER_SEC;
-	if (scan_any_action(spools, SCAN_ACTION_QUARANTINE)) {
+	if (scan_any_action(spools, SCAN_ACTION_QUARANTINE) ||
+	    (scan_any_action(spools, SCAN_ACTION_HOLD) &&
+	        scan.hold_fallback == SCAN_ACTION_QUARANTINE)) {
 		g_autoptr(GError) error = NULL;
 		const char *dir = sg_cli_store_dir(store_opt);
 		g_autofree char *real = scan_real_store_path(dir);
@@ -772,6 +1017,22 @@ sg_cmd_scan(int argc, char **argv)
 		if (scan.store != NULL)
 			scan.opts.exclude = sg_store_dir(scan.store);
 	}
+	/* One run at a time per spool and per store. */
+	{
+		g_autoptr(GPtrArray) walked = g_ptr_array_new();
+
+		for (guint i = 0; i < spools->len; i++) {
+			g_ptr_array_add(walked,
+			    ((ScanSpool *)spools->pdata[i])->path);
+		}
+		g_ptr_array_add(walked, NULL);
+		if (!scan_lock_all(scan.store != NULL ? sg_store_dir(scan.store)
+		                                      : NULL,
+		        (char **)walked->pdata, lock_wait, lock_fds, &rc)) {
+			g_clear_pointer(&scan.store, sg_store_free);
+			return rc;
+		}
+	}
 	if (state_path != NULL) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *digest = scan_state_digest(spools);
@@ -779,6 +1040,7 @@ sg_cmd_scan(int argc, char **argv)
 		scan.state = sg_state_load(state_path, digest, &error);
 		if (scan.state == NULL) {
 			sg_cli_warn("%s", error->message);
+			scan_unlock_all(lock_fds);
 			g_clear_pointer(&scan.store, sg_store_free);
 			return EX_TEMPFAIL;
 		}
@@ -889,5 +1151,7 @@ done:
 	g_clear_pointer(&scan.notify, sg_cli_notify_free);
 	g_clear_pointer(&scan.store, sg_store_free);
 	g_clear_pointer(&scan.state, sg_state_free);
+	/* Last: the next run may start once everything is written. */
+	scan_unlock_all(lock_fds);
 	return rc;
 }

@@ -80,6 +80,7 @@ sg_report_run_counts(const SgRunTotals *t, SgReportCount out[SG_REPORT_COUNTS])
 		{ "warned", t->warned },
 		{ "quarantined", t->quarantined },
 		{ "held", t->held },
+		{ "already_held", t->already_held },
 		{ "kept", t->kept },
 		{ "unchanged", t->unchanged },
 		{ "young", t->walk.young },

@@ -174,8 +174,12 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 		    t->quarantined },
 		{ "spoolguard_messages_held", "Messages put on the MTA's hold.",
 		    t->held },
+		{ "spoolguard_messages_already_held",
+		    "Messages the MTA held already (--action hold).",
+		    t->already_held },
 		{ "spoolguard_messages_kept",
-		    "Messages that must go, left in place (an mbox's).",
+		    "Messages that must go, left in place (--action none, "
+		    "--hold-fallback none, an mbox's).",
 		    t->kept },
 		{ "spoolguard_messages_unchanged",
 		    "Messages judged clean before and not read again "

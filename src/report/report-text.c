@@ -398,6 +398,8 @@ text_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 	    t->examined, t->clean, t->warned, t->quarantined,
 	    dry_run ? "would be quarantined" : "quarantined", t->held,
 	    dry_run ? "would be held" : "held");
+	if (t->already_held > 0)
+		fprintf(out, ", %d already held", t->already_held);
 	if (t->kept > 0)
 		fprintf(out, ", %d kept", t->kept);
 	fprintf(out,

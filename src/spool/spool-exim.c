@@ -5,8 +5,8 @@
  * The walker streams input/, input/<c>/ (split_spool_directory) and
  * Finput/, pairing each -H with its -D by fstatat(), never by listing a
  * whole directory; ids with a -J journal or a hdr.<id> temp file are
- * skipped.  A single -H or -D named on the command line is claimed by
- * exim_message_for_file() with its partner and msglog.  open() takes
+ * left alone (see below).  A single -H or -D named on the command line is
+ * claimed by exim_message_for_file() with its partner and msglog.  open() takes
  * Exim's own lock (an fcntl write lock on the bytes of -D's first line,
  * taken as an OFD lock) and keeps it until the message is freed (no lock
  * at all for read-only check and inspect, see spool-pair.h), reads -H into
@@ -18,6 +18,20 @@
  * after its first line: no copy.  Limits: container.line-length (default 16384,
  * Exim's buffer), container.tree-depth (default 1000), header.count (records
  * kept).
+ *
+ * Still being written (Exim's own rules: receive.c, spool_out.c,
+ * deliver.c): a message exists for Exim once its -H does.  Exim writes
+ * -D first and holds an fcntl write lock on its first line for as long
+ * as it receives or delivers the message; -H is written as hdr.<id> and
+ * renamed into place (also when a delivery rewrites it); a -J journal
+ * records deliveries done by an attempt that has not finished; at the end
+ * of a delivery Exim removes the msglog, -D, then -H, and dies with a
+ * panic if one of them is gone.  So: a locked -D is BUSY; hdr.<id> means
+ * in progress (YOUNG); an id with a -J is Exim's to finish (skipped); a
+ * lone -D is rechecked under its lock (a -H written since the walk: YOUNG);
+ * a lone -H is YOUNG until its directory has been still for
+ * EXIM_SETTLE_SECONDS, and only then an orphan.  Frozen messages (-frozen,
+ * Finput/) are on hold already.
  */
 #include "config.h"
 
@@ -50,6 +64,8 @@
 #define EXIM_RECORDS_MAX 10000
 /* Login names Exim accepts (originator_login). */
 #define EXIM_LOGIN_MAX 63
+/* A lone -H is an orphan only once its directory has been still this long. */
+#define EXIM_SETTLE_SECONDS 60
 
 /* offset: of the record's text in -H */
 typedef SgSpoolPairRecord EximRecord;
@@ -832,6 +848,82 @@ static const SgContentOps exim_content_ops = {
 	.locate = exim_content_locate,
 };
 
+/* ---- readiness ---------------------------------------------------- */
+
+/*
+ * Exim's own rules, checked once the -D lock (if any) is ours, so that
+ * nothing Exim does under its lock can change the answer: hdr.<id> is a
+ * -H being written (YOUNG); a -J journal is a delivery that Exim itself
+ * will finish from it (SKIP, as the walk counts it); a -D listed alone
+ * whose -H exists now was being received when the walk passed (YOUNG);
+ * a -H alone is what Exim's delivery leaves for an instant at its end,
+ * when it has removed the msglog and -D and not yet -H (it panics if -H
+ * is gone then): it stays an orphan-to-be until its directory has been
+ * still for EXIM_SETTLE_SECONDS (YOUNG).
+ */
+static gboolean
+exim_check_ready(SgMessage *msg, const EximReader *r, gint64 now,
+    GError **error)
+{
+	SgMessageFile *any =
+	    sg_message_file(msg, r->d != G_MAXUINT ? r->d : r->h);
+	g_autofree char *dir = g_path_get_dirname(any->path);
+	g_autofree char *temp = g_strconcat("hdr.", msg->queue_id, NULL);
+	g_autofree char *journal = g_strconcat(msg->queue_id, "-J", NULL);
+	g_autofree char *hname = g_strconcat(msg->queue_id, "-H", NULL);
+	g_autofree char *dname = g_strconcat(msg->queue_id, "-D", NULL);
+	struct stat st;
+
+	if (sg_spool_pair_exists_in(dir, temp)) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+		    "%s: %s exists: Exim is writing its -H", msg->id, temp);
+		return FALSE;
+	}
+	if (sg_spool_pair_exists_in(dir, journal)) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
+		    "%s: %s exists: a delivery Exim finishes itself", msg->id,
+		    journal);
+		return FALSE;
+	}
+	if (r->h == G_MAXUINT && sg_spool_pair_exists_in(dir, hname)) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+		    "%s: -H written since the walk: still being received",
+		    msg->id);
+		return FALSE;
+	}
+	if (r->d == G_MAXUINT) {
+		if (sg_spool_pair_exists_in(dir, dname)) {
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+			    "%s: -D appeared since the walk", msg->id);
+			return FALSE;
+		}
+		if (stat(dir, &st) != 0 ||
+		    now - (gint64)st.st_mtime < EXIM_SETTLE_SECONDS) {
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+			    "%s: -H without -D in a directory changed less "
+			    "than %d s ago: maybe the end of a delivery",
+			    msg->id, EXIM_SETTLE_SECONDS);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Just before a move: the same rules again, under the same lock. */
+static gboolean
+exim_prepare_move(SgMessage *msg, GError **error)
+{
+	const EximReader *r = msg->reader_data;
+
+	if (r == NULL || msg->queue_id == NULL) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: not open", msg->id);
+		return FALSE;
+	}
+	return exim_check_ready(msg, r, g_get_real_time() / G_USEC_PER_SEC,
+	    error);
+}
+
 /* ---- ops -------------------------------------------------------- */
 
 static gboolean
@@ -870,6 +962,11 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 		if (!sg_message_open_file(msg, i, error))
 			return FALSE;
 	}
+	if ((opts == NULL || !opts->read_only) &&
+	    !exim_check_ready(msg, r, g_get_real_time() / G_USEC_PER_SEC,
+	        error))
+		return FALSE;
+	msg->on_hold = g_strcmp0(msg->queue_name, "Finput") == 0;
 	if (hf == NULL || df == NULL) {
 		sg_spool_pair_event(msg, profile, SG_RULE_CONTAINER_ORPHAN_FILE,
 		    hf != NULL ? r->h : r->d, SG_OFFSET_NONE, SG_VALUE_NONE,
@@ -884,6 +981,7 @@ exim_open(SgMessage *msg, const SgProfile *profile, const SgWalkOptions *opts,
 		}
 		sg_spool_exim_parse_header(msg, profile, r->h, msg->queue_id,
 		    r->map, r->map_len, &info);
+		msg->on_hold = msg->on_hold || info.frozen;
 		g_array_unref(r->records);
 		r->records = g_steal_pointer(&info.records);
 		r->header_bytes = info.header_bytes;
@@ -1016,12 +1114,17 @@ exim_walk_dir(EximWalk *w, const char *dir, const char *queue, gboolean top,
 		id = g_strndup(name, n - 2);
 		journal = g_strconcat(id, "-J", NULL);
 		temp = g_strconcat("hdr.", id, NULL);
-		if (sg_spool_pair_exists(dfd, journal) ||
-		    sg_spool_pair_exists(dfd, temp)) {
+		other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
+		if (sg_spool_pair_exists(dfd, temp)) {
+			/* -H being written: in progress (counted once) */
+			if (is_h || !sg_spool_pair_exists(dfd, other))
+				g_atomic_int_inc(&w->stats->young);
+			continue;
+		}
+		if (sg_spool_pair_exists(dfd, journal)) {
 			g_atomic_int_inc(&w->stats->skipped);
 			continue;
 		}
-		other = g_strconcat(id, is_h ? "-D" : "-H", NULL);
 		if (sg_spool_pair_exists(dfd, other)) {
 			if (is_h)
 				exim_emit(w, dir, queue, id, TRUE, TRUE);
@@ -1396,6 +1499,7 @@ const SgSpoolOps sg_spool_exim_ops = {
 	.walk = exim_walk,
 	.open = exim_open,
 	.hold = exim_hold,
+	.prepare_move = exim_prepare_move,
 	.release_dir = exim_release_dir,
 	.message_for_file = exim_message_for_file,
 };

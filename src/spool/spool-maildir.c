@@ -4,7 +4,11 @@
  *
  * A maildir is a directory with cur/, new/ and tmp/.  Every regular file
  * in new/ and cur/ whose name does not start with '.' is one message;
- * tmp/ holds files still being delivered and is never read.  maildir++
+ * tmp/ holds files still being delivered: the walker never reads it, and
+ * a file there named on the command line is read (check, inspect) but
+ * never moved (YOUNG).  A message in new/ or cur/ is finished: the maildir
+ * protocol writes it in tmp/ and renames it there; locks and writers are
+ * honoured as in plain folders (spool-plain.c).  maildir++
  * folders (".Sent", ".Lists.foo") are maildirs inside the top one, and so
  * are Dovecot's LAYOUT=fs folders; the walker (spool-walk.c) descends into
  * any of them that holds cur/ and new/.  Index and state files (dovecot.*,
@@ -96,6 +100,7 @@ const SgSpoolOps sg_spool_maildir_ops = {
 	.walk = maildir_walk,
 	.open = sg_spool_plain_open,
 	.hold = NULL,
+	.prepare_move = sg_spool_plain_prepare_move,
 	/* NULL: release puts the file back where the report says. */
 	.release_dir = NULL,
 	.message_for_file = sg_spool_maildir_message_for_file,

@@ -227,6 +227,15 @@ sg_spool_pair_exists(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+gboolean
+sg_spool_pair_exists_in(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	return lstat(p, &st) == 0;
+}
+
 guint
 sg_spool_pair_find_role(SgMessage *msg, const char *role)
 {

@@ -79,6 +79,8 @@ void sg_spool_pair_release(const char *data, gsize len);
 
 /* TRUE when fstatat(dirfd, name) finds an entry (no symlink following). */
 gboolean sg_spool_pair_exists(int dirfd, const char *name);
+/* TRUE when @dir/@name exists (lstat: a symlink counts, unfollowed). */
+gboolean sg_spool_pair_exists_in(const char *dir, const char *name);
 
 /*
  * Sets message property @key to the bytes (@val, @n), escaped and capped

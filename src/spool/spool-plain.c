@@ -15,6 +15,22 @@
  * in an envelope address (IIS reads them as C strings) is a container.nul
  * finding; a NUL in a name ends the envelope, and the header checks see it.
  * Maildir messages share this open() (see spool-maildir.c).
+ *
+ * Still being written: a plain folder has no MTA whose rule could say, and
+ * an IIS Pickup client writes the file in place under its final name (IIS
+ * itself waits until it can open the file without sharing).  So a scan
+ * that may move a message leaves it alone while anyone else has it: a
+ * flock() held exclusively (BUSY), a POSIX record lock (fcntl, lockf) or
+ * an OFD lock anywhere in the file (BUSY; asked with F_OFD_GETLK, never
+ * taken), or a descriptor open for writing in any process (YOUNG; asked
+ * with a read lease, which the kernel refuses while a writer has the file
+ * open, and which it does not grant to a user who neither owns the file
+ * nor has CAP_LEASE: then only the locks and --min-age, from the later of
+ * mtime and ctime, stand guard).  The file is read under a shared flock;
+ * prepare_move() makes it exclusive and asks about the others again, just
+ * before the move.  In a maildir, new/ and cur/ hold finished messages by
+ * the maildir protocol (written in tmp/, then renamed), and a file in tmp/
+ * is never moved, even when named on the command line.
  */
 #include "config.h"
 
@@ -289,6 +305,25 @@ done:
 	return TRUE;
 }
 
+/*
+ * Whether anyone else has file 0 of a plain or maildir message: a flock
+ * (taken: shared for reading, exclusive for moving), a POSIX or OFD
+ * record lock (asked about, never taken), or a descriptor open for
+ * writing (a read lease, taken and dropped).  BUSY, or YOUNG for a
+ * writer.
+ */
+static gboolean
+plain_check_holders(SgMessageFile *file, gboolean exclusive, GError **error)
+{
+	if (exclusive ? !sg_spool_flock(file->fd, file->path, error)
+	              : !sg_spool_flock_shared(file->fd, file->path, error))
+		return FALSE;
+	if (!sg_spool_probe_record_locks(file->fd, file->path, error))
+		return FALSE;
+	return sg_spool_refuse_writers(file->fd, file->path,
+	    "still being written", error);
+}
+
 gboolean
 sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
     const SgWalkOptions *opts, GError **error)
@@ -296,11 +331,20 @@ sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 	SgMessageFile *file;
 	gint64 now, changed, min_age;
 	goffset envelope_end = 0;
+	gboolean read_only = opts != NULL && opts->read_only;
 
 	if (!sg_message_open_file(msg, 0, error))
 		return FALSE;
 	file = sg_message_file(msg, 0);
 
+	/* A maildir's tmp/ holds deliveries under way: never moved. */
+	if (!read_only && msg->ops == &sg_spool_maildir_ops &&
+	    g_strcmp0(msg->queue_name, "tmp") == 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+		    "%s: in a maildir's tmp/: still being delivered",
+		    file->path);
+		return FALSE;
+	}
 	/* A file still being written is left for the next run. */
 	now = opts != NULL && opts->now > 0
 	    ? opts->now
@@ -314,9 +358,8 @@ sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 		    file->path, now - changed, min_age);
 		return FALSE;
 	}
-	/* Only a scan that may move the file needs to hold it. */
-	if ((opts == NULL || !opts->read_only) &&
-	    !sg_spool_flock(file->fd, file->path, error))
+	/* Only a scan that may move the file needs to know who holds it. */
+	if (!read_only && !plain_check_holders(file, FALSE, error))
 		return FALSE;
 	/* Unlinked while we were opening and locking it: the MTA took it. */
 	if (fstat(file->fd, &file->st) != 0) {
@@ -339,6 +382,20 @@ sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
 	sg_message_set_content_window(msg, 0, envelope_end,
 	    file->st.st_size - envelope_end);
 	return TRUE;
+}
+
+gboolean
+sg_spool_plain_prepare_move(SgMessage *msg, GError **error)
+{
+	SgMessageFile *file = sg_message_file(msg, 0);
+
+	if (file == NULL || file->fd < 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: not open", msg->id);
+		return FALSE;
+	}
+	/* The shared flock becomes exclusive (or is lost: BUSY). */
+	return plain_check_holders(file, TRUE, error);
 }
 
 static gboolean
@@ -364,6 +421,7 @@ const SgSpoolOps sg_spool_plain_ops = {
 	.walk = plain_walk,
 	.open = sg_spool_plain_open,
 	.hold = NULL,
+	.prepare_move = sg_spool_plain_prepare_move,
 	/* NULL: release puts the files back where the report says. */
 	.release_dir = NULL,
 	.message_for_file = sg_spool_plain_message_for_file,

@@ -10,15 +10,33 @@
  * one-character directories.  File names are validated as queue ids
  * before they become paths; symlinks are never followed.  Files in
  * corrupt/ are examined and reported but marked no_move unless
- * --include-corrupt.  A file in mode 0600 is still being written (YOUNG);
- * age comes from ctime, since a deferred file's mtime is its next retry.
- * The file is flock()ed like qmgr does (BUSY when held) until the message
- * is freed.  Every record length is checked against the bytes left;
+ * --include-corrupt.  Every record length is checked against the bytes left;
  * nothing of the content is held in memory: the checks read it through
  * the stream of spool-postfix-stream.c, and the one pass over the records
  * leaves it a bounded record map (a checkpoint every SG_POSTFIX_MARK_GAP
  * content bytes, at most SG_POSTFIX_MARKS_MAX).  Envelope strings are
  * capped (SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) and so is the number of props.
+ *
+ * Still being written: Postfix's own rule (mail_queue.h, mail_open_ok.c):
+ * a queue file is finished when its owner permission bits are exactly
+ * rwx (MAIL_QUEUE_STAT_READY).  cleanup(8) creates incoming/ files 0600
+ * and postdrop(1) creates maildrop/ files 0644; each sets S_IXUSR only
+ * after the last record is written and flushed, and pickup(8), qmgr(8)
+ * and postsuper(1) leave every file without it alone, however old.  So
+ * does spoolguard, in every queue but corrupt/ (YOUNG, never moved or
+ * held): a sendmail(1) stalled for an hour mid-message is an hour-old
+ * maildrop file without S_IXUSR.  Postfix's answer to one that never
+ * finishes is postsuper -p, which `postfix start` and `postfix reload` run
+ * (postfix-script: `postsuper`, whose default is -s -p): it removes a file
+ * in maildrop/, incoming/, active/, deferred/ or hold/ whose owner bits are
+ * not rwx once its mtime is more than MAX_TEMP_AGE (60 * 60 * 24 seconds,
+ * postsuper.c) old.  One idle for more than that is reported (property
+ * stale-in-progress, printed even without -v), never touched.  Age
+ * (--min-age) comes from ctime, since a deferred file's mtime is its next
+ * retry.  Files are read without a lock, as showq(8) does; just before a
+ * move, prepare_move() takes qmgr's lock (flock, exclusive, non-blocking:
+ * BUSY while qmgr or a delivery agent holds it) and checks again that the
+ * name leads to the inode read and that it is still marked ready.
  */
 #include "config.h"
 
@@ -44,6 +62,9 @@
 #define POSTFIX_FLAGS_MASK 0x1F
 /* Pointer records remembered for loop detection (then: the jump limit). */
 #define POSTFIX_PTRS_TRACKED 100000
+/* A file not marked ready for this long is reported as stale: Postfix's
+ * MAX_TEMP_AGE, after which postsuper -p removes it. */
+#define POSTFIX_STALE_SECONDS (24 * 3600)
 /* hash_queue_depth: how many one-character levels are descended. */
 #define POSTFIX_HASH_DEPTH 2
 
@@ -1048,27 +1069,76 @@ postfix_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
 
 /* ---- opening --------------------------------------------------------- */
 
+/*
+ * Postfix's own test (mail_open_ok(), postsuper's READY_MESSAGE): a queue
+ * file is finished when its owner bits are exactly rwx.  cleanup writes
+ * incoming/ files 0600 and postdrop writes maildrop/ files 0644, and each
+ * adds S_IXUSR (fchmod, then fsync) once the last record is written;
+ * mark_corrupt() leaves a file 0400.  Whatever the file's age.
+ */
+static gboolean
+postfix_ready(const struct stat *st)
+{
+	return (st->st_mode & S_IRWXU) == S_IRWXU;
+}
+
+/* YOUNG for a file Postfix has not marked ready; notes a stale one. */
+static gboolean
+postfix_check_ready(SgMessage *msg, const SgMessageFile *file, gint64 now,
+    GError **error)
+{
+	gint64 idle;
+
+	if (postfix_ready(&file->st))
+		return TRUE;
+	idle = now - (gint64)file->st.st_mtime;
+	if (idle > POSTFIX_STALE_SECONDS) {
+		/* Postfix's business: postsuper -p (run by postfix start
+		 * and reload) removes it now.  Reported. */
+		postfix_prop(msg, "stale-in-progress", "yes");
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+		    "%s: mode %04o, not marked ready by Postfix for "
+		    "%" G_GINT64_FORMAT
+		    " hours; left to Postfix (postsuper -p, run by postfix "
+		    "start and reload, removes such a file after a day)",
+		    file->path, (unsigned int)(file->st.st_mode & 07777),
+		    idle / 3600);
+		return FALSE;
+	}
+	g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
+	    "%s: mode %04o, not marked ready by Postfix (no owner execute "
+	    "bit): still being written",
+	    file->path, (unsigned int)(file->st.st_mode & 07777));
+	return FALSE;
+}
+
+/*
+ * Reads without a lock, as showq and postcat do: a lock of ours, even a
+ * shared one, would make qmgr's exclusive non-blocking lock fail (and
+ * delay the message by a minute), and an exclusive one would make a
+ * delivery agent's shared lock fail, which is fatal to it.  The lock for
+ * moving is taken by postfix_prepare_move().
+ */
 static gboolean
 postfix_open(SgMessage *msg, const SgProfile *profile,
     const SgWalkOptions *opts, GError **error)
 {
 	SgMessageFile *file;
-	struct stat now_st;
 	gint64 now;
 	gboolean maildrop;
+	gboolean corrupt =
+	    msg->queue_name != NULL && strcmp(msg->queue_name, "corrupt") == 0;
 
 	if (!sg_message_open_file(msg, 0, error))
 		return FALSE;
 	file = sg_message_file(msg, 0);
-	if ((opts == NULL || !opts->read_only) &&
-	    (file->st.st_mode & 07777) == 0600) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
-		    "%s: mode 0600, still being written", file->path);
-		return FALSE;
-	}
 	now = opts != NULL && opts->now > 0
 	    ? opts->now
 	    : g_get_real_time() / G_USEC_PER_SEC;
+	/* corrupt/ holds what Postfix set aside (often 0400): reported. */
+	if ((opts == NULL || !opts->read_only) && !corrupt &&
+	    !postfix_check_ready(msg, file, now, error))
+		return FALSE;
 	if (opts != NULL && opts->min_age > 0 &&
 	    now - (gint64)file->st.st_ctime < opts->min_age) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG,
@@ -1077,27 +1147,16 @@ postfix_open(SgMessage *msg, const SgProfile *profile,
 		    file->path, now - (gint64)file->st.st_ctime, opts->min_age);
 		return FALSE;
 	}
-	/* check and inspect move nothing: they need no lock. */
-	if ((opts == NULL || !opts->read_only) &&
-	    !sg_spool_flock(file->fd, file->path, error))
-		return FALSE;
-	/*
-	 * Under the lock: the file may have been renamed (incoming ->
-	 * active) or delivered and removed since it was opened.
-	 */
-	if (fstat(file->fd, &file->st) != 0 || file->st.st_nlink == 0 ||
-	    lstat(file->path, &now_st) != 0 ||
-	    now_st.st_ino != file->st.st_ino ||
-	    now_st.st_dev != file->st.st_dev) {
+	if (file->st.st_nlink == 0) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
 		    "%s: vanished", file->path);
 		return FALSE;
 	}
 	if (msg->queue_name != NULL) {
 		maildrop = strcmp(msg->queue_name, "maildrop") == 0;
-		if (strcmp(msg->queue_name, "corrupt") == 0 &&
-		    (opts == NULL || !opts->include_corrupt))
+		if (corrupt && (opts == NULL || !opts->include_corrupt))
 			msg->no_move = TRUE;
+		msg->on_hold = strcmp(msg->queue_name, "hold") == 0;
 	} else {
 		/* Outside a queue: postdrop files start with T, not C. */
 		char first = 0;
@@ -1108,6 +1167,45 @@ postfix_open(SgMessage *msg, const SgProfile *profile,
 	if (msg->queue_name != NULL)
 		postfix_prop(msg, "postfix.queue", msg->queue_name);
 	return sg_postfix_read(msg, 0, maildrop, profile, error);
+}
+
+/*
+ * Before a move: qmgr's lock (flock, exclusive, non-blocking; delivery
+ * agents hold a shared one), then the checks that the name still leads to
+ * the file that was read and that it is still marked ready.
+ */
+static gboolean
+postfix_prepare_move(SgMessage *msg, GError **error)
+{
+	SgMessageFile *file = sg_message_file(msg, 0);
+	struct stat now_st;
+
+	if (file == NULL || file->fd < 0) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: not open", msg->id);
+		return FALSE;
+	}
+	if (!sg_spool_flock(file->fd, file->path, error))
+		return FALSE;
+	/* Under the lock: renamed (incoming -> active) or delivered and
+	 * removed since it was opened? */
+	if (fstat(file->fd, &now_st) != 0 || now_st.st_nlink == 0 ||
+	    lstat(file->path, &now_st) != 0 ||
+	    now_st.st_ino != file->st.st_ino ||
+	    now_st.st_dev != file->st.st_dev) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED,
+		    "%s: vanished", file->path);
+		return FALSE;
+	}
+	if ((msg->queue_name == NULL ||
+	        strcmp(msg->queue_name, "corrupt") != 0) &&
+	    !postfix_ready(&now_st)) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
+		    "%s: no longer marked ready (mode %04o)", file->path,
+		    (unsigned int)(now_st.st_mode & 07777));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 SgMessage *
@@ -1234,6 +1332,7 @@ const SgSpoolOps sg_spool_postfix_ops = {
 	.walk = postfix_walk,
 	.open = postfix_open,
 	.hold = postfix_hold,
+	.prepare_move = postfix_prepare_move,
 	.release_dir = postfix_release_dir,
 	.message_for_file = sg_postfix_message_for_file,
 };

@@ -16,6 +16,31 @@ extern const SgSpoolOps sg_spool_exim_ops;
 extern const SgSpoolOps sg_spool_sendmail_ops;
 extern const SgSpoolOps sg_spool_mbox_ops;
 
+/* ---- locks and writers (spool-lock.c) -------------------------------- */
+
+/* flock(LOCK_SH|LOCK_NB): BUSY when someone holds it exclusively. */
+gboolean sg_spool_flock_shared(int fd, const char *path, GError **error);
+/*
+ * BUSY when another owner holds a POSIX record lock (fcntl, lockf) or an
+ * OFD lock anywhere in the file open as @fd.  Asks (F_OFD_GETLK) and takes
+ * nothing.
+ */
+gboolean sg_spool_probe_record_locks(int fd, const char *path, GError **error);
+
+typedef enum {
+	SG_SPOOL_WRITERS_NONE,    /* nobody else has it open for writing */
+	SG_SPOOL_WRITERS_SOME,    /* another open file description does */
+	SG_SPOOL_WRITERS_UNKNOWN, /* the kernel would not say (not the
+	                             owner, no CAP_LEASE, no leases here) */
+} SgSpoolWriters;
+
+/* Is the file open as @fd (read-only) open for writing elsewhere?  Asked
+ * with a read lease taken and dropped at once. */
+SgSpoolWriters sg_spool_probe_writers(int fd);
+/* YOUNG ("open for writing by another process: @who") when it is. */
+gboolean sg_spool_refuse_writers(int fd, const char *path, const char *who,
+    GError **error);
+
 /* ---- the tree walker (spool-walk.c), shared by plain and maildir ---- */
 
 /* Directories nest at most this deep under a walked root; deeper ones are
@@ -41,9 +66,15 @@ gboolean sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
     gpointer user_data, GError **error);
 
+/*
+ * Opens the directory @path (O_NOFOLLOW) and fstat()s it into @st: the
+ * descriptor, or -1 with SG_SPOOL_ERROR_IO naming the path.
+ */
+int sg_spool_open_dir(const char *path, struct stat *st, GError **error);
+
 /* (transfer full): an unopened one-file candidate of @ops for @path. */
 SgMessage *sg_spool_file_candidate(const SgSpoolOps *ops, const char *path);
-/* The message_for_file() of maildir (a file in new/ or cur/, else NULL)
+/* The message_for_file() of maildir (a file in new/, cur/ or tmp/, else NULL)
  * and of plain (any file); in spool-walk.c. */
 SgMessage *sg_spool_maildir_message_for_file(const char *path);
 SgMessage *sg_spool_plain_message_for_file(const char *path);
@@ -56,11 +87,16 @@ gboolean sg_spool_plain_is_message_name(const char *name, gsize len);
 
 /*
  * The open() of plain and maildir messages: opens file 0, refuses it when
- * younger than opts->min_age (YOUNG), takes a flock (BUSY), reads the
- * IIS x-sender/x-receiver envelope and sets the content window after it.
+ * younger than opts->min_age or in a maildir's tmp/ (YOUNG), when another
+ * process holds any lock on it (BUSY) or has it open for writing (YOUNG);
+ * takes a shared flock; reads the IIS x-sender/x-receiver envelope and
+ * sets the content window after it.
  */
 gboolean sg_spool_plain_open(SgMessage *msg, const SgProfile *profile,
     const SgWalkOptions *opts, GError **error);
+/* Their prepare_move(): the flock made exclusive, the other locks and
+ * writers asked about again. */
+gboolean sg_spool_plain_prepare_move(SgMessage *msg, GError **error);
 
 /* ---- maildir (spool-maildir.c) -------------------------------------- */
 

@@ -20,6 +20,10 @@
  * only) are left out, since sendmail expands them only at delivery.  Files are
  * listed qf, df, xf: the store unlinks in that order, and once qf is gone
  * sendmail has forgotten the message.
+ *
+ * Still being written: see sendmail_check_ready() (sendmail writes df
+ * during DATA, then tf, renamed to qf; a df beside its tf, or one a
+ * process still has open for writing, is in progress, never an orphan).
  */
 #include "config.h"
 
@@ -318,6 +322,86 @@ static const SgContentOps sendmail_content_ops = {
 	.locate = sendmail_content_locate,
 };
 
+/* ---- readiness ---------------------------------------------------- */
+
+/*
+ * Sendmail's own order (collect.c, queue.c): while DATA comes in, the
+ * message is written to df<id> (created when the header ends, with no
+ * lock); when it has all arrived, queueup() writes the control file as
+ * tf<id> under an fcntl lock and renames it to qf<id>; a delivery or
+ * queue run locks qf<id> (fcntl, whole file) and rewrites it the same way
+ * (tf, then rename over qf).  So, once the qf lock (if any) is ours: a qf
+ * whose name now leads to another inode was rewritten since it was opened
+ * (VANISHED: the next run reads the new one); a df listed alone is in
+ * progress while tf<id> exists, once qf<id> exists, or while any process
+ * has it open for writing (YOUNG); tf is looked for before qf, since the
+ * rename turns one into the other.  Only a df without any of them is an
+ * orphan.
+ */
+static gboolean
+sendmail_check_ready(SgMessage *msg, const SendmailReader *r, GError **error)
+{
+	if (r->qf != G_MAXUINT) {
+		SgMessageFile *qf = sg_message_file(msg, r->qf);
+		struct stat st;
+
+		if (lstat(qf->path, &st) != 0 || st.st_ino != qf->st.st_ino ||
+		    st.st_dev != qf->st.st_dev) {
+			g_set_error(error, SG_CORE_ERROR,
+			    SG_CORE_ERROR_VANISHED,
+			    "%s: rewritten or removed since it was opened",
+			    qf->path);
+			return FALSE;
+		}
+		return TRUE;
+	}
+	if (r->df != G_MAXUINT) {
+		SgMessageFile *df = sg_message_file(msg, r->df);
+		g_autofree char *ddir = g_path_get_dirname(df->path);
+		g_autofree char *dbase = g_path_get_basename(ddir);
+		g_autofree char *up = g_path_get_dirname(ddir);
+		g_autofree char *split = g_build_filename(up, "qf", NULL);
+		const char *qdir = ddir;
+		static const char *const marks[] = { "tf", "qf" };
+
+		/* a split queue keeps tf and qf in qf/ */
+		if (strcmp(dbase, "df") == 0 &&
+		    g_file_test(split, G_FILE_TEST_IS_DIR))
+			qdir = split;
+		for (guint i = 0; i < G_N_ELEMENTS(marks); i++) {
+			g_autofree char *name =
+			    g_strconcat(marks[i], msg->queue_id, NULL);
+
+			if (sg_spool_pair_exists_in(qdir, name)) {
+				g_set_error(error, SG_CORE_ERROR,
+				    SG_CORE_ERROR_YOUNG,
+				    "%s: %s exists: sendmail is still "
+				    "queueing it",
+				    df->path, name);
+				return FALSE;
+			}
+		}
+		if (!sg_spool_refuse_writers(df->fd, df->path,
+		        "sendmail is still collecting it", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Just before a move: the same rules again (a tf or qf may have come). */
+static gboolean
+sendmail_prepare_move(SgMessage *msg, GError **error)
+{
+	const SendmailReader *r = msg->reader_data;
+
+	if (r == NULL || msg->queue_id == NULL) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
+		    "%s: not open", msg->id);
+		return FALSE;
+	}
+	return sendmail_check_ready(msg, r, error);
+}
+
 /* ---- ops -------------------------------------------------------- */
 
 static gboolean
@@ -352,6 +436,9 @@ sendmail_open(SgMessage *msg, const SgProfile *profile,
 			return FALSE;
 		r->df_size = df->st.st_size;
 	}
+	if ((opts == NULL || !opts->read_only) &&
+	    !sendmail_check_ready(msg, r, error))
+		return FALSE;
 	if (qf == NULL || df == NULL) {
 		sg_spool_pair_event(msg, profile, SG_RULE_CONTAINER_ORPHAN_FILE,
 		    qf != NULL ? r->qf : r->df, SG_OFFSET_NONE, SG_VALUE_NONE,
@@ -436,15 +523,6 @@ sendmail_emit(SendmailWalk *w, const char *id, gboolean have_qf,
 		w->stop = TRUE;
 }
 
-static gboolean
-sendmail_exists_in(const char *dir, const char *name)
-{
-	g_autofree char *p = g_build_filename(dir, name, NULL);
-	struct stat st;
-
-	return lstat(p, &st) == 0;
-}
-
 /* Walks one directory for @prefix files ("qf", or "df" for orphans). */
 static gboolean
 sendmail_walk_dir(SendmailWalk *w, const char *dir, gboolean orphans_only,
@@ -481,11 +559,11 @@ sendmail_walk_dir(SendmailWalk *w, const char *dir, gboolean orphans_only,
 		xn = g_strconcat("xf", name + 2, NULL);
 		if (!orphans_only && strncmp(name, "qf", 2) == 0) {
 			sendmail_emit(w, name + 2, TRUE,
-			    sendmail_exists_in(w->ddir, dn),
-			    sendmail_exists_in(w->xdir, xn));
+			    sg_spool_pair_exists_in(w->ddir, dn),
+			    sg_spool_pair_exists_in(w->xdir, xn));
 		} else if (strncmp(name, "df", 2) == 0 &&
 		    (orphans_only || strcmp(w->ddir, w->qdir) == 0)) {
-			if (!sendmail_exists_in(w->qdir, qn))
+			if (!sg_spool_pair_exists_in(w->qdir, qn))
 				sendmail_emit(w, name + 2, FALSE, TRUE, FALSE);
 		} else if (strncmp(name, "xf", 2) != 0 &&
 		    strncmp(name, "df", 2) != 0) {
@@ -653,6 +731,7 @@ const SgSpoolOps sg_spool_sendmail_ops = {
 	.walk = sendmail_walk,
 	.open = sendmail_open,
 	.hold = NULL,
+	.prepare_move = sendmail_prepare_move,
 	.release_dir = sendmail_release_dir,
 	.message_for_file = sendmail_message_for_file,
 };

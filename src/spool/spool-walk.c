@@ -79,19 +79,27 @@ sg_spool_file_candidate(const SgSpoolOps *ops, const char *path)
 	return msg;
 }
 
-/* maildir's message_for_file(): a file in a maildir's new/ or cur/. */
+/* maildir's message_for_file(): a file in a maildir's new/, cur/ or tmp/;
+ * queue_name says which. */
 SgMessage *
 sg_spool_maildir_message_for_file(const char *path)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
 	gboolean ok;
+	SgMessage *msg;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	ok = sg_spool_maildir_is_message_dir(fd, dir);
+	/* tmp/ too: claimed so that its open() can refuse to move it */
+	ok = sg_spool_maildir_is_message_dir(fd, dir) ||
+	    sg_spool_maildir_is_tmp_dir(fd, dir);
 	close(fd);
-	return ok ? sg_spool_file_candidate(&sg_spool_maildir_ops, path) : NULL;
+	if (!ok)
+		return NULL;
+	msg = sg_spool_file_candidate(&sg_spool_maildir_ops, path);
+	msg->queue_name = g_path_get_basename(dir);
+	return msg;
 }
 
 /* plain's message_for_file(): any file at all. */
@@ -145,6 +153,8 @@ walk_candidate(Walk *w, const SgSpoolOps *ops, const char *dir,
 
 	sg_message_add_file(msg, path, "message");
 	msg->spool_root = g_strdup(w->root);
+	if (ops == &sg_spool_maildir_ops)
+		msg->queue_name = g_path_get_basename(dir); /* new, cur */
 	g_atomic_int_inc(&w->stats->seen);
 	if (!w->func(msg, w->user_data))
 		w->stopped = TRUE;
@@ -385,6 +395,22 @@ walk_entry(Walk *w, guint top, const struct dirent *de)
 	g_atomic_int_inc(&w->stats->skipped);
 }
 
+int
+sg_spool_open_dir(const char *path, struct stat *st, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int saved;
+
+	if (fd >= 0 && fstat(fd, st) == 0)
+		return fd;
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
+	    "%s: cannot open directory: %s", path, g_strerror(saved));
+	return -1;
+}
+
 gboolean
 sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
@@ -411,15 +437,9 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 		w.exclude_ino = st.st_ino;
 	}
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
-		    "%s: cannot open directory: %s", path, g_strerror(saved));
+	fd = sg_spool_open_dir(path, &st, error);
+	if (fd < 0)
 		return FALSE;
-	}
 	if (walk_is_excluded(&w, &st) ||
 	    sg_spool_maildir_is_tmp_dir(fd, path)) {
 		close(fd);

@@ -28,6 +28,8 @@ syslog=no
 metrics=$work/run.prom
 state=$work/scan.state
 include-corrupt=no
+hold-fallback=none
+lock-wait=1
 EOT
 expect_rc 0 sg config --config="$conf"
 assert_grep "^$conf: ok" "$work/out"
@@ -43,6 +45,21 @@ expect_rc 0 sg scan --config "$conf" "$work/spool/iis"
 assert_grep ' 4 young' "$work/out"
 assert_file "$work/run.prom"
 assert_file "$work/scan.state"
+# lock-wait=1: a scan waits a second for the run lock, then gives up.
+if command -v flock >/dev/null; then
+	flock -o -x "$work/spool/iis" sleep 30 &
+	holder=$!
+	i=0
+	until grep -q "FLOCK .* $holder " /proc/locks; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || fail "flock(1) did not take the lock"
+		sleep 0.1
+	done
+	expect_rc 75 sg scan --config "$conf" "$work/spool/iis"
+	assert_grep 'nothing scanned (waited for --lock-wait)' "$work/err"
+	kill "$holder"
+	wait "$holder" || true
+fi
 # The command line overrides the file: --min-age=0 judges them; the store
 # is the file's (SPOOLGUARD_QUARANTINE unset) ...
 (
@@ -118,6 +135,10 @@ printf '[scan]\nmin-age=soon\n' >"$work/age.conf"
 bad age 2 "min-age: 'soon' is not an age"
 printf '[scan]\naction=delete\n' >"$work/action.conf"
 bad action 2 "'delete' is not quarantine, hold or none"
+printf '[scan]\nhold-fallback=hold\n' >"$work/fallback.conf"
+bad fallback 2 "hold-fallback: 'hold' is not quarantine or none"
+printf '[scan]\nlock-wait=2d\n' >"$work/wait.conf"
+bad wait 2 "lock-wait: '2d' is more than a day"
 printf '[scan]\nsyslog=maybe\n' >"$work/syslog.conf"
 bad syslog 2 "'maybe' is not yes or no"
 printf '[spoolguard]\nquarantine=relative/dir\n' >"$work/rel.conf"

@@ -53,3 +53,8 @@ make_spool() {
 		for (i = 0; i < 100000; i++) printf "x";
 		printf "\r\n\r\nbody\r\n" }' >"$1/iis/Pickup/long-line.eml"
 }
+# Marks every queue file under a copied Postfix queue DIR finished, as
+# Postfix does (owner rwx, see mail_open_ok()): git keeps no 0700 modes.
+postfix_ready() {
+	find "$1" -mindepth 2 -type f -exec chmod u+x {} +
+}

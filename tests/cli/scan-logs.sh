@@ -16,13 +16,14 @@ cp -R "$t/postfix" "$work/pf"
 mkdir -p "$work/pf/incoming" "$work/pf/active"
 cp "$work/pf/derived/BADtype" "$work/pf/deferred/7C985A7678A"
 rm -rf "$work/pf/derived" "$work/pf/expected"
+postfix_ready "$work/pf"
 expect_rc 1 sg scan --min-age 0 -q "$work/store" "$work/pf"
 assert_grep ' spoolguard\[[0-9]*\]: 7C985A7678A: size=0, queue=deferred, verdict=quarantine, action=quarantined, rules=container.unknown-record,container.not-a-message, store=20[0-9]*T[0-9]*Z-[0-9a-f]*$' "$log"
 # A warned message: sender, size, recipients, Message-ID, like qmgr.
 assert_grep ': 3F3E7AA87BE: from=<alice@spoolguard.test>, size=5303, nrcpt=1, message-id=<20261122042001.3F3E7AA87BE@mx.spoolguard.test>, queue=deferred, verdict=warn, action=none, rules=mime.encoded-line-length$' "$log"
 # Clean messages are not logged; the summary has every count.
 [ "$(grep -c 'verdict=' "$log")" -eq 2 ] || fail "clean messages were logged"
-assert_grep ': scan done: seen=7, examined=7, clean=5, warned=1, quarantined=1, held=0, kept=0, unchanged=0, young=0, busy=0, vanished=0, skipped=0, errors=0, seconds=' "$log"
+assert_grep ': scan done: seen=7, examined=7, clean=5, warned=1, quarantined=1, held=0, already_held=0, kept=0, unchanged=0, young=0, busy=0, vanished=0, skipped=0, errors=0, seconds=' "$log"
 # The store id in the log is the entry's.
 id=$(sed -n 's/.*7C985A7678A: .*store=\([^ ,]*\)$/\1/p' "$log")
 [ -d "$(find "$work/store" -type d -name "$id")" ] || fail "no entry $id"
@@ -30,6 +31,7 @@ id=$(sed -n 's/.*7C985A7678A: .*store=\([^ ,]*\)$/\1/p' "$log")
 # ---- --no-syslog: nothing at all -------------------------------------
 : >"$log"
 cp "$t/postfix/derived/BADtype" "$work/pf/deferred/7C985A7678B"
+postfix_ready "$work/pf"
 expect_rc 1 sg scan --no-syslog --min-age 0 -q "$work/store" "$work/pf"
 [ ! -s "$log" ] || fail "--no-syslog logged: $(cat "$log")"
 
@@ -64,6 +66,7 @@ cp -R "$t/postfix" "$work/pfh"
 mkdir -p "$work/pfh/incoming" "$work/pfh/active"
 cp "$work/pfh/derived/BADtype" "$work/pfh/deferred/7C985A7678C"
 rm -rf "$work/pfh/derived" "$work/pfh/expected"
+postfix_ready "$work/pfh"
 : >"$log"
 expect_rc 1 sg scan --action hold --min-age 0 "$work/pfh"
 [ -f "$work/pfh/hold/7C985A7678C" ] || fail "not held in hold/"

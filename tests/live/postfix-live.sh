@@ -39,6 +39,10 @@ for tool in dpkg-deb apt-get flock python3; do
 	command -v "$tool" >/dev/null || skip "no $tool"
 done
 here=$(cd "$(dirname "$0")" && pwd)
+# its own /etc: the private Postfix's users, and nobody else's main.cf
+# shellcheck source=private-etc.sh
+. "$here/private-etc.sh"
+private_etc bash "$0" "$@"
 derived=$SPOOLGUARD_TESTDATA/spool/postfix/derived
 [ -d "$derived" ] || skip "no $derived"
 
@@ -67,11 +71,13 @@ for n in 1 2 3; do
 		"$SM" -f alice@spoolguard.test "bob$n@example.net" ||
 		fail "sendmail"
 done
+# (a retry every 2 s moves it between deferred/ and active/: count both)
+queued() { find "$Q/deferred" "$Q/active" -type f | wc -l; }
 for _ in $(seq 60); do
-	[ "$(find "$Q/deferred" -type f | wc -l)" -ge 3 ] && break
+	[ "$(queued)" -ge 3 ] && grep -q 'status=deferred' "$I/maillog" && break
 	sleep 1
 done
-[ "$(find "$Q/deferred" -type f | wc -l)" -ge 3 ] || fail "mail was not deferred"
+[ "$(queued)" -ge 3 ] || fail "mail was not deferred"
 good_ids=$("$PQ" -c "$PFCONF" -j | python3 -c '
 import json, sys
 print(" ".join(json.loads(l)["queue_id"] for l in sys.stdin if l.strip()))')
@@ -96,6 +102,14 @@ for id in $good_ids; do
 		fail "inspect --spool -q postfix:$id"
 done
 
+# A hash directory of deferred/, made whole under another name and renamed
+# into place: qmgr must never meet one that is not yet its own (it dies).
+hash_dir() {
+	[ -d "$1" ] && return 0
+	mkdir -m 0700 "$Q/deferred/.new" &&
+		chown "$owner:$owner" "$Q/deferred/.new" &&
+		mv -T "$Q/deferred/.new" "$1" || rm -rf "$Q/deferred/.new"
+}
 # Plant the damaged files as Postfix would store them.
 planted=
 i=0
@@ -110,14 +124,13 @@ for f in "$derived"/BAD*; do
 	inode=$(stat -c %i "$tmp")
 	id=$(printf '%05X%X' $((0x10000 + i)) "$inode")
 	d=$Q/deferred/${id:0:1}
-	if [ ! -d "$d" ]; then
-		mkdir -m 0700 "$d"
-		chown "$owner:$owner" "$d"
-	fi
+	hash_dir "$d"
+	# owner, mode and next retry time first, then one rename: qmgr must
+	# never see it ready with a retry time that has come
+	chown "$owner:$owner" "$tmp"
+	chmod 0700 "$tmp"
+	touch -m -t "$later" "$tmp"
 	mv "$tmp" "$d/$id"
-	chown "$owner:$owner" "$d/$id"
-	chmod 0700 "$d/$id"
-	touch -m -t "$later" "$d/$id"
 	planted="$planted ${id:0:1}/$id"
 	# the locked one: damage that Postfix's showq does not read
 	case $f in */BADtrailing) locked=${id:0:1}/$id ;; esac
@@ -177,11 +190,11 @@ cp "$derived/BADtrailing" "$tmp"
 inode=$(stat -c %i "$tmp")
 id=$(printf '%05X%X' $((0x20000)) "$inode")
 d=$Q/deferred/${id:0:1}
-[ -d "$d" ] || { mkdir -m 0700 "$d" && chown "$owner:$owner" "$d"; }
+hash_dir "$d"
+chown "$owner:$owner" "$tmp"
+chmod 0700 "$tmp"
+touch -m -t "$later" "$tmp"
 mv "$tmp" "$d/$id"
-chown "$owner:$owner" "$d/$id"
-chmod 0700 "$d/$id"
-touch -m -t "$later" "$d/$id"
 "$SPOOLGUARD_BIN" scan --action hold --min-age 0 "$Q" >"$W/hold.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] || fail "scan --action hold exited $rc: $(cat "$W/hold.out")"

@@ -44,6 +44,10 @@ for tool in dpkg-deb apt-get python3; do
 done
 user=Debian-exim
 id "$user" >/dev/null 2>&1 || skip "no $user user (exim4-base)"
+# its own /etc, as every live test has
+# shellcheck source=private-etc.sh
+. "$here/private-etc.sh"
+private_etc bash "$0" "$@"
 contrib=$(cd "$here/../../contrib" && pwd)
 rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 

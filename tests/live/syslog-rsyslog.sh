@@ -97,7 +97,7 @@ grep -q '^mail\.warning spoolguard\[[0-9]*\]: 7C985A7678A: size=0, queue=deferre
 	fail "no quarantine line"
 grep -q '^mail\.notice spoolguard\[[0-9]*\]: 3F3E7AA87BE: from=<alice@spoolguard.test>, size=5303, nrcpt=1, message-id=<20261122042001.3F3E7AA87BE@mx.spoolguard.test>, queue=deferred, verdict=warn, action=none' "$W/mail.log" ||
 	fail "no warn line"
-grep -q '^mail\.info spoolguard\[[0-9]*\]: scan done: seen=7, examined=7, clean=5, warned=1, quarantined=1, held=0, kept=0,' "$W/mail.log" ||
+grep -q '^mail\.info spoolguard\[[0-9]*\]: scan done: seen=7, examined=7, clean=5, warned=1, quarantined=1, held=0, already_held=0, kept=0,' "$W/mail.log" ||
 	fail "no summary line"
 
 sgns "$SPOOLGUARD_BIN" check "$t/postfix/derived/BADtype" >/dev/null 2>&1
