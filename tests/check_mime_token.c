@@ -152,8 +152,9 @@ static const ParamCase param_cases[] = {
 	    FALSE },
 	{ SG_MIME_FIELD_CT, " multipart/mixed;\r\n\tboundary=\"=_a b\"", 0,
 	    "=_a b", NULL, FALSE },
-	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"a\\\"b\"", 0, "a\"b",
-	    NULL, FALSE },
+	/* An escape in a quoted string: RFC 822's, but not every reader's. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"a\\\"b\"", D(ESCAPE),
+	    "a\"b", NULL, TRUE },
 	/* The RFC 2231 boundary of the detection issue: clean. */
 	{ SG_MIME_FIELD_CT,
 	    " multipart/mixed; boundary*0=\"abc\"; boundary*1=\"def\"", 0,

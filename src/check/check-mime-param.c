@@ -49,11 +49,14 @@ lex_space(guchar c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* RFC 2045 token characters: printable ASCII but tspecials. */
+/*
+ * RFC 2045 token characters: printable ASCII but tspecials; 8-bit bytes
+ * too, as GMime takes them (header.8bit judges those).
+ */
 static gboolean
 lex_token(guchar c)
 {
-	return c > ' ' && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+	return c > ' ' && c != 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
 static void
@@ -127,22 +130,42 @@ lex_skip_to_semicolon(Lex *l)
 	l->i = semi != NULL ? (gsize)(semi - l->p) : l->len;
 }
 
+/* "type/subtype" from the two token runs, lower case, as much as fits. */
+static void
+lex_keep_type(Lex *l, gsize t0, gsize t, gsize s0, gsize s)
+{
+	char *out = l->out->type;
+	gsize n = 0;
+
+	for (gsize k = 0; k < t && n < SG_MIME_TYPE_KEEP; k++)
+		out[n++] = g_ascii_tolower(l->p[t0 + k]);
+	if (n < SG_MIME_TYPE_KEEP)
+		out[n++] = '/';
+	for (gsize k = 0; k < s && n < SG_MIME_TYPE_KEEP; k++)
+		out[n++] = g_ascii_tolower(l->p[s0 + k]);
+	out[n] = '\0';
+}
+
 /* The type (Content-Type: "type/subtype"; Content-Disposition: a token). */
 static void
 lex_type(Lex *l, SgMimeFieldKind kind)
 {
-	gsize t, s = 0;
+	gsize t0, t, s0 = 0, s = 0;
 
 	lex_cfws(l);
+	t0 = l->i;
 	t = lex_token_run(l);
 	if (kind == SG_MIME_FIELD_CT) {
 		lex_cfws(l);
 		if (l->i < l->len && l->p[l->i] == '/') {
 			l->i++;
 			lex_cfws(l);
+			s0 = l->i;
 			s = lex_token_run(l);
 		}
 		l->out->type_ok = t > 0 && s > 0;
+		if (l->out->type_ok)
+			lex_keep_type(l, t0, t, s0, s);
 	} else {
 		l->out->type_ok = t > 0;
 	}
@@ -188,8 +211,13 @@ lex_value(Lex *l, Param *pr)
 		pr->quoted = TRUE;
 		pr->v0 = ++l->i;
 		while (l->i < l->len && l->p[l->i] != '"') {
-			if (l->p[l->i] == '\\' && l->i + 1 < l->len)
+			if (l->p[l->i] == '\\' && l->i + 1 < l->len) {
+				lex_defect(l, SG_MIME_DEFECT_ESCAPE, l->i,
+				    "a backslash escape in a quoted string "
+				    "(readers that keep the backslash read "
+				    "another value)");
 				l->i++;
+			}
 			l->i++;
 		}
 		pr->v1 = l->i;
@@ -319,8 +347,10 @@ value_plain(Lex *l, const Param *pr, SgMimeValue *v, gsize keep)
 	for (gsize k = pr->v0; k < pr->v1; k++) {
 		guchar c = (guchar)l->p[k];
 
-		if (pr->quoted && (c == '\r' || c == '\n'))
+		if (pr->quoted && (c == '\r' || c == '\n')) {
+			v->folded = TRUE;
 			continue; /* a fold inside the string */
+		}
 		if (pr->quoted && c == '\\' && k + 1 < pr->v1)
 			c = (guchar)l->p[++k];
 		value_put(v, keep, c);

@@ -400,8 +400,8 @@ token_take_boundary(SgMimeToken *t)
 	g_clear_pointer(&t->boundary, g_free);
 	t->has_boundary = b->present;
 	t->boundary_len = b->len;
-	if (b->present && b->len <= t->boundary_max)
-		t->boundary = g_steal_pointer(&b->value);
+	if (b->present && b->len <= t->boundary_max && b->value != NULL)
+		t->boundary = g_strdup(b->value);
 }
 
 void

@@ -83,7 +83,7 @@ typedef enum {
 	SG_MIME_DEFECT_SPACE,   /* white space or a fold around '=' */
 	SG_MIME_DEFECT_COMMENT, /* a comment in the type or the parameters */
 	SG_MIME_DEFECT_QUOTE,   /* a quote left open, 'single', or in a token */
-	SG_MIME_DEFECT_ESCAPE,  /* a backslash outside a quoted string */
+	SG_MIME_DEFECT_ESCAPE,  /* a backslash outside quotes, or escaping */
 	SG_MIME_DEFECT_SYNTAX, /* no ';', no '=', no name, text after a value */
 	SG_MIME_DEFECT_SECTIONS, /* RFC 2231 sections: order, gaps, repeats */
 	SG_MIME_DEFECT_2231,     /* RFC 2231 charset'language' or %XX */
@@ -104,6 +104,7 @@ typedef struct {
 	gboolean present;
 	goffset offset;         /* content offset of its first value byte */
 	gboolean quoted;        /* the plain form is a quoted string */
+	gboolean folded;        /* ... folded across lines */
 	gboolean rfc2231;       /* the value comes from an RFC 2231 form */
 	gboolean plain_differs; /* a plain form too, with another value */
 	/* (owned) (nullable): that plain form, when it differs */
@@ -123,6 +124,8 @@ typedef struct {
 	 */
 	gboolean unusual;
 	gboolean type_ok; /* Content-Type: token "/" token */
+	/* Content-Type: "type/subtype" in lower case, when type_ok */
+	char type[SG_MIME_TYPE_KEEP + 1];
 	SgMimeValue boundary;
 	SgMimeValue name;     /* Content-Type name= */
 	SgMimeValue filename; /* Content-Disposition filename= */
