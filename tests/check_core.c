@@ -6,9 +6,11 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -150,6 +152,44 @@ START_TEST(test_message_open_reports_vanished_file)
 }
 END_TEST
 
+/* A file another process holds a lease on (another spoolguard moving
+ * it) is busy, not an I/O error: the scan says so and goes on. */
+START_TEST(test_message_open_leased_file_is_busy)
+{
+	g_autofree char *path = write_temp("From: a@b\n\nx\n", 13);
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", path);
+	g_autoptr(GError) error = NULL;
+	int pipefd[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+
+		signal(SIGIO, SIG_IGN);
+		(void)!write(pipefd[1],
+		    fd >= 0 && fcntl(fd, F_SETLEASE, F_WRLCK) == 0 ? "y" : "n",
+		    1);
+		for (;;)
+			pause();
+	}
+	ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'y');
+	sg_message_add_file(msg, path, "message");
+	ck_assert(!sg_message_open_file(msg, 0, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY),
+	    "%s", error->message);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_findings_set_the_verdict_and_ignore_drops)
 {
 	g_autoptr(SgMessage) msg = sg_message_new(NULL, "plain", "m");
@@ -239,6 +279,7 @@ core_suite(void)
 	tcase_add_test(tc, test_text_run_stops_at_every_binary_byte);
 	tcase_add_test(tc, test_message_window_stream_reads_only_the_window);
 	tcase_add_test(tc, test_message_open_reports_vanished_file);
+	tcase_add_test(tc, test_message_open_leased_file_is_busy);
 	tcase_add_test(tc, test_findings_set_the_verdict_and_ignore_drops);
 	tcase_add_test(tc, test_recipients_are_capped_but_counted);
 	tcase_add_loop_test(tc, test_tmpfile_never_has_a_name, 0, 2);

@@ -3,16 +3,21 @@
  * check_quarantine.c - the quarantine store: moves keep bytes and inodes,
  * failures injected through the file-system seam (EXDEV, ENOSPC, EIO,
  * EACCES, EPERM, ENOENT) leave every message in the spool or whole in the
- * store, reports carry sha256 and origin, and list, find, show, release
- * and purge do what quarantine.h says.
+ * store, only the judged inode leaves the spool (files changed since they
+ * were judged, held open, or replaced at their name by a racing writer
+ * stay), a SIGKILL at any step is recovered into exactly one place, reports
+ * carry sha256 and origin, and list, find, show, release, purge and
+ * recovery do what quarantine.h says.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,12 +39,32 @@ typedef struct {
 	int write_errno;          /* write() fails with it */
 	gboolean write_corrupt;   /* write() flips a bit of what it writes */
 	int fsync_errno;          /* fsync() of a regular file fails */
+	const char *fd_match;     /* write/fsync faults: the file's path */
 	int unlink_errno;         /* unlink() fails with it ... */
 	const char *unlink_match; /* ... when the path contains this */
-	gboolean no_openat2;      /* openat2() fails with ENOSYS */
+	int move_errno;           /* rename_noreplace() fails with it ... */
+	const char *move_match;   /* ... when the source contains this */
+	int rename_errno;         /* rename() fails with it ... */
+	const char *rename_match; /* ... when the target contains this */
+	gboolean xdev;            /* the store is on another file system ... */
+	const char *xdev_match;   /* ... for the sources containing this */
+	int lease_errno;          /* F_SETLEASE F_WRLCK fails with it */
+	/* A writer racing the move, just before (after) a name moves. */
+	void (*before_move)(const char *from, const char *to);
+	void (*after_move)(const char *from, const char *to);
+	gboolean no_openat2; /* openat2() fails with ENOSYS */
 } Faults;
 
 static Faults faults;
+
+typedef struct {
+	char *root;  /* temporary directory */
+	char *spool; /* root/spool */
+	char *store_dir;
+	SgStore *store;
+} Fixture;
+
+static Fixture fx;
 
 static gboolean
 fault_matches(const char *path, const char *match)
@@ -47,13 +72,54 @@ fault_matches(const char *path, const char *match)
 	return match == NULL || strstr(path, match) != NULL;
 }
 
+/* The path a descriptor was opened with (for fd_match). */
+static gboolean
+fault_fd_matches(int fd)
+{
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+
+	if (faults.fd_match == NULL)
+		return TRUE;
+	g_snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return FALSE;
+	path[n] = '\0';
+	return strstr(path, faults.fd_match) != NULL;
+}
+
+/* A move from outside the store into it, with the store "elsewhere". */
+static gboolean
+fault_crosses(const char *from, const char *to)
+{
+	return faults.xdev && fx.store_dir != NULL &&
+	    g_str_has_prefix(to, fx.store_dir) &&
+	    !g_str_has_prefix(from, fx.store_dir) &&
+	    fault_matches(from, faults.xdev_match);
+}
+
+/* -1 with errno when @err is injected for @path or the move crosses. */
+static int
+fault_move(int err, const char *path, const char *match, const char *from,
+    const char *to)
+{
+	if (err != 0 && fault_matches(path, match)) {
+		errno = err;
+		return -1;
+	}
+	if (fault_crosses(from, to)) {
+		errno = EXDEV;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 fault_link(const char *from, const char *to)
 {
-	if (faults.link_errno != 0 && fault_matches(from, faults.link_match)) {
-		errno = faults.link_errno;
+	if (fault_move(faults.link_errno, from, faults.link_match, from, to))
 		return -1;
-	}
 	return sg_fs_real()->link(from, to);
 }
 
@@ -82,11 +148,11 @@ fault_openat2(int dirfd, const char *path, const struct open_how *how,
 static ssize_t
 fault_write(int fd, const void *buf, size_t len)
 {
-	if (faults.write_errno != 0) {
+	if (faults.write_errno != 0 && fault_fd_matches(fd)) {
 		errno = faults.write_errno;
 		return -1;
 	}
-	if (faults.write_corrupt && len > 0) {
+	if (faults.write_corrupt && len > 0 && fault_fd_matches(fd)) {
 		g_autofree guchar *copy = g_malloc(len);
 
 		memcpy(copy, buf, len);
@@ -102,7 +168,7 @@ fault_fsync(int fd)
 	struct stat st;
 
 	if (faults.fsync_errno != 0 && fstat(fd, &st) == 0 &&
-	    S_ISREG(st.st_mode)) {
+	    S_ISREG(st.st_mode) && fault_fd_matches(fd)) {
 		errno = faults.fsync_errno;
 		return -1;
 	}
@@ -120,6 +186,39 @@ fault_unlink(const char *path)
 	return sg_fs_real()->unlink(path);
 }
 
+static int
+fault_rename(const char *from, const char *to)
+{
+	if (fault_move(faults.rename_errno, to, faults.rename_match, from, to))
+		return -1;
+	return sg_fs_real()->rename(from, to);
+}
+
+static int
+fault_rename_noreplace(const char *from, const char *to)
+{
+	int r;
+
+	if (fault_move(faults.move_errno, from, faults.move_match, from, to))
+		return -1;
+	if (faults.before_move != NULL)
+		faults.before_move(from, to);
+	r = sg_fs_real()->rename_noreplace(from, to);
+	if (r == 0 && faults.after_move != NULL)
+		faults.after_move(from, to);
+	return r;
+}
+
+static int
+fault_setlease(int fd, int type)
+{
+	if (type == F_WRLCK && faults.lease_errno != 0) {
+		errno = faults.lease_errno;
+		return -1;
+	}
+	return sg_fs_real()->setlease(fd, type);
+}
+
 static SgFsOps fault_ops;
 
 static void
@@ -132,26 +231,19 @@ faults_install(void)
 	fault_ops.write = fault_write;
 	fault_ops.fsync = fault_fsync;
 	fault_ops.unlink = fault_unlink;
+	fault_ops.rename = fault_rename;
+	fault_ops.rename_noreplace = fault_rename_noreplace;
+	fault_ops.setlease = fault_setlease;
 	sg_quarantine_set_fs(&fault_ops);
 }
 
 /* ---- fixture ------------------------------------------------------------ */
 
-typedef struct {
-	char *root;  /* temporary directory */
-	char *spool; /* root/spool */
-	char *store_dir;
-	SgStore *store;
-} Fixture;
-
-static Fixture fx;
-
 static void
-fixture_setup(void)
+fixture_setup_in(const char *base)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *tmpl =
-	    g_build_filename(g_get_tmp_dir(), "sg-quar-XXXXXX", NULL);
+	g_autofree char *tmpl = g_build_filename(base, "sg-quar-XXXXXX", NULL);
 	char real[PATH_MAX];
 
 	ck_assert_ptr_nonnull(g_mkdtemp(tmpl));
@@ -165,6 +257,23 @@ fixture_setup(void)
 	sg_quarantine_set_time(T0);
 	fx.store = sg_store_open(fx.store_dir, TRUE, &error);
 	ck_assert_msg(fx.store != NULL, "%s", error ? error->message : "");
+}
+
+static void
+fixture_setup(void)
+{
+	fixture_setup_in(g_get_tmp_dir());
+}
+
+/*
+ * The kill tests on a tmpfs where there is one: a kill is no power loss,
+ * and a few hundred puts cost a second there, not a minute.
+ */
+static void
+fixture_setup_shm(void)
+{
+	fixture_setup_in(
+	    g_access("/dev/shm", W_OK) == 0 ? "/dev/shm" : g_get_tmp_dir());
 }
 
 static void
@@ -319,7 +428,7 @@ read_report(JsonParser *parser, const char *id)
 /* ---- put ------------------------------------------------------------------
  */
 
-START_TEST(test_put_same_fs_links_keeps_inode_and_descriptor)
+START_TEST(test_put_same_fs_renames_the_judged_inode)
 {
 	g_autoptr(SgMessage) msg = make_message(one_name, 1, TRUE);
 	SgMessageFile *f = sg_message_file(msg, 0);
@@ -368,8 +477,9 @@ START_TEST(test_put_same_fs_links_keeps_inode_and_descriptor)
 		ck_assert_int_eq(lstat(txt, &st), 0);
 		ck_assert_uint_eq(st.st_mode & 07777, 0600);
 	}
-	/* Only the entry: no temporary files left. */
+	/* Only the entry: no journal, no temporary files left. */
 	ck_assert_uint_eq(count_files(fx.store_dir), 3);
+	ck_assert_uint_eq(count_files(fx.spool), 0);
 }
 END_TEST
 
@@ -425,7 +535,7 @@ START_TEST(test_put_reports_sha256_and_origin_of_every_file)
 		ck_assert(json_object_has_member(f, "gid"));
 		ck_assert(json_object_get_int_member(f, "size") > 40);
 		ck_assert_str_eq(json_object_get_string_member(f, "method"),
-		    "link");
+		    "rename");
 	}
 	entry = entry_dir(id);
 	txt_path = g_build_filename(entry, "report.txt", NULL);
@@ -451,11 +561,13 @@ START_TEST(test_put_across_file_systems_copies_verifies_and_removes)
 	ino_t ino = sg_message_file(msg, 1)->st.st_ino;
 	struct stat st;
 
-	faults.link_errno = EXDEV;
+	faults.xdev = TRUE;
 	ck_assert_msg(sg_store_put(fx.store, msg, NULL, &id, &error), "%s",
 	    error ? error->message : "");
 	for (guint i = 0; i < 2; i++)
 		ck_assert(g_access(sg_message_file(msg, i)->path, F_OK) != 0);
+	/* The originals, set aside beside themselves, are gone too. */
+	ck_assert_uint_eq(count_files(fx.spool), 0);
 	stored = stored_path(id, two_names[1]);
 	ck_assert_int_eq(lstat(stored, &st), 0);
 	ck_assert_uint_ne(st.st_ino, ino);
@@ -485,6 +597,8 @@ assert_spool_intact(SgMessage *msg, char **sums)
 		ck_assert_ptr_nonnull(now);
 		ck_assert_str_eq(now, sums[i]);
 	}
+	/* Nothing set aside, nothing displaced. */
+	ck_assert_uint_eq(count_files(fx.spool), msg->files->len);
 	assert_store_empty();
 }
 
@@ -496,22 +610,38 @@ typedef struct {
 } FailureCase;
 
 static const FailureCase failure_cases[] = {
-	{ "enospc-during-copy", { .link_errno = EXDEV, .write_errno = ENOSPC },
+	{ "enospc-during-copy",
+	    { .xdev = TRUE, .write_errno = ENOSPC, .fd_match = ".tmp-0" },
 	    "write", "1tAbCd-000123-Xy-H" },
-	{ "eio-on-fsync", { .link_errno = EXDEV, .fsync_errno = EIO }, "fsync",
+	{ "eio-on-fsync-of-copy",
+	    { .xdev = TRUE, .fsync_errno = EIO, .fd_match = ".tmp-0" }, "fsync",
 	    "1tAbCd-000123-Xy-H" },
-	{ "copy-differs", { .link_errno = EXDEV, .write_corrupt = TRUE },
+	{ "copy-differs",
+	    { .xdev = TRUE, .write_corrupt = TRUE, .fd_match = ".tmp-0" },
 	    "sha256", "1tAbCd-000123-Xy-H" },
-	{ "eio-on-second-link", { .link_errno = EIO, .link_match = "-Xy-D" },
-	    "link", "1tAbCd-000123-Xy-D" },
+	{ "eio-moving-the-second",
+	    { .move_errno = EIO, .move_match = "spool/1tAbCd-000123-Xy-D" },
+	    "move aside", "1tAbCd-000123-Xy-D" },
 	{ "enospc-on-second-copy",
-	    { .link_errno = EXDEV,
-	        .link_match = "-Xy-D",
-	        .write_errno = ENOSPC },
+	    { .xdev = TRUE, .write_errno = ENOSPC, .fd_match = ".tmp-1" },
 	    "write", "1tAbCd-000123-Xy-D" },
-	{ "eacces-unlinking-the-first",
-	    { .unlink_errno = EACCES, .unlink_match = "spool/" }, "unlink",
-	    "1tAbCd-000123-Xy-H" },
+	{ "eacces-moving-the-first",
+	    { .move_errno = EACCES, .move_match = "spool/1tAbCd-000123-Xy-H" },
+	    "move aside", "1tAbCd-000123-Xy-H" },
+	{ "eacces-moving-the-first-copied",
+	    { .xdev = TRUE,
+	        .move_errno = EACCES,
+	        .move_match = "spool/1tAbCd-000123-Xy-H" },
+	    "move aside", "1tAbCd-000123-Xy-H" },
+	{ "enospc-on-the-journal",
+	    { .write_errno = ENOSPC, .fd_match = "intent.json" }, "intent.json",
+	    NULL },
+	{ "enospc-on-the-report",
+	    { .write_errno = ENOSPC, .fd_match = "report.txt" }, "report.txt",
+	    NULL },
+	{ "eio-on-the-commit",
+	    { .rename_errno = EIO, .rename_match = "committed.json" }, "commit",
+	    NULL },
 };
 
 START_TEST(test_put_failure_before_commit_leaves_spool_untouched)
@@ -541,66 +671,166 @@ START_TEST(test_put_failure_before_commit_leaves_spool_untouched)
 }
 END_TEST
 
-START_TEST(test_put_unlink_failure_after_first_keeps_entry_whole)
+/*
+ * The commit is made but an original set aside (a copy across file
+ * systems) cannot be unlinked: put() says so and names the entry, and
+ * recovery finishes the cleanup.
+ */
+START_TEST(test_put_cleanup_failure_after_commit_is_finished_by_recovery)
 {
 	g_autoptr(SgMessage) msg = make_message(two_names, 2, TRUE);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autofree char *id = NULL;
-	g_autofree char *sum_d = file_sha256(sg_message_file(msg, 1)->path);
+	g_autofree char *entry = NULL;
+	g_autofree char *committed = NULL;
+	char *sums[2];
+	SgStoreRecovery rec;
 	JsonArray *files;
 
+	for (guint i = 0; i < 2; i++)
+		sums[i] = file_sha256(sg_message_file(msg, i)->path);
+	faults.xdev = TRUE;
 	faults.unlink_errno = EACCES;
-	faults.unlink_match = "spool/1tAbCd-000123-Xy-D";
+	faults.unlink_match = "spool/.spoolguard-";
 	ck_assert(!sg_store_put(fx.store, msg, NULL, &id, &error));
 	ck_assert_ptr_nonnull(id);
 	ck_assert_ptr_nonnull(strstr(error->message, id));
-	ck_assert_ptr_nonnull(strstr(error->message, "-Xy-D"));
-	/* -H left the spool first; -D stays; the store has both, whole. */
-	ck_assert(g_access(sg_message_file(msg, 0)->path, F_OK) != 0);
-	ck_assert(g_access(sg_message_file(msg, 1)->path, F_OK) == 0);
+	ck_assert_ptr_nonnull(strstr(error->message, "fsck"));
+	/* Gone from the spool's names, whole in the store. */
+	for (guint i = 0; i < 2; i++)
+		ck_assert(g_access(sg_message_file(msg, i)->path, F_OK) != 0);
 	files = json_object_get_array_member(read_report(parser, id), "files");
 	for (guint i = 0; i < 2; i++) {
 		g_autofree char *p = stored_path(id, two_names[i]);
-		g_autofree char *s = file_sha256(p);
+		g_autofree char *sum = file_sha256(p);
 
-		ck_assert_str_eq(s,
+		ck_assert_str_eq(sum, sums[i]);
+		ck_assert_str_eq(sum,
 		    json_object_get_string_member(
 		        json_array_get_object_element(files, i), "sha256"));
 	}
-	{
-		g_autofree char *p = stored_path(id, two_names[1]);
-		g_autofree char *s = file_sha256(p);
-
-		ck_assert_str_eq(s, sum_d);
-	}
+	ck_assert_uint_eq(count_files(fx.spool), 2); /* the two set aside */
+	entry = entry_dir(id);
+	committed = g_build_filename(entry, "committed.json", NULL);
+	ck_assert(g_access(committed, F_OK) == 0);
+	memset(&faults, 0, sizeof(faults));
+	ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+	ck_assert_uint_eq(rec.finished, 1);
+	ck_assert_uint_eq(rec.failed + rec.left + rec.busy, 0);
+	sg_store_recovery_clear(&rec);
+	ck_assert_uint_eq(count_files(fx.spool), 0);
+	ck_assert(g_access(committed, F_OK) != 0);
+	g_free(sums[0]);
+	g_free(sums[1]);
 }
 END_TEST
 
-START_TEST(test_put_link_not_permitted_falls_back_to_rename)
+/*
+ * Where no lease can be had (not our file, no CAP_LEASE, a file system
+ * without leases) nobody can say that no writer holds the file open: the
+ * store keeps a verified copy, never the inode.
+ */
+START_TEST(test_put_without_a_lease_stores_a_copy)
 {
 	g_autoptr(SgMessage) msg = make_message(one_name, 1, TRUE);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autofree char *id = NULL;
 	g_autofree char *stored = NULL;
+	g_autofree char *before = file_sha256(sg_message_file(msg, 0)->path);
+	g_autofree char *after = NULL;
 	ino_t ino = sg_message_file(msg, 0)->st.st_ino;
 	struct stat st;
 
-	faults.link_errno = EPERM;
-	ck_assert(sg_store_put(fx.store, msg, NULL, &id, &error));
+	faults.lease_errno = EACCES;
+	ck_assert_msg(sg_store_put(fx.store, msg, NULL, &id, &error), "%s",
+	    error ? error->message : "");
 	ck_assert(g_access(sg_message_file(msg, 0)->path, F_OK) != 0);
+	ck_assert_uint_eq(count_files(fx.spool), 0);
 	stored = stored_path(id, "msg.eml");
 	ck_assert_int_eq(lstat(stored, &st), 0);
-	ck_assert_uint_eq(st.st_ino, ino);
+	ck_assert_uint_ne(st.st_ino, ino);
 	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	after = file_sha256(stored);
+	ck_assert_str_eq(after, before);
 	ck_assert_str_eq(json_object_get_string_member(
 	                     json_array_get_object_element(
 	                         json_object_get_array_member(
 	                             read_report(parser, id), "files"),
 	                         0),
 	                     "method"),
-	    "rename");
+	    "copy");
+}
+END_TEST
+
+/* A file with another name elsewhere: the store must not share it. */
+START_TEST(test_put_hard_linked_file_stores_a_copy)
+{
+	g_autoptr(SgMessage) msg = make_message(one_name, 1, FALSE);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *other = g_build_filename(fx.root, "other.eml", NULL);
+	g_autofree char *id = NULL;
+	g_autofree char *stored = NULL;
+	g_autofree char *sum = NULL;
+	struct stat st, ost;
+
+	ck_assert_int_eq(link(sg_message_file(msg, 0)->path, other), 0);
+	ck_assert(sg_message_open_file(msg, 0, &error));
+	ck_assert_msg(sg_store_put(fx.store, msg, NULL, &id, &error), "%s",
+	    error ? error->message : "");
+	ck_assert(g_access(sg_message_file(msg, 0)->path, F_OK) != 0);
+	stored = stored_path(id, "msg.eml");
+	ck_assert_int_eq(lstat(stored, &st), 0);
+	ck_assert_int_eq(lstat(other, &ost), 0);
+	ck_assert_uint_ne(st.st_ino, ost.st_ino);
+	ck_assert_uint_eq(st.st_nlink, 1);
+	ck_assert_uint_eq(ost.st_nlink, 1);
+	/* Writing through the other name leaves the stored bytes alone. */
+	sum = file_sha256(stored);
+	ck_assert(g_file_set_contents(other, "rewritten\n", -1, NULL));
+	{
+		g_autofree char *now = file_sha256(stored);
+
+		ck_assert_str_eq(now, sum);
+	}
+}
+END_TEST
+
+/* Another process has the file open (a writer may still write): busy. */
+START_TEST(test_put_file_open_elsewhere_is_busy)
+{
+	g_autoptr(SgMessage) msg = make_message(one_name, 1, TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *sum = file_sha256(sg_message_file(msg, 0)->path);
+	char *sums[1] = { sum };
+	int pipefd[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(sg_message_file(msg, 0)->path, O_WRONLY);
+
+		(void)!write(pipefd[1], fd >= 0 ? "y" : "n", 1);
+		for (;;)
+			pause(); /* until the test kills it */
+	}
+	close(pipefd[1]);
+	ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'y');
+	ck_assert(!sg_store_put(fx.store, msg, NULL, &id, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY),
+	    "%s", error->message);
+	ck_assert_ptr_nonnull(strstr(error->message, "open"));
+	ck_assert_ptr_null(id);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pipefd[0]);
+	assert_spool_intact(msg, sums);
 }
 END_TEST
 
@@ -620,9 +850,9 @@ START_TEST(test_put_vanished_file_is_counted_not_a_store_error)
 	                  SG_CORE_ERROR_VANISHED),
 	    "%s", error->message);
 	assert_store_empty();
-	/* Taken between the hash and the link. */
+	/* Taken between the re-check and the move. */
 	g_clear_error(&error);
-	faults.link_errno = ENOENT;
+	faults.move_errno = ENOENT;
 	ck_assert(!sg_store_put(fx.store, msg2, NULL, &id, &error));
 	ck_assert(
 	    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED));
@@ -659,10 +889,720 @@ START_TEST(test_put_refuses_names_unfit_for_a_path)
 }
 END_TEST
 
-/* ---- crashes ----------------------------------------------------------------
+/*
+ * A rename that crosses mounts after all (bind mounts share a device
+ * number) for the second file only: the first goes back (its ctime is now
+ * ours) and the second try copies both.
+ */
+START_TEST(test_put_rename_crossing_mounts_retries_as_copies)
+{
+	g_autoptr(SgMessage) msg = make_message(two_names, 2, TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *id = NULL;
+	JsonArray *files;
+	char *sums[2];
+
+	for (guint i = 0; i < 2; i++)
+		sums[i] = file_sha256(sg_message_file(msg, i)->path);
+	faults.xdev = TRUE;
+	faults.xdev_match = "-Xy-D";
+	ck_assert_msg(sg_store_put(fx.store, msg, NULL, &id, &error), "%s",
+	    error ? error->message : "");
+	ck_assert_uint_eq(count_files(fx.spool), 0);
+	files = json_object_get_array_member(read_report(parser, id), "files");
+	for (guint i = 0; i < 2; i++) {
+		g_autofree char *p = stored_path(id, two_names[i]);
+		g_autofree char *sum = file_sha256(p);
+		JsonObject *f = json_array_get_object_element(files, i);
+
+		ck_assert_str_eq(sum, sums[i]);
+		ck_assert_str_eq(json_object_get_string_member(f, "method"),
+		    "copy");
+		g_free(sums[i]);
+	}
+	ck_assert_uint_eq(count_files(fx.store_dir), 4);
+}
+END_TEST
+
+/* ---- re-checks before the move ------------------------------------------
  */
 
-/* The child "crashes" (_exit) at the crash_at-th change to the disk. */
+typedef enum {
+	CHANGE_APPEND,
+	CHANGE_MTIME,
+	CHANGE_CTIME,
+	CHANGE_READY_SET,
+	CHANGE_READY_CLEARED,
+	CHANGE_LINK,
+	CHANGE_REPLACE,
+} ChangeKind;
+
+static const struct {
+	const char *name;
+	ChangeKind kind;
+	mode_t mode; /* of the file when judged */
+	const char *why;
+} change_cases[] = {
+	{ "appended", CHANGE_APPEND, 0640, "size" },
+	{ "mtime", CHANGE_MTIME, 0640, "mtime" },
+	{ "ctime", CHANGE_CTIME, 0640, "ctime" },
+	{ "ready-bit-set", CHANGE_READY_SET, 0600, "owner-execute" },
+	{ "ready-bit-cleared", CHANGE_READY_CLEARED, 0700, "owner-execute" },
+	{ "second-link", CHANGE_LINK, 0640, "link count" },
+	{ "replaced", CHANGE_REPLACE, 0640, "replaced" },
+};
+
+/*
+ * Issue 10: a file that changed between its verdict and the move is left
+ * as it now is, counted busy, with the reason.
+ */
+START_TEST(test_put_file_changed_since_judged_stays)
+{
+	const char *names[] = { "judged.eml" };
+	g_autoptr(SgMessage) msg = make_message(names, 1, FALSE);
+	const char *path = sg_message_file(msg, 0)->path;
+	g_autofree char *other = g_build_filename(fx.root, "link.eml", NULL);
+	g_autofree char *tmp = g_build_filename(fx.spool, ".new", NULL);
+	g_autofree char *after = NULL;
+	g_autofree char *now = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 1000000, 0 } };
+	int fd;
+
+	ck_assert_int_eq(chmod(path, change_cases[_i].mode), 0);
+	ck_assert(sg_message_open_file(msg, 0, &error));
+	switch (change_cases[_i].kind) {
+	case CHANGE_APPEND:
+		fd = open(path, O_WRONLY | O_APPEND);
+		ck_assert_int_eq(write(fd, "more\r\n", 6), 6);
+		close(fd);
+		break;
+	case CHANGE_MTIME:
+		ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+		break;
+	case CHANGE_CTIME:
+		g_usleep(20000); /* past a coarse clock tick */
+		ck_assert_int_eq(chmod(path, change_cases[_i].mode), 0);
+		break;
+	case CHANGE_READY_SET:
+		ck_assert_int_eq(chmod(path, 0700), 0);
+		break;
+	case CHANGE_READY_CLEARED:
+		ck_assert_int_eq(chmod(path, 0600), 0);
+		break;
+	case CHANGE_LINK:
+		ck_assert_int_eq(link(path, other), 0);
+		break;
+	case CHANGE_REPLACE:
+		ck_assert(g_file_set_contents(tmp, "From: b@c\r\n\r\nnew\r\n",
+		    -1, NULL));
+		ck_assert_int_eq(rename(tmp, path), 0);
+		break;
+	}
+	after = file_sha256(path);
+	ck_assert(!sg_store_put(fx.store, msg, NULL, &id, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY),
+	    "%s: %s", change_cases[_i].name, error->message);
+	ck_assert_msg(strstr(error->message, change_cases[_i].why) != NULL,
+	    "%s: '%s' does not say %s", change_cases[_i].name, error->message,
+	    change_cases[_i].why);
+	ck_assert_ptr_nonnull(strstr(error->message, path));
+	ck_assert_ptr_null(id);
+	/* It stays, as it now is; nothing was stored or set aside. */
+	now = file_sha256(path);
+	ck_assert_ptr_nonnull(now);
+	ck_assert_str_eq(now, after);
+	ck_assert_uint_eq(count_files(fx.spool), 1);
+	assert_store_empty();
+}
+END_TEST
+
+/* ---- a writer renaming over the file during the move -------------------- */
+
+static const char race_new[] =
+    "From: writer@example.org\r\nSubject: the new version\r\n\r\nnew\r\n";
+static const char race_newer[] =
+    "From: writer@example.org\r\nSubject: newer still\r\n\r\nnewer\r\n";
+static int race_left;         /* renames over the origin still to do */
+static const char *race_only; /* only for origins containing this */
+static gboolean race_again;   /* and once more after our move */
+
+/* The writer's write-temp-then-rename idiom, onto @path. */
+static void
+race_replace(const char *path, const char *content)
+{
+	g_autofree char *tmp = g_build_filename(fx.spool, ".writer-tmp", NULL);
+
+	ck_assert(g_file_set_contents(tmp, content, -1, NULL));
+	ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+/* A move of an origin out of the spool (not a put-back or a roll-back). */
+static gboolean
+race_is_origin(const char *from)
+{
+	return g_str_has_prefix(from, fx.spool) &&
+	    strstr(from, "/.spoolguard-") == NULL &&
+	    fault_matches(from, race_only);
+}
+
+/* Lands between our last re-check and our rename: the worst moment. */
+static void
+race_before_move(const char *from, const char *to)
+{
+	(void)to;
+	if (race_left <= 0 || !race_is_origin(from))
+		return;
+	race_left--;
+	race_replace(from, race_new);
+}
+
+/* And the writer renames again while the stranger is out. */
+static void
+race_after_move(const char *from, const char *to)
+{
+	(void)to;
+	if (!race_again || !race_is_origin(from))
+		return;
+	race_again = FALSE;
+	race_replace(from, race_newer);
+}
+
+static const struct {
+	const char *name;
+	guint files;
+	gboolean xdev;    /* the store copies */
+	const char *only; /* the file the writer replaces */
+	gboolean again;   /* a second replacement while it is out */
+} stranger_cases[] = {
+	{ "renamed", 1, FALSE, NULL, FALSE },
+	{ "copied", 1, TRUE, NULL, FALSE },
+	{ "second-of-two", 2, FALSE, "-Xy-D", FALSE },
+	{ "second-of-two-copied", 2, TRUE, "-Xy-D", FALSE },
+	{ "replaced-twice", 1, FALSE, NULL, TRUE },
+	{ "replaced-twice-copied", 1, TRUE, NULL, TRUE },
+};
+
+/*
+ * Issue 11: a writer renames a new version over the message between the
+ * last re-check and the move.  The new version (the stranger that moved)
+ * goes back untouched; when the name is taken yet again it is kept beside
+ * it; whatever moved of the message goes back too.
+ */
+START_TEST(test_put_stranger_at_the_name_is_put_back)
+{
+	guint n = stranger_cases[_i].files;
+	const char *const *names = n == 1 ? one_name : two_names;
+	g_autoptr(SgMessage) msg = make_message(names, n, TRUE);
+	guint last = n - 1;
+	const char *path = sg_message_file(msg, last)->path;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *data = NULL;
+	g_autofree char *first = NULL;
+
+	if (n == 2)
+		first = file_sha256(sg_message_file(msg, 0)->path);
+	faults.xdev = stranger_cases[_i].xdev;
+	faults.before_move = race_before_move;
+	faults.after_move = race_after_move;
+	race_left = 1;
+	race_only = stranger_cases[_i].only;
+	race_again = stranger_cases[_i].again;
+	ck_assert(!sg_store_put(fx.store, msg, NULL, &id, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY),
+	    "%s", error->message);
+	ck_assert_ptr_nonnull(strstr(error->message, "replaced"));
+	ck_assert_int_eq(race_left, 0);
+	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
+	if (stranger_cases[_i].again) {
+		/* The newest at the name, the one before kept beside it. */
+		g_autoptr(GDir) d = g_dir_open(fx.spool, 0, NULL);
+		const char *name;
+		guint displaced = 0;
+
+		ck_assert_str_eq(data, race_newer);
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *p = NULL;
+			g_autofree char *kept = NULL;
+
+			if (!g_str_has_prefix(name, ".spoolguard-displaced-"))
+				continue;
+			p = g_build_filename(fx.spool, name, NULL);
+			ck_assert(g_file_get_contents(p, &kept, NULL, NULL));
+			ck_assert_str_eq(kept, race_new);
+			displaced++;
+		}
+		ck_assert_uint_eq(displaced, 1);
+		ck_assert_uint_eq(count_files(fx.spool), n + 1);
+	} else {
+		ck_assert_str_eq(data, race_new);
+		ck_assert_uint_eq(count_files(fx.spool), n);
+	}
+	/* The file before it went back, unchanged. */
+	if (n == 2) {
+		g_autofree char *now =
+		    file_sha256(sg_message_file(msg, 0)->path);
+
+		ck_assert_str_eq(now, first);
+	}
+	assert_store_empty();
+}
+END_TEST
+
+/* ---- a writer rewriting the file in place --------------------------------
+ */
+
+static pid_t rewrite_pid = -1;
+static gboolean rewrite_wait; /* the writer finishes before the move */
+
+/* A writer opens the file (a lease makes that open wait) and appends. */
+static void
+rewrite_before_move(const char *from, const char *to)
+{
+	(void)to;
+	if (rewrite_pid >= 0 || !race_is_origin(from))
+		return;
+	rewrite_pid = fork();
+	ck_assert_int_ge(rewrite_pid, 0);
+	if (rewrite_pid == 0) {
+		int fd = open(from, O_WRONLY | O_APPEND);
+
+		_exit(fd >= 0 && write(fd, "appended\r\n", 10) == 10 ? 0 : 1);
+	}
+	if (rewrite_wait) {
+		int status;
+
+		ck_assert_int_eq(waitpid(rewrite_pid, &status, 0), rewrite_pid);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		rewrite_pid = 0;
+	} else {
+		/* Long enough for its open() to wait on our lease. */
+		g_usleep(200000);
+	}
+}
+
+/*
+ * An in-place rewrite during the move: with a lease, the writer's open()
+ * waits, the move sees the lease broken and undoes itself, and the writer
+ * writes into the file back at its name; without one (a copy), the move
+ * sees the file changed.  Either way nothing is stored and nothing lost.
+ */
+START_TEST(test_put_rewrite_during_the_move_is_undone)
+{
+	g_autoptr(SgMessage) msg = make_message(one_name, 1, TRUE);
+	const char *path = sg_message_file(msg, 0)->path;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *data = NULL;
+	int status = 0;
+
+	faults.before_move = rewrite_before_move;
+	rewrite_wait = _i == 1;
+	if (_i == 1)
+		faults.lease_errno = EINVAL; /* no leases here: a copy */
+	rewrite_pid = -1;
+	race_only = NULL;
+	ck_assert(!sg_store_put(fx.store, msg, NULL, &id, &error));
+	ck_assert_msg(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY),
+	    "%s", error->message);
+	if (rewrite_pid > 0) {
+		ck_assert_int_eq(waitpid(rewrite_pid, &status, 0), rewrite_pid);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
+	ck_assert(g_str_has_suffix(data, "body 0\r\nappended\r\n"));
+	ck_assert_uint_eq(count_files(fx.spool), 1);
+	assert_store_empty();
+}
+END_TEST
+
+/*
+ * Issue 11: a writer that holds the file open and writes to it after the
+ * move must not change what the store holds.  With leases the move is
+ * refused (busy); where a copy is stored the writer writes into the old
+ * inode, not into the store.
+ */
+START_TEST(test_put_writer_holding_the_file_cannot_change_the_store)
+{
+	g_autoptr(SgMessage) msg = make_message(one_name, 1, TRUE);
+	const char *path = sg_message_file(msg, 0)->path;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *id = NULL;
+	g_autofree char *judged = file_sha256(path);
+	int fd = open(path, O_WRONLY);
+	gboolean ok;
+
+	ck_assert_int_ge(fd, 0);
+	if (_i == 1)
+		faults.lease_errno = EACCES;
+	ok = sg_store_put(fx.store, msg, NULL, &id, &error);
+	/* The writer goes on writing, after the move. */
+	ck_assert_int_eq(pwrite(fd, "XXXX", 4, 0), 4);
+	close(fd);
+	if (_i == 0) {
+		ck_assert(!ok);
+		ck_assert(
+		    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY));
+		assert_store_empty();
+		return;
+	}
+	ck_assert_msg(ok, "%s", error ? error->message : "");
+	{
+		g_autofree char *stored = stored_path(id, "msg.eml");
+		g_autofree char *sum = file_sha256(stored);
+		JsonObject *f = json_array_get_object_element(
+		    json_object_get_array_member(read_report(parser, id),
+		        "files"),
+		    0);
+
+		ck_assert_str_eq(sum, judged);
+		ck_assert_str_eq(json_object_get_string_member(f, "sha256"),
+		    judged);
+	}
+}
+END_TEST
+
+/* ---- a real race: a writer process against put() -------------------------
+ */
+
+#define RACE_N 300
+#define RACE_N_TMPFS 100
+
+static char *
+race_name(const char *spool, guint i)
+{
+	return g_strdup_printf("%s/m%04u.eml", spool, i);
+}
+
+/* The writer: for each index read, sleeps 0..@max_us, renames a new
+ * version over the message, and says so. */
+static void G_GNUC_NORETURN
+race_writer(const char *spool, int in, int out, guint max_us)
+{
+	GRand *rand = g_rand_new_with_seed((guint32)getpid());
+	guint32 i;
+
+	while (read(in, &i, sizeof(i)) == (ssize_t)sizeof(i)) {
+		g_autofree char *path = race_name(spool, i);
+		g_autofree char *tmp = g_strdup_printf("%s/.w%u", spool, i);
+		g_autofree char *body = g_strdup_printf(
+		    "From: w@example.org\r\nSubject: new %u\r\n\r\nnew\r\n", i);
+		int fd;
+
+		g_usleep(g_rand_int_range(rand, 0, (gint32)max_us + 1));
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 || write(fd, body, strlen(body)) < 0 ||
+		    close(fd) != 0 || rename(tmp, path) != 0)
+			_exit(2);
+		if (write(out, &i, sizeof(i)) != (ssize_t)sizeof(i))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+static SgFsOps race_ops;
+
+/* A kill or a race is no power loss: durability is not under test. */
+static int
+race_fsync(int fd)
+{
+	(void)fd;
+	return 0;
+}
+
+/* Message @i as a reader would have it: opened, judged bad. */
+static SgMessage *
+race_message(const char *spool, guint i)
+{
+	g_autofree char *path = race_name(spool, i);
+	g_autofree char *body = g_strdup_printf(
+	    "From: a@example.org\r\nSubject: old %u\r\n\r\nold\r\n", i);
+	g_autoptr(GError) error = NULL;
+	SgMessage *msg = sg_message_new(NULL, "plain", path);
+
+	ck_assert(g_file_set_contents(path, body, -1, NULL));
+	sg_message_add_file(msg, path, "message");
+	ck_assert(sg_message_open_file(msg, 0, &error));
+	sg_message_add_finding(msg, SG_RULE_HEADER_NUL, SG_SEVERITY_QUARANTINE,
+	    0, 0, NULL, NULL, SG_VALUE_NONE, SG_VALUE_NONE, "bad");
+	return msg;
+}
+
+/*
+ * Every replacement is kept at its name, each old version is in the store
+ * at most once and whole, and no new version ever is.  On the same file
+ * system (renamed) and, when /dev/shm is another file system, on a tmpfs
+ * store (copied).
+ */
+START_TEST(test_put_race_with_a_writer_keeps_every_replacement)
+{
+	SgStore *store = fx.store;
+	g_autoptr(SgStore) tmpfs = NULL;
+	g_autofree char *tmpfs_dir = NULL;
+	guint n = _i == 0 ? RACE_N : RACE_N_TMPFS;
+	guint moved = 0, busy = 0, vanished = 0, kept = 0, stored = 0;
+	gint64 t0, per_put;
+	int to_writer[2], from_writer[2];
+	pid_t pid;
+	int status;
+
+	/* The real calls, nothing injected; fsync only costs time here. */
+	race_ops = *sg_fs_real();
+	race_ops.fsync = race_fsync;
+	sg_quarantine_set_fs(&race_ops);
+	sg_quarantine_set_time(0);
+	if (_i == 1) {
+		struct stat a, b;
+
+		tmpfs_dir = g_strdup("/dev/shm/sg-race-XXXXXX");
+		if (stat("/dev/shm", &a) != 0 || stat(fx.root, &b) != 0 ||
+		    a.st_dev == b.st_dev || g_mkdtemp(tmpfs_dir) == NULL) {
+			fprintf(stderr,
+			    "race: no tmpfs at /dev/shm; skipped\n");
+			return;
+		}
+		tmpfs = sg_store_open(tmpfs_dir, TRUE, NULL);
+		ck_assert_ptr_nonnull(tmpfs);
+		store = tmpfs;
+	}
+	/* How long one put takes: the writer's delays span it. */
+	t0 = g_get_monotonic_time();
+	for (guint i = 0; i < 5; i++) {
+		g_autoptr(SgMessage) msg = race_message(fx.spool, 9000 + i);
+
+		ck_assert(sg_store_put(store, msg, NULL, NULL, NULL));
+	}
+	per_put = (g_get_monotonic_time() - t0) / 5;
+	ck_assert_int_eq(pipe(to_writer), 0);
+	ck_assert_int_eq(pipe(from_writer), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(to_writer[1]);
+		close(from_writer[0]);
+		race_writer(fx.spool, to_writer[0], from_writer[1],
+		    (guint)MIN(per_put * 3 / 2, 200000));
+	}
+	close(to_writer[0]);
+	close(from_writer[1]);
+	for (guint32 i = 0; i < n; i++) {
+		g_autoptr(SgMessage) msg = race_message(fx.spool, i);
+		g_autoptr(GError) error = NULL;
+		guint32 done = 0;
+
+		ck_assert_int_eq(write(to_writer[1], &i, sizeof(i)), sizeof(i));
+		if (sg_store_put(store, msg, NULL, NULL, &error))
+			moved++;
+		else if (g_error_matches(error, SG_CORE_ERROR,
+		             SG_CORE_ERROR_BUSY))
+			busy++;
+		else if (g_error_matches(error, SG_CORE_ERROR,
+		             SG_CORE_ERROR_VANISHED))
+			vanished++;
+		else
+			ck_abort_msg("message %u: %s", i, error->message);
+		ck_assert_int_eq(read(from_writer[0], &done, sizeof(done)),
+		    sizeof(done));
+		ck_assert_uint_eq(done, i);
+	}
+	close(to_writer[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(from_writer[0]);
+	/* Every new version is at its name. */
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *path = race_name(fx.spool, i);
+		g_autofree char *data = NULL;
+		g_autofree char *want = g_strdup_printf(
+		    "From: w@example.org\r\nSubject: new %u\r\n\r\nnew\r\n", i);
+
+		if (g_file_get_contents(path, &data, NULL, NULL) &&
+		    strcmp(data, want) == 0)
+			kept++;
+	}
+	/* The store holds old versions only, each once, as reported. */
+	{
+		g_autoptr(GPtrArray) list = sg_store_list(store, NULL);
+		g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
+		    g_str_equal, g_free, NULL);
+
+		ck_assert_ptr_nonnull(list);
+		for (guint e = 0; e < list->len; e++) {
+			SgStoreEntry *entry = g_ptr_array_index(list, e);
+			g_autofree char *base =
+			    g_path_get_basename(entry->origin);
+			g_autofree char *p =
+			    g_build_filename(entry->dir, "files", base, NULL);
+			g_autofree char *data = NULL;
+			guint idx;
+
+			ck_assert(!entry->unfinished);
+			ck_assert(g_file_get_contents(p, &data, NULL, NULL));
+			ck_assert(sscanf(base, "m%04u.eml", &idx) == 1);
+			if (idx >= 9000)
+				continue;
+			{
+				g_autofree char *want = g_strdup_printf(
+				    "From: a@example.org\r\nSubject: old "
+				    "%u\r\n\r\nold\r\n",
+				    idx);
+
+				ck_assert_str_eq(data, want);
+			}
+			ck_assert(!g_hash_table_contains(seen, base));
+			g_hash_table_add(seen, g_steal_pointer(&base));
+			stored++;
+		}
+	}
+	fprintf(stderr,
+	    "race (%s store): %u replacements by rename, %u kept; %u old "
+	    "versions quarantined, %u busy, %u vanished; writer delays up "
+	    "to %" G_GINT64_FORMAT " us\n",
+	    _i == 0 ? "same file system" : "tmpfs", n, kept, moved, busy,
+	    vanished, MIN(per_put * 3 / 2, 200000));
+	ck_assert_uint_eq(stored, moved);
+	ck_assert_uint_eq(moved + busy + vanished, n);
+	ck_assert_uint_eq(kept, n);
+	if (tmpfs_dir != NULL)
+		remove_tree(tmpfs_dir);
+}
+END_TEST
+
+/* ---- recovery of entries left by older versions ------------------------- */
+
+/* An entry directory by hand, as an older spoolguard could leave it. */
+static char *
+legacy_entry(const char *id)
+{
+	g_autofree char *e = entry_dir(id);
+	g_autofree char *files = g_build_filename(e, "files", NULL);
+
+	ck_assert_int_eq(g_mkdir_with_parents(files, 0700), 0);
+	return g_steal_pointer(&e);
+}
+
+START_TEST(test_recover_entries_without_report)
+{
+	g_autofree char *spooled =
+	    spool_file("linked.eml", "From: a@b\n\nx\n", 0600);
+	g_autofree char *linked = legacy_entry("20261122T031502Z-00000001");
+	g_autofree char *alone = legacy_entry("20261122T031502Z-00000002");
+	g_autofree char *empty = legacy_entry("20261122T031502Z-00000003");
+	g_autofree char *link_path =
+	    g_build_filename(linked, "files", "linked.eml", NULL);
+	g_autofree char *alone_path =
+	    g_build_filename(alone, "files", "copy.eml", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	SgStoreRecovery rec;
+
+	ck_assert_int_eq(link(spooled, link_path), 0);
+	ck_assert(
+	    g_file_set_contents(alone_path, "From: c@d\n\ny\n", -1, NULL));
+	list = sg_store_list(fx.store, &error);
+	ck_assert_uint_eq(list->len, 3);
+	for (guint i = 0; i < 3; i++)
+		ck_assert(
+		    ((SgStoreEntry *)g_ptr_array_index(list, i))->unfinished);
+	ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+	ck_assert_uint_eq(rec.entries, 3);
+	ck_assert_uint_eq(rec.removed, 2); /* linked and empty */
+	ck_assert_uint_eq(rec.left, 1);    /* alone: origin unknown */
+	ck_assert_uint_eq(rec.notes->len, 3);
+	sg_store_recovery_clear(&rec);
+	ck_assert(g_access(linked, F_OK) != 0);
+	ck_assert(g_access(empty, F_OK) != 0);
+	ck_assert(g_access(alone_path, F_OK) == 0);
+	ck_assert(g_access(spooled, F_OK) == 0);
+}
+END_TEST
+
+/*
+ * An older version linked the file into the store, wrote the report and
+ * was killed before it unlinked the original: the message is in two
+ * places.  A thorough recovery (fsck) removes the spool's name.
+ */
+START_TEST(test_recover_thorough_removes_a_spool_link_left_behind)
+{
+	g_autoptr(SgMessage) msg = make_message(one_name, 1, TRUE);
+	const char *path = sg_message_file(msg, 0)->path;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *stored = NULL;
+	g_autofree char *sum = file_sha256(path);
+	SgStoreRecovery rec;
+	struct stat st;
+
+	ck_assert(sg_store_put(fx.store, msg, NULL, &id, &error));
+	stored = stored_path(id, "msg.eml");
+	ck_assert_int_eq(link(stored, path), 0);
+	ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+	ck_assert_uint_eq(rec.finished, 0);
+	sg_store_recovery_clear(&rec);
+	ck_assert(g_access(path, F_OK) == 0);
+	ck_assert(sg_store_recover(fx.store, TRUE, &rec, &error));
+	ck_assert_uint_eq(rec.finished, 1);
+	ck_assert_uint_eq(rec.failed + rec.left + rec.busy, 0);
+	sg_store_recovery_clear(&rec);
+	ck_assert(g_access(path, F_OK) != 0);
+	ck_assert_uint_eq(count_files(fx.spool), 0);
+	ck_assert_int_eq(lstat(stored, &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 1);
+	{
+		g_autofree char *now = file_sha256(stored);
+
+		ck_assert_str_eq(now, sum);
+	}
+	ck_assert(sg_store_release(fx.store, id, NULL, &error));
+}
+END_TEST
+
+/* An entry another process is working on is left alone. */
+START_TEST(test_recover_leaves_a_locked_entry_alone)
+{
+	g_autofree char *empty = legacy_entry("20261122T031502Z-00000004");
+	g_autoptr(GError) error = NULL;
+	SgStoreRecovery rec;
+	int pipefd[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(empty, O_RDONLY | O_DIRECTORY);
+
+		(void)!write(pipefd[1],
+		    fd >= 0 && flock(fd, LOCK_EX) == 0 ? "y" : "n", 1);
+		for (;;)
+			pause(); /* until the test kills it */
+	}
+	close(pipefd[1]);
+	ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'y');
+	ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+	ck_assert_uint_eq(rec.busy, 1);
+	ck_assert_uint_eq(rec.removed, 0);
+	sg_store_recovery_clear(&rec);
+	ck_assert(g_access(empty, F_OK) == 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pipefd[0]);
+	ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+	ck_assert_uint_eq(rec.removed, 1);
+	sg_store_recovery_clear(&rec);
+}
+END_TEST
+
+/* ---- kills ------------------------------------------------------------------
+ */
+
+/* The child is SIGKILLed at the crash_at-th change to the disk. */
 static int crash_at = -1;
 static int crash_done;
 
@@ -670,7 +1610,7 @@ static void
 crash_point(void)
 {
 	if (crash_at >= 0 && crash_done++ == crash_at)
-		_exit(42);
+		kill(getpid(), SIGKILL);
 }
 
 static int
@@ -684,28 +1624,35 @@ static int
 crash_rename(const char *from, const char *to)
 {
 	crash_point();
-	return sg_fs_real()->rename(from, to);
+	return fault_rename(from, to);
+}
+
+static int
+crash_rename_noreplace(const char *from, const char *to)
+{
+	crash_point();
+	return fault_rename_noreplace(from, to);
 }
 
 static int
 crash_unlink(const char *path)
 {
 	crash_point();
-	return sg_fs_real()->unlink(path);
+	return fault_unlink(path);
 }
 
 static ssize_t
 crash_write(int fd, const void *buf, size_t len)
 {
 	crash_point();
-	return sg_fs_real()->write(fd, buf, len);
+	return fault_write(fd, buf, len);
 }
 
 static int
 crash_fsync(int fd)
 {
 	crash_point();
-	return sg_fs_real()->fsync(fd);
+	return race_fsync(fd);
 }
 
 static int
@@ -713,6 +1660,75 @@ crash_mkdir(const char *path, mode_t mode)
 {
 	crash_point();
 	return sg_fs_real()->mkdir(path, mode);
+}
+
+static int
+crash_rmdir(const char *path)
+{
+	crash_point();
+	return sg_fs_real()->rmdir(path);
+}
+
+static int
+crash_fchmod(int fd, mode_t mode)
+{
+	crash_point();
+	return sg_fs_real()->fchmod(fd, mode);
+}
+
+/* The seam with the faults set, every change to the disk a kill point. */
+static void
+crash_ops_init(SgFsOps *ops)
+{
+	*ops = fault_ops;
+	ops->link = crash_link;
+	ops->rename = crash_rename;
+	ops->rename_noreplace = crash_rename_noreplace;
+	ops->unlink = crash_unlink;
+	ops->write = crash_write;
+	ops->fsync = crash_fsync;
+	ops->mkdir = crash_mkdir;
+	ops->rmdir = crash_rmdir;
+	ops->fchmod = crash_fchmod;
+}
+
+/*
+ * A fresh spool with a message of @n files (their sums in @sums, freed
+ * first), an empty store, and a put of it killed at its @step-th change
+ * to the disk.  The child opens the files itself: a lease lives as long
+ * as any process holds the open file description.  Returns the child's
+ * wait status.
+ */
+static int
+put_killed_at(const SgFsOps *ops, int step, guint n, char **sums)
+{
+	g_autoptr(SgMessage) msg = NULL;
+	int status = 0;
+	pid_t pid;
+
+	remove_tree(fx.store_dir);
+	remove_tree(fx.spool);
+	ck_assert_int_eq(g_mkdir(fx.store_dir, 0700), 0);
+	ck_assert_int_eq(g_mkdir(fx.spool, 0755), 0);
+	msg = make_message(two_names, n, FALSE);
+	for (guint i = 0; i < n; i++) {
+		g_free(sums[i]);
+		sums[i] = file_sha256(sg_message_file(msg, i)->path);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (guint i = 0; i < n; i++) {
+			if (!sg_message_open_file(msg, i, NULL))
+				_exit(2);
+		}
+		crash_at = step;
+		crash_done = 0;
+		sg_quarantine_set_fs(ops);
+		_exit(sg_store_put(fx.store, msg, NULL, NULL, NULL) ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
 }
 
 /* Every "files" directory below @dir. */
@@ -774,74 +1790,244 @@ store_has_all(char **sums, guint n)
 	return FALSE;
 }
 
+/*
+ * Every message in exactly one place: whole in the spool and no entry,
+ * or whole in exactly one complete entry (report.json, report.txt, no
+ * journal) and none of its names in the spool; nothing set aside.
+ */
+static void
+assert_one_place(char **sums, guint n, const char *when)
+{
+	g_autoptr(GPtrArray) list = sg_store_list(fx.store, NULL);
+
+	ck_assert_ptr_nonnull(list);
+	if (spool_has_all(sums, n)) {
+		ck_assert_msg(list->len == 0, "%s: in the spool and stored",
+		    when);
+		ck_assert_uint_eq(count_files(fx.spool), n);
+		return;
+	}
+	ck_assert_msg(list->len == 1, "%s: %u entries", when, list->len);
+	ck_assert_msg(store_has_all(sums, n), "%s: the message is lost", when);
+	ck_assert_msg(count_files(fx.spool) == 0, "%s: left in the spool",
+	    when);
+	{
+		SgStoreEntry *e = g_ptr_array_index(list, 0);
+		const char *const names[] = { "report.json", "report.txt",
+			"files" };
+
+		ck_assert_msg(!e->unfinished, "%s: unfinished entry", when);
+		ck_assert_uint_eq(count_files(e->dir), n + 2);
+		for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+			g_autofree char *p =
+			    g_build_filename(e->dir, names[i], NULL);
+
+			ck_assert_msg(g_access(p, F_OK) == 0, "%s: no %s", when,
+			    names[i]);
+		}
+	}
+}
+
+/* An unfinished entry is marked, cannot be released or purged. */
+static void
+assert_unfinished_is_guarded(void)
+{
+	g_autoptr(GPtrArray) list = sg_store_list(fx.store, NULL);
+	g_autoptr(GError) error = NULL;
+	guint count = 99;
+
+	for (guint i = 0; list != NULL && i < list->len; i++) {
+		SgStoreEntry *e = g_ptr_array_index(list, i);
+		g_autofree char *intent =
+		    g_build_filename(e->dir, "intent.json", NULL);
+
+		if (g_access(intent, F_OK) != 0)
+			continue;
+		ck_assert(e->unfinished);
+		ck_assert(!sg_store_release(fx.store, e->id, NULL, &error));
+		ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_UNFINISHED));
+		g_clear_error(&error);
+		ck_assert(sg_store_purge(fx.store, 0, &count, &error));
+		ck_assert_uint_eq(count, 0);
+		ck_assert(g_access(intent, F_OK) == 0);
+	}
+}
+
 static const struct {
-	int link_errno;
+	const char *name;
 	guint files;
+	gboolean xdev; /* the store copies, originals set aside */
 } crash_cases[] = {
-	{ 0, 2 }, { EXDEV, 2 }, { EPERM, 2 }, /* copied */
-	{ EPERM, 1 },                         /* renamed */
+	{ "renamed", 2, FALSE },
+	{ "copied-across", 2, TRUE },
+	{ "renamed-one", 1, FALSE },
 };
 
 /*
- * Crashes put() at every change it makes to the disk in turn, on the same
- * file system, across file systems and with links not permitted: after
- * each crash the message is whole in the spool or in one store entry.
+ * SIGKILL at every change put() makes to the disk in turn, then recovery
+ * (as the next scan or fsck runs it): the message is in exactly one place
+ * with a complete report, and the next put stores it once.
  */
-START_TEST(test_put_crash_at_any_step_leaves_message_whole_somewhere)
+START_TEST(test_put_killed_at_any_step_is_recovered)
 {
-	SgFsOps ops = *sg_fs_real();
+	SgFsOps ops;
+	guint n = crash_cases[_i].files;
+	guint rolled = 0, finished = 0;
 	int step;
 
-	ops.link = crash_link;
-	ops.rename = crash_rename;
-	ops.unlink = crash_unlink;
-	ops.write = crash_write;
-	ops.fsync = crash_fsync;
-	ops.mkdir = crash_mkdir;
-	guint n = crash_cases[_i].files;
-
-	faults.link_errno = crash_cases[_i].link_errno;
+	faults.xdev = crash_cases[_i].xdev;
+	crash_ops_init(&ops);
 	for (step = 0; step < 1000; step++) {
-		g_autoptr(SgMessage) msg = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autofree char *when = NULL;
 		char *sums[2] = { NULL, NULL };
+		SgStoreRecovery rec;
+		int status = put_killed_at(&ops, step, n, sums);
+
+		when = g_strdup_printf("%s, killed at step %d",
+		    crash_cases[_i].name, step);
+		if (!WIFSIGNALED(status)) {
+			/* put() ran to the end: it moved the message. */
+			ck_assert_msg(WIFEXITED(status) &&
+			        WEXITSTATUS(status) == 0,
+			    "%s: put failed", when);
+			ck_assert(!spool_has_all(sums, n));
+			assert_one_place(sums, n, when);
+			g_free(sums[0]);
+			g_free(sums[1]);
+			break;
+		}
+		ck_assert_int_eq(WTERMSIG(status), SIGKILL);
+		assert_unfinished_is_guarded();
+		ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+		ck_assert_msg(rec.failed + rec.left + rec.busy == 0,
+		    "%s: recovery: %s", when,
+		    rec.notes->len > 0 ? (char *)g_ptr_array_index(rec.notes, 0)
+		                       : "");
+		rolled += rec.rolled_back;
+		finished += rec.finished;
+		sg_store_recovery_clear(&rec);
+		assert_one_place(sums, n, when);
+		/* A second recovery finds nothing to do. */
+		ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+		ck_assert_uint_eq(rec.notes->len, 0);
+		sg_store_recovery_clear(&rec);
+		if (spool_has_all(sums, n)) {
+			/* The next scan stores it, once. */
+			g_autoptr(SgMessage) again =
+			    make_message(two_names, n, TRUE);
+
+			ck_assert_msg(sg_store_put(fx.store, again, NULL, NULL,
+			                  &error),
+			    "%s: %s", when, error->message);
+			assert_one_place(sums, n, when);
+		}
+		g_free(sums[0]);
+		g_free(sums[1]);
+	}
+	fprintf(stderr,
+	    "kill (%s): %d kills, %u rolled back, %u finished, 0 lost\n",
+	    crash_cases[_i].name, step, rolled, finished);
+	/* Enough steps to mean something, and it finished. */
+	ck_assert_int_gt(step, 8);
+	ck_assert_int_lt(step, 1000);
+	ck_assert_uint_gt(rolled, 0);
+}
+END_TEST
+
+/* TRUE when the store has an unfinished entry with a file moved in. */
+static gboolean
+moved_and_unfinished(void)
+{
+	g_autoptr(GPtrArray) list = sg_store_list(fx.store, NULL);
+
+	for (guint i = 0; list != NULL && i < list->len; i++) {
+		SgStoreEntry *e = g_ptr_array_index(list, i);
+		g_autofree char *intent =
+		    g_build_filename(e->dir, "intent.json", NULL);
+		g_autofree char *stored =
+		    g_build_filename(e->dir, "files", two_names[0], NULL);
+		g_autoptr(GDir) d = NULL;
+		const char *name;
+
+		if (g_access(intent, F_OK) != 0)
+			continue;
+		/* Renamed into files/ ... */
+		if (!faults.xdev && g_access(stored, F_OK) == 0)
+			return TRUE;
+		/* ... or set aside beside the origin. */
+		d = g_dir_open(fx.spool, 0, NULL);
+		while (faults.xdev && d != NULL &&
+		    (name = g_dir_read_name(d)) != NULL) {
+			if (g_str_has_prefix(name, ".spoolguard-"))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * Recovery is itself killed at every step it takes, after a put was
+ * killed with a file moved: the next recovery still ends with the message
+ * in exactly one place.
+ */
+START_TEST(test_recovery_killed_at_any_step_is_recovered)
+{
+	SgFsOps ops;
+	char *sums[2] = { NULL, NULL };
+	int put_step, step;
+
+	faults.xdev = _i == 1;
+	crash_ops_init(&ops);
+	/* The first kill of the put that leaves the first file moved. */
+	for (put_step = 0; put_step < 1000; put_step++) {
+		ck_assert(WIFSIGNALED(put_killed_at(&ops, put_step, 2, sums)));
+		if (moved_and_unfinished())
+			break;
+	}
+	ck_assert_int_lt(put_step, 1000);
+	for (step = 0; step < 1000; step++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *when =
+		    g_strdup_printf("put killed at %d, recovery at %d",
+		        put_step, step);
+		SgStoreRecovery rec;
 		int status = 0;
 		pid_t pid;
 
-		remove_tree(fx.store_dir);
-		ck_assert_int_eq(g_mkdir(fx.store_dir, 0700), 0);
-		msg = make_message(two_names, n, TRUE);
-		for (guint i = 0; i < n; i++)
-			sums[i] = file_sha256(sg_message_file(msg, i)->path);
+		ck_assert(WIFSIGNALED(put_killed_at(&ops, put_step, 2, sums)));
 		pid = fork();
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
 			crash_at = step;
 			crash_done = 0;
 			sg_quarantine_set_fs(&ops);
-			_exit(sg_store_put(fx.store, msg, NULL, NULL, NULL)
+			_exit(sg_store_recover(fx.store, FALSE, &rec, NULL) &&
+			            rec.failed + rec.left == 0
 			        ? 0
 			        : 1);
 		}
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-		ck_assert(WIFEXITED(status));
-		ck_assert_msg(spool_has_all(sums, n) || store_has_all(sums, n),
-		    "crash at step %d (link errno %d): the message is whole "
-		    "nowhere",
-		    step, crash_cases[_i].link_errno);
-		if (WEXITSTATUS(status) != 42) {
-			/* put() ran to the end: it moved the message. */
-			ck_assert_int_eq(WEXITSTATUS(status), 0);
-			ck_assert(!spool_has_all(sums, n));
-			ck_assert(store_has_all(sums, n));
-		}
-		g_free(sums[0]);
-		g_free(sums[1]);
-		if (WEXITSTATUS(status) != 42)
+		ck_assert(sg_store_recover(fx.store, FALSE, &rec, &error));
+		ck_assert_msg(rec.failed + rec.left + rec.busy == 0, "%s",
+		    when);
+		sg_store_recovery_clear(&rec);
+		assert_one_place(sums, 2, when);
+		if (!WIFSIGNALED(status)) {
+			ck_assert_msg(WIFEXITED(status) &&
+			        WEXITSTATUS(status) == 0,
+			    "%s: recovery failed", when);
 			break;
+		}
 	}
-	/* Enough steps to mean something, and it finished. */
-	ck_assert_int_gt(step, 8);
-	ck_assert_int_lt(step, 1000);
+	fprintf(stderr,
+	    "kill (recovery, %s): put killed at step %d, recovery killed at "
+	    "%d steps, 0 lost\n",
+	    _i == 1 ? "copied-across" : "renamed", put_step, step);
+	ck_assert_int_gt(step, 2);
+	g_free(sums[0]);
+	g_free(sums[1]);
 }
 END_TEST
 
@@ -1330,9 +2516,11 @@ quarantine_suite(void)
 	TCase *read = tcase_create("list-find-show");
 	TCase *release = tcase_create("release-purge");
 	TCase *dir = tcase_create("store-dir");
+	TCase *race = tcase_create("race");
+	TCase *kills = tcase_create("kill");
 
 	tcase_add_checked_fixture(put, fixture_setup, fixture_teardown);
-	tcase_add_test(put, test_put_same_fs_links_keeps_inode_and_descriptor);
+	tcase_add_test(put, test_put_same_fs_renames_the_judged_inode);
 	tcase_add_test(put, test_put_reports_sha256_and_origin_of_every_file);
 	tcase_add_test(put,
 	    test_put_across_file_systems_copies_verifies_and_removes);
@@ -1340,15 +2528,39 @@ quarantine_suite(void)
 	    test_put_failure_before_commit_leaves_spool_untouched, 0,
 	    G_N_ELEMENTS(failure_cases));
 	tcase_add_test(put,
-	    test_put_unlink_failure_after_first_keeps_entry_whole);
-	tcase_add_test(put, test_put_link_not_permitted_falls_back_to_rename);
+	    test_put_cleanup_failure_after_commit_is_finished_by_recovery);
+	tcase_add_test(put, test_put_rename_crossing_mounts_retries_as_copies);
+	tcase_add_test(put, test_put_without_a_lease_stores_a_copy);
+	tcase_add_test(put, test_put_hard_linked_file_stores_a_copy);
+	tcase_add_test(put, test_put_file_open_elsewhere_is_busy);
 	tcase_add_test(put,
 	    test_put_vanished_file_is_counted_not_a_store_error);
 	tcase_add_test(put, test_put_refuses_names_unfit_for_a_path);
-	tcase_add_loop_test(put,
-	    test_put_crash_at_any_step_leaves_message_whole_somewhere, 0,
-	    G_N_ELEMENTS(crash_cases));
 	suite_add_tcase(s, put);
+
+	tcase_add_checked_fixture(race, fixture_setup, fixture_teardown);
+	tcase_add_loop_test(race, test_put_file_changed_since_judged_stays, 0,
+	    G_N_ELEMENTS(change_cases));
+	tcase_add_loop_test(race, test_put_stranger_at_the_name_is_put_back, 0,
+	    G_N_ELEMENTS(stranger_cases));
+	tcase_add_loop_test(race, test_put_rewrite_during_the_move_is_undone, 0,
+	    2);
+	tcase_add_loop_test(race,
+	    test_put_writer_holding_the_file_cannot_change_the_store, 0, 2);
+	tcase_add_loop_test(race,
+	    test_put_race_with_a_writer_keeps_every_replacement, 0, 2);
+	suite_add_tcase(s, race);
+
+	tcase_add_checked_fixture(kills, fixture_setup_shm, fixture_teardown);
+	tcase_add_loop_test(kills, test_put_killed_at_any_step_is_recovered, 0,
+	    G_N_ELEMENTS(crash_cases));
+	tcase_add_loop_test(kills,
+	    test_recovery_killed_at_any_step_is_recovered, 0, 2);
+	tcase_add_test(kills, test_recover_entries_without_report);
+	tcase_add_test(kills,
+	    test_recover_thorough_removes_a_spool_link_left_behind);
+	tcase_add_test(kills, test_recover_leaves_a_locked_entry_alone);
+	suite_add_tcase(s, kills);
 
 	tcase_add_checked_fixture(read, fixture_setup, fixture_teardown);
 	tcase_add_test(read, test_list_find_and_show_by_prefix);

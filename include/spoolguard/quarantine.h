@@ -3,12 +3,21 @@
  * quarantine.h - the quarantine store.
  *
  * STORE/YYYY/MM/DD/<YYYYMMDDTHHMMSSZ>-<hash>/{files/, report.json,
- * report.txt}.  put() moves a message's files by rename() on the same file
- * system; across file systems it copies with O_EXCL|O_NOFOLLOW, fsyncs,
- * verifies the sha256 and only then unlinks the original, so a message is
- * always in at least one place, intact.  Directories 0700, files 0600;
- * symlinks are never followed.  All file-system calls go through SgFsOps so
- * that tests can inject ENOSPC, EXDEV and EIO.
+ * report.txt}.  put() moves only the inode that was judged: it re-checks
+ * each file against the stat taken when it was judged, takes a write lease
+ * (nobody else has it open), renames the name aside and confirms that the
+ * inode that moved is the judged one; a file that replaced it at the same
+ * name goes back untouched.  On the same file system the judged inode
+ * itself is renamed into the store (queue ids stay valid); across file
+ * systems, or when no lease can be had or the file has other links, the
+ * store keeps a verified copy (O_EXCL|O_NOFOLLOW, fsync, rename, sha256)
+ * and the original is renamed aside in its own directory and unlinked once
+ * the entry is committed.  A journal written first in the entry
+ * (intent.json, then committed.json) makes a killed put decidable:
+ * sg_store_recover() finishes or rolls it back, so that every message is
+ * in exactly one place with a complete report.  Directories 0700, files
+ * 0600; symlinks are never followed.  All file-system calls go through
+ * SgFsOps so that tests can inject faults, races and kills.
  */
 #ifndef SPOOLGUARD_QUARANTINE_H
 #define SPOOLGUARD_QUARANTINE_H
@@ -29,12 +38,13 @@ GQuark sg_quarantine_error_quark(void);
 
 typedef enum {
 	SG_QUARANTINE_ERROR_IO,
-	SG_QUARANTINE_ERROR_NOT_FOUND, /* no such entry */
-	SG_QUARANTINE_ERROR_EXISTS,    /* release would overwrite */
-	SG_QUARANTINE_ERROR_CORRUPT,   /* sha256 mismatch, bad report */
-	SG_QUARANTINE_ERROR_INSIDE,    /* store inside a scanned tree */
-	SG_QUARANTINE_ERROR_INVALID,   /* a file name or id unfit for a path,
-	                                  or a release path through a link */
+	SG_QUARANTINE_ERROR_NOT_FOUND,  /* no such entry */
+	SG_QUARANTINE_ERROR_EXISTS,     /* release would overwrite */
+	SG_QUARANTINE_ERROR_CORRUPT,    /* sha256 mismatch, bad report */
+	SG_QUARANTINE_ERROR_INSIDE,     /* store inside a scanned tree */
+	SG_QUARANTINE_ERROR_INVALID,    /* a file name or id unfit for a path,
+	                                   or a release path through a link */
+	SG_QUARANTINE_ERROR_UNFINISHED, /* a put was cut short: run fsck */
 } SgQuarantineError;
 
 #define SG_QUARANTINE_DEFAULT_DIR "/var/lib/spoolguard/quarantine"
@@ -64,6 +74,11 @@ typedef struct {
 	int (*linkat)(int olddirfd, const char *from, int newdirfd,
 	    const char *to, int flags);
 	int (*unlinkat)(int dirfd, const char *path, int flags);
+	/* rename(2) that fails with EEXIST rather than replace @to */
+	int (*rename_noreplace)(const char *from, const char *to);
+	int (*setlease)(int fd, int type); /* fcntl(F_SETLEASE) */
+	int (*getlease)(int fd);           /* fcntl(F_GETLEASE) */
+	int (*flock)(int fd, int operation);
 } SgFsOps;
 
 /* (transfer none): the real calls. */
@@ -91,12 +106,16 @@ sg_store_check_outside(const SgStore *store, const char *path, GError **error);
 
 /*
  * Moves every file of @msg into a new entry and writes report.json and
- * report.txt (with the sha256 and origin of every file).  On failure the
- * message is left where it was (or, once moved, intact in the store) and
- * the entry is removed where possible.  *id receives the entry id (also
- * when the entry is complete but an original could not be removed).  A
- * file gone before it could be moved gives SG_CORE_ERROR_VANISHED.  The
- * message's descriptors (and so the MTA's locks) stay open.
+ * report.txt (with the sha256 and origin of every file).  Only the inodes
+ * that were judged leave the spool, and only unchanged: a file whose
+ * size, mtime, ctime, inode, link count or mode differs from msg's stat,
+ * that another process has open, or that was replaced at its name gives
+ * SG_CORE_ERROR_BUSY (the message says why) and stays where it is; a file
+ * gone before it could be moved gives SG_CORE_ERROR_VANISHED.  Any failure
+ * before the commit puts back what moved and removes the entry.  *id
+ * receives the entry id on success, and also when the entry was committed
+ * but an original could not yet be removed (FALSE; recovery finishes it).
+ * The message's descriptors (and so the MTA's locks) stay open.
  */
 gboolean sg_store_put(SgStore *store, SgMessage *msg, const SgProfile *profile,
     char **id, GError **error);
@@ -110,6 +129,7 @@ typedef struct {
 	char *verdict;
 	char *rules; /* comma list of the rules at quarantine severity */
 	gint64 bytes;
+	gboolean unfinished; /* a put was cut short: sg_store_recover() */
 } SgStoreEntry;
 
 void sg_store_entry_free(SgStoreEntry *entry);
@@ -131,9 +151,36 @@ sg_store_show(SgStore *store, const char *id, gboolean json, GError **error);
  */
 gboolean sg_store_release(SgStore *store, const char *id, const char *to_dir,
     GError **error);
-/* Removes entries older than @age seconds; *count gets how many. */
+/* Removes entries older than @age seconds; *count gets how many.
+ * Unfinished entries are left to sg_store_recover(). */
 gboolean
 sg_store_purge(SgStore *store, gint64 age, guint *count, GError **error);
+
+typedef struct {
+	guint entries;     /* entries looked at */
+	guint finished;    /* cut-short puts completed */
+	guint rolled_back; /* cut-short puts undone: the message is back */
+	guint removed;     /* entries that held no message of their own */
+	guint busy;        /* a put in progress holds the entry */
+	guint left;        /* cannot be decided: a person must look */
+	guint failed;      /* repair failed (I/O): run again */
+	GPtrArray *notes;  /* (owned) one line per entry acted on */
+} SgStoreRecovery;
+
+void sg_store_recovery_clear(SgStoreRecovery *rec);
+
+/*
+ * Finds entries that a killed put() left unfinished and finishes them
+ * (the message stays in the store with its report) or rolls them back
+ * (the message is back in the spool, the entry gone), so that every
+ * message is in exactly one place.  With @thorough it also reads every
+ * complete entry to find leftovers of older versions (hard links still
+ * shared with the spool), and gives a note for the entries a running
+ * put() holds, which are left alone and counted as busy.  FALSE only when
+ * the store cannot be walked.
+ */
+gboolean sg_store_recover(SgStore *store, gboolean thorough,
+    SgStoreRecovery *rec, GError **error);
 
 G_END_DECLS
 

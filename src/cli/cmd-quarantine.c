@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cmd-quarantine.c - spoolguard quarantine list|show|release|purge: look
- * into the store, put a message back, or drop old entries.
+ * cmd-quarantine.c - spoolguard quarantine list|show|release|purge|fsck:
+ * look into the store, put a message back, drop old entries, or finish
+ * the moves a killed run left.
  *
  *	list                    one line per entry, oldest first
  *	show ID [--json]        the entry's report (ID or a unique prefix)
  *	release ID [--to DIR]   files back to where they came from
  *	purge --older-than AGE  remove entries older than AGE (30d, 12h)
+ *	fsck                    finish or roll back cut-short moves
  */
 #include "config.h"
 
@@ -26,6 +28,9 @@ quarantine_error(const char *what, const GError *error)
 	        SG_QUARANTINE_ERROR_NOT_FOUND))
 		return EX_NOINPUT;
 	/* Refusals that trying again will not change. */
+	if (g_error_matches(error, SG_QUARANTINE_ERROR,
+	        SG_QUARANTINE_ERROR_UNFINISHED))
+		return EX_TEMPFAIL;
 	if (g_error_matches(error, SG_QUARANTINE_ERROR,
 	        SG_QUARANTINE_ERROR_EXISTS) ||
 	    g_error_matches(error, SG_QUARANTINE_ERROR,
@@ -49,11 +54,36 @@ quarantine_list(SgStore *store)
 		/* A spool file name may hold a newline or escapes. */
 		g_autofree char *origin = sg_report_text_safe(e->origin, 4096);
 
-		printf("%s  %-8s %10" G_GINT64_FORMAT "  %s  %s\n", e->id,
+		printf("%s  %-8s %10" G_GINT64_FORMAT "  %s  %s%s\n", e->id,
 		    e->format != NULL ? e->format : "-", e->bytes, origin,
-		    e->rules != NULL ? e->rules : "");
+		    e->rules != NULL ? e->rules : "",
+		    e->unfinished ? "  (unfinished: run fsck)" : "");
 	}
 	return 0;
+}
+
+/* 0 all entries complete, 75 run again (busy, I/O), 65 look at one. */
+static int
+quarantine_fsck(SgStore *store)
+{
+	g_autoptr(GError) error = NULL;
+	SgStoreRecovery rec;
+	int rc = 0;
+
+	if (!sg_store_recover(store, TRUE, &rec, &error))
+		return quarantine_error("fsck", error);
+	for (guint i = 0; i < rec.notes->len; i++)
+		printf("%s\n", (char *)g_ptr_array_index(rec.notes, i));
+	printf("fsck: %u entries: %u finished, %u rolled back, %u removed, "
+	       "%u in progress, %u left for a person, %u failed\n",
+	    rec.entries, rec.finished, rec.rolled_back, rec.removed, rec.busy,
+	    rec.left, rec.failed);
+	if (rec.failed > 0 || rec.busy > 0)
+		rc = EX_TEMPFAIL;
+	else if (rec.left > 0)
+		rc = EX_DATAERR;
+	sg_store_recovery_clear(&rec);
+	return rc;
 }
 
 int
@@ -78,7 +108,7 @@ sg_cmd_quarantine(int argc, char **argv)
 		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &older,
 		    "purge: entries older than AGE (e.g. 30d)", "AGE" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args,
-		    NULL, "list|show ID|release ID|purge" },
+		    NULL, "list|show ID|release ID|purge|fsck" },
 		{ NULL },
 	};
 	int parsed;
@@ -86,13 +116,25 @@ sg_cmd_quarantine(int argc, char **argv)
 	    g_option_context_new("- manage the quarantine store");
 
 	g_option_context_add_main_entries(octx, entries, NULL);
+	g_option_context_set_summary(octx,
+	    "list: one line per entry; show ID: its report; release ID: put "
+	    "its files\nback; purge --older-than AGE: drop old entries; fsck: "
+	    "finish or roll back\nthe moves a killed run left, so that every "
+	    "message is in one place.");
+	g_option_context_set_description(octx,
+	    "Exit status: 0 done (fsck: every entry complete), 64 usage, 65 "
+	    "release refuses\n(a file in the way, other bytes, a symbolic "
+	    "link on the way; fsck: an entry\nneeds a person), 66 no such "
+	    "entry, 75 try again (I/O, an unfinished entry,\nfsck: a move in "
+	    "progress).  See spoolguard(1).");
 	parsed = sg_cli_parse(octx, entries, &argc, &argv);
 	if (parsed != 0)
 		return parsed;
 	if (!sg_cli_store_option_ok(store_opt))
 		return EX_USAGE;
 	if (args == NULL || args[0] == NULL) {
-		sg_cli_warn("quarantine: say list, show, release or purge");
+		sg_cli_warn("quarantine: say list, show, release, purge or "
+		            "fsck");
 		return EX_USAGE;
 	}
 	verb = args[0];
@@ -101,7 +143,8 @@ sg_cmd_quarantine(int argc, char **argv)
 		sg_cli_warn("quarantine %s: takes one ID", verb);
 		return EX_USAGE;
 	}
-	if ((strcmp(verb, "list") == 0 || strcmp(verb, "purge") == 0) &&
+	if ((strcmp(verb, "list") == 0 || strcmp(verb, "purge") == 0 ||
+	        strcmp(verb, "fsck") == 0) &&
 	    args[1] != NULL) {
 		sg_cli_warn("quarantine %s: takes no argument", verb);
 		return EX_USAGE;
@@ -111,6 +154,8 @@ sg_cmd_quarantine(int argc, char **argv)
 		return quarantine_error(verb, error);
 	if (strcmp(verb, "list") == 0)
 		return quarantine_list(store);
+	if (strcmp(verb, "fsck") == 0)
+		return quarantine_fsck(store);
 	if (strcmp(verb, "show") == 0) {
 		g_autofree char *text =
 		    sg_store_show(store, args[1], json, &error);

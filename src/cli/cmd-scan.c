@@ -118,6 +118,9 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 	if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED))
 		return "vanished";
 	*why = g_strdup(error->message);
+	/* Changed, open elsewhere or replaced since it was judged: left. */
+	if (g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY))
+		return "busy";
 	return "error";
 }
 
@@ -193,6 +196,8 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 				g_atomic_int_inc(&scan->totals.warned);
 			} else if (strcmp(outcome.action, "vanished") == 0) {
 				g_atomic_int_inc(&scan->totals.walk.vanished);
+			} else if (strcmp(outcome.action, "busy") == 0) {
+				g_atomic_int_inc(&scan->totals.walk.busy);
 			} else if (strstr(outcome.action, "hold") != NULL ||
 			    strcmp(outcome.action, "held") == 0) {
 				g_atomic_int_inc(&scan->totals.held);
@@ -268,6 +273,30 @@ scan_candidate(SgMessage *msg, gpointer user_data)
 	g_mutex_unlock(&scan->pending_lock);
 	g_thread_pool_push(scan->pool, msg, NULL);
 	return TRUE;
+}
+
+/* Finishes or rolls back the moves a killed run left in the store. */
+static void
+scan_recover(Scan *scan)
+{
+	g_autoptr(GError) error = NULL;
+	SgStoreRecovery rec;
+
+	if (!sg_store_recover(scan->store, FALSE, &rec, &error)) {
+		sg_cli_warn("quarantine: %s", error->message);
+		scan->totals.walk.errors++;
+		return;
+	}
+	for (guint i = 0; i < rec.notes->len; i++) {
+		const char *note = g_ptr_array_index(rec.notes, i);
+
+		sg_cli_warn("quarantine: %s", note);
+		if (scan->use_syslog)
+			sg_report_syslog_line(LOG_WARNING, "quarantine: %s",
+			    note);
+	}
+	scan->totals.walk.errors += (gint)rec.failed;
+	sg_store_recovery_clear(&rec);
 }
 
 /*
@@ -639,6 +668,8 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	if (scan.use_syslog)
 		sg_report_syslog_open();
+	if (scan.store != NULL && !dry_run)
+		scan_recover(&scan);
 
 	g_mutex_init(&scan.out_lock);
 	g_mutex_init(&scan.pending_lock);

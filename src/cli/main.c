@@ -33,7 +33,7 @@ static const struct {
 	{ "check", sg_cmd_check, "judge one message (pre-delivery hook)" },
 	{ "inspect", sg_cmd_inspect,
 	    "show a message's structure and findings" },
-	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge" },
+	{ "quarantine", sg_cmd_quarantine, "list, show, release, purge, fsck" },
 	{ "rules", sg_cmd_rules, "list, show and lint profiles" },
 	{ "config", sg_cmd_config, "check the configuration file" },
 	{ "milter", sg_cmd_milter, "judge messages at SMTP time (libmilter)" },

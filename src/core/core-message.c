@@ -137,6 +137,12 @@ sg_message_open_file_access(SgMessage *msg, guint index, int access,
 		} else if (saved == ELOOP) {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_SKIP,
 			    "%s: is a symbolic link, not followed", file->path);
+		} else if (saved == EWOULDBLOCK) {
+			/* Another process holds a lease on it (another
+			 * spoolguard moving it, Samba): not now. */
+			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_BUSY,
+			    "%s: another process holds a lease on it",
+			    file->path);
 		} else {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 			    "%s: cannot open: %s", file->path,

@@ -5,19 +5,25 @@
  *
  * Every call that changes or reads the store or a spool file during a move
  * goes through an SgFsOps table: sg_fs_real() are the system calls, and
- * tests swap in a table that fails with ENOSPC, EXDEV or EIO on cue
- * (sg_quarantine_set_fs).  Durable writes follow OpenSMTPD's queue_fs:
- * create exclusive without following symlinks, write, fsync, close, rename,
- * fsync the directory.  Directory listings use opendir/readdir directly:
- * reading a directory changes nothing.  Returned strings belong to the
- * caller; descriptors passed in are never closed here.
+ * tests swap in a table that fails with ENOSPC, EXDEV or EIO, races a
+ * writer or kills the process on cue (sg_quarantine_set_fs).  Durable
+ * writes follow OpenSMTPD's queue_fs: create exclusive without following
+ * symlinks, write, fsync, close, rename, fsync the directory.  Moves out of
+ * a spool use rename_noreplace (renameat2 RENAME_NOREPLACE, or link and
+ * unlink where a file system lacks it), so nothing is ever replaced.
+ * Directory listings use opendir/readdir directly: reading a directory
+ * changes nothing.  Returned strings belong to the caller; descriptors
+ * passed in are never closed here.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,6 +56,39 @@ static int
 real_fstat(int fd, struct stat *st)
 {
 	return fstat(fd, st);
+}
+
+static int
+real_rename_noreplace(const char *from, const char *to)
+{
+	int saved;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* No RENAME_NOREPLACE here: link() never replaces either. */
+	if (link(from, to) != 0)
+		return -1;
+	if (unlink(from) != 0) {
+		saved = errno;
+		(void)unlink(to);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+real_setlease(int fd, int type)
+{
+	return fcntl(fd, F_SETLEASE, type);
+}
+
+static int
+real_getlease(int fd)
+{
+	return fcntl(fd, F_GETLEASE);
 }
 
 static int
@@ -88,6 +127,10 @@ static const SgFsOps fs_real = {
 	.openat2 = real_openat2,
 	.linkat = linkat,
 	.unlinkat = unlinkat,
+	.rename_noreplace = real_rename_noreplace,
+	.setlease = real_setlease,
+	.getlease = real_getlease,
+	.flock = flock,
 };
 
 static const SgFsOps *fs_ops = &fs_real;
@@ -123,6 +166,26 @@ sg_quarantine_now(void)
 	if (fs_fixed_time != 0)
 		return fs_fixed_time;
 	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+void
+sg_fs_quiet_sigio(void)
+{
+	static gsize done;
+
+	/*
+	 * A lease break is signalled with SIGIO, whose default action ends
+	 * the process; we ask F_GETLEASE instead.  A handler someone else
+	 * installed is left alone.
+	 */
+	if (g_once_init_enter(&done)) {
+		struct sigaction sa;
+
+		if (sigaction(SIGIO, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_DFL && !(sa.sa_flags & SA_SIGINFO))
+			(void)signal(SIGIO, SIG_IGN);
+		g_once_init_leave(&done, 1);
+	}
 }
 
 gboolean
@@ -217,6 +280,28 @@ sg_fs_sha256(int fd, const char *path, GError **error)
 		off += n;
 	}
 	return g_strdup(g_checksum_get_string(sum));
+}
+
+gboolean
+sg_fs_sha256_check(const char *path, const char *sha256, GError **error)
+{
+	g_autofree char *sum = NULL;
+	int fd = sg_fs_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0, NULL,
+	    error);
+
+	if (fd < 0)
+		return FALSE;
+	sum = sg_fs_sha256(fd, path, error);
+	fs_ops->close(fd);
+	if (sum == NULL)
+		return FALSE;
+	if (strcmp(sum, sha256) != 0) {
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_CORRUPT,
+		    "%s: sha256 %s, but %s was judged", path, sum, sha256);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean

@@ -41,11 +41,21 @@ char *sg_store_unhex(const char *hex);
 /* Removes the day, month and year directories above a removed entry once
  * they are empty. */
 void sg_store_prune_dirs(const char *entry);
+/* TRUE when @dir/@name exists (a symlink is not followed). */
+gboolean sg_store_has(const char *dir, const char *name);
+/* Calls @func(id, dir) for every entry, oldest first. */
+typedef gboolean (*SgStoreEntryFunc)(const char *id, const char *dir,
+    gpointer data, GError **error);
+gboolean sg_store_walk(SgStore *store, SgStoreEntryFunc func, gpointer data,
+    GError **error);
 
 /* (transfer none): the seam in use. */
 const SgFsOps *sg_quarantine_fs(void);
 /* Seconds since the epoch: the fixed test time, or the real clock. */
 gint64 sg_quarantine_now(void);
+
+/* Ignores SIGIO once (a lease break would otherwise end the process). */
+void sg_fs_quiet_sigio(void);
 
 /* Sets an SG_QUARANTINE_ERROR_IO error "<path>: <step>: <strerror>". */
 gboolean sg_fs_fail(GError **error, int *errno_out, int saved, const char *path,
@@ -60,6 +70,10 @@ gboolean sg_fs_write_all(int fd, const void *buf, gsize len, const char *path,
     GError **error);
 /* (transfer full): the hex sha256 of @fd's content, read with pread. */
 char *sg_fs_sha256(int fd, const char *path, GError **error);
+/* FALSE with SG_QUARANTINE_ERROR_CORRUPT when the regular file @path
+ * (not a symlink) does not hash to @sha256. */
+gboolean
+sg_fs_sha256_check(const char *path, const char *sha256, GError **error);
 /* fsyncs a directory (after a create, rename or unlink in it). */
 gboolean sg_fs_fsync_dir(const char *dir, GError **error);
 /* mkdir 0700; an existing directory (not a symlink) is fine. */
@@ -86,5 +100,73 @@ char *sg_fs_read_file(const char *path, gsize max, gsize *len, GError **error);
  * symlink (a symlink is unlinked, a deeper directory is an error).
  */
 gboolean sg_fs_remove_entry(const char *dir, GError **error);
+
+/* ---- the move journal (quarantine-journal.c) --------------------------- */
+
+/* Written before anything moves; its presence means "not committed". */
+#define SG_JOURNAL_PENDING "intent.json"
+/* intent.json renamed at the commit; gone once the spool is tidy. */
+#define SG_JOURNAL_COMMITTED "committed.json"
+/* Prefix of the names the originals take beside themselves. */
+#define SG_JOURNAL_ASIDE ".spoolguard-"
+
+typedef struct {
+	char *name;       /* in files/ */
+	char *origin;     /* absolute path in the spool */
+	char *aside;      /* where the original goes: ENTRY/files/<name>, or
+	                     a name beside the origin when the store copies */
+	char *sha256;     /* of the judged bytes */
+	guint64 dev, ino; /* the judged inode */
+	gboolean copy;    /* the store keeps a copy, not the inode */
+} SgJournalFile;
+
+typedef struct {
+	char *id;
+	char *entry; /* the entry directory */
+	SgJournalFile *files;
+	guint n;
+} SgJournal;
+
+void sg_journal_free(SgJournal *j);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgJournal, sg_journal_free)
+
+/* ENTRY/files/<name> of file @i.  (transfer full) */
+char *sg_journal_stored(const SgJournal *j, guint i);
+/* Writes ENTRY/intent.json durably (tmp, fsync, rename, fsync dir). */
+gboolean sg_journal_write(const SgJournal *j, GError **error);
+/* (transfer full): the journal @name of @entry, checked. */
+SgJournal *sg_journal_read(const char *entry, const char *name, GError **error);
+/* The commit: intent.json becomes committed.json, durably. */
+gboolean sg_journal_commit(const SgJournal *j, GError **error);
+/* After the commit: unlinks the originals set aside, makes stored inodes
+ * 0600, removes committed.json. */
+gboolean sg_journal_cleanup(const SgJournal *j, GError **error);
+
+typedef enum {
+	SG_RESOLVE_ROLLED_BACK, /* every original is back; entry removed */
+	SG_RESOLVE_FINISHED,    /* a name was taken: completed instead */
+	SG_RESOLVE_FAILED,      /* neither: the entry stays unfinished */
+} SgResolve;
+
+/*
+ * Undoes an uncommitted put: every original that is aside goes back to
+ * its name (never replacing anything) and the entry is removed.  When a
+ * name has been taken since, the put is finished instead.  @note
+ * (nullable) gets a line saying what was done.
+ */
+SgResolve sg_journal_resolve(const SgJournal *j, char **note, GError **error);
+
+/*
+ * Puts @at (a file that is not the judged one) back at @origin without
+ * replacing anything, or, when the name is taken again, beside it as
+ * .spoolguard-displaced-<id>-<index>; *displaced (nullable) gets that
+ * name.  FALSE when it could not be moved at all.
+ */
+gboolean sg_journal_return_stranger(const char *at, const char *origin,
+    const char *id, guint index, char **displaced, GError **error);
+
+/* An exclusive flock on the entry directory, without waiting: -1 and
+ * SG_CORE_ERROR_BUSY when a put or a recovery holds it. */
+int sg_entry_lock(const char *entry, GError **error);
 
 #endif /* SPOOLGUARD_QUARANTINE_PRIVATE_H */

@@ -360,6 +360,15 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 
 	if (e == NULL)
 		return FALSE;
+	if (e->unfinished) {
+		/* Its files may be half in the spool: recovery first. */
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_UNFINISHED,
+		    "%s: the move into the store was cut short; run "
+		    "'spoolguard quarantine fsck' first",
+		    e->id);
+		return FALSE;
+	}
 	report = sg_store_read_report(e->dir, error);
 	if (report == NULL)
 		return FALSE;

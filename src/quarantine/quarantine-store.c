@@ -10,8 +10,10 @@
  * ids) that are real directories, and never follow symlinks; an id typed
  * by a person is checked against the id alphabet before it is compared.
  * Ids start with their UTC time, so sorting ids sorts entries by age and
- * purge reads an entry's age from its id.  Returned entries and strings
- * belong to the caller.
+ * purge reads an entry's age from its id.  An entry whose move has not
+ * ended (a journal, or no report) is listed as unfinished; purge leaves
+ * every entry with a journal to recovery (quarantine-journal.c).
+ * Returned entries and strings belong to the caller.
  */
 #include "config.h"
 
@@ -325,12 +327,9 @@ store_is_2digits(const char *s)
 	return strlen(s) == 2 && store_digits(s, 2);
 }
 
-/* Calls @func(id, dir) for every entry, oldest first. */
-typedef gboolean (*StoreEntryFunc)(const char *id, const char *dir,
-    gpointer data, GError **error);
-
-static gboolean
-store_walk(SgStore *store, StoreEntryFunc func, gpointer data, GError **error)
+gboolean
+sg_store_walk(SgStore *store, SgStoreEntryFunc func, gpointer data,
+    GError **error)
 {
 	g_autoptr(GPtrArray) years = NULL;
 	/* "<id>/<day dir>" strings: the id has a fixed length. */
@@ -447,6 +446,24 @@ sg_store_json_element(JsonArray *a, guint i)
 	return json_node_get_object(n);
 }
 
+gboolean
+sg_store_has(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	return sg_quarantine_fs()->lstat(path, &st) == 0;
+}
+
+/* TRUE when a put of the entry has not ended: a journal, or no report. */
+static gboolean
+store_entry_unfinished(const char *dir)
+{
+	return sg_store_has(dir, SG_JOURNAL_PENDING) ||
+	    sg_store_has(dir, SG_JOURNAL_COMMITTED) ||
+	    !sg_store_has(dir, "report.json");
+}
+
 static SgStoreEntry *
 store_entry_new(const char *id, const char *dir)
 {
@@ -459,6 +476,7 @@ store_entry_new(const char *id, const char *dir)
 	e->id = g_strdup(id);
 	e->dir = g_strdup(dir);
 	e->time = store_id_time(id);
+	e->unfinished = store_entry_unfinished(dir);
 	e->format = g_strdup(sg_store_json_string(report, "format"));
 	e->verdict = g_strdup(sg_store_json_string(report, "verdict"));
 	for (guint i = 0; files != NULL && i < json_array_get_length(files);
@@ -512,7 +530,7 @@ sg_store_list(SgStore *store, GError **error)
 	g_autoptr(GPtrArray) entries =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)sg_store_entry_free);
 
-	if (!store_walk(store, store_list_one, entries, error))
+	if (!sg_store_walk(store, store_list_one, entries, error))
 		return NULL;
 	return g_steal_pointer(&entries);
 }
@@ -555,7 +573,7 @@ sg_store_find(SgStore *store, const char *id, GError **error)
 		    id != NULL ? id : "");
 		return NULL;
 	}
-	if (!store_walk(store, store_find_one, &f, error))
+	if (!sg_store_walk(store, store_find_one, &f, error))
 		goto out;
 	if (f.matches == 0) {
 		g_set_error(error, SG_QUARANTINE_ERROR,
@@ -604,6 +622,11 @@ store_purge_one(const char *id, const char *dir, gpointer data, GError **error)
 
 	if (t < 0 || t > p->cutoff)
 		return TRUE;
+	/* A cut-short put may hold the only copy of a message, or have
+	 * its original still beside the spool: recovery decides, not age. */
+	if (sg_store_has(dir, SG_JOURNAL_PENDING) ||
+	    sg_store_has(dir, SG_JOURNAL_COMMITTED))
+		return TRUE;
 	if (!sg_fs_remove_entry(dir, &local)) {
 		if (p->first == NULL)
 			p->first = g_steal_pointer(&local);
@@ -626,7 +649,7 @@ sg_store_purge(SgStore *store, gint64 age, guint *count, GError **error)
 		    SG_QUARANTINE_ERROR_INVALID, "purge: negative age");
 		return FALSE;
 	}
-	if (!store_walk(store, store_purge_one, &p, error))
+	if (!sg_store_walk(store, store_purge_one, &p, error))
 		return FALSE;
 	if (count != NULL)
 		*count = p.count;

@@ -32,6 +32,8 @@ complete_words rules show ex
 assert_grep '^exchange-online$' "$work/out"
 complete_words scan --format = j
 assert_grep '^json$' "$work/out"
+complete_words quarantine f
+assert_grep '^fsck$' "$work/out"
 
 # Quarantine ids, from the store -q names (and from the default one).
 make_spool "$work/spool"

@@ -23,6 +23,9 @@
 #
 # Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=recipe-lib.sh
+. "$here/recipe-lib.sh"
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -41,9 +44,6 @@ for tool in dpkg-deb apt-get python3; do
 done
 user=Debian-exim
 id "$user" >/dev/null 2>&1 || skip "no $user user (exim4-base)"
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=recipe-lib.sh
-. "$here/recipe-lib.sh"
 contrib=$(cd "$here/../../contrib" && pwd)
 rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 

@@ -25,6 +25,9 @@
 #
 # Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=recipe-lib.sh
+. "$here/recipe-lib.sh"
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -40,9 +43,24 @@ fail() {
 for tool in dpkg-deb apt-get python3 procmail; do
 	command -v "$tool" >/dev/null || skip "no $tool"
 done
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=recipe-lib.sh
-. "$here/recipe-lib.sh"
+# The pipe filter needs /etc/postfix/main.cf to name our private
+# configuration (below).  Other tests drive their own Postfix at the same
+# time (make -j), and a Postfix finds /etc/postfix too: so, where the
+# kernel allows it, this test runs in a mount namespace of its own with a
+# private layer over /etc, and what it writes there nobody else sees.
+if [ -z "${SG_RECIPE_NS:-}" ] && command -v unshare >/dev/null &&
+	unshare -m true 2>/dev/null; then
+	ns=$(mktemp -d "${TMPDIR:-/tmp}/sg-recipe-ns.XXXXXX") || exit 99
+	mkdir "$ns/up" "$ns/work"
+	SG_RECIPE_NS=$ns unshare -m --propagation private bash -c '
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$SG_RECIPE_NS/up,workdir=$SG_RECIPE_NS/work" /etc ||
+			SG_RECIPE_NS=shared
+		export SG_RECIPE_NS
+		exec bash "$0" "$@"' "$0" "$@"
+	rc=$?
+	rm -rf "$ns"
+	exit $rc
+fi
 contrib=$(cd "$here/../../contrib" && pwd)
 rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 
