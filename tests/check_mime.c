@@ -155,6 +155,10 @@ static const FixtureCase fixture_cases[] = {
 	    SG_SEVERITY_WARN },
 	{ "long-text-line-near.eml", NULL, "mime.encoded-line-length",
 	    SG_SEVERITY_IGNORE },
+	/* Control bytes in a part's header block. */
+	{ "header-control.eml", "header.control", NULL, SG_SEVERITY_WARN },
+	{ "header-control-near.eml", NULL, "header.control",
+	    SG_SEVERITY_IGNORE },
 	/* Legitimate mail: nothing at all under default. */
 	{ "legit-alternative.eml", NULL, NULL, SG_SEVERITY_IGNORE },
 	{ "legit-forward.eml", NULL, NULL, SG_SEVERITY_IGNORE },

@@ -99,8 +99,8 @@ struct _SgHeaderScan {
 	guint64 name_wsp; /* trailing SP/HTAB run of the name */
 	goffset name_wsp_off;
 	goffset name_bad; /* first byte that makes the name invalid */
-	goffset nul_off, eight_off, cr_bare_off;
-	guint64 nul_n, eight_n, cr_bare_n;
+	goffset nul_off, eight_off, cr_bare_off, ctl_off;
+	guint64 nul_n, eight_n, cr_bare_n, ctl_n;
 
 	/* The field being read (its first line and continuations). */
 	gboolean field_open;
@@ -377,6 +377,9 @@ scan_line_byte(SgHeaderScan *scan, guchar c, goffset off)
 	scan->line_len++;
 	if (c == '\0' && scan->nul_n++ == 0)
 		scan->nul_off = off;
+	/* Other control bytes; ESC opens ISO-2022-JP text (RFC 1468). */
+	if ((cls & SG_BYTE_CTL) && c != '\0' && c != 0x1b && scan->ctl_n++ == 0)
+		scan->ctl_off = off;
 	if ((cls & SG_BYTE_8BIT) && scan->eight_n++ == 0)
 		scan->eight_off = off;
 	switch (scan->kind) {
@@ -409,7 +412,8 @@ scan_reset_line(SgHeaderScan *scan)
 	scan->name_wsp = 0;
 	scan->name_bad = SG_OFFSET_NONE;
 	scan->nul_off = scan->eight_off = scan->cr_bare_off = SG_OFFSET_NONE;
-	scan->nul_n = scan->eight_n = scan->cr_bare_n = 0;
+	scan->ctl_off = SG_OFFSET_NONE;
+	scan->nul_n = scan->eight_n = scan->cr_bare_n = scan->ctl_n = 0;
 }
 
 /* The rules on the bytes of one line that belongs to the header block. */
@@ -423,7 +427,7 @@ scan_line_rules(SgHeaderScan *scan)
 
 	/* The field's name is escaped only for a line that has a finding. */
 	if (long_line || scan->nul_n > 0 || scan->cr_bare_n > 0 ||
-	    (scan->eight_n > 0 && scan->eight_lines == 0))
+	    scan->ctl_n > 0 || (scan->eight_n > 0 && scan->eight_lines == 0))
 		name = scan_field_name(scan);
 	if (long_line)
 		scan_report_limit(scan, SG_RULE_HEADER_LINE_LENGTH,
@@ -439,6 +443,12 @@ scan_line_rules(SgHeaderScan *scan)
 		    scan->cr_bare_off, name,
 		    "%" G_GUINT64_FORMAT " bare CR byte(s) in a header line",
 		    scan->cr_bare_n);
+	if (scan->ctl_n > 0)
+		scan_report_event(scan, SG_RULE_HEADER_CONTROL, scan->ctl_off,
+		    name,
+		    "%" G_GUINT64_FORMAT " control byte(s) other than tab, CR "
+		    "and LF in a header line",
+		    scan->ctl_n);
 	if (scan->eight_n > 0 && scan->eight_lines++ == 0) {
 		scan->eight_first = scan->eight_off;
 		scan->eight_header = g_steal_pointer(&name);
@@ -462,6 +472,12 @@ scan_odd_rules(SgHeaderScan *scan)
 		    "%" G_GUINT64_FORMAT " NUL byte(s) in a line after the "
 		    "missing separator",
 		    scan->nul_n);
+	if (scan->ctl_n > 0)
+		scan_report_event(scan, SG_RULE_HEADER_CONTROL, scan->ctl_off,
+		    NULL,
+		    "%" G_GUINT64_FORMAT " control byte(s) in a line after the "
+		    "missing separator",
+		    scan->ctl_n);
 }
 
 /* The header block ends before the line that starts at @end. */
@@ -601,8 +617,8 @@ scan_stop(SgHeaderScan *scan)
 
 /*
  * The length of the prefix of (p, n) that holds only bytes a field value
- * takes without a second look: printable ASCII, SP, HTAB and DEL (no
- * NUL, CR, LF, other control or 8-bit byte).
+ * takes without a second look: printable ASCII, SP and HTAB (no NUL, CR,
+ * LF, DEL, other control or 8-bit byte).
  */
 static gsize
 scan_value_run(const guchar *p, gsize n)
@@ -615,15 +631,16 @@ scan_value_run(const guchar *p, gsize n)
 		    _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		/* signed: bytes >= 0x80 are negative, below ' ' too */
 		__m128i ok =
-		    _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(' ' - 1)),
-		        _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+		    _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+		        _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(' ' - 1)),
+		            _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
 		guint mask = (guint)_mm_movemask_epi8(ok);
 
 		if (mask != 0xffff)
 			return i + (gsize)__builtin_ctz(~mask);
 	}
 #endif
-	while (i < n && (p[i] == '\t' || (p[i] >= ' ' && p[i] < 0x80)))
+	while (i < n && (p[i] == '\t' || (p[i] >= ' ' && p[i] < 0x7f)))
 		i++;
 	return i;
 }
