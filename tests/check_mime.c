@@ -254,6 +254,7 @@ static const FixtureCase fixture_cases[] = {
 	/* Legitimate mail: nothing at all under default. */
 	{ "legit-alternative.eml", NULL, NULL, SG_SEVERITY_IGNORE },
 	{ "legit-forward.eml", NULL, NULL, SG_SEVERITY_IGNORE },
+	{ "legit-rfc2231-boundary.eml", NULL, NULL, SG_SEVERITY_IGNORE },
 	{ "legit-signed.eml", NULL, NULL, SG_SEVERITY_IGNORE },
 	{ "legit-attachments.eml", NULL, NULL, SG_SEVERITY_IGNORE },
 	{ "legit-rfc2231.eml", NULL, "mime.param-conflict",

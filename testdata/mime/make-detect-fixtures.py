@@ -197,6 +197,12 @@ F["filename-path-near.eml"] = multipart(text(), attach(
     'Content-Disposition: attachment; filename="report..final.v2.zip"\n'
     "Content-Transfer-Encoding: base64"))
 
+# A boundary in RFC 2231 sections: legitimate, GMime joins them.
+F["legit-rfc2231-boundary.eml"] = (
+    HEAD + 'Content-Type: multipart/mixed; boundary*0="abc";\n'
+    ' boundary*1="def"\n\n--abcdef\n' + text() + "\n--abcdef\n" +
+    text("second") + "\n--abcdef--\n")
+
 # Non-MIME encodings in bodies.
 F["hidden-encoding.eml"] = (HEAD + "Content-Type: text/plain\n\n"
                             "here it is\n\n" + UU)
