@@ -75,6 +75,8 @@ static const FixtureCase fixture_cases[] = {
 	{ "bad-base64-near.eml", NULL, "mime.bad-base64", SG_SEVERITY_IGNORE },
 	{ "bad-qp.eml", "mime.bad-qp", NULL, SG_SEVERITY_WARN },
 	{ "bad-qp-near.eml", NULL, "mime.bad-qp", SG_SEVERITY_IGNORE },
+	{ "qp-lowercase.eml", "mime.bad-qp", NULL, SG_SEVERITY_WARN },
+	{ "qp-lowercase-near.eml", NULL, "mime.bad-qp", SG_SEVERITY_IGNORE },
 	{ "encoded-line-length.eml", "mime.encoded-line-length", NULL,
 	    SG_SEVERITY_WARN },
 	{ "encoded-line-length-near.eml", NULL, "mime.encoded-line-length",

@@ -7,7 +7,9 @@
  * SgEncodingCheck as they stream past; nothing is decoded or kept.  For
  * base64: characters outside the alphabet, '=' where padding cannot be,
  * and data after the padding (mime.bad-base64).  For quoted-printable:
- * '=' not followed by two hex digits or a line break (mime.bad-qp).  For
+ * '=' not followed by two hex digits or a line break, and escapes in
+ * lower case, which RFC 2045 6.7 forbids and strict decoders leave as
+ * text (mime.bad-qp).  For
  * base64 also its layout: lines whose characters are not whole quartets
  * and white space or empty lines inside the data (mime.base64-layout),
  * where decoders that work a line at a time or stop at a blank part ways,
@@ -216,20 +218,32 @@ qp_bad(SgEncodingCheck *ec)
 	ec->qp_state = 0;
 }
 
+/* A whole "=XX" escape at @off; @x and @y its hex digits. */
+static void
+qp_escape(SgEncodingCheck *ec, guchar x, guchar y, goffset off)
+{
+	if ((x >= 'a' && x <= 'f') || (y >= 'a' && y <= 'f'))
+		count_at(&ec->lower_escapes, &ec->lower_escape_offset, off);
+}
+
 static void
 qp_byte(SgEncodingCheck *ec, guchar c, goffset off)
 {
 	switch (ec->qp_state) {
 	case 1: /* after '=' */
-		if (g_ascii_isxdigit(c))
+		if (g_ascii_isxdigit(c)) {
 			ec->qp_state = 2;
-		else if (c == ' ' || c == '\t' || c == '\r')
+			ec->qp_lower = c >= 'a' && c <= 'f';
+		} else if (c == ' ' || c == '\t' || c == '\r') {
 			ec->qp_state = 3;
-		else
+		} else {
 			qp_bad(ec);
+		}
 		return;
 	case 2: /* after '=X' */
 		if (g_ascii_isxdigit(c)) {
+			qp_escape(ec, ec->qp_lower ? 'a' : '0', c,
+			    ec->qp_escape_offset);
 			ec->qp_state = 0;
 			return;
 		}
@@ -388,6 +402,8 @@ text_fast(SgEncodingCheck *ec, const char *p, gsize n, goffset offset)
 		ec->qp_escape_offset = offset + (goffset)i;
 		if (i + 2 < n && g_ascii_isxdigit(p[i + 1]) &&
 		    g_ascii_isxdigit(p[i + 2])) {
+			qp_escape(ec, (guchar)p[i + 1], (guchar)p[i + 2],
+			    ec->qp_escape_offset);
 			ec->line_len += 3; /* a whole =XX escape */
 			ec->saw_cr = FALSE;
 			i += 3;
@@ -563,12 +579,15 @@ sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
 	} else {
 		if (ec->qp_state == 2 || ec->qp_state == 1)
 			qp_bad(ec);
-		if (ec->bad_escapes > 0)
+		if (ec->bad_escapes > 0 || ec->lower_escapes > 0)
 			sg_check_event(msg, profile, SG_RULE_MIME_BAD_QP,
-			    ec->bad_escape_offset, part, NULL,
+			    ec->bad_escapes > 0 ? ec->bad_escape_offset
+			                        : ec->lower_escape_offset,
+			    part, NULL,
 			    "quoted-printable body: %" G_GUINT64_FORMAT
-			    " invalid =XX escapes",
-			    ec->bad_escapes);
+			    " invalid =XX escapes, %" G_GUINT64_FORMAT
+			    " in lower case (=3d)",
+			    ec->bad_escapes, ec->lower_escapes);
 	}
 	if (ec->max_line_offset != SG_OFFSET_NONE)
 		sg_check_limit(msg, profile, SG_RULE_MIME_ENCODED_LINE_LENGTH,

@@ -72,6 +72,9 @@ typedef struct {
 	goffset qp_escape_offset;
 	guint64 bad_escapes;
 	goffset bad_escape_offset;
+	gboolean qp_lower;     /* the escape being read has a hex digit a-f */
+	guint64 lower_escapes; /* "=3d": RFC 2045 6.7 asks for upper case */
+	goffset lower_escape_offset;
 	/*
 	 * GMime's quoted-printable decoder, followed only as far as NULs go:
 	 * its state (0 text, 1 after '=', 2 after '=X'), X, and whether it

@@ -197,6 +197,16 @@ F["filename-path-near.eml"] = multipart(text(), attach(
     'Content-Disposition: attachment; filename="report..final.v2.zip"\n'
     "Content-Transfer-Encoding: base64"))
 
+# Quoted-printable escapes in lower case: strict decoders keep them.
+F["qp-lowercase.eml"] = multipart(text(), attach(
+    "Content-Type: application/octet-stream\n"
+    "Content-Transfer-Encoding: quoted-printable",
+    "=50=4b=03=04=14=00=02=00=08=00\n"))
+F["qp-lowercase-near.eml"] = multipart(text(), attach(
+    "Content-Type: application/octet-stream\n"
+    "Content-Transfer-Encoding: quoted-printable",
+    "=50=4B=03=04=14=00=02=00=08=00 and text, lower case: abcdef\n"))
+
 # A boundary in RFC 2231 sections: legitimate, GMime joins them.
 F["legit-rfc2231-boundary.eml"] = (
     HEAD + 'Content-Type: multipart/mixed; boundary*0="abc";\n'
