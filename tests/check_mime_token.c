@@ -242,6 +242,9 @@ static const ParamCase param_cases[] = {
 	/* An encoded word: GMime decodes it, the RFC does not. */
 	{ SG_MIME_FIELD_CT, " text/plain; name=\"=?us-ascii?B?ZmlsZS56aXA=?=\"",
 	    0, NULL, "=?us-ascii?B?ZmlsZS56aXA=?=", TRUE },
+	/* No subtype: GMime takes no parameters from it (found by fuzzing). */
+	{ SG_MIME_FIELD_CT, " multied; boundary=\"=_b1_=\"", 0, "=_b1_=", NULL,
+	    TRUE },
 	/* A NUL is a byte: it stops GMime's C strings, not this reading. */
 	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"a", D(QUOTE), "a",
 	    NULL, TRUE },

@@ -581,7 +581,9 @@ sg_mime_params_parse(const char *p, gsize len, goffset offset,
 		value_collect(&l, "filename", &params->filename,
 		    SG_MIME_FILENAME_KEEP);
 	}
-	params->unusual = params_unusual(p, len, params);
+	/* GMime reads no parameters from a Content-Type it cannot type. */
+	params->unusual = params_unusual(p, len, params) ||
+	    (kind == SG_MIME_FIELD_CT && !params->type_ok);
 }
 
 static void
