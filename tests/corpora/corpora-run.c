@@ -8,8 +8,10 @@
  * verdict its authors expect (`defective`, `clean`, ...) and, for some,
  * the part tree their parser built.  Each message is checked as a plain
  * file, the whole file as content, under the `default` profile.  Printed
- * per corpus: defective messages flagged (warn or worse), clean ones
- * quarantined, and every disagreement with a reason; where the reference
+ * per corpus: defective messages flagged (warn or worse), each with the
+ * rules that flagged it beside the defect expected, clean ones
+ * quarantined or warned (and the rate), and every disagreement with a
+ * reason; where the reference
  * tree differs from ours on a message not expected to be defective, both
  * trees.  Exit 1 when a clean message is quarantined or fewer than 90% of
  * the defective ones are flagged.  The corpora are read, never copied.
@@ -259,7 +261,15 @@ run_corpus(SgCheckContext *ctx, const char *dir, const char *name, Tally *total)
 		if (defective) {
 			t.defective++;
 			if (msg->verdict >= SG_SEVERITY_WARN) {
+				g_autofree char *why =
+				    findings_string(msg, SG_SEVERITY_WARN);
+
+				/* The rule beside the defect, to compare. */
 				t.flagged++;
+				g_string_append_printf(notes,
+				    "  %-44s defective, flagged: %s; expected "
+				    "%.120s\n",
+				    file, why, expect);
 			} else {
 				g_autofree char *all =
 				    findings_string(msg, SG_SEVERITY_INFO);
