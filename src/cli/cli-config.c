@@ -39,6 +39,7 @@ typedef enum {
 	CONFIG_ACTION,  /* quarantine, hold, none */
 	CONFIG_BOOL,    /* yes passes --OPTION */
 	CONFIG_NEGATED, /* no passes --OPTION (syslog=no: --no-syslog) */
+	CONFIG_ADDRESS, /* one mail address (scan --notify) */
 } ConfigKind;
 
 typedef struct {
@@ -64,6 +65,9 @@ static const ConfigKey config_keys[] = {
 	{ "scan", "include-corrupt", "include-corrupt", CONFIG_BOOL, NULL },
 	{ "scan", "syslog", "no-syslog", CONFIG_NEGATED, NULL },
 	{ "scan", "metrics", "metrics", CONFIG_PATH, NULL },
+	{ "scan", "mta-log", "no-mta-log", CONFIG_NEGATED, NULL },
+	{ "scan", "notify", "notify", CONFIG_ADDRESS, NULL },
+	{ "scan", "sendmail", "sendmail", CONFIG_PATH, NULL },
 	{ "scan", "state", "state", CONFIG_PATH, NULL },
 	/* the run lock: how long a scan waits for another one to end */
 	{ "scan", "lock-wait", "lock-wait", CONFIG_AGE, NULL },
@@ -196,6 +200,10 @@ config_check_value(ConfigKind kind, const char *v)
 	case CONFIG_NEGATED:
 		if (!config_parse_bool(v, &b))
 			return g_strdup_printf("'%s' is not yes or no", v);
+		return NULL;
+	case CONFIG_ADDRESS:
+		if (!sg_cli_notify_address_ok(v))
+			return g_strdup_printf("'%s' is not a mail address", v);
 		return NULL;
 	}
 	return NULL;

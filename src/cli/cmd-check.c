@@ -12,11 +12,15 @@
  * stops, the rest stays unread (an MTA's pipe delivery sees a broken pipe,
  * which Postfix's pipe(8) and Exim's pipe transport ignore, and takes the
  * exit status), and the answer is a message.size finding and 65.
+ * A rejection, and a message that could not be judged, is logged on the
+ * mail facility (report-syslog.c) unless --no-syslog, starting with the
+ * queue id an MTA's filter passes with --queue-id.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "spoolguard/check.h"
@@ -25,15 +29,31 @@
 
 #include "cli-private.h"
 
+/* [A-Za-z0-9_-], 1 to 64: what Postfix and Exim queue ids are made of. */
+static gboolean
+check_queue_id_ok(const char *id)
+{
+	gsize len = strlen(id);
+
+	if (len == 0 || len > 64)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isalnum(id[i]) && id[i] != '_' && id[i] != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
 int
 sg_cmd_check(int argc, char **argv)
 {
 	g_autofree char *profile_name = NULL;
 	g_autofree char *rules_path = NULL;
 	g_autofree char *format_s = NULL;
+	g_autofree char *queue_id = NULL;
 	g_auto(GStrv) files = NULL;
 	gboolean quiet = FALSE, verbose = FALSE, over = FALSE;
-	gboolean stdin_used = FALSE;
+	gboolean stdin_used = FALSE, no_syslog = FALSE;
 	SgJudgement judgement = SG_JUDGE_TEMPFAIL;
 	g_autoptr(SgProfile) profile = NULL;
 	g_autoptr(SgCheckContext) ctx = NULL;
@@ -54,6 +74,11 @@ sg_cmd_check(int argc, char **argv)
 		    "Print one line: the reason for a rejection", NULL },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		    "With -Q, the full report on standard error too", NULL },
+		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
+		    "Do not log rejections to syslog (mail facility)", NULL },
+		{ "queue-id", 0, 0, G_OPTION_ARG_STRING, &queue_id,
+		    "The MTA's queue id of the message, for the log line",
+		    "ID" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
 		    NULL, "[FILE|-]" },
 		{ NULL },
@@ -75,6 +100,11 @@ sg_cmd_check(int argc, char **argv)
 	if (format_s != NULL &&
 	    !sg_report_format_from_string(format_s, &format)) {
 		sg_cli_warn("check: unknown format '%s'", format_s);
+		return EX_USAGE;
+	}
+	/* Postfix's and Exim's alphabets; it goes into a log line. */
+	if (queue_id != NULL && !check_queue_id_ok(queue_id)) {
+		sg_cli_warn("check: '%s' is not a queue id", queue_id);
 		return EX_USAGE;
 	}
 	profile = sg_cli_load_profile(profile_name, rules_path, &rc);
@@ -101,9 +131,24 @@ sg_cmd_check(int argc, char **argv)
 	if (msg == NULL) {
 		rc = stdin_used ? EX_TEMPFAIL : sg_cli_exit_for_error(error);
 		sg_cli_warn("check: %s", error->message);
+		if (!no_syslog && rc == EX_TEMPFAIL) {
+			sg_report_syslog_open();
+			sg_report_syslog_line(LOG_ERR,
+			    "%s: check: cannot decide, the MTA will retry: %s",
+			    queue_id != NULL ? queue_id : path, error->message);
+		}
 		return rc;
 	}
+	if (queue_id != NULL) {
+		g_free(msg->queue_id);
+		msg->queue_id = g_steal_pointer(&queue_id);
+	}
 	outcome.action = judgement == SG_JUDGE_REJECT ? "reject" : "accept";
+	/* A rejection is an action: it goes to the mail log. */
+	if (!no_syslog && judgement == SG_JUDGE_REJECT) {
+		sg_report_syslog_open();
+		sg_report_syslog_action(msg, &outcome);
+	}
 	if (quiet && judgement == SG_JUDGE_REJECT) {
 		g_autofree char *reason = sg_cli_reason(msg, 400);
 

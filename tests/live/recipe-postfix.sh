@@ -206,11 +206,11 @@ for pair in $bad_inputs; do
 	"rejected 550 5.6.0 spoolguard: $rule:"*) ;;
 	*) fail "milter: $f: want 550 5.6.0 $rule, got: $r" ;;
 	esac
-	grep -q "verdict=quarantine action=reject rules=.*$rule" "$W/milter.log" ||
+	grep -q "verdict=quarantine, action=reject, rules=.*$rule" "$W/milter.log" ||
 		fail "milter: $f: no log line with $rule"
 done
 # The milter logs the queue id Postfix gave ({i} at end of data).
-grep -Eq ': [0-9A-F]{6,}: verdict=quarantine action=reject' "$W/milter.log" ||
+grep -Eq ': [0-9A-F]{6,}: from=<[^>]*>, size=[0-9]+, .*verdict=quarantine, action=reject' "$W/milter.log" ||
 	fail "milter: no queue id in the log: $(tail -n 3 "$W/milter.log")"
 summary="$summary milter:ok"
 
