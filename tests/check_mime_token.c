@@ -1,19 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * check_mime_token.c - tests of the MIME header-field tokenizer
- * (check-mime-token.c) on its own: field values in, type, boundary,
- * transfer encoding and the parameter and encoded-word events out.
+ * (check-mime-token.c, check-mime-param.c) on its own: field values in,
+ * type, boundary, transfer encoding, the parameter and encoded-word events
+ * and the grammar defects out.
  *
  * Every case is fed whole, one byte at a time and split at every byte:
  * the results and events must not depend on the pieces.  Offsets in the
  * expectations are byte indexes into the value as written (fed at 0).
+ * The parameter cases also go through GMime's own parser
+ * (g_mime_content_type_parse, g_mime_param_list_parse): where it reads
+ * another boundary or file name, the tokenizer must have said that the
+ * field is unusual, so that the pre-scan asks GMime.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include <check.h>
+#include <gmime/gmime.h>
 
+#include "spoolguard/autocleanups.h"
 #include "spoolguard/core.h"
 
 #include "check-mime-token.h"
@@ -95,9 +102,16 @@ static const TokenCase token_cases[] = {
 	    "attachment", NULL, 0, "", "filename=5@23;" },
 	{ SG_MIME_FIELD_CTE, " Base64 ", SG_MIME_FIELD_CTE, "", NULL, 0,
 	    "base64", "" },
-	/* A parameter on a transfer encoding: the value is given up. */
-	{ SG_MIME_FIELD_CTE, " 7bit; x", SG_MIME_FIELD_OTHER, "", NULL, 0,
-	    "7bit", "" },
+	/* The whole value, unfolded and trimmed, comments and all. */
+	{ SG_MIME_FIELD_CTE, " 7bit; x", SG_MIME_FIELD_CTE, "", NULL, 0,
+	    "7bit; x", "" },
+	{ SG_MIME_FIELD_CTE, "\r\n  bAse64 (x)\r\n ", SG_MIME_FIELD_CTE, "",
+	    NULL, 0, "base64 (x)", "" },
+	{ SG_MIME_FIELD_CTE, " quoted-\r\n printable", SG_MIME_FIELD_CTE, "",
+	    NULL, 0, "quoted- printable", "" },
+	/* RFC 2231 sections make the boundary. */
+	{ SG_MIME_FIELD_CT, " multipart/x; boundary*0=\"ab\"; boundary*1=cd",
+	    SG_MIME_FIELD_CT, "multipart/x", "abcd", 4, "", "boundary=4@26;" },
 	{ SG_MIME_FIELD_OTHER, " =?utf-8?B?aGk=?=", SG_MIME_FIELD_OTHER, "",
 	    NULL, 0, "", "ew 16@1;" },
 	{ SG_MIME_FIELD_OTHER, " =?utf-8?B?aGk?=", SG_MIME_FIELD_OTHER, "",
@@ -114,6 +128,223 @@ static const TokenCase token_cases[] = {
 	{ SG_MIME_FIELD_OTHER, " plain text, no word", SG_MIME_FIELD_OTHER, "",
 	    NULL, 0, "", "" },
 };
+
+/* ---- the RFC reading against GMime's ------------------------------------ */
+
+#define D(x) (1u << SG_MIME_DEFECT_##x)
+
+typedef struct {
+	SgMimeFieldKind kind; /* Content-Type or -Disposition */
+	const char *value;
+	guint defects;        /* D(...) expected */
+	const char *boundary; /* the RFC reading's, or NULL: none */
+	const char *name;     /* name= (Content-Type) or filename=, or NULL */
+	gboolean unusual;     /* GMime's reading may differ */
+} ParamCase;
+
+static const ParamCase param_cases[] = {
+	{ SG_MIME_FIELD_CT, " text/plain; charset=us-ascii", 0, NULL, NULL,
+	    FALSE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"b1\"", 0, "b1", NULL,
+	    FALSE },
+	/* A trailing ';' is common and harmless. */
+	{ SG_MIME_FIELD_CT, " text/plain; charset=US-ASCII; ", 0, NULL, NULL,
+	    FALSE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed;\r\n\tboundary=\"=_a b\"", 0,
+	    "=_a b", NULL, FALSE },
+	/* An escape in a quoted string: RFC 822's, but not every reader's. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"a\\\"b\"", D(ESCAPE),
+	    "a\"b", NULL, TRUE },
+	/* The RFC 2231 boundary of the detection issue: clean. */
+	{ SG_MIME_FIELD_CT,
+	    " multipart/mixed; boundary*0=\"abc\"; boundary*1=\"def\"", 0,
+	    "abcdef", NULL, FALSE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary*=''x%41y", 0, "xAy",
+	    NULL, FALSE },
+	{ SG_MIME_FIELD_CT,
+	    " application/pdf; name*0*=utf-8''%E2%82%AC%20a;\r\n name*1*=b.pdf",
+	    0, NULL, "\xe2\x82\xac ab.pdf", FALSE },
+	{ SG_MIME_FIELD_CD, " attachment; filename=\"a.txt\"", 0, NULL, "a.txt",
+	    FALSE },
+	{ SG_MIME_FIELD_CD, " inline", 0, NULL, NULL, FALSE },
+	/* RFC 2231 sections out of order, with a gap, mixed, repeated. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary*1=def; boundary*0=abc",
+	    D(SECTIONS), "abcdef", NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary*0=abc; boundary*2=def",
+	    D(SECTIONS), "abc", NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary*1=abc", D(SECTIONS), "",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT,
+	    " multipart/mixed; boundary*0*=''x%41; boundary*1=%42", D(SECTIONS),
+	    "xA%42", NULL, TRUE },
+	{ SG_MIME_FIELD_CT,
+	    " multipart/mixed; boundary*0=a; boundary*0=b; boundary*1=c",
+	    D(SECTIONS), "ac", NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary*00=a", D(SECTIONS), "a",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CD, " attachment; filename*1*=zip; filename*0*=''file.",
+	    D(SECTIONS), NULL, "file.zip", TRUE },
+	/* RFC 2231 encodings: no charset'language', a bad %. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary*=abc", D(2231), "abc",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary*=''a%4", D(2231), "a%4",
+	    NULL, TRUE },
+	/* RFC 2231 and plain forms that disagree: two readings. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=x; boundary*=''y", 0,
+	    "y", NULL, TRUE },
+	/* White space and folds around '='. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary = x", D(SPACE), "x",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\r\n x", D(SPACE), "x",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CD, " attachment; filename\r\n =file.zip", D(SPACE),
+	    NULL, "file.zip", TRUE },
+	/* Comments. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed(); boundary=x", D(COMMENT), "x",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=(c)x", D(COMMENT), "x",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=b()x",
+	    D(COMMENT) | D(SYNTAX), "b", NULL, TRUE },
+	{ SG_MIME_FIELD_CD, " attachment; filename=file.zip()", D(COMMENT),
+	    NULL, "file.zip", TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; ( boundary=x )", D(COMMENT),
+	    NULL, NULL, TRUE },
+	/* Quotes: inside a token, left open, single. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=b_\"x\"y", D(QUOTE),
+	    "b_", NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"ab", D(QUOTE), "ab",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary='x'", D(QUOTE), "'x'",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; foo=\"bla;boundary=x", D(QUOTE),
+	    NULL, NULL, TRUE },
+	{ SG_MIME_FIELD_CD, " attachment; filename=\"file\".zip", D(QUOTE),
+	    NULL, "file", TRUE },
+	/* A backslash outside quotes. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=b\\_x", D(ESCAPE), "b",
+	    NULL, TRUE },
+	/* Syntax: no ';', another separator, no '=', ';;', no name. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; foo=bla boundary=x", D(SYNTAX),
+	    NULL, NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed, boundary=x", D(SYNTAX), NULL,
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed  boundary=x", D(SYNTAX), NULL,
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary", D(SYNTAX), NULL, NULL,
+	    TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed;; boundary=b", D(SYNTAX), "b",
+	    NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; =b", D(SYNTAX), NULL, NULL,
+	    TRUE },
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=boundary=x", D(SYNTAX),
+	    "boundary", NULL, TRUE },
+	/* An encoded word: GMime decodes it, the RFC does not. */
+	{ SG_MIME_FIELD_CT, " text/plain; name=\"=?us-ascii?B?ZmlsZS56aXA=?=\"",
+	    0, NULL, "=?us-ascii?B?ZmlsZS56aXA=?=", TRUE },
+	/* No subtype: GMime takes no parameters from it (found by fuzzing). */
+	{ SG_MIME_FIELD_CT, " multied; boundary=\"=_b1_=\"", 0, "=_b1_=", NULL,
+	    TRUE },
+	/* A NUL is a byte: it stops GMime's C strings, not this reading. */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"a", D(QUOTE), "a",
+	    NULL, TRUE },
+};
+
+/* GMime's value of @name in the parameters of @c's value, or NULL. */
+static char *
+gmime_param(const ParamCase *c, const char *name)
+{
+	GMimeParamList *list;
+	const char *v;
+
+	if (c->kind == SG_MIME_FIELD_CT) {
+		g_autoptr(GMimeContentType) ct =
+		    g_mime_content_type_parse(NULL, c->value);
+
+		list = g_mime_content_type_get_parameters(ct);
+		v = g_mime_param_list_get_parameter(list, name) != NULL
+		    ? g_mime_param_get_value(
+		          g_mime_param_list_get_parameter(list, name))
+		    : NULL;
+		return g_strdup(v);
+	} else {
+		const char *semi = strchr(c->value, ';');
+		g_autoptr(GMimeParamList) params = NULL;
+		GMimeParam *param;
+
+		if (semi == NULL)
+			return NULL;
+		params = g_mime_param_list_parse(NULL, semi + 1);
+		param = g_mime_param_list_get_parameter(params, name);
+		return g_strdup(
+		    param != NULL ? g_mime_param_get_value(param) : NULL);
+	}
+}
+
+static gboolean
+same_value(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+START_TEST(test_params_read_as_the_rfc_says)
+{
+	const ParamCase *c = &param_cases[_i];
+	SgMimeParams params;
+	const SgMimeValue *name;
+
+	sg_mime_params_parse(c->value, strlen(c->value), 100, c->kind, 64,
+	    &params);
+	name = c->kind == SG_MIME_FIELD_CT ? &params.name : &params.filename;
+	ck_assert_msg(params.defects == c->defects,
+	    "'%s': defects %#x, want %#x", c->value, params.defects,
+	    c->defects);
+	ck_assert_msg(same_value(params.boundary.value, c->boundary),
+	    "'%s': boundary '%s', want '%s'", c->value,
+	    params.boundary.value ? params.boundary.value : "(none)",
+	    c->boundary ? c->boundary : "(none)");
+	ck_assert_msg(same_value(name->value, c->name),
+	    "'%s': name '%s', want '%s'", c->value,
+	    name->value ? name->value : "(none)", c->name ? c->name : "(none)");
+	ck_assert_msg(params.unusual == c->unusual, "'%s': unusual %d",
+	    c->value, params.unusual);
+	for (guint d = 0; d < SG_MIME_DEFECT_COUNT; d++) {
+		if (!(params.defects & (1u << d)))
+			continue;
+		ck_assert_int_ge(params.defect_at[d], 100);
+		ck_assert_int_le(params.defect_at[d],
+		    100 + (gint64)strlen(c->value));
+		ck_assert_ptr_nonnull(params.defect_what[d]);
+	}
+	sg_mime_params_clear(&params);
+}
+END_TEST
+
+/* Where GMime reads another value, the field is unusual (never silent). */
+START_TEST(test_params_agree_with_gmime_or_say_so)
+{
+	const ParamCase *c = &param_cases[_i];
+	const char *key = c->kind == SG_MIME_FIELD_CT ? "name" : "filename";
+	g_autofree char *gb = gmime_param(c, "boundary");
+	g_autofree char *gn = gmime_param(c, key);
+	SgMimeParams params;
+	const SgMimeValue *name;
+
+	sg_mime_params_parse(c->value, strlen(c->value), 0, c->kind, 64,
+	    &params);
+	name = c->kind == SG_MIME_FIELD_CT ? &params.name : &params.filename;
+	if (!params.unusual) {
+		ck_assert_msg(same_value(params.boundary.value, gb),
+		    "'%s': boundary '%s', GMime '%s'", c->value,
+		    params.boundary.value, gb);
+		ck_assert_msg(same_value(name->value, gn),
+		    "'%s': %s '%s', GMime '%s'", c->value, key, name->value,
+		    gn);
+	}
+	sg_mime_params_clear(&params);
+}
+END_TEST
 
 /* Tokenizes @c's value in pieces cut at @cuts (ascending) into @events. */
 static void
@@ -236,17 +467,26 @@ token_suite(void)
 	    G_N_ELEMENTS(kind_cases));
 	tcase_add_test(tc, test_token_field_kind_reads_no_further);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("params");
+	tcase_add_loop_test(tc, test_params_read_as_the_rfc_says, 0,
+	    G_N_ELEMENTS(param_cases));
+	tcase_add_loop_test(tc, test_params_agree_with_gmime_or_say_so, 0,
+	    G_N_ELEMENTS(param_cases));
+	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(token_suite());
+	SRunner *sr;
 	int failed;
 
+	g_mime_init();
+	sr = srunner_create(token_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	g_mime_shutdown();
 	return failed == 0 ? 0 : 1;
 }

@@ -75,9 +75,9 @@ END_TEST
 /* ---- mime.depth where the walk sees deeper than the pre-scan ---------- */
 
 /*
- * The pre-scan reads "bas e64" as base64 (white space left out) and does
- * not open an encoded message; GMime does not know the encoding and
- * parses the message inside: only the walk sees the nesting.
+ * GMime does not know the encoding "bas e64" and parses the message
+ * inside; the pre-scan reads the value as GMime does (it once left the
+ * white space out, read base64 and saw no nesting at all).
  */
 #define DEPTH_HIDDEN_CTE "Content-Transfer-Encoding: bas e64\n"
 #define DEPTH_MESSAGE "Content-Type: message/rfc822\n"
@@ -129,7 +129,7 @@ typedef struct {
 } DepthCase;
 
 static const DepthCase depth_cases[] = {
-	{ "the pre-scan sees no container", gen_depth_from_the_top, 24 },
+	{ "embedded messages from the top", gen_depth_from_the_top, 24 },
 	{ "the pre-scan sees one level less", gen_depth_one_deeper, 21 },
 };
 
@@ -157,11 +157,13 @@ START_TEST(test_mime_depth_found_by_the_walk_points_at_its_part)
 END_TEST
 
 /*
- * Past GMime's own nesting limit: the depth is GMime's, and so is the
- * place, where it stopped, not the pre-scan's one container at byte 0.
+ * Past GMime's own nesting limit, under a profile without a hard limit:
+ * the depth is where GMime would stop, not the one container at byte 0.
  */
 START_TEST(test_mime_depth_past_gmime_points_where_gmime_stopped)
 {
+	g_autoptr(SgProfile) open_ended = sg_test_mime_profile_new(
+	    "[mime.depth]\nseverity=quarantine\nsoft=20\nhard=none\n");
 	g_autoptr(GString) s = sg_test_mime_headers(g_string_new(NULL));
 	g_autoptr(SgMessage) msg = NULL;
 	g_autofree char *got = NULL;
@@ -172,7 +174,7 @@ START_TEST(test_mime_depth_past_gmime_points_where_gmime_stopped)
 	    "Content-Type: multipart/mixed; boundary=x\n\n--x\n");
 	gen_hidden_messages(s, 1100);
 	g_string_append(s, "--x--\n");
-	msg = sg_test_mime_run_gstring(s, NULL);
+	msg = sg_test_mime_run_with(open_ended, s->str, s->len, NULL);
 	got = sg_test_mime_describe(msg);
 	f = sg_test_mime_find(msg, "mime.depth");
 	ck_assert_msg(f != NULL, "no mime.depth;%s", got);
@@ -187,7 +189,8 @@ START_TEST(test_mime_depth_past_gmime_points_where_gmime_stopped)
 		level++;
 	/*
 	 * GMime counts an embedded message twice (the part and the message
-	 * in it): it stops near the 512th, far below the walk's 100 levels.
+	 * in it) and stops near the 512th; the pre-scan stops at its
+	 * ceiling, GMime's 1024 levels.
 	 */
 	ck_assert_uint_ge(level, 500);
 	ck_assert_uint_lt(level, 1100);

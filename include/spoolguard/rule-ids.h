@@ -91,6 +91,10 @@ SG_RULE(HEADER_BAD_ADDRESS, "header.bad-address", EVENT, INFO,
 	"an address header that does not parse as an address list")
 SG_RULE(HEADER_BAD_ENCODED_WORD, "header.bad-encoded-word", EVENT, INFO,
 	"an RFC 2047 encoded word that does not decode")
+SG_RULE(HEADER_CONTROL, "header.control", EVENT, WARN,
+	"a control character other than tab, CR and LF in a header line")
+SG_RULE(HEADER_DUPLICATE_REPLY_TO, "header.duplicate-reply-to", EVENT, INFO,
+	"a second Reply-To, as mailing-list managers add one")
 
 /* MIME structure. */
 SG_RULE(MIME_DEPTH, "mime.depth", LIMIT, QUARANTINE,
@@ -135,6 +139,46 @@ SG_RULE(MIME_PARAM_DUPLICATE, "mime.param-duplicate", EVENT, INFO,
 	"the same header parameter repeated")
 SG_RULE(MIME_MALFORMED, "mime.malformed", EVENT, WARN,
 	"the MIME parser found the message malformed")
+SG_RULE(MIME_AMBIGUOUS, "mime.ambiguous", EVENT, WARN,
+	"two common readings of the same bytes give different parts or content")
+SG_RULE(MIME_PARAM_SPACE, "mime.param-space", EVENT, WARN,
+	"white space or a line fold around '=' in a header parameter")
+SG_RULE(MIME_PARAM_COMMENT, "mime.param-comment", EVENT, WARN,
+	"a comment in a Content-Type or Content-Disposition value")
+SG_RULE(MIME_PARAM_QUOTE, "mime.param-quote", EVENT, WARN,
+	"a quote left open, single quotes, or a quote inside a parameter value")
+SG_RULE(MIME_PARAM_ESCAPE, "mime.param-escape", EVENT, WARN,
+	"a backslash outside a quoted string in a header parameter")
+SG_RULE(MIME_PARAM_SYNTAX, "mime.param-syntax", EVENT, WARN,
+	"a parameter list with a missing ';' or '=', or text after a value")
+SG_RULE(MIME_PARAM_ENCODED, "mime.param-encoded", EVENT, WARN,
+	"a parameter in encoded words that decode to ASCII, or in UTF-16/32")
+SG_RULE(MIME_RFC2231_SECTIONS, "mime.rfc2231-sections", EVENT, WARN,
+	"RFC 2231 sections out of order, with a gap, repeated or mixed")
+SG_RULE(MIME_RFC2231_ENCODING, "mime.rfc2231-encoding", EVENT, WARN,
+	"an RFC 2231 value without charset'language' or with a bad %XX")
+SG_RULE(MIME_BOUNDARY_CHARS, "mime.boundary-chars", EVENT, WARN,
+	"a boundary with characters RFC 2046 does not allow")
+SG_RULE(MIME_FAKE_MULTIPART, "mime.fake-multipart", EVENT, WARN,
+	"a boundary on a part that is not multipart, or a type imitating one")
+SG_RULE(MIME_DELIMITER_SUFFIX, "mime.delimiter-suffix", EVENT, WARN,
+	"a delimiter line that goes on with more than white space")
+SG_RULE(MIME_CTE_INVALID, "mime.cte-invalid", EVENT, WARN,
+	"a transfer encoding outside RFC 2045's five, or one the body belies")
+SG_RULE(MIME_CTE_EXTENSION, "mime.cte-extension", EVENT, INFO,
+	"an x- transfer encoding (x-uuencode, x-gzip64) that the body matches")
+SG_RULE(MIME_BASE64_LINE_LENGTH, "mime.base64-line-length", LIMIT, INFO,
+	"a base64 line longer than the limit")
+SG_RULE(MIME_BASE64_LAYOUT, "mime.base64-layout", EVENT, WARN,
+	"base64 lines not in whole quartets, or blanks inside the data")
+SG_RULE(MIME_BODY_NUL, "mime.body-nul", EVENT, WARN,
+	"NUL bytes in a 7bit, 8bit or undeclared body")
+SG_RULE(MIME_EMPTY_MESSAGE, "mime.empty-message", EVENT, WARN,
+	"a message/rfc822 part with nothing in it")
+SG_RULE(MIME_UNDECLARED_PARTS, "mime.undeclared-parts", EVENT, WARN,
+	"a body that is not multipart but holds delimiters and part headers")
+SG_RULE(MIME_FILENAME_PATH, "mime.filename-path", EVENT, WARN,
+	"a file name with a directory part (a slash, a backslash, '..')")
 
 /* Content. */
 SG_RULE(CONTENT_TYPE_MISMATCH, "content.type-mismatch", EVENT, WARN,
@@ -143,5 +187,9 @@ SG_RULE(CONTENT_TYPE_DIFFERS, "content.type-differs", EVENT, INFO,
 	"the declared and sniffed content types differ harmlessly")
 SG_RULE(CONTENT_NUL_IN_TEXT, "content.nul-in-text", EVENT, WARN,
 	"NUL bytes in a part declared as text")
+SG_RULE(CONTENT_HIDDEN_ENCODING, "content.hidden-encoding", EVENT, WARN,
+	"a uuencoded, yEnc or BinHex block inside a text or octet-stream part")
+SG_RULE(CONTENT_LEGACY_ENCODING, "content.legacy-encoding", EVENT, INFO,
+	"a uuencoded, yEnc or BinHex body declared as such")
 
 /* clang-format on */

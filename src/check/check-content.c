@@ -173,6 +173,24 @@ content_pre_counts(const SgNulCount *pre, GMimeContentEncoding enc,
 	    pre->nuls == 0 && !pre->qp_zero;
 }
 
+/*
+ * TRUE when @part's transfer encoding is (x-)gzip64: base64 of gzip data,
+ * which GMime does not know and leaves as it is.  Sniffed through base64,
+ * what it holds shows.
+ */
+static gboolean
+content_gzip64(GMimePart *part)
+{
+	const char *v = g_mime_object_get_header(GMIME_OBJECT(part),
+	    "Content-Transfer-Encoding");
+	g_autofree char *t = NULL;
+
+	if (v == NULL)
+		return FALSE;
+	t = g_strstrip(g_ascii_strdown(v, -1));
+	return strcmp(t, "x-gzip64") == 0 || strcmp(t, "gzip64") == 0;
+}
+
 /* (transfer none): @part's raw content stream and its encoding. */
 static GMimeStream *
 content_raw(GMimePart *part, GMimeContentEncoding *encoding)
@@ -346,6 +364,8 @@ sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 	raw = content_raw(part, &enc);
 	if (raw == NULL)
 		return;
+	if (content_gzip64(part))
+		enc = GMIME_CONTENT_ENCODING_BASE64;
 	where = raw->bound_start - base;
 	stop = raw->bound_end >= 0 ? raw->bound_end - base : SG_OFFSET_NONE;
 	/*

@@ -7,7 +7,13 @@
  * SgEncodingCheck as they stream past; nothing is decoded or kept.  For
  * base64: characters outside the alphabet, '=' where padding cannot be,
  * and data after the padding (mime.bad-base64).  For quoted-printable:
- * '=' not followed by two hex digits or a line break (mime.bad-qp).  For
+ * '=' not followed by two hex digits or a line break, and escapes in
+ * lower case, which RFC 2045 6.7 forbids and strict decoders leave as
+ * text (mime.bad-qp).  For
+ * base64 also its layout: lines whose characters are not whole quartets
+ * and white space or empty lines inside the data (mime.base64-layout),
+ * where decoders that work a line at a time or stop at a blank part ways,
+ * and the longest line (mime.base64-line-length, RFC 2045's 76).  For
  * every body but binary: the longest line (mime.encoded-line-length; RFC
  * 5322's 998 applies to 7bit and 8bit bodies too).  Each finding carries
  * a count and the content offset of the first occurrence; one finding per
@@ -119,6 +125,8 @@ sg_encoding_check_init(SgEncodingCheck *ec, SgEncodingKind kind, goffset start)
 	ec->after_pad_offset = SG_OFFSET_NONE;
 	ec->bad_pad_offset = SG_OFFSET_NONE;
 	ec->bad_escape_offset = SG_OFFSET_NONE;
+	ec->odd_line_offset = SG_OFFSET_NONE;
+	ec->blank_offset = SG_OFFSET_NONE;
 }
 
 static void
@@ -141,9 +149,40 @@ encoding_end_line(SgEncodingCheck *ec, goffset next)
 	ec->line_start = next;
 }
 
+/* Base64 data goes on after white space or an empty line. */
+static void
+base64_data(SgEncodingCheck *ec)
+{
+	if (ec->blank_pending)
+		count_at(&ec->blanks, &ec->blank_offset, ec->blank_at);
+	ec->blank_pending = FALSE;
+	ec->had_data = TRUE;
+}
+
+/* The end of a base64 line: its characters should be whole quartets. */
+static void
+base64_line_end(SgEncodingCheck *ec, goffset start)
+{
+	/* White space at the end of a line (a CR before LF too) is no blank. */
+	if (ec->blank_pending && ec->blank_at >= start)
+		ec->blank_pending = FALSE;
+	if (ec->finished)
+		return;
+	if (ec->line_len == 0) {
+		if (ec->had_data && !ec->blank_pending) {
+			ec->blank_pending = TRUE;
+			ec->blank_at = start;
+		}
+	} else if (ec->quantum != 0 && ec->pad == 0) {
+		count_at(&ec->odd_lines, &ec->odd_line_offset, start);
+	}
+}
+
 static void
 base64_byte(SgEncodingCheck *ec, guchar c, goffset off)
 {
+	if (base64_alphabet[c] || c == '=')
+		base64_data(ec);
 	if (base64_alphabet[c]) {
 		if (ec->finished)
 			count_at(&ec->after_pad, &ec->after_pad_offset, off);
@@ -164,6 +203,10 @@ base64_byte(SgEncodingCheck *ec, guchar c, goffset off)
 		}
 	} else if (c != ' ' && c != '\t' && c != '\r') {
 		count_at(&ec->bad_chars, &ec->bad_char_offset, off);
+	} else if (ec->had_data && !ec->finished && !ec->blank_pending) {
+		/* White space inside the data (a CR before LF is no blank). */
+		ec->blank_pending = TRUE;
+		ec->blank_at = off;
 	}
 }
 
@@ -175,20 +218,32 @@ qp_bad(SgEncodingCheck *ec)
 	ec->qp_state = 0;
 }
 
+/* A whole "=XX" escape at @off; @x and @y its hex digits. */
+static void
+qp_escape(SgEncodingCheck *ec, guchar x, guchar y, goffset off)
+{
+	if ((x >= 'a' && x <= 'f') || (y >= 'a' && y <= 'f'))
+		count_at(&ec->lower_escapes, &ec->lower_escape_offset, off);
+}
+
 static void
 qp_byte(SgEncodingCheck *ec, guchar c, goffset off)
 {
 	switch (ec->qp_state) {
 	case 1: /* after '=' */
-		if (g_ascii_isxdigit(c))
+		if (g_ascii_isxdigit(c)) {
 			ec->qp_state = 2;
-		else if (c == ' ' || c == '\t' || c == '\r')
+			ec->qp_lower = c >= 'a' && c <= 'f';
+		} else if (c == ' ' || c == '\t' || c == '\r') {
 			ec->qp_state = 3;
-		else
+		} else {
 			qp_bad(ec);
+		}
 		return;
 	case 2: /* after '=X' */
 		if (g_ascii_isxdigit(c)) {
+			qp_escape(ec, ec->qp_lower ? 'a' : '0', c,
+			    ec->qp_escape_offset);
 			ec->qp_state = 0;
 			return;
 		}
@@ -273,6 +328,8 @@ encoding_newline(SgEncodingCheck *ec, goffset next)
 	if (ec->saw_cr && ec->line_len > 0)
 		ec->line_len--;
 	ec->saw_cr = FALSE;
+	if (ec->kind == SG_ENCODING_BASE64)
+		base64_line_end(ec, ec->line_start);
 	encoding_end_line(ec, next);
 }
 
@@ -289,6 +346,8 @@ base64_fast(SgEncodingCheck *ec, const char *p, gsize n, goffset offset)
 		gsize run = base64_run((const guchar *)p + i, n - i);
 
 		if (run > 0) {
+			if (ec->blank_pending || !ec->had_data)
+				base64_data(ec);
 			ec->quantum = (ec->quantum + (guint)(run % 4)) % 4;
 			ec->line_len += run;
 			ec->saw_cr = FALSE;
@@ -300,6 +359,7 @@ base64_fast(SgEncodingCheck *ec, const char *p, gsize n, goffset offset)
 		} else if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') {
 			/* the CR is counted and taken back: no change */
 			ec->saw_cr = FALSE;
+			base64_line_end(ec, ec->line_start);
 			encoding_end_line(ec, offset + (goffset)i + 2);
 			i += 2;
 		} else {
@@ -342,6 +402,8 @@ text_fast(SgEncodingCheck *ec, const char *p, gsize n, goffset offset)
 		ec->qp_escape_offset = offset + (goffset)i;
 		if (i + 2 < n && g_ascii_isxdigit(p[i + 1]) &&
 		    g_ascii_isxdigit(p[i + 2])) {
+			qp_escape(ec, (guchar)p[i + 1], (guchar)p[i + 2],
+			    ec->qp_escape_offset);
 			ec->line_len += 3; /* a whole =XX escape */
 			ec->saw_cr = FALSE;
 			i += 3;
@@ -456,6 +518,26 @@ sg_encoding_check_feed(SgEncodingCheck *ec, const char *p, gsize len,
 	}
 }
 
+/* mime.base64-layout and mime.base64-line-length. */
+static void
+base64_finish_layout(SgEncodingCheck *ec, SgMessage *msg,
+    const SgProfile *profile, const char *part)
+{
+	if (ec->odd_lines > 0 || ec->blanks > 0)
+		sg_check_event(msg, profile, SG_RULE_MIME_BASE64_LAYOUT,
+		    ec->odd_lines > 0 ? ec->odd_line_offset : ec->blank_offset,
+		    part, NULL,
+		    "base64 body: %" G_GUINT64_FORMAT " line(s) not in whole "
+		    "groups of four characters, %" G_GUINT64_FORMAT " blank(s) "
+		    "inside the data; decoders that work a line at a time or "
+		    "stop at a blank decode something else",
+		    ec->odd_lines, ec->blanks);
+	if (ec->max_line_offset != SG_OFFSET_NONE)
+		sg_check_limit(msg, profile, SG_RULE_MIME_BASE64_LINE_LENGTH,
+		    ec->max_line, ec->max_line_offset, part, NULL,
+		    "longest base64 line");
+}
+
 static goffset
 first_of(goffset a, goffset b)
 {
@@ -477,8 +559,11 @@ sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
 	if (ec->kind == SG_ENCODING_BASE64) {
 		goffset first;
 
-		/* An unfinished group of one character cannot decode. */
-		if (!ec->finished && (ec->quantum == 1 || ec->pad > 0))
+		/*
+		 * An unfinished group cannot decode (one character) or decodes
+		 * only for decoders that do not insist on the padding.
+		 */
+		if (!ec->finished && (ec->quantum != 0 || ec->pad > 0))
 			count_at(&ec->bad_pad, &ec->bad_pad_offset, end);
 		first =
 		    first_of(first_of(ec->bad_char_offset, ec->bad_pad_offset),
@@ -494,15 +579,20 @@ sg_encoding_check_finish(SgEncodingCheck *ec, SgMessage *msg,
 	} else {
 		if (ec->qp_state == 2 || ec->qp_state == 1)
 			qp_bad(ec);
-		if (ec->bad_escapes > 0)
+		if (ec->bad_escapes > 0 || ec->lower_escapes > 0)
 			sg_check_event(msg, profile, SG_RULE_MIME_BAD_QP,
-			    ec->bad_escape_offset, part, NULL,
+			    ec->bad_escapes > 0 ? ec->bad_escape_offset
+			                        : ec->lower_escape_offset,
+			    part, NULL,
 			    "quoted-printable body: %" G_GUINT64_FORMAT
-			    " invalid =XX escapes",
-			    ec->bad_escapes);
+			    " invalid =XX escapes, %" G_GUINT64_FORMAT
+			    " in lower case (=3d)",
+			    ec->bad_escapes, ec->lower_escapes);
 	}
 	if (ec->max_line_offset != SG_OFFSET_NONE)
 		sg_check_limit(msg, profile, SG_RULE_MIME_ENCODED_LINE_LENGTH,
 		    ec->max_line, ec->max_line_offset, part, NULL,
 		    "longest encoded line");
+	if (ec->kind == SG_ENCODING_BASE64)
+		base64_finish_layout(ec, msg, profile, part);
 }

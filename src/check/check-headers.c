@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * check-headers.c - the byte and header checks: one streaming pass over
- * the top-level header block of a message's content.
+ * the top-level header block of a message's content, and the same scan of
+ * every part's header block, at every depth, fed by the MIME pre-scan
+ * (sg_header_scan_new_parts).
  *
  * A push-style state machine takes the content in pieces of any size (64
  * KiB reads; tests feed one byte at a time) and keeps a 4 KiB sample, the
@@ -12,11 +14,14 @@
  * header.block-size limits (1 to 256 MiB).  Each rule is listed for its first
  * occurrences, then summed up once: a hostile message cannot make a million
  * findings. Offsets are content offsets (check-common.c maps them to files).
- * Only the scan object itself needs freeing.
+ * A scan of part blocks reports the same rules at the same severities with
+ * the part's path, caps each rule over all the parts of a message, and
+ * leaves the message's totals (header.count, header.received-count) to the
+ * top-level scan.  The address counter is check-headers-addr.c.  Only the
+ * scan object itself needs freeing.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
 
 #ifdef __SSE2__
@@ -29,7 +34,6 @@
 
 #include "check-private.h"
 
-#define HEADERS_CHUNK 65536   /* one read from the content stream */
 #define HEADERS_SAMPLE 4096   /* bytes classified as text or binary */
 #define HEADERS_NAME_KEEP 128 /* field-name bytes kept for reports */
 /*
@@ -43,134 +47,6 @@
 /* Inspect rows: the hard header.count, but never more than this. */
 #define HEADERS_ROWS_MAX 100000
 #define HEADERS_BINARY_MIN 4 /* control bytes before "binary" */
-
-/* ---- address counter ------------------------------------------------- */
-
-enum {
-	ADDR_TEXT,    /* between tokens, display names, addr-specs */
-	ADDR_QUOTED,  /* inside "..." */
-	ADDR_COMMENT, /* inside (...), depth in counter->depth */
-	ADDR_ANGLE,   /* inside <...> */
-};
-
-/* Where a quoted string or a comment returns to: kept in the high bit. */
-#define ADDR_OUTER_ANGLE 0x80
-#define ADDR_STATE(c) ((c)->state & 0x7f)
-
-void
-sg_addr_counter_init(SgAddrCounter *counter)
-{
-	memset(counter, 0, sizeof *counter);
-}
-
-static void
-addr_element_end(SgAddrCounter *c)
-{
-	if (c->has_token)
-		c->count++;
-	c->has_token = 0;
-}
-
-static void
-addr_enter(SgAddrCounter *c, guint8 state)
-{
-	guint8 outer = ADDR_STATE(c) == ADDR_ANGLE ? ADDR_OUTER_ANGLE : 0;
-
-	c->state = state | outer;
-}
-
-static void
-addr_leave(SgAddrCounter *c)
-{
-	c->state = (c->state & ADDR_OUTER_ANGLE) ? ADDR_ANGLE : ADDR_TEXT;
-}
-
-void
-sg_addr_counter_feed(SgAddrCounter *c, const char *p, gsize len)
-{
-	for (gsize i = 0; i < len; i++) {
-		guchar ch = (guchar)p[i];
-
-		if (c->escaped) {
-			c->escaped = 0;
-			continue;
-		}
-		switch (ADDR_STATE(c)) {
-		case ADDR_QUOTED:
-			if (ch == '\\')
-				c->escaped = 1;
-			else if (ch == '"')
-				addr_leave(c);
-			break;
-		case ADDR_COMMENT:
-			if (ch == '\\')
-				c->escaped = 1;
-			else if (ch == '(')
-				c->depth++;
-			else if (ch == ')' && --c->depth == 0)
-				addr_leave(c);
-			break;
-		case ADDR_ANGLE:
-			if (ch == '>') {
-				c->state = ADDR_TEXT;
-			} else if (ch == '"') {
-				addr_enter(c, ADDR_QUOTED);
-			} else if (ch == '(') {
-				addr_enter(c, ADDR_COMMENT);
-				c->depth = 1;
-			}
-			break;
-		default:
-			switch (ch) {
-			case '"':
-				c->has_token = 1;
-				addr_enter(c, ADDR_QUOTED);
-				break;
-			case '(':
-				addr_enter(c, ADDR_COMMENT);
-				c->depth = 1;
-				break;
-			case '<':
-				c->has_token = 1;
-				c->state = ADDR_ANGLE;
-				break;
-			case ',':
-				addr_element_end(c);
-				break;
-			case ';':
-				/* Ends a group; Outlook-style lists use it too.
-				 */
-				addr_element_end(c);
-				c->in_group = 0;
-				break;
-			case ':':
-				if (!c->in_group) {
-					/* "name:" opens a group; the name
-					 * is not an address. */
-					c->has_token = 0;
-					c->in_group = 1;
-				}
-				break;
-			case ' ':
-			case '\t':
-			case '\r':
-			case '\n':
-				break;
-			default:
-				c->has_token = 1;
-				break;
-			}
-			break;
-		}
-	}
-}
-
-guint64
-sg_addr_counter_finish(SgAddrCounter *counter)
-{
-	addr_element_end(counter);
-	return counter->count;
-}
 
 /* ---- header scanner -------------------------------------------------- */
 
@@ -223,8 +99,8 @@ struct _SgHeaderScan {
 	guint64 name_wsp; /* trailing SP/HTAB run of the name */
 	goffset name_wsp_off;
 	goffset name_bad; /* first byte that makes the name invalid */
-	goffset nul_off, eight_off, cr_bare_off;
-	guint64 nul_n, eight_n, cr_bare_n;
+	goffset nul_off, eight_off, cr_bare_off, ctl_off;
+	guint64 nul_n, eight_n, cr_bare_n, ctl_n;
 
 	/* The field being read (its first line and continuations). */
 	gboolean field_open;
@@ -257,6 +133,9 @@ struct _SgHeaderScan {
 	goffset eight_first;
 	char *eight_header;
 	Tally tally[SG_RULE_COUNT];
+	/* A scan of part header blocks: the part being read (owned). */
+	gboolean parts;
+	char *part;
 };
 
 static void scan_report_event(SgHeaderScan *scan, SgRuleId rule, goffset off,
@@ -281,8 +160,8 @@ scan_report_event(SgHeaderScan *scan, SgRuleId rule, goffset off,
 	va_start(ap, fmt);
 	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	sg_check_event(scan->msg, scan->profile, rule, off, NULL, header, "%s",
-	    text);
+	sg_check_event(scan->msg, scan->profile, rule, off, scan->part, header,
+	    "%s", text);
 }
 
 static void
@@ -299,7 +178,7 @@ scan_report_limit(SgHeaderScan *scan, SgRuleId rule, gint64 observed,
 	t->is_limit = TRUE;
 	if (t->n++ < SG_CHECK_REPORT_MAX) {
 		sg_check_limit(scan->msg, scan->profile, rule, observed, off,
-		    NULL, header, what);
+		    scan->part, header, what);
 		return;
 	}
 	if (t->n == SG_CHECK_REPORT_MAX + 1)
@@ -350,8 +229,8 @@ scan_report_total(SgHeaderScan *scan, SgRuleId rule, gint64 observed,
 	if (sev == SG_SEVERITY_IGNORE)
 		return;
 	off = limit == sg_profile_hard(scan->profile, rule) ? offs[1] : offs[0];
-	sg_check_limit(scan->msg, scan->profile, rule, observed, off, NULL,
-	    header, what);
+	sg_check_limit(scan->msg, scan->profile, rule, observed, off,
+	    scan->part, header, what);
 }
 
 static void scan_not_a_message(SgHeaderScan *scan, goffset off, const char *fmt,
@@ -396,25 +275,8 @@ scan_name_is(const SgHeaderScan *scan, const char *name)
 static gboolean
 scan_field_is_address(const SgHeaderScan *scan)
 {
-	static const char *const names[] = {
-		"From",
-		"To",
-		"Cc",
-		"Bcc",
-		"Reply-To",
-		"Sender",
-		"Resent-From",
-		"Resent-Sender",
-		"Resent-To",
-		"Resent-Cc",
-		"Resent-Bcc",
-		"Resent-Reply-To",
-	};
-
-	for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-		if (scan_name_is(scan, names[i]))
-			return TRUE;
-	return FALSE;
+	return scan->field_name_len == scan->field_name_kept &&
+	    sg_addr_field_is_address(scan->field_name, scan->field_name_kept);
 }
 
 static void
@@ -515,6 +377,9 @@ scan_line_byte(SgHeaderScan *scan, guchar c, goffset off)
 	scan->line_len++;
 	if (c == '\0' && scan->nul_n++ == 0)
 		scan->nul_off = off;
+	/* Other control bytes; ESC opens ISO-2022-JP text (RFC 1468). */
+	if ((cls & SG_BYTE_CTL) && c != '\0' && c != 0x1b && scan->ctl_n++ == 0)
+		scan->ctl_off = off;
 	if ((cls & SG_BYTE_8BIT) && scan->eight_n++ == 0)
 		scan->eight_off = off;
 	switch (scan->kind) {
@@ -547,7 +412,8 @@ scan_reset_line(SgHeaderScan *scan)
 	scan->name_wsp = 0;
 	scan->name_bad = SG_OFFSET_NONE;
 	scan->nul_off = scan->eight_off = scan->cr_bare_off = SG_OFFSET_NONE;
-	scan->nul_n = scan->eight_n = scan->cr_bare_n = 0;
+	scan->ctl_off = SG_OFFSET_NONE;
+	scan->nul_n = scan->eight_n = scan->cr_bare_n = scan->ctl_n = 0;
 }
 
 /* The rules on the bytes of one line that belongs to the header block. */
@@ -561,7 +427,7 @@ scan_line_rules(SgHeaderScan *scan)
 
 	/* The field's name is escaped only for a line that has a finding. */
 	if (long_line || scan->nul_n > 0 || scan->cr_bare_n > 0 ||
-	    (scan->eight_n > 0 && scan->eight_lines == 0))
+	    scan->ctl_n > 0 || (scan->eight_n > 0 && scan->eight_lines == 0))
 		name = scan_field_name(scan);
 	if (long_line)
 		scan_report_limit(scan, SG_RULE_HEADER_LINE_LENGTH,
@@ -577,6 +443,12 @@ scan_line_rules(SgHeaderScan *scan)
 		    scan->cr_bare_off, name,
 		    "%" G_GUINT64_FORMAT " bare CR byte(s) in a header line",
 		    scan->cr_bare_n);
+	if (scan->ctl_n > 0)
+		scan_report_event(scan, SG_RULE_HEADER_CONTROL, scan->ctl_off,
+		    name,
+		    "%" G_GUINT64_FORMAT " control byte(s) other than tab, CR "
+		    "and LF in a header line",
+		    scan->ctl_n);
 	if (scan->eight_n > 0 && scan->eight_lines++ == 0) {
 		scan->eight_first = scan->eight_off;
 		scan->eight_header = g_steal_pointer(&name);
@@ -600,6 +472,12 @@ scan_odd_rules(SgHeaderScan *scan)
 		    "%" G_GUINT64_FORMAT " NUL byte(s) in a line after the "
 		    "missing separator",
 		    scan->nul_n);
+	if (scan->ctl_n > 0)
+		scan_report_event(scan, SG_RULE_HEADER_CONTROL, scan->ctl_off,
+		    NULL,
+		    "%" G_GUINT64_FORMAT " control byte(s) in a line after the "
+		    "missing separator",
+		    scan->ctl_n);
 }
 
 /* The header block ends before the line that starts at @end. */
@@ -621,7 +499,8 @@ scan_end_line(SgHeaderScan *scan)
 
 	switch (scan->kind) {
 	case LINE_EMPTY:
-		if (scan->lines == 0) {
+		/* A part may have no header fields at all. */
+		if (scan->lines == 0 && !scan->parts) {
 			scan_not_a_message(scan, scan->line_start,
 			    "no header block: an empty line where the first "
 			    "header field should be");
@@ -631,7 +510,7 @@ scan_end_line(SgHeaderScan *scan)
 		scan_block_done(scan, scan->line_start, scan->pos);
 		return;
 	case LINE_NAME:
-		if (scan->lines == 0) {
+		if (scan->lines == 0 && !scan->parts) {
 			scan_not_a_message(scan, scan->line_start,
 			    "no header block: the first line is not a "
 			    "header field");
@@ -738,8 +617,8 @@ scan_stop(SgHeaderScan *scan)
 
 /*
  * The length of the prefix of (p, n) that holds only bytes a field value
- * takes without a second look: printable ASCII, SP, HTAB and DEL (no
- * NUL, CR, LF, other control or 8-bit byte).
+ * takes without a second look: printable ASCII, SP and HTAB (no NUL, CR,
+ * LF, DEL, other control or 8-bit byte).
  */
 static gsize
 scan_value_run(const guchar *p, gsize n)
@@ -752,15 +631,16 @@ scan_value_run(const guchar *p, gsize n)
 		    _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		/* signed: bytes >= 0x80 are negative, below ' ' too */
 		__m128i ok =
-		    _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(' ' - 1)),
-		        _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+		    _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+		        _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(' ' - 1)),
+		            _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
 		guint mask = (guint)_mm_movemask_epi8(ok);
 
 		if (mask != 0xffff)
 			return i + (gsize)__builtin_ctz(~mask);
 	}
 #endif
-	while (i < n && (p[i] == '\t' || (p[i] >= ' ' && p[i] < 0x80)))
+	while (i < n && (p[i] == '\t' || (p[i] >= ' ' && p[i] < 0x7f)))
 		i++;
 	return i;
 }
@@ -899,6 +779,7 @@ sg_header_scan_free(SgHeaderScan *scan)
 	if (scan == NULL)
 		return;
 	g_free(scan->eight_header);
+	g_free(scan->part);
 	g_free(scan);
 }
 
@@ -931,20 +812,52 @@ scan_block_offset(const SgHeaderScan *scan, gint64 limit)
 	return scan->block_start + limit;
 }
 
-void
-sg_header_scan_finish(SgHeaderScan *scan, SgHeaderSummary *summary)
+/* header.block-size and the block's one header.8bit finding. */
+static void
+scan_report_block(SgHeaderScan *scan)
 {
 	goffset block_offs[2];
 
+	block_offs[0] = scan_block_offset(scan,
+	    sg_profile_soft(scan->profile, SG_RULE_HEADER_BLOCK_SIZE));
+	block_offs[1] = scan_block_offset(scan,
+	    sg_profile_hard(scan->profile, SG_RULE_HEADER_BLOCK_SIZE));
+	scan_report_total(scan, SG_RULE_HEADER_BLOCK_SIZE,
+	    scan->block_end - scan->block_start, block_offs, NULL,
+	    scan->capped ? "header block bytes (at least; scan stopped)"
+	                 : "header block bytes");
+	if (scan->eight_lines > 0)
+		scan_report_event(scan, SG_RULE_HEADER_8BIT, scan->eight_first,
+		    scan->eight_header,
+		    "%" G_GUINT64_FORMAT
+		    " unencoded 8-bit byte(s) in %" G_GUINT64_FORMAT
+		    " header line(s), the first here "
+		    "(legitimate in SMTPUTF8 mail, RFC 6532)",
+		    scan->eight_bytes, scan->eight_lines);
+}
+
+/* End of the content inside the header block. */
+static void
+scan_end_block(SgHeaderScan *scan)
+{
+	if (scan->phase != SCAN_LINES)
+		return;
+	if (scan->cr_pending)
+		scan_bare_cr(scan);
+	if (scan->kind != LINE_EMPTY)
+		scan_end_line(scan);
+}
+
+void
+sg_header_scan_finish(SgHeaderScan *scan, SgHeaderSummary *summary)
+{
+	if (scan->parts) {
+		scan_report_summaries(scan);
+		return;
+	}
 	if (scan->phase == SCAN_SAMPLE)
 		scan_classify(scan);
-	if (scan->phase == SCAN_LINES) {
-		/* End of the content inside the header block. */
-		if (scan->cr_pending)
-			scan_bare_cr(scan);
-		if (scan->kind != LINE_EMPTY)
-			scan_end_line(scan);
-	}
+	scan_end_block(scan);
 	if (scan->phase == SCAN_LINES) {
 		if (scan->lines == 0) {
 			scan_not_a_message(scan, scan->line_start,
@@ -957,15 +870,7 @@ sg_header_scan_finish(SgHeaderScan *scan, SgHeaderSummary *summary)
 		}
 	}
 	if (!scan->not_a_message) {
-		block_offs[0] = scan_block_offset(scan,
-		    sg_profile_soft(scan->profile, SG_RULE_HEADER_BLOCK_SIZE));
-		block_offs[1] = scan_block_offset(scan,
-		    sg_profile_hard(scan->profile, SG_RULE_HEADER_BLOCK_SIZE));
-		scan_report_total(scan, SG_RULE_HEADER_BLOCK_SIZE,
-		    scan->block_end - scan->block_start, block_offs, NULL,
-		    scan->capped ? "header block bytes (at least; scan "
-		                   "stopped)"
-		                 : "header block bytes");
+		scan_report_block(scan);
 		scan_report_total(scan, SG_RULE_HEADER_COUNT,
 		    (gint64)scan->fields, scan->fields_off, NULL,
 		    "header fields");
@@ -973,14 +878,6 @@ sg_header_scan_finish(SgHeaderScan *scan, SgHeaderSummary *summary)
 		    (gint64)scan->received, scan->received_off, "Received",
 		    "Received header fields");
 	}
-	if (scan->eight_lines > 0 && !scan->not_a_message)
-		scan_report_event(scan, SG_RULE_HEADER_8BIT, scan->eight_first,
-		    scan->eight_header,
-		    "%" G_GUINT64_FORMAT
-		    " unencoded 8-bit byte(s) in %" G_GUINT64_FORMAT
-		    " header line(s), the first here "
-		    "(legitimate in SMTPUTF8 mail, RFC 6532)",
-		    scan->eight_bytes, scan->eight_lines);
 	scan_report_summaries(scan);
 	if (scan->inspect != NULL)
 		scan->inspect->header_end = scan->header_end;
@@ -992,40 +889,47 @@ sg_header_scan_finish(SgHeaderScan *scan, SgHeaderSummary *summary)
 	}
 }
 
-gboolean
-sg_check_headers_summary(SgCheckContext *ctx, SgMessage *msg,
-    SgInspect *inspect, SgHeaderSummary *summary, GError **error)
+/* ---- part header blocks ------------------------------------------------ */
+
+SgHeaderScan *
+sg_header_scan_new_parts(const SgProfile *profile, SgMessage *msg)
 {
-	g_autoptr(GMimeStream) stream = NULL;
-	g_autoptr(SgHeaderScan) scan = NULL;
-	g_autofree char *buf = NULL;
+	SgHeaderScan *scan = sg_header_scan_new(profile, msg, NULL);
 
-	stream = sg_message_open_content(msg, error);
-	if (stream == NULL)
-		return FALSE;
-	scan = sg_header_scan_new(sg_check_context_profile(ctx), msg, inspect);
-	buf = g_malloc(HEADERS_CHUNK);
-	for (;;) {
-		ssize_t n = g_mime_stream_read(stream, buf, HEADERS_CHUNK);
-
-		if (n < 0) {
-			int saved = errno;
-
-			g_set_error(error, SG_CHECK_ERROR, SG_CHECK_ERROR_IO,
-			    "%s: cannot read the content: %s", msg->id,
-			    g_strerror(saved));
-			return FALSE;
-		}
-		if (n == 0 || !sg_header_scan_feed(scan, buf, (gsize)n))
-			break;
-	}
-	sg_header_scan_finish(scan, summary);
-	return TRUE;
+	scan->parts = TRUE;
+	scan->phase = SCAN_DONE;
+	return scan;
 }
 
-gboolean
-sg_check_headers(SgCheckContext *ctx, SgMessage *msg, SgInspect *inspect,
-    GError **error)
+void
+sg_header_scan_start_part(SgHeaderScan *scan, goffset offset, const char *path,
+    gboolean mbox_line)
 {
-	return sg_check_headers_summary(ctx, msg, inspect, NULL, error);
+	if (scan->phase == SCAN_LINES)
+		sg_header_scan_end_part(scan);
+	g_free(scan->part);
+	scan->part = g_strdup(path);
+	g_clear_pointer(&scan->eight_header, g_free);
+	scan->eight_lines = scan->eight_bytes = 0;
+	scan->phase = SCAN_LINES;
+	scan->pos = scan->block_start = scan->block_end = offset;
+	scan->lines = scan->fields = scan->received = 0;
+	scan->field_open = scan->past_separator = scan->in_odd = FALSE;
+	scan->complete = scan->capped = scan->cr_pending = FALSE;
+	scan->header_end = SG_OFFSET_NONE;
+	scan_reset_line(scan);
+	if (mbox_line)
+		scan->kind = LINE_MBOX;
+}
+
+void
+sg_header_scan_end_part(SgHeaderScan *scan)
+{
+	if (scan->part == NULL)
+		return;
+	scan_end_block(scan);
+	if (scan->phase == SCAN_LINES)
+		scan_block_done(scan, scan->pos, scan->pos);
+	scan_report_block(scan);
+	g_clear_pointer(&scan->part, g_free);
 }

@@ -10,8 +10,9 @@
  * stack no deeper than cap_depth; a row per part (path, offsets, type,
  * encoding, the NUL count of a leaf) is kept for at most cap_parts parts;
  * a boundary is kept up to mime.boundary-length's hard limit.  Header
- * fields of each part go through the tokenizer (check-mime-token.c); leaf
- * bodies through the encoding check (check-encoding.c).  A hard limit
+ * fields of each part are read as GMime reads them (check-mime-fields.c),
+ * so both build the same tree; leaf bodies go through the encoding check
+ * (check-encoding.c).  A hard limit
  * crossed here sets breached: GMime is then not run, and what it would
  * have reported comes from here (sg_mime_prescan_report).  The rows belong
  * to the SgMimeScan; the pre-scan's own state is freed when it returns.
@@ -70,19 +71,12 @@ typedef struct {
 	char *path;
 	guint depth;
 	goffset header_offset;
-	guint nfields;
-	gsize header_bytes;
-	gboolean has_ct;
-	char type[SG_MIME_TYPE_KEEP + 1];
-	char *boundary;
-	gsize boundary_full;
-	gboolean has_boundary;
-	gboolean has_cte;
-	char cte[SG_MIME_CTE_KEEP + 1];
+	SgMimeFields f;      /* what its header fields say */
+	gboolean in_message; /* the body of an embedded message */
 	BodyKind body;
 	SgEncodingCheck enc;
+	SgBodyScan bs; /* what a leaf body holds (check-mime-body.c) */
 	gint row;
-	gboolean block_reported;
 	gboolean face; /* a multipart without boundary: GMime copies it */
 	/* NULs in a leaf body in an identity encoding (see SgNulCount) */
 	guint64 nuls;
@@ -106,16 +100,13 @@ typedef struct {
 	SgMimeScan *scan;
 	gint64 soft_parts;
 	gsize boundary_keep;
-	gint64 hard_header_block;
 	GPtrArray *frames; /* Frame* */
 	ScanState state;
 	Part cur;
 	gboolean in_part;
-	/* the header field being read */
-	SgMimeToken field;
-	char field_name[SG_MIME_NAME_KEEP + 1];
-	goffset field_offset;
-	gboolean field_open;
+	SgHeaderScan *bytes;  /* the byte scan of part header blocks */
+	SgBodyScan face_scan; /* the preamble or epilogue being read */
+	gboolean face_reported_parts;
 	guint enc_reports;
 	gsize face_bytes;
 	goffset face_offset;
@@ -126,102 +117,10 @@ typedef struct {
 	goffset run_off;
 } Prescan;
 
-/* ---- the pre-scan: header fields ---------------------------------------- */
-
 static gboolean
 prescan_is_space(guchar c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static void
-prescan_param(gpointer data, const char *name, gsize len, goffset offset)
-{
-	Prescan *s = data;
-	g_autofree char *what = g_strdup_printf("parameter %s value",
-	    name[0] != '\0' ? name : "(unnamed)");
-
-	sg_mime_limit(s->scan, SG_RULE_MIME_PARAM_LENGTH, (gint64)len, offset,
-	    s->cur.path, s->field_name, what);
-}
-
-static void
-prescan_encoded_word(gpointer data, goffset offset, gsize len,
-    const char *defect)
-{
-	Prescan *s = data;
-
-	sg_mime_limit(s->scan, SG_RULE_MIME_ENCODED_WORD_LENGTH, (gint64)len,
-	    offset, s->cur.path, s->field_name, "encoded word");
-	if (defect != NULL)
-		sg_mime_event(s->scan, SG_RULE_HEADER_BAD_ENCODED_WORD, offset,
-		    s->cur.path, s->field_name, "RFC 2047 encoded word with %s",
-		    defect);
-}
-
-static const SgMimeTokenSink prescan_sink = {
-	prescan_param,
-	prescan_encoded_word,
-};
-
-/* TRUE when (a, alen) differs from the NUL-terminated @b. */
-static gboolean
-prescan_differs(const char *b, const char *a, gsize alen)
-{
-	return strlen(b) != alen || memcmp(b, a, alen) != 0;
-}
-
-/* Ends the open field: the part takes its first Content-Type and -CTE. */
-static void
-prescan_field_close(Prescan *s)
-{
-	SgMimeToken *f = &s->field;
-	Part *c = &s->cur;
-
-	if (!s->field_open)
-		return;
-	s->field_open = FALSE;
-	sg_mime_token_finish(f);
-	if (s->scan->pre_conflict == SG_OFFSET_NONE &&
-	    ((f->kind == SG_MIME_FIELD_CT && c->has_ct &&
-	         prescan_differs(c->type, f->type, f->type_len)) ||
-	        (f->kind == SG_MIME_FIELD_CTE && c->has_cte &&
-	            prescan_differs(c->cte, f->cte, f->cte_len))))
-		s->scan->pre_conflict = s->field_offset;
-	if (f->kind == SG_MIME_FIELD_CT && !c->has_ct) {
-		c->has_ct = TRUE;
-		memcpy(c->type, f->type, f->type_len + 1);
-		if (f->has_boundary) {
-			c->has_boundary = TRUE;
-			c->boundary_full = f->boundary_len;
-			g_free(c->boundary);
-			c->boundary = g_steal_pointer(&f->boundary);
-		}
-	}
-	if (f->kind == SG_MIME_FIELD_CTE && !c->has_cte) {
-		c->has_cte = TRUE;
-		memcpy(c->cte, f->cte, f->cte_len + 1);
-	}
-	sg_mime_token_clear(f);
-}
-
-/* Opens a field whose first line is (p, len); the name ends at @colon. */
-static void
-prescan_field_open(Prescan *s, const char *p, gsize len, gsize colon,
-    goffset off)
-{
-	gsize nlen = colon;
-
-	while (nlen > 0 && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
-		nlen--;
-	memcpy(s->field_name, p, MIN(nlen, (gsize)SG_MIME_NAME_KEEP));
-	s->field_name[MIN(nlen, (gsize)SG_MIME_NAME_KEEP)] = '\0';
-	sg_mime_token_init(&s->field, sg_mime_field_kind(p, nlen),
-	    s->boundary_keep, &prescan_sink, s);
-	s->field_offset = off;
-	s->field_open = TRUE;
-	sg_mime_token_feed(&s->field, p + colon + 1, len - colon - 1,
-	    off + (goffset)colon + 1);
 }
 
 /* ---- the pre-scan: parts and boundaries -------------------------------- */
@@ -240,6 +139,8 @@ prescan_flush_run(Prescan *s)
 	if (s->run_len == 0)
 		return;
 	sg_encoding_check_feed(&c->enc, s->run_p, s->run_len, s->run_off);
+	if (c->enc.kind == SG_ENCODING_TEXT || c->enc.kind == SG_ENCODING_QP)
+		sg_body_scan_feed(&c->bs, s->run_p, s->run_len, s->run_off);
 	/*
 	 * Identity encodings: the raw body is the content; count NULs.
 	 * Quoted-printable passes raw NULs through: count them too.
@@ -271,18 +172,23 @@ prescan_flush_run(Prescan *s)
 }
 
 static void
-prescan_part_start(Prescan *s, char *path, guint depth, goffset offset)
+prescan_part_start(Prescan *s, char *path, guint depth, goffset offset,
+    gboolean message)
 {
 	Part *c = &s->cur;
 
 	prescan_flush_run(s);
 	g_free(c->path);
-	g_free(c->boundary);
+	sg_mime_fields_clear(&c->f);
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->depth = depth;
 	c->header_offset = offset;
+	c->in_message = message && depth > 0;
 	c->row = -1;
+	/* The top block is the header check's to scan byte by byte. */
+	sg_mime_fields_start(&c->f, s->scan, depth > 0 ? s->bytes : NULL, path,
+	    depth, offset, message, s->boundary_keep);
 	s->in_part = TRUE;
 	s->state = S_HEADERS;
 	s->scan->parts++;
@@ -304,6 +210,39 @@ prescan_part_start(Prescan *s, char *path, guint depth, goffset offset)
 	}
 }
 
+/*
+ * What only a whole leaf shows: its body against its fields, NULs where
+ * the encoding allows none, an embedded message with nothing in it.
+ */
+static void
+prescan_judge_leaf(Prescan *s)
+{
+	Part *c = &s->cur;
+	gboolean leaf = s->state == S_BODY && c->body == BODY_LEAF;
+	GMimeContentEncoding enc = c->f.encoding;
+
+	if (c->in_message && c->f.header_bytes == 0 &&
+	    (s->state == S_HEADERS || (leaf && c->bs.bytes == 0)))
+		sg_mime_event(s->scan, SG_RULE_MIME_EMPTY_MESSAGE,
+		    c->header_offset, c->path, NULL,
+		    "%s: an embedded message with nothing in it", c->path);
+	if (!leaf)
+		return;
+	sg_body_scan_finish(&c->bs);
+	sg_body_scan_judge(&c->bs, s->scan, &c->f, c->path);
+	/* In text parts content.nul-in-text judges them (and UTF-16). */
+	if (c->nuls > 0 && !c->f.cte_x && c->f.has_ct &&
+	    !g_str_has_prefix(c->f.type, "text/") &&
+	    (enc == GMIME_CONTENT_ENCODING_DEFAULT ||
+	        enc == GMIME_CONTENT_ENCODING_7BIT ||
+	        enc == GMIME_CONTENT_ENCODING_8BIT))
+		sg_mime_event(s->scan, SG_RULE_MIME_BODY_NUL, c->first_nul,
+		    c->path, NULL,
+		    "%s: %" G_GUINT64_FORMAT " NUL byte(s) in a %s body, "
+		    "which RFC 2045 2.7 and 2.8 do not allow",
+		    c->path, c->nuls, c->f.has_cte ? c->f.cte : "undeclared");
+}
+
 /* Ends the current part at content offset @end (before a delimiter). */
 static void
 prescan_part_end(Prescan *s, goffset end)
@@ -313,7 +252,8 @@ prescan_part_end(Prescan *s, goffset end)
 	prescan_flush_run(s);
 	if (!s->in_part)
 		return;
-	prescan_field_close(s);
+	if (s->state == S_HEADERS)
+		sg_mime_fields_end(&c->f);
 	if (c->row >= 0) {
 		SgMimeRow *row = g_ptr_array_index(s->scan->rows, c->row);
 
@@ -335,6 +275,7 @@ prescan_part_end(Prescan *s, goffset end)
 			    c->nuls > 0 ? c->last_nul : SG_OFFSET_NONE;
 		}
 	}
+	prescan_judge_leaf(s);
 	if (s->state == S_BODY && c->body == BODY_LEAF &&
 	    s->enc_reports < 3 * SG_MIME_FINDINGS_PER_RULE) {
 		guint before = s->scan->msg->findings->len;
@@ -351,42 +292,7 @@ prescan_face_start(Prescan *s, goffset off)
 {
 	s->face_bytes = 0;
 	s->face_offset = off;
-}
-
-/* GMime parses an embedded message unless its body is encoded. */
-static gboolean
-prescan_is_identity(const char *cte, gboolean has_cte)
-{
-	return !has_cte ||
-	    (strcmp(cte, "base64") != 0 &&
-	        strcmp(cte, "quoted-printable") != 0 &&
-	        strcmp(cte, "x-uuencode") != 0 &&
-	        strcmp(cte, "uuencode") != 0 && strcmp(cte, "x-uue") != 0);
-}
-
-/*
- * RFC 2046 5.1.1: a boundary must not appear inside the parts it
- * delimits.  An enclosing boundary that is a prefix of this one makes
- * this one's delimiters match the outer one for parsers that compare
- * prefixes (as the RFC allows): the parsers disagree on the tree.
- */
-static void
-prescan_check_nested_boundary(Prescan *s, const Frame *inner)
-{
-	for (guint i = 0; i < s->frames->len; i++) {
-		const Frame *outer = g_ptr_array_index(s->frames, i);
-
-		if (outer->kind != FRAME_MULTIPART || outer->boundary == NULL ||
-		    outer->closed || outer->blen > inner->blen ||
-		    memcmp(outer->boundary, inner->boundary, outer->blen) != 0)
-			continue;
-		sg_mime_event(s->scan, SG_RULE_MIME_MALFORMED, inner->offset,
-		    inner->path, "Content-Type",
-		    "%s: its boundary begins with the boundary of %s, which "
-		    "encloses it; parsers disagree on where parts end",
-		    inner->path, outer->path);
-		return;
-	}
+	sg_body_scan_init(&s->face_scan, FALSE, off);
 }
 
 static void
@@ -405,11 +311,10 @@ prescan_push(Prescan *s, FrameKind kind)
 	f->path = g_strdup(c->path);
 	f->offset = c->header_offset;
 	f->depth = c->depth;
-	if (kind == FRAME_MULTIPART && c->boundary != NULL) {
-		f->boundary = g_steal_pointer(&c->boundary);
+	if (kind == FRAME_MULTIPART && c->f.boundary != NULL) {
+		f->boundary = g_steal_pointer(&c->f.boundary);
 		f->blen = strlen(f->boundary);
-		f->digest = strcmp(c->type, "multipart/digest") == 0;
-		prescan_check_nested_boundary(s, f);
+		f->digest = strcmp(c->f.type, "multipart/digest") == 0;
 	}
 	g_ptr_array_add(s->frames, f);
 }
@@ -427,13 +332,13 @@ prescan_headers_row(Prescan *s, goffset body)
 		SgMimeRow *row = g_ptr_array_index(s->scan->rows, c->row);
 
 		row->body_offset = body;
-		row->content_type =
-		    g_strdup(c->has_ct && c->type[0] != '\0' ? c->type : NULL);
-		row->encoding = c->has_cte ? g_strdup(c->cte) : NULL;
+		row->content_type = g_strdup(
+		    c->f.has_ct && c->f.type[0] != '\0' ? c->f.type : NULL);
+		row->encoding = c->f.has_cte ? g_strdup(c->f.cte) : NULL;
 	}
 	if (c->depth > 0)
 		sg_mime_limit(s->scan, SG_RULE_MIME_PART_HEADER_COUNT,
-		    c->nfields, c->header_offset, c->path, NULL,
+		    c->f.nfields, c->header_offset, c->path, NULL,
 		    "header fields in part");
 }
 
@@ -443,18 +348,21 @@ prescan_is_message(Prescan *s)
 {
 	Part *c = &s->cur;
 
-	/* In a multipart/digest a part without a type is a message. */
-	if (!c->has_ct && s->frames->len > 0) {
+	/*
+	 * In a multipart/digest a part without a type (or one GMime cannot
+	 * parse) is a message.
+	 */
+	if ((!c->f.has_ct || c->f.type[0] == '\0') && s->frames->len > 0) {
 		Frame *parent =
 		    g_ptr_array_index(s->frames, s->frames->len - 1);
 
 		return parent->digest;
 	}
-	return c->has_ct &&
-	    (strcmp(c->type, "message/rfc822") == 0 ||
-	        strcmp(c->type, "message/rfc2822") == 0 ||
-	        strcmp(c->type, "message/global") == 0 ||
-	        strcmp(c->type, "message/news") == 0);
+	return c->f.has_ct &&
+	    (strcmp(c->f.type, "message/rfc822") == 0 ||
+	        strcmp(c->f.type, "message/rfc2822") == 0 ||
+	        strcmp(c->f.type, "message/global") == 0 ||
+	        strcmp(c->f.type, "message/news") == 0);
 }
 
 /* A multipart or a message whose body starts at @body: push it. */
@@ -486,27 +394,43 @@ prescan_open_container(Prescan *s, gboolean multipart, goffset body)
 	f = g_ptr_array_index(s->frames, s->frames->len - 1);
 	f->children = 1;
 	prescan_part_start(s, g_strdup_printf("%s.1", f->path), f->depth + 1,
-	    body);
+	    body, TRUE);
 }
 
-/* The empty line after a part's headers (or a line that is no header). */
+/* The encoding check's kind for GMime's reading of the encoding. */
+static SgEncodingKind
+prescan_encoding_kind(GMimeContentEncoding enc)
+{
+	switch (enc) {
+	case GMIME_CONTENT_ENCODING_BASE64:
+		return SG_ENCODING_BASE64;
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+		return SG_ENCODING_QP;
+	case GMIME_CONTENT_ENCODING_BINARY:
+		return SG_ENCODING_OTHER;
+	default:
+		return SG_ENCODING_TEXT;
+	}
+}
+
+/* The empty line after a part's headers. */
 static void
 prescan_headers_end(Prescan *s, goffset body)
 {
 	Part *c = &s->cur;
 	gboolean multipart;
 
-	prescan_field_close(s);
+	sg_mime_fields_end(&c->f);
 	s->state = S_BODY;
 	prescan_headers_row(s, body);
-	multipart = c->has_ct && g_str_has_prefix(c->type, "multipart/");
-	if (multipart && c->has_boundary)
+	multipart = c->f.has_ct && g_str_has_prefix(c->f.type, "multipart/");
+	if (multipart && c->f.has_boundary)
 		sg_mime_limit(s->scan, SG_RULE_MIME_BOUNDARY_LENGTH,
-		    (gint64)c->boundary_full, c->header_offset, c->path,
+		    (gint64)c->f.boundary_full, c->header_offset, c->path,
 		    "Content-Type", "boundary");
-	if ((multipart && c->has_boundary) ||
-	    (prescan_is_message(s) &&
-	        prescan_is_identity(c->cte, c->has_cte))) {
+	/* GMime parses an embedded message unless a field encodes it. */
+	if ((multipart && c->f.has_boundary) ||
+	    (prescan_is_message(s) && !c->f.cte_encoded)) {
 		prescan_open_container(s, multipart, body);
 		return;
 	}
@@ -519,43 +443,124 @@ prescan_headers_end(Prescan *s, goffset body)
 		c->face = TRUE;
 		prescan_face_start(s, body);
 	}
-	sg_encoding_check_init(&c->enc,
-	    sg_encoding_kind(c->cte, strlen(c->cte)), body);
+	sg_encoding_check_init(&c->enc, prescan_encoding_kind(c->f.encoding),
+	    body);
+	sg_body_scan_init(&c->bs,
+	    strcmp(c->f.type, "message/delivery-status") == 0, body);
+}
+
+/* How a delimiter line is matched against a boundary. */
+typedef enum {
+	MATCH_EXACT,  /* "--" boundary ["--"] white space (RFC 2046, GMime) */
+	MATCH_PREFIX, /* the line begins with "--" boundary (lenient readers) */
+} MatchMode;
+
+/* TRUE when (p, len) is a delimiter of @f by @mode; *close: a close one. */
+static gboolean
+prescan_delimiter_of(const Frame *f, const char *p, gsize len, MatchMode mode,
+    gboolean *close)
+{
+	gsize k;
+
+	if (f->kind != FRAME_MULTIPART || f->boundary == NULL ||
+	    len < 2 + f->blen || memcmp(p + 2, f->boundary, f->blen) != 0)
+		return FALSE;
+	k = 2 + f->blen;
+	*close = k + 1 < len && p[k] == '-' && p[k + 1] == '-';
+	if (mode == MATCH_PREFIX)
+		return TRUE;
+	if (*close)
+		k += 2;
+	while (k < len &&
+	    (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n'))
+		k++;
+	return k == len;
 }
 
 /*
- * Index of the innermost open multipart whose delimiter (p, len) is:
- * "--" boundary, an optional "--", then only white space (as GMime).
+ * Index of the innermost multipart, below @from, whose delimiter (p, len)
+ * is by @mode, among the open ones (@closed FALSE) or the closed ones;
+ * -1 when none.
  */
-static gboolean
-prescan_match_boundary(Prescan *s, const char *p, gsize len, guint *index,
-    gboolean *close)
+static gint
+prescan_match(Prescan *s, const char *p, gsize len, MatchMode mode, gint from,
+    gboolean closed, gboolean *close)
 {
-	for (guint i = s->frames->len; i-- > 0;) {
-		Frame *f = g_ptr_array_index(s->frames, i);
-		gsize k;
-		gboolean is_close = FALSE;
+	for (gint i = from; i >= 0; i--) {
+		const Frame *f = g_ptr_array_index(s->frames, (guint)i);
 
-		if (f->kind != FRAME_MULTIPART || f->boundary == NULL ||
-		    f->closed || len < 2 + f->blen ||
-		    memcmp(p + 2, f->boundary, f->blen) != 0)
-			continue;
-		k = 2 + f->blen;
-		if (k + 1 < len && p[k] == '-' && p[k + 1] == '-') {
-			is_close = TRUE;
-			k += 2;
-		}
-		while (k < len &&
-		    (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' ||
-		        p[k] == '\n'))
-			k++;
-		if (k == len) {
-			*index = i;
-			*close = is_close;
-			return TRUE;
-		}
+		if (f->closed == closed &&
+		    prescan_delimiter_of(f, p, len, mode, close))
+			return i;
 	}
-	return FALSE;
+	return -1;
+}
+
+static const char *
+prescan_frame_path(Prescan *s, gint i)
+{
+	return ((const Frame *)g_ptr_array_index(s->frames, (guint)i))->path;
+}
+
+/*
+ * A line that begins with "--" in a multipart: where readers that match
+ * delimiters otherwise than GMime (by prefix, outermost first, past the
+ * close delimiter) see another tree.  @exact: GMime's match, or -1.
+ */
+static void
+prescan_delimiter_readings(Prescan *s, const char *p, gsize len, goffset off,
+    gint exact)
+{
+	gint top = (gint)s->frames->len - 1;
+	gboolean close;
+	gint prefix =
+	    prescan_match(s, p, len, MATCH_PREFIX, top, FALSE, &close);
+	gint other;
+
+	if (exact >= 0) {
+		other = prescan_match(s, p, len, MATCH_EXACT, exact - 1, FALSE,
+		    &close);
+		if (other >= 0)
+			sg_mime_ambiguous(s->scan, off,
+			    prescan_frame_path(s, exact), NULL,
+			    "a line that is a delimiter of two multiparts",
+			    "innermost first (GMime)",
+			    prescan_frame_path(s, exact), "outermost first",
+			    prescan_frame_path(s, other));
+		else if (prefix >= 0 && prefix != exact)
+			sg_mime_ambiguous(s->scan, off,
+			    prescan_frame_path(s, exact), NULL,
+			    "a delimiter line",
+			    "exact match (GMime, RFC 2046): delimiter of",
+			    prescan_frame_path(s, exact),
+			    "prefix match: delimiter of",
+			    prescan_frame_path(s, prefix));
+		return;
+	}
+	if (prefix >= 0) {
+		const Frame *f = g_ptr_array_index(s->frames, (guint)prefix);
+		gsize k = 2 + f->blen;
+		g_autofree char *rest =
+		    sg_escape_bytes(p + k, MIN(len - k, (gsize)40), 40);
+
+		sg_mime_event(s->scan, SG_RULE_MIME_DELIMITER_SUFFIX, off,
+		    f->path, NULL,
+		    "%s: a line that begins with its delimiter and goes on "
+		    "with '%s'",
+		    f->path, rest);
+		sg_mime_ambiguous(s->scan, off, f->path, NULL,
+		    "a line that begins with a delimiter",
+		    "exact match (GMime, RFC 2046): body text", NULL,
+		    "prefix match: delimiter of", f->path);
+		return;
+	}
+	other = prescan_match(s, p, len, MATCH_EXACT, top, TRUE, &close);
+	if (other >= 0)
+		sg_mime_ambiguous(s->scan, off, prescan_frame_path(s, other),
+		    NULL, "a delimiter after the close delimiter",
+		    "GMime and RFC 2046 (epilogue text)", NULL,
+		    "readers that read on past a close delimiter: delimiter of",
+		    prescan_frame_path(s, other));
 }
 
 /* Pops the innermost frame; a multipart that never saw its boundary. */
@@ -581,7 +586,7 @@ prescan_boundary(Prescan *s, guint index, gboolean close, goffset off,
 	Frame *f;
 
 	/* A delimiter right after a delimiter: no headers, no content. */
-	if (s->in_part && s->state == S_HEADERS && s->cur.header_bytes == 0 &&
+	if (s->in_part && s->state == S_HEADERS && s->cur.f.header_bytes == 0 &&
 	    s->cur.depth > 0 && s->scan->pre_no_headers == SG_OFFSET_NONE)
 		s->scan->pre_no_headers = s->cur.header_offset;
 	/* The line break before the delimiter belongs to it. */
@@ -598,7 +603,7 @@ prescan_boundary(Prescan *s, guint index, gboolean close, goffset off,
 	}
 	f->children++;
 	prescan_part_start(s, g_strdup_printf("%s.%u", f->path, f->children),
-	    f->depth + 1, off + (goffset)len);
+	    f->depth + 1, off + (goffset)len, FALSE);
 }
 
 /* Counts bytes GMime would copy into memory (see MIME_FACE_MAX). */
@@ -619,9 +624,66 @@ prescan_face(Prescan *s, gsize len, goffset off)
 	(void)off;
 }
 
+/*
+ * Part structure in a preamble or an epilogue: a "--" line and a part's
+ * fields, where only readers that take another boundary find a part.
+ */
+static void
+prescan_face_parts(Prescan *s, const char *p, gsize len, goffset off)
+{
+	const char *path;
+
+	sg_body_scan_feed(&s->face_scan, p, len, off);
+	if (s->face_scan.mime_parts == SG_OFFSET_NONE ||
+	    s->face_reported_parts || s->frames->len == 0)
+		return;
+	s->face_reported_parts = TRUE;
+	path = ((const Frame *)g_ptr_array_index(s->frames, s->frames->len - 1))
+	           ->path;
+	sg_mime_event(s->scan, SG_RULE_MIME_UNDECLARED_PARTS,
+	    s->face_scan.mime_parts, path, NULL,
+	    "%s: a delimiter line and part headers in the %s, outside "
+	    "every part",
+	    path, s->cur.body == BODY_PREAMBLE ? "preamble" : "epilogue");
+}
+
+/*
+ * A bare CR before a delimiter inside a body line: readers that end lines
+ * at a CR see a delimiter there, GMime and RFC 2046 body text.
+ */
+static void
+prescan_cr_delimiters(Prescan *s, const char *p, gsize len, goffset off)
+{
+	const char *end = p + len;
+	const char *q = p;
+	gboolean close;
+
+	while ((q = memmem(q, (gsize)(end - q), "\r--", 3)) != NULL) {
+		const char *nl = memchr(q, '\n', (gsize)(end - q));
+		gsize n = (gsize)((nl != NULL ? nl : end) - q) - 1;
+		gint i = prescan_match(s, q + 1, n, MATCH_PREFIX,
+		    (gint)s->frames->len - 1, FALSE, &close);
+
+		if (i >= 0) {
+			sg_mime_ambiguous(s->scan, off + (goffset)(q - p),
+			    prescan_frame_path(s, i), NULL,
+			    "a bare CR before a delimiter",
+			    "CR as a byte (GMime, RFC 2046): body text", NULL,
+			    "CR as a line end: delimiter of",
+			    prescan_frame_path(s, i));
+			return;
+		}
+		q += 3;
+	}
+}
+
 static void
 prescan_body(Prescan *s, const char *p, gsize len, goffset off, gboolean first)
 {
+	if (s->frames->len > 0)
+		prescan_cr_delimiters(s, p, len, off);
+	if (s->cur.body == BODY_PREAMBLE || s->cur.body == BODY_EPILOGUE)
+		prescan_face_parts(s, p, len, off);
 	switch (s->cur.body) {
 	case BODY_LEAF:
 		if (s->in_part) {
@@ -668,74 +730,13 @@ prescan_body(Prescan *s, const char *p, gsize len, goffset off, gboolean first)
 	(void)first;
 }
 
+/* A header line, or a piece of one: the empty line ends the block. */
 static void
 prescan_header_line(Prescan *s, const char *p, gsize len, goffset off,
     gboolean first, gboolean last)
 {
-	Part *c = &s->cur;
-	gsize l = len;
-	const char *colon;
-
-	c->header_bytes += len;
-	if (!c->block_reported) {
-		gint64 hard = s->hard_header_block;
-
-		if (hard != SG_VALUE_NONE && (gint64)c->header_bytes > hard) {
-			c->block_reported = TRUE;
-			s->scan->breached = TRUE;
-			/* The root's block is the header check's to report. */
-			if (c->depth > 0)
-				sg_mime_limit(s->scan,
-				    SG_RULE_HEADER_BLOCK_SIZE,
-				    (gint64)c->header_bytes, c->header_offset,
-				    c->path, NULL, "part header block");
-		}
-	}
-	if (!first) {
-		if (s->field_open)
-			sg_mime_token_feed(&s->field, p, len, off);
-		return;
-	}
-	if (l > 0 && p[l - 1] == '\n')
-		l--;
-	if (l > 0 && p[l - 1] == '\r')
-		l--;
-	if (l == 0 && last) {
-		c->header_bytes -= len;
+	if (sg_mime_fields_line(&s->cur.f, p, len, off, first, last))
 		prescan_headers_end(s, off + (goffset)len);
-		return;
-	}
-	if (p[0] == ' ' || p[0] == '\t') {
-		if (s->field_open)
-			sg_mime_token_feed(&s->field, p, len, off);
-		return;
-	}
-	colon = memchr(p, ':', l);
-	if (colon != NULL && colon > p) {
-		gsize n = (gsize)(colon - p);
-		gboolean ok = TRUE;
-
-		for (gsize i = 0; i < n && ok; i++)
-			ok = (sg_byte_class[(guchar)p[i]] & SG_BYTE_FTEXT) ||
-			    ((p[i] == ' ' || p[i] == '\t') && i > 0);
-		if (ok) {
-			prescan_field_close(s);
-			c->nfields++;
-			prescan_field_open(s, p, len, n, off);
-			return;
-		}
-	}
-	/* Not a header line: the body starts here. */
-	if (c->depth > 0 && l > 0 &&
-	    s->scan->pre_invalid_name == SG_OFFSET_NONE &&
-	    !(l >= 5 && memcmp(p, "From ", 5) == 0))
-		s->scan->pre_invalid_name = off;
-	c->header_bytes -= len;
-	prescan_headers_end(s, off);
-	if (s->state == S_HEADERS) /* an embedded message starts here */
-		prescan_header_line(s, p, len, off, first, last);
-	else
-		prescan_body(s, p, len, off, first);
 }
 
 /* One line, or one piece of a line longer than the buffer. */
@@ -743,18 +744,21 @@ static void
 prescan_line(Prescan *s, const char *p, gsize len, goffset off, gboolean first,
     gboolean last)
 {
-	guint index;
-	gboolean close;
-
 	/*
 	 * The first piece of an over-long line can be a delimiter followed
 	 * by white space: GMime matches such pieces too.
 	 */
 	if (first && len >= 2 && p[0] == '-' && p[1] == '-' &&
-	    s->frames->len > 0 &&
-	    prescan_match_boundary(s, p, len, &index, &close)) {
-		prescan_boundary(s, index, close, off, len);
-		return;
+	    s->frames->len > 0) {
+		gboolean close = FALSE;
+		gint index = prescan_match(s, p, len, MATCH_EXACT,
+		    (gint)s->frames->len - 1, FALSE, &close);
+
+		prescan_delimiter_readings(s, p, len, off, index);
+		if (index >= 0) {
+			prescan_boundary(s, (guint)index, close, off, len);
+			return;
+		}
 	}
 	if (s->state == S_HEADERS && s->in_part)
 		prescan_header_line(s, p, len, off, first, last);
@@ -803,7 +807,7 @@ prescan_run(Prescan *s, GMimeStream *stream, GError **error)
 	goffset pos = 0;
 	gboolean line_first = TRUE;
 
-	prescan_part_start(s, g_strdup("1"), 0, 0);
+	prescan_part_start(s, g_strdup("1"), 0, 0, TRUE);
 	for (;;) {
 		ssize_t n =
 		    g_mime_stream_read(stream, buf + have, MIME_CHUNK - have);
@@ -861,8 +865,6 @@ prescan_run(Prescan *s, GMimeStream *stream, GError **error)
 			have -= start;
 		}
 	}
-	if (s->state == S_HEADERS && s->in_part)
-		prescan_field_close(s);
 	prescan_part_end(s, pos);
 	while (s->frames->len > 0)
 		prescan_pop(s);
@@ -870,77 +872,6 @@ prescan_run(Prescan *s, GMimeStream *stream, GError **error)
 	if (s->scan->root_header_end == SG_OFFSET_NONE)
 		s->scan->root_header_end = pos;
 	return TRUE;
-}
-
-/* ---- what the other passes read ------------------------------------------ */
-
-/* Rows are sorted by offset: a binary search. */
-const SgMimeRow *
-sg_mime_row_at(SgMimeScan *s, goffset off)
-{
-	guint lo = 0;
-	guint hi = s->rows->len;
-
-	if (off == SG_OFFSET_NONE || hi == 0)
-		return NULL;
-	while (hi - lo > 1) {
-		guint mid = lo + (hi - lo) / 2;
-		SgMimeRow *row = g_ptr_array_index(s->rows, mid);
-
-		if (row->header_offset <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return g_ptr_array_index(s->rows, lo);
-}
-
-void
-sg_mime_prescan_report(SgMimeScan *s)
-{
-	const SgMimeRow *row;
-
-	if (s->pre_invalid_name != SG_OFFSET_NONE) {
-		row = sg_mime_row_at(s, s->pre_invalid_name);
-		sg_mime_event(s, SG_RULE_HEADER_INVALID_NAME,
-		    s->pre_invalid_name, row != NULL ? row->path : NULL, NULL,
-		    "a part header line that is no header field");
-	}
-	if (s->pre_no_headers != SG_OFFSET_NONE) {
-		row = sg_mime_row_at(s, s->pre_no_headers);
-		sg_mime_event(s, SG_RULE_MIME_PART_WITHOUT_HEADERS,
-		    s->pre_no_headers, row != NULL ? row->path : NULL, NULL,
-		    "a part with neither headers nor content");
-	}
-	if (s->pre_conflict != SG_OFFSET_NONE) {
-		row = sg_mime_row_at(s, s->pre_conflict);
-		sg_mime_event(s, SG_RULE_HEADER_CONFLICTING, s->pre_conflict,
-		    row != NULL ? row->path : NULL, NULL,
-		    "two Content-Type or Content-Transfer-Encoding fields "
-		    "with different values");
-	}
-}
-
-void
-sg_mime_prescan_inspect(SgMimeScan *s, SgInspect *inspect)
-{
-	for (guint i = 0; i < s->rows->len; i++) {
-		SgMimeRow *r = g_ptr_array_index(s->rows, i);
-		SgPartRow *row = g_new0(SgPartRow, 1);
-
-		row->path = g_strdup(r->path);
-		row->depth = r->depth;
-		row->content_type = g_strdup(
-		    r->content_type != NULL ? r->content_type : "text/plain");
-		row->encoding = g_strdup(r->encoding);
-		row->header_offset = r->header_offset;
-		row->body_offset = r->body_offset;
-		row->size =
-		    r->body_offset != SG_OFFSET_NONE && r->end != SG_OFFSET_NONE
-		    ? r->end - r->body_offset
-		    : SG_VALUE_NONE;
-		g_ptr_array_add(inspect->parts, row);
-	}
 }
 
 gboolean
@@ -957,11 +888,11 @@ sg_mime_prescan(SgMimeScan *scan, GMimeStream *stream, GError **error)
 	s->soft_parts = sg_profile_soft(profile, SG_RULE_MIME_PART_COUNT);
 	s->boundary_keep = (gsize)sg_mime_cap(profile,
 	    SG_RULE_MIME_BOUNDARY_LENGTH, SG_MIME_BOUNDARY_CEILING);
-	s->hard_header_block =
-	    sg_profile_hard(profile, SG_RULE_HEADER_BLOCK_SIZE);
+	s->bytes = sg_header_scan_new_parts(profile, scan->msg);
 	ok = prescan_run(s, stream, error);
+	sg_header_scan_finish(s->bytes, NULL);
+	sg_header_scan_free(s->bytes);
 	g_free(s->cur.path);
-	g_free(s->cur.boundary);
-	sg_mime_token_clear(&s->field);
+	sg_mime_fields_clear(&s->cur.f);
 	return ok;
 }

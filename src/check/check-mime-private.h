@@ -24,6 +24,9 @@
 
 #include "spoolguard/check.h"
 
+#include "check-mime-token.h"
+#include "check-private.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -50,6 +53,14 @@ typedef struct {
 	guint quantum;     /* base64 characters in the current group of 4 */
 	guint pad;         /* '=' seen in the current group */
 	gboolean finished; /* a padded group ended the data */
+	/* base64 layout: lines not in whole quartets, blanks inside data */
+	guint64 odd_lines;
+	goffset odd_line_offset;
+	guint64 blanks;
+	goffset blank_offset;
+	gboolean had_data;      /* base64 characters seen */
+	gboolean blank_pending; /* white space or an empty line since */
+	goffset blank_at;
 	guint64 bad_chars;
 	goffset bad_char_offset;
 	guint64 after_pad;
@@ -61,6 +72,9 @@ typedef struct {
 	goffset qp_escape_offset;
 	guint64 bad_escapes;
 	goffset bad_escape_offset;
+	gboolean qp_lower;     /* the escape being read has a hex digit a-f */
+	guint64 lower_escapes; /* "=3d": RFC 2045 6.7 asks for upper case */
+	goffset lower_escape_offset;
 	/*
 	 * GMime's quoted-printable decoder, followed only as far as NULs go:
 	 * its state (0 text, 1 after '=', 2 after '=X'), X, and whether it
@@ -133,6 +147,60 @@ void sg_content_check_part(SgCheckContext *ctx, SgMessage *msg, GMimePart *part,
 /* TRUE when a sniffed MIME type is an executable or an archive. */
 gboolean sg_content_type_is_risky(const char *mime_type);
 
+/* ---- what a leaf body holds (check-mime-body.c) -------------------------- */
+
+/* Bytes of a body line looked at (a line split between reads is copied). */
+#define SG_BODY_LINE_KEEP 96
+
+/*
+ * What a leaf body holds besides its declared content, line by line as it
+ * streams past: uuencode ("begin 644 name", data lines, "end"), yEnc
+ * ("=ybegin", "=yend"), BinHex 4.0 ("(This file must be converted with
+ * BinHex"), MIME part structure in a body that is not multipart (a "--"
+ * line followed by a Content-* field, or Content-* fields in a
+ * message/delivery-status body), base64 of gzip ("H4sI" first), and
+ * whether the first line is a MIME header field.  Constant memory; offsets
+ * are content offsets of the line where each starts (SG_OFFSET_NONE:
+ * not seen).
+ */
+typedef struct {
+	/* ---- results ---- */
+	goffset uu_begin; /* a "begin NNN name" line followed by data */
+	gboolean uu_end;  /* ... and its "end" */
+	guint64 uu_bare;  /* data lines from the first line on, no begin */
+	goffset yenc;     /* "=ybegin ... name=" */
+	gboolean yenc_end;
+	goffset binhex;
+	goffset mime_parts;   /* "--x" then a Content-* field */
+	goffset dsn_field;    /* a Content-* field in a delivery-status body */
+	gboolean gzip64;      /* the first line begins "H4sI" */
+	gboolean first_field; /* the first line is a Content-* field */
+	guint64 bytes;
+	goffset body_start;
+
+	/* ---- state ---- */
+	gboolean dsn;
+	guint64 lines;
+	guint uu_state; /* 0 none, 1 after begin, 2 in data, 3 done */
+	goffset uu_candidate;
+	gboolean bare_run; /* every line so far is uuencode data */
+	gboolean prev_dash;
+	char line[SG_BODY_LINE_KEEP];
+	gsize kept;
+	gsize line_len;
+	goffset line_off;
+	gboolean partial;
+} SgBodyScan;
+
+/*
+ * @dsn: the body is a message/delivery-status (RFC 3464 fields only);
+ * @start: the body's first byte.
+ */
+void sg_body_scan_init(SgBodyScan *b, gboolean dsn, goffset start);
+/* Body bytes (p, len) from content offset @off, in pieces of any size. */
+void sg_body_scan_feed(SgBodyScan *b, const char *p, gsize len, goffset off);
+void sg_body_scan_finish(SgBodyScan *b);
+
 /* ---- the MIME structure check ------------------------------------------ */
 
 /*
@@ -193,7 +261,6 @@ typedef struct {
 	goffset root_header_end;
 	goffset content_end;
 	/* What GMime would report, kept for when it is not run. */
-	goffset pre_invalid_name;
 	goffset pre_no_headers;
 	goffset pre_conflict;
 
@@ -212,6 +279,95 @@ void sg_mime_limit(SgMimeScan *s, SgRuleId rule, gint64 observed,
     goffset offset, const char *part, const char *header, const char *what);
 /* TRUE when the message already has a finding of @rule. */
 gboolean sg_mime_has_finding(SgMimeScan *s, SgRuleId rule);
+/*
+ * mime.ambiguous: @what read two ways, @a_how giving @a (nullable: none)
+ * and @b_how giving @b; the values are escaped into the text.
+ */
+void sg_mime_ambiguous(SgMimeScan *s, goffset offset, const char *part,
+    const char *header, const char *what, const char *a_how, const char *a,
+    const char *b_how, const char *b);
+
+/* ---- a part's header fields (check-mime-fields.c) ---------------------- */
+
+/*
+ * What the header fields of one part say, read as GMime reads them (the
+ * last Content-Type and Content-Transfer-Encoding count; fields go on past
+ * a line that is no field, up to the empty line), so that the pre-scan
+ * builds the tree GMime builds.  Where another common reader takes the
+ * same bytes otherwise, or the field breaks the grammar, that is a
+ * finding, reported as the fields close.  The part's header block is fed
+ * to the byte scan of part headers on the way.
+ */
+typedef struct {
+	/* ---- results, GMime's reading ---- */
+	gboolean has_ct;
+	char type[SG_MIME_TYPE_KEEP + 1]; /* "" when it does not parse */
+	gboolean has_boundary;
+	gsize boundary_full;
+	char *boundary;           /* (owned) (nullable): NULL when too long */
+	gboolean boundary_quoted; /* written quoted (or RFC 2231 encoded) */
+	gboolean boundary_folded; /* a quoted boundary folded across lines */
+	gboolean has_cte;
+	char cte[SG_MIME_CTE_KEEP + 1]; /* the value, RFC reading */
+	gsize cte_len;
+	GMimeContentEncoding encoding; /* GMime's, of the last field */
+	gboolean cte_encoded; /* a field GMime reads as base64, qp or uu */
+	gboolean cte_x;       /* the value is an x-token */
+	char *name;           /* (owned) (nullable): Content-Type name= */
+	char *filename;       /* (owned) (nullable): Content-Disposition's */
+	guint nfields;
+	gsize header_bytes;
+
+	/* ---- state ---- */
+	SgMimeScan *scan;
+	SgHeaderScan *bytes; /* (nullable) the byte scan of part headers */
+	const char *path;    /* the part's, owned by the caller */
+	guint depth;
+	goffset offset;
+	gsize boundary_keep;
+	gboolean message; /* the block opens an embedded message */
+	gboolean started;
+	gboolean block_reported;
+	SgMimeToken field;
+	char field_name[SG_MIME_NAME_KEEP + 1];
+	goffset field_offset;
+	gboolean field_open;
+	goffset junk_line;  /* a line that is no field, or SG_OFFSET_NONE */
+	goffset blank_line; /* a line of white space only, or none */
+	char *dash_line;    /* (owned) (nullable) the first line "--..." */
+	goffset dash_offset;
+	char *first_type; /* (owned) (nullable) of an earlier Content-Type */
+	char *first_boundary; /* (owned) (nullable) its boundary */
+} SgMimeFields;
+
+/*
+ * Starts the fields of the part @path (owned by the caller, kept while
+ * the part is read) at content offset @offset; @bytes (nullable) is fed
+ * the header block; @message: an embedded message's header (an mbox
+ * "From " line may open it).
+ */
+void sg_mime_fields_start(SgMimeFields *f, SgMimeScan *scan,
+    SgHeaderScan *bytes, const char *path, guint depth, goffset offset,
+    gboolean message, gsize boundary_keep);
+/*
+ * One header line, or a piece of one (@first: it starts the line; @last:
+ * it ends it).  TRUE when the line is the empty line that ends the block.
+ */
+gboolean sg_mime_fields_line(SgMimeFields *f, const char *p, gsize len,
+    goffset off, gboolean first, gboolean last);
+/* The block ended: at the empty line or not (a delimiter, the end). */
+void sg_mime_fields_end(SgMimeFields *f);
+void sg_mime_fields_clear(SgMimeFields *f);
+
+/*
+ * Findings for the body of part @path whose fields are @f: a legacy block
+ * (content.hidden-encoding or content.legacy-encoding), an x- transfer
+ * encoding against the body (mime.cte-extension or mime.cte-invalid),
+ * part structure in a body that is not multipart (mime.undeclared-parts),
+ * and a part without fields whose body begins with one (mime.ambiguous).
+ */
+void sg_body_scan_judge(const SgBodyScan *b, SgMimeScan *s,
+    const SgMimeFields *f, const char *path);
 
 /*
  * The boundary pre-scan: reads @stream (the content) once, in bounded

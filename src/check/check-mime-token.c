@@ -7,10 +7,14 @@
  * Content-Type and Content-Disposition: the type (up to the first ';',
  * comments left out), then "name=value" parameters, values as tokens or
  * quoted strings with backslash escapes; RFC 2231 sections of one name
- * ("name*0", "name*1*"...) add up to one value.  Content-Transfer-Encoding:
- * the token.  Every field: RFC 2047 encoded words, judged when complete.
- * Names, types and encodings are kept up to fixed sizes; values are only
- * counted, except one boundary of at most boundary_max bytes.
+ * ("name*0", "name*1*"...) add up to one value.  Every field: RFC 2047
+ * encoded words, judged when complete.  Names and types are kept up to
+ * fixed sizes; values are only counted as they stream past.  The value of
+ * a Content-Type, -Disposition or -Transfer-Encoding field is also copied,
+ * up to SG_MIME_FIELD_CEILING bytes, and read whole when it ends
+ * (check-mime-param.c): that reading gives the boundary and the grammar
+ * defects; the streamed one only lengths, and the boundary of a value too
+ * long to copy.
  */
 #include "config.h"
 
@@ -49,8 +53,15 @@ void
 sg_mime_token_init(SgMimeToken *token, SgMimeFieldKind kind, gsize boundary_max,
     const SgMimeTokenSink *sink, gpointer data)
 {
+	char *raw = token->raw;
+	gsize raw_cap = token->raw_cap;
+
 	g_free(token->boundary);
+	sg_mime_params_clear(&token->params);
 	memset(token, 0, sizeof(*token));
+	/* The copy's buffer is kept from field to field. */
+	token->raw = raw;
+	token->raw_cap = raw_cap;
 	token->kind = kind;
 	token->boundary_max = boundary_max;
 	token->sink = sink;
@@ -63,6 +74,68 @@ void
 sg_mime_token_clear(SgMimeToken *token)
 {
 	g_clear_pointer(&token->boundary, g_free);
+	g_clear_pointer(&token->raw, g_free);
+	token->raw_cap = 0;
+	token->raw_len = 0;
+	sg_mime_params_clear(&token->params);
+}
+
+/* ---- the copy ---------------------------------------------------------- */
+
+static gboolean
+token_keeps_copy(SgMimeFieldKind kind)
+{
+	return kind == SG_MIME_FIELD_CT || kind == SG_MIME_FIELD_CD ||
+	    kind == SG_MIME_FIELD_CTE;
+}
+
+/* Appends (p, len) to the copy, up to SG_MIME_FIELD_CEILING bytes. */
+static void
+token_copy(SgMimeToken *t, const char *p, gsize len, goffset offset)
+{
+	gsize need;
+
+	if (t->raw_long || len == 0)
+		return;
+	if (t->raw_len == 0)
+		t->raw_offset = offset;
+	if (t->raw_len + len > SG_MIME_FIELD_CEILING) {
+		t->raw_long = TRUE;
+		return;
+	}
+	need = t->raw_len + len + 1;
+	if (need > t->raw_cap) {
+		t->raw_cap = MAX(need,
+		    MIN(2 * t->raw_cap, (gsize)SG_MIME_FIELD_CEILING + 1));
+		t->raw = g_realloc(t->raw, t->raw_cap);
+	}
+	memcpy(t->raw + t->raw_len, p, len);
+	t->raw_len += len;
+	t->raw[t->raw_len] = '\0';
+}
+
+/* The whole value of a Content-Transfer-Encoding: unfolded, trimmed. */
+static void
+token_cte(SgMimeToken *t)
+{
+	const char *p = t->raw != NULL ? t->raw : "";
+	gsize len = t->raw_long ? 0 : t->raw_len;
+	gsize a = 0, b;
+
+	t->cte_len = 0;
+	while (a < len && token_is_space((guchar)p[a]))
+		a++;
+	b = len;
+	while (b > a && token_is_space((guchar)p[b - 1]))
+		b--;
+	for (gsize i = a; i < b; i++) {
+		if (p[i] == '\r' || p[i] == '\n')
+			continue;
+		if (t->cte_len < SG_MIME_CTE_KEEP)
+			t->cte[t->cte_len] = g_ascii_tolower(p[i]);
+		t->cte_len++;
+	}
+	t->cte[MIN(t->cte_len, (gsize)SG_MIME_CTE_KEEP)] = '\0';
 }
 
 /* ---- parameters -------------------------------------------------------- */
@@ -290,19 +363,15 @@ static void
 token_byte(SgMimeToken *t, guchar c, goffset off)
 {
 	token_encoded_word_byte(t, c, off);
-	if (t->kind == SG_MIME_FIELD_CT || t->kind == SG_MIME_FIELD_CD) {
+	if (t->kind == SG_MIME_FIELD_CT || t->kind == SG_MIME_FIELD_CD)
 		token_param_byte(t, c, off);
-	} else if (t->kind == SG_MIME_FIELD_CTE) {
-		if (c == ';' || c == '(')
-			t->kind = SG_MIME_FIELD_OTHER; /* ignore the rest */
-		else if (!token_is_space(c) && t->cte_len < SG_MIME_CTE_KEEP)
-			t->cte[t->cte_len++] = g_ascii_tolower((char)c);
-	}
 }
 
 void
 sg_mime_token_feed(SgMimeToken *token, const char *p, gsize len, goffset offset)
 {
+	if (token_keeps_copy(token->kind))
+		token_copy(token, p, len, offset);
 	for (gsize i = 0; i < len; i++) {
 		/*
 		 * Outside an encoded word, a field with nothing else to parse
@@ -322,6 +391,19 @@ sg_mime_token_feed(SgMimeToken *token, const char *p, gsize len, goffset offset)
 	}
 }
 
+/* The boundary of the RFC reading replaces the streamed one. */
+static void
+token_take_boundary(SgMimeToken *t)
+{
+	SgMimeValue *b = &t->params.boundary;
+
+	g_clear_pointer(&t->boundary, g_free);
+	t->has_boundary = b->present;
+	t->boundary_len = b->len;
+	if (b->present && b->len <= t->boundary_max && b->value != NULL)
+		t->boundary = g_strdup(b->value);
+}
+
 void
 sg_mime_token_finish(SgMimeToken *token)
 {
@@ -334,9 +416,20 @@ sg_mime_token_finish(SgMimeToken *token)
 		token_flush_param(token);
 	}
 	token->type[token->type_len] = '\0';
-	token->cte[token->cte_len] = '\0';
 	if (!token->has_boundary || token->boundary_len > token->boundary_max)
 		g_clear_pointer(&token->boundary, g_free);
 	else if (token->boundary != NULL)
 		token->boundary[token->boundary_len] = '\0';
+	if (token->kind == SG_MIME_FIELD_CTE)
+		token_cte(token);
+	if ((token->kind == SG_MIME_FIELD_CT ||
+	        token->kind == SG_MIME_FIELD_CD) &&
+	    !token->raw_long) {
+		sg_mime_params_parse(token->raw != NULL ? token->raw : "",
+		    token->raw_len, token->raw_offset, token->kind,
+		    token->boundary_max, &token->params);
+		token->params_read = TRUE;
+		if (token->kind == SG_MIME_FIELD_CT)
+			token_take_boundary(token);
+	}
 }

@@ -11,8 +11,15 @@
  * and ends it with sg_mime_token_finish.  Any chunking gives the same
  * events and results.  Events go to an SgMimeTokenSink as they happen:
  * one per parameter (RFC 2231 continuations "name*0", "name*1"... joined
- * by name), one per complete encoded word.  Memory is constant apart from
- * one boundary buffer of at most @boundary_max + 1 bytes.
+ * by name), one per complete encoded word.
+ *
+ * A Content-Type, -Disposition or -Transfer-Encoding value is also kept
+ * whole, up to SG_MIME_FIELD_CEILING bytes, and read once more when it
+ * ends (check-mime-param.c): the RFC 2045 and RFC 2231 reading of its
+ * type and parameters (sections in order, charset and %XX decoded), with
+ * every grammar defect that makes readers disagree.  Memory is that copy,
+ * one boundary buffer of at most @boundary_max + 1 bytes and two file
+ * names of SG_MIME_FILENAME_KEEP bytes: never more, whatever the field.
  */
 #ifndef SPOOLGUARD_CHECK_MIME_TOKEN_H
 #define SPOOLGUARD_CHECK_MIME_TOKEN_H
@@ -27,6 +34,18 @@ G_BEGIN_DECLS
 #define SG_MIME_TYPE_KEEP 128
 /* Bytes kept of a Content-Transfer-Encoding value (lower case). */
 #define SG_MIME_CTE_KEEP 32
+/*
+ * Bytes of a Content-Type, -Disposition or -Transfer-Encoding value kept
+ * for the grammar check, whatever the profile: a longer value is only
+ * measured (mime.param-length), and its type and boundary are GMime's to
+ * read (the pre-scan reports that it could not).
+ */
+#define SG_MIME_FIELD_CEILING (16 * 1024)
+/* Bytes kept of a name= or filename= value, for comparing readings. */
+#define SG_MIME_FILENAME_KEEP 255
+/* Parameters read per field, and RFC 2231 sections per parameter. */
+#define SG_MIME_PARAMS_MAX 64
+#define SG_MIME_SECTIONS_MAX 32
 
 typedef enum {
 	SG_MIME_FIELD_OTHER, /* any other field: encoded words only */
@@ -55,6 +74,73 @@ typedef struct {
 	    const char *defect);
 } SgMimeTokenSink;
 
+/*
+ * What makes readers of one parameter list disagree.  RFC 822 allows
+ * white space and comments between the tokens of a structured field, but
+ * parsers differ on them, so they count here.
+ */
+typedef enum {
+	SG_MIME_DEFECT_SPACE,   /* white space or a fold around '=' */
+	SG_MIME_DEFECT_COMMENT, /* a comment in the type or the parameters */
+	SG_MIME_DEFECT_QUOTE,   /* a quote left open, 'single', or in a token */
+	SG_MIME_DEFECT_ESCAPE,  /* a backslash outside quotes, or escaping */
+	SG_MIME_DEFECT_SYNTAX, /* no ';', no '=', no name, text after a value */
+	SG_MIME_DEFECT_SECTIONS, /* RFC 2231 sections: order, gaps, repeats */
+	SG_MIME_DEFECT_2231,     /* RFC 2231 charset'language' or %XX */
+	SG_MIME_DEFECT_COUNT
+} SgMimeDefect;
+
+/* One parameter as the RFC reading takes it (check-mime-param.c). */
+typedef struct {
+	/*
+	 * (owned) (nullable): the value, NUL-terminated: the RFC 2231 form
+	 * when there is one (sections joined in order up to a gap, %XX
+	 * decoded, no charset conversion), else the first plain one.  NULL
+	 * when absent or longer than the bytes kept (then @len says how
+	 * long).
+	 */
+	char *value;
+	gsize len;
+	gboolean present;
+	goffset offset;         /* content offset of its first value byte */
+	gboolean quoted;        /* the plain form is a quoted string */
+	gboolean folded;        /* ... folded across lines */
+	gboolean rfc2231;       /* the value comes from an RFC 2231 form */
+	gboolean plain_differs; /* a plain form too, with another value */
+	/* (owned) (nullable): that plain form, when it differs */
+	char *plain;
+	char charset[32]; /* RFC 2231 charset, lower case, or "" */
+} SgMimeValue;
+
+/* The RFC reading of a Content-Type or Content-Disposition value. */
+typedef struct {
+	guint defects; /* 1 << SgMimeDefect */
+	goffset defect_at[SG_MIME_DEFECT_COUNT];
+	const char *defect_what[SG_MIME_DEFECT_COUNT]; /* static text */
+	/*
+	 * TRUE when GMime's own reading may differ from this one: any
+	 * defect, an encoded word, an 8-bit byte, both a plain and an RFC
+	 * 2231 form.  Without, GMime reads the same type and values.
+	 */
+	gboolean unusual;
+	gboolean type_ok; /* Content-Type: token "/" token */
+	/* Content-Type: "type/subtype" in lower case, when type_ok */
+	char type[SG_MIME_TYPE_KEEP + 1];
+	SgMimeValue boundary;
+	SgMimeValue name;     /* Content-Type name= */
+	SgMimeValue filename; /* Content-Disposition filename= */
+} SgMimeParams;
+
+/*
+ * Reads the value (p, len), whose first byte is at content offset
+ * @offset, of a field of @kind (Content-Type or -Disposition) into
+ * @params (cleared first; free with sg_mime_params_clear).  Boundaries are
+ * kept up to @boundary_max bytes.  Never reads past len; NUL is a byte.
+ */
+void sg_mime_params_parse(const char *p, gsize len, goffset offset,
+    SgMimeFieldKind kind, gsize boundary_max, SgMimeParams *params);
+void sg_mime_params_clear(SgMimeParams *params);
+
 /* Where the parameter grammar is (internal to the tokenizer). */
 typedef enum {
 	SG_MIME_P_TYPE,
@@ -73,15 +159,15 @@ typedef enum {
  */
 typedef struct {
 	/* ---- results ---- */
-	/*
-	 * The field's kind; a Content-Transfer-Encoding value with a ';' or
-	 * a '(' is given up (the kind becomes SG_MIME_FIELD_OTHER).
-	 */
-	SgMimeFieldKind kind;
+	SgMimeFieldKind kind; /* the field's kind */
 	/* Content-Type: type/subtype, lower case, white space left out */
 	char type[SG_MIME_TYPE_KEEP + 1];
 	gsize type_len;
-	/* Content-Type: the first boundary= value */
+	/*
+	 * Content-Type: the boundary as the RFC reading takes it (@params),
+	 * or, for a value longer than SG_MIME_FIELD_CEILING, the first plain
+	 * boundary= as it streamed past.
+	 */
 	gboolean has_boundary;
 	gsize boundary_len; /* its length, whole */
 	/*
@@ -90,9 +176,29 @@ typedef struct {
 	 * sg_mime_token_clear.
 	 */
 	char *boundary;
-	/* Content-Transfer-Encoding: the value, lower case, no white space */
+	/*
+	 * Content-Transfer-Encoding: the value unfolded, trimmed and in lower
+	 * case (comments and all); cte_len is its whole length, which may
+	 * exceed what is kept.
+	 */
 	char cte[SG_MIME_CTE_KEEP + 1];
 	gsize cte_len;
+	/*
+	 * Content-Type and -Disposition: the RFC reading of the whole value
+	 * (valid when params_read: the value was kept whole).  Its values
+	 * belong to the token until sg_mime_token_clear.
+	 */
+	SgMimeParams params;
+	gboolean params_read;
+	/*
+	 * (transfer none) (nullable): the value as written, NUL-terminated,
+	 * for the fields above while not longer than SG_MIME_FIELD_CEILING
+	 * (raw_long otherwise); valid until sg_mime_token_clear.
+	 */
+	char *raw;
+	gsize raw_len;
+	gboolean raw_long;
+	goffset raw_offset; /* content offset of raw[0] */
 
 	/* ---- state ---- */
 	const SgMimeTokenSink *sink;
@@ -119,6 +225,7 @@ typedef struct {
 	goffset acc_offset;
 	gboolean capture_boundary;
 	gsize boundary_kept;
+	gsize raw_cap;
 } SgMimeToken;
 
 /*
@@ -132,7 +239,7 @@ void sg_mime_token_feed(SgMimeToken *token, const char *p, gsize len,
     goffset offset);
 /* Ends the field: the last parameter's event, then the results. */
 void sg_mime_token_finish(SgMimeToken *token);
-/* Frees what the token owns (the boundary); the token can be reused. */
+/* Frees what the token owns; the token can be reused. */
 void sg_mime_token_clear(SgMimeToken *token);
 
 G_END_DECLS

@@ -4,9 +4,11 @@
  *
  * GMime reports what it meets while parsing (GMIME_WARN_*, GMIME_CRIT_*)
  * with a stream position and sometimes an item (a header name or line).
- * Each code maps onto one rule id; a few depend on where they point, since
- * the byte scan (check-headers.c) already judges the top-level header
- * block and the pre-scan already named multiparts without boundaries.
+ * Each code maps onto one rule id, or is dropped where spoolguard's own
+ * scans already judge it better: the byte scans (check-headers.c) judge
+ * every header block at every depth, and the pre-scan already named
+ * multiparts without boundaries.  A second Reply-To is the mailing
+ * lists' (header.duplicate-reply-to, info), not header.duplicate-unique.
  * Positions become content offsets and the pre-scan's rows give the part
  * path.  GMime's nesting overflow is no finding of its own: it raises the
  * depth that mime.depth judges at the end.  Nothing here allocates beyond
@@ -26,8 +28,6 @@ static const struct {
 	SgRuleId rule;
 	const char *what;
 } warning_rules[] = {
-	{ GMIME_WARN_DUPLICATED_HEADER, SG_RULE_HEADER_DUPLICATE_UNIQUE,
-	    "duplicated header" },
 	{ GMIME_WARN_DUPLICATED_PARAMETER, SG_RULE_MIME_PARAM_DUPLICATE,
 	    "duplicated parameter" },
 	{ GMIME_WARN_INVALID_CONTENT_TYPE, SG_RULE_MIME_BAD_CONTENT_TYPE,
@@ -58,54 +58,44 @@ static const struct {
 	    "part without headers or content" },
 };
 
-/* GMIME_CRIT_INVALID_HEADER_NAME: @item is the line GMime stopped at. */
+/* A repeated field: Reply-To is the mailing lists' own, not a defect. */
 static SgRuleId
-warning_header_name(const char *item, SgMimePlace place, const char **what)
+warning_repeated(GMimeParserWarning code, const char *item, const char **what)
 {
-	/* An mbox "From " line opening a forwarded message. */
-	if (place != SG_MIME_AT_ROOT_HEADERS && item != NULL &&
-	    strncmp(item, "From ", 5) == 0)
-		return SG_RULE_COUNT;
-	/*
-	 * A line without a colon is not a bad name but the body starting
-	 * early (cron and script mail do this): the byte scan reports it for
-	 * the top-level block as header.no-separator, and so does this for
-	 * parts.
-	 */
-	if (item == NULL || strchr(item, ':') == NULL) {
-		if (place != SG_MIME_AT_PART)
-			return SG_RULE_COUNT;
-		*what = "a line that is not a header field";
-		return SG_RULE_HEADER_NO_SEPARATOR;
+	if (item != NULL && g_ascii_strcasecmp(item, "Reply-To") == 0) {
+		*what = "a second Reply-To (mailing lists add their own)";
+		return SG_RULE_HEADER_DUPLICATE_REPLY_TO;
 	}
-	*what = "invalid header name";
-	return SG_RULE_HEADER_INVALID_NAME;
+	/* Only Content-Type and -Transfer-Encoding can conflict. */
+	if (code == GMIME_CRIT_CONFLICTING_HEADER && item != NULL &&
+	    (g_ascii_strcasecmp(item, "Content-Type") == 0 ||
+	        g_ascii_strcasecmp(item, "Content-Transfer-Encoding") == 0)) {
+		*what = "conflicting header";
+		return SG_RULE_HEADER_CONFLICTING;
+	}
+	*what = code == GMIME_CRIT_CONFLICTING_HEADER
+	    ? "header repeated with another value"
+	    : "duplicated header";
+	return SG_RULE_HEADER_DUPLICATE_UNIQUE;
 }
 
 SgRuleId
 sg_mime_warning_rule(GMimeParserWarning code, const char *item,
     SgMimePlace place, const char **what)
 {
+	(void)place;
 	switch (code) {
 	case GMIME_WARN_UNENCODED_8BIT_HEADER:
-		/* The byte scan reports the top-level header block. */
-		if (place == SG_MIME_AT_ROOT_HEADERS)
-			return SG_RULE_COUNT;
-		*what = "unencoded 8-bit header";
-		return SG_RULE_HEADER_8BIT;
 	case GMIME_CRIT_INVALID_HEADER_NAME:
-		return warning_header_name(item, place, what);
+		/*
+		 * The byte scans judge every header block, the top one and
+		 * each part's (header.8bit, header.invalid-name,
+		 * header.no-separator), with exact offsets.
+		 */
+		return SG_RULE_COUNT;
 	case GMIME_CRIT_CONFLICTING_HEADER:
-		/* Only Content-Type and -Transfer-Encoding can conflict. */
-		if (item != NULL &&
-		    (g_ascii_strcasecmp(item, "Content-Type") == 0 ||
-		        g_ascii_strcasecmp(item, "Content-Transfer-Encoding") ==
-		            0)) {
-			*what = "conflicting header";
-			return SG_RULE_HEADER_CONFLICTING;
-		}
-		*what = "header repeated with another value";
-		return SG_RULE_HEADER_DUPLICATE_UNIQUE;
+	case GMIME_WARN_DUPLICATED_HEADER:
+		return warning_repeated(code, item, what);
 	default:
 		break;
 	}

@@ -95,6 +95,31 @@ sg_mime_event(SgMimeScan *s, SgRuleId rule, goffset offset, const char *part,
 	    text);
 }
 
+/* A value for a finding's text: escaped, or "(none)". */
+static char *
+mime_quote(const char *v)
+{
+	g_autofree char *e = NULL;
+
+	if (v == NULL)
+		return g_strdup("none");
+	e = sg_escape_bytes(v, strlen(v), 60);
+	return g_strdup_printf("'%s'", e);
+}
+
+void
+sg_mime_ambiguous(SgMimeScan *s, goffset offset, const char *part,
+    const char *header, const char *what, const char *a_how, const char *a,
+    const char *b_how, const char *b)
+{
+	g_autofree char *qa = mime_quote(a);
+	g_autofree char *qb = mime_quote(b);
+
+	sg_mime_event(s, SG_RULE_MIME_AMBIGUOUS, offset, part, header,
+	    "%s%s%s, read two ways: %s: %s; %s: %s", part != NULL ? part : "",
+	    part != NULL ? ": " : "", what, a_how, qa, b_how, qb);
+}
+
 /* Judges a LIMIT rule; remembers a hard breach (GMime is then skipped). */
 void
 sg_mime_limit(SgMimeScan *s, SgRuleId rule, gint64 observed, goffset offset,
@@ -113,6 +138,71 @@ sg_mime_limit(SgMimeScan *s, SgRuleId rule, gint64 observed, goffset offset,
 	s->reported[rule]++;
 	sg_check_limit(s->msg, s->profile, rule, observed, offset, part, header,
 	    what);
+}
+
+/* ---- the pre-scan's rows, for the other passes --------------------------- */
+
+/* Rows are sorted by offset: a binary search. */
+const SgMimeRow *
+sg_mime_row_at(SgMimeScan *s, goffset off)
+{
+	guint lo = 0;
+	guint hi = s->rows->len;
+
+	if (off == SG_OFFSET_NONE || hi == 0)
+		return NULL;
+	while (hi - lo > 1) {
+		guint mid = lo + (hi - lo) / 2;
+		SgMimeRow *row = g_ptr_array_index(s->rows, mid);
+
+		if (row->header_offset <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return g_ptr_array_index(s->rows, lo);
+}
+
+void
+sg_mime_prescan_report(SgMimeScan *s)
+{
+	const SgMimeRow *row;
+
+	if (s->pre_no_headers != SG_OFFSET_NONE) {
+		row = sg_mime_row_at(s, s->pre_no_headers);
+		sg_mime_event(s, SG_RULE_MIME_PART_WITHOUT_HEADERS,
+		    s->pre_no_headers, row != NULL ? row->path : NULL, NULL,
+		    "a part with neither headers nor content");
+	}
+	if (s->pre_conflict != SG_OFFSET_NONE) {
+		row = sg_mime_row_at(s, s->pre_conflict);
+		sg_mime_event(s, SG_RULE_HEADER_CONFLICTING, s->pre_conflict,
+		    row != NULL ? row->path : NULL, NULL,
+		    "two Content-Type or Content-Transfer-Encoding fields "
+		    "with different values");
+	}
+}
+
+void
+sg_mime_prescan_inspect(SgMimeScan *s, SgInspect *inspect)
+{
+	for (guint i = 0; i < s->rows->len; i++) {
+		SgMimeRow *r = g_ptr_array_index(s->rows, i);
+		SgPartRow *row = g_new0(SgPartRow, 1);
+
+		row->path = g_strdup(r->path);
+		row->depth = r->depth;
+		row->content_type = g_strdup(
+		    r->content_type != NULL ? r->content_type : "text/plain");
+		row->encoding = g_strdup(r->encoding);
+		row->header_offset = r->header_offset;
+		row->body_offset = r->body_offset;
+		row->size =
+		    r->body_offset != SG_OFFSET_NONE && r->end != SG_OFFSET_NONE
+		    ? r->end - r->body_offset
+		    : SG_VALUE_NONE;
+		g_ptr_array_add(inspect->parts, row);
+	}
 }
 
 /* ---- the three passes ---------------------------------------------------- */
@@ -138,7 +228,6 @@ mime_scan_init(SgMimeScan *s, SgMessage *msg, const SgProfile *profile,
 	s->root_header_end = SG_OFFSET_NONE;
 	s->max_depth_offset = SG_OFFSET_NONE;
 	s->parts_offset = SG_OFFSET_NONE;
-	s->pre_invalid_name = SG_OFFSET_NONE;
 	s->pre_no_headers = SG_OFFSET_NONE;
 	s->pre_conflict = SG_OFFSET_NONE;
 	s->walk_depth_offset = SG_OFFSET_NONE;

@@ -36,6 +36,8 @@ void sg_addr_counter_init(SgAddrCounter *counter);
 void sg_addr_counter_feed(SgAddrCounter *counter, const char *p, gsize len);
 /* Ends the value and returns the number of addresses in it. */
 guint64 sg_addr_counter_finish(SgAddrCounter *counter);
+/* TRUE when the field named (name, len) holds an address list. */
+gboolean sg_addr_field_is_address(const char *name, gsize len);
 
 /* ---- header scanner -------------------------------------------------- */
 
@@ -64,6 +66,25 @@ gboolean sg_header_scan_feed(SgHeaderScan *scan, const char *p, gsize len);
 void sg_header_scan_finish(SgHeaderScan *scan, SgHeaderSummary *summary);
 void sg_header_scan_free(SgHeaderScan *scan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgHeaderScan, sg_header_scan_free)
+
+/*
+ * A scan of part header blocks, at every depth but the top: the same byte
+ * rules at the same severities, with the part's path in each finding and
+ * each rule capped over all the parts.  The MIME pre-scan starts it at each
+ * part's first header byte and feeds it the header lines; the empty line
+ * ends a block by itself, sg_header_scan_end_part any other end (a
+ * delimiter, the end of the content).  sg_header_scan_finish then reports
+ * only the summaries; the message's totals are the top-level scan's.
+ */
+SgHeaderScan *
+sg_header_scan_new_parts(const SgProfile *profile, SgMessage *msg);
+/*
+ * Starts the block of part @path at content offset @offset; @mbox_line:
+ * its first line is an mbox "From " line (an embedded message's), skipped.
+ */
+void sg_header_scan_start_part(SgHeaderScan *scan, goffset offset,
+    const char *path, gboolean mbox_line);
+void sg_header_scan_end_part(SgHeaderScan *scan);
 
 /* sg_check_headers that also returns the summary (nullable). */
 gboolean sg_check_headers_summary(SgCheckContext *ctx, SgMessage *msg,
