@@ -242,6 +242,7 @@ static const struct {
 	{ "-R2", SG_RULE_CONTAINER_RCPT_COUNT_MISMATCH },
 	{ "-N1", SG_RULE_CONTAINER_NUL },
 	{ "-A1", SG_RULE_CONTAINER_RECORD_OVERRUN },
+	{ "-E1", SG_RULE_CONTAINER_RECORD_OVERRUN },
 	{ "-I1", SG_RULE_CONTAINER_BAD_ID },
 	{ "-B1", SG_RULE_CONTAINER_SIZE_MISMATCH },
 	{ "-O1", SG_RULE_CONTAINER_ORPHAN_FILE },
@@ -277,6 +278,34 @@ END_TEST
 
 /* ---- hostile -H files generated here --------------------------------- */
 
+/* Parses fixture 1's -H cut to its first @keep bytes, then @tail, from
+ * a buffer of exactly that size (ASan sees a read one byte past it). */
+static SgMessage *
+parse_cut(gsize keep, const char *tail)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *name = g_strconcat(id, "-H", NULL);
+	g_autofree char *dir = testdata("input");
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	g_autofree char *data = NULL;
+	g_autofree char *exact = NULL;
+	SgMessage *msg = sg_message_new(&sg_spool_exim_ops, "exim", id);
+	SgSpoolEximInfo info;
+	gsize len, tlen = strlen(tail);
+
+	ck_assert(g_file_get_contents(path, &data, &len, NULL));
+	ck_assert_uint_le(keep, len);
+	exact = g_malloc(keep + tlen);
+	memcpy(exact, data, keep);
+	memcpy(exact + keep, tail, tlen);
+	sg_message_add_file(msg, path, "H");
+	sg_spool_exim_info_init(&info);
+	sg_spool_exim_parse_header(msg, profile, 0, id, exact, keep + tlen,
+	    &info);
+	sg_spool_exim_info_clear(&info);
+	return msg;
+}
+
 /* Parses fixture 1's -H with @from replaced by @to. */
 static SgMessage *
 parse_variant(const char *from, const char *to)
@@ -301,6 +330,23 @@ parse_variant(const char *from, const char *to)
 	    strlen(hostile), &info);
 	sg_spool_exim_info_clear(&info);
 	return msg;
+}
+
+/* Byte offset of the first @what in fixture 1's -H. */
+static gsize
+fixture_offset(const char *what)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *name = g_strconcat(id, "-H", NULL);
+	g_autofree char *dir = testdata("input");
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	g_autofree char *data = NULL;
+	const char *at;
+
+	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
+	at = strstr(data, what);
+	ck_assert_msg(at != NULL, "no %s", what);
+	return (gsize)(at - data);
 }
 
 static char *
@@ -371,6 +417,42 @@ START_TEST(test_exim_negative_acl_length_is_flagged)
 	    parse_variant("-ident", "-aclm _x -5\n-ident");
 
 	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_BAD_LENGTH), 1);
+}
+END_TEST
+
+/* The ACL-variable bound, byte for byte: a value that ends exactly at the
+ * end of -H (no newline after it) overruns; one that leaves its newline
+ * fits.  An off-by-one bound reads the byte after the buffer. */
+START_TEST(test_exim_acl_value_at_end_of_file_overruns)
+{
+	gsize keep = fixture_offset("-body_linecount");
+	g_autoptr(SgMessage) msg = parse_cut(keep, "-acl 0 5\nhello");
+	g_autofree char *what = describe(msg);
+	SgFinding *f;
+
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_RECORD_OVERRUN) == 1,
+	    "%s", what);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_BAD_LENGTH), 0);
+	f = g_ptr_array_index(msg->findings, 0);
+	ck_assert_int_eq(f->rule, SG_RULE_CONTAINER_RECORD_OVERRUN);
+	ck_assert_int_eq(f->offset, (goffset)(keep + strlen("-acl 0 ")));
+	ck_assert_int_eq(f->observed, 5);
+}
+END_TEST
+
+START_TEST(test_exim_acl_value_with_its_newline_at_end_fits)
+{
+	gsize keep = fixture_offset("-body_linecount");
+	g_autoptr(SgMessage) msg = parse_cut(keep, "-acl 0 5\nhello\n");
+	g_autofree char *what = describe(msg);
+
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_RECORD_OVERRUN) == 0,
+	    "%s", what);
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_BAD_LENGTH) == 0, "%s",
+	    what);
+	/* the file still ends before the tree */
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_MISSING_RECORD),
+	    1);
 }
 END_TEST
 
@@ -1172,6 +1254,8 @@ exim_suite(void)
 	tcase_add_loop_test(tc, test_exim_data_counts_across_read_chunks, 0,
 	    G_N_ELEMENTS(chunk_cases));
 	tcase_add_test(tc, test_exim_negative_acl_length_is_flagged);
+	tcase_add_test(tc, test_exim_acl_value_at_end_of_file_overruns);
+	tcase_add_test(tc, test_exim_acl_value_with_its_newline_at_end_fits);
 	tcase_add_test(tc, test_exim_huge_rcpt_count_is_flagged_quickly);
 	tcase_add_loop_test(tc, test_exim_generated_variant_fires_its_rule, 0,
 	    G_N_ELEMENTS(variant_cases));
