@@ -112,7 +112,7 @@ count_container(SgMessage *msg)
 	guint n = 0;
 
 	for (SgRuleId r = SG_RULE_CONTAINER_NOT_A_MESSAGE;
-	     r <= SG_RULE_CONTAINER_LINE_LENGTH; r++)
+	     r <= SG_RULE_CONTAINER_EXIM_LINE_LENGTH; r++)
 		n += count_rule(msg, r);
 	return n;
 }
@@ -251,6 +251,8 @@ static const struct {
 	{ "-S1", SG_RULE_CONTAINER_BAD_LENGTH },
 	{ "-T1", SG_RULE_CONTAINER_MISSING_RECORD },
 	{ "-K1", SG_RULE_COUNT },
+	{ "-W1", SG_RULE_CONTAINER_EXIM_LINE_LENGTH },
+	{ "-W2", SG_RULE_COUNT },
 };
 
 START_TEST(test_exim_corrupt_variant_fires_its_rule)
@@ -362,8 +364,7 @@ deep_tree(guint depth)
 
 START_TEST(test_exim_deep_tree_is_flagged_without_recursion)
 {
-	gint64 hard =
-	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_TREE_DEPTH, 1000);
+	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_CONTAINER_TREE_DEPTH);
 	g_autofree char *deep = deep_tree((guint)hard + 10);
 	g_autoptr(SgMessage) msg = parse_variant("XX\n", deep);
 
@@ -389,7 +390,7 @@ END_TEST
 START_TEST(test_exim_long_fixed_line_is_flagged)
 {
 	gint64 hard =
-	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 16384);
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH);
 	g_autofree char *pad = g_strnfill((gsize)hard + 10, 'a');
 	g_autofree char *line = g_strdup_printf("-helo_name %s\n-ident", pad);
 	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
@@ -401,9 +402,61 @@ END_TEST
 START_TEST(test_exim_long_but_legal_line_is_accepted)
 {
 	gint64 hard =
-	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 16384);
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH);
 	g_autofree char *pad = g_strnfill((gsize)MIN(2000, hard - 20), 'a');
 	g_autofree char *line = g_strdup_printf("-helo_name %s\n-ident", pad);
+	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
+	g_autofree char *what = describe(msg);
+
+	ck_assert_msg(count_container(msg) == 0, "%s", what);
+}
+END_TEST
+
+/* A -helo_name line of @total bytes, its newline included. */
+static char *
+helo_line(gsize total)
+{
+	g_autofree char *pad = g_strnfill(total - strlen("-helo_name \n"), 'h');
+
+	return g_strdup_printf("-helo_name %s\n-ident", pad);
+}
+
+/*
+ * Exim reads -H lines whole up to its buffer (the profile's
+ * container.exim-line-length); a 20,011-byte line passed clean under
+ * `default` while the reader's own fallback said 16384.  The finding
+ * quotes the profile's number, with and without a profile given.
+ */
+START_TEST(test_exim_line_exim_would_split_is_flagged)
+{
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_EXIM_LINE_LENGTH);
+	g_autofree char *line = helo_line(20011);
+	g_autofree char *quoted =
+	    g_strdup_printf("at most %" G_GINT64_FORMAT " whole", hard);
+	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
+	g_autofree char *what = describe(msg);
+	SgFinding *f;
+
+	ck_assert_int_eq(hard, 16383);
+	ck_assert_int_eq(hard,
+	    sg_spool_pair_hard(NULL, SG_RULE_CONTAINER_EXIM_LINE_LENGTH));
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_EXIM_LINE_LENGTH) == 1,
+	    "%s", what);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_LINE_LENGTH), 0);
+	f = g_ptr_array_index(msg->findings, 0);
+	ck_assert_int_eq(f->observed, 20011);
+	ck_assert_int_eq(f->limit, hard);
+	ck_assert_msg(strstr(f->text, quoted) != NULL, "%s", f->text);
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_QUARANTINE);
+}
+END_TEST
+
+START_TEST(test_exim_line_exim_reads_whole_is_accepted)
+{
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_EXIM_LINE_LENGTH);
+	g_autofree char *line = helo_line((gsize)hard);
 	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
 	g_autofree char *what = describe(msg);
 
@@ -451,8 +504,7 @@ START_TEST(test_exim_acl_value_with_its_newline_at_end_fits)
 	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_BAD_LENGTH) == 0, "%s",
 	    what);
 	/* the file still ends before the tree */
-	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_MISSING_RECORD),
-	    1);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_MISSING_RECORD), 1);
 }
 END_TEST
 
@@ -497,7 +549,7 @@ END_TEST
 
 START_TEST(test_exim_too_many_header_records_are_flagged)
 {
-	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT, 10000);
+	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT);
 	GString *many = g_string_new("\n\n");
 	SgMessage *msg;
 
@@ -1254,6 +1306,8 @@ exim_suite(void)
 	tcase_add_loop_test(tc, test_exim_data_counts_across_read_chunks, 0,
 	    G_N_ELEMENTS(chunk_cases));
 	tcase_add_test(tc, test_exim_negative_acl_length_is_flagged);
+	tcase_add_test(tc, test_exim_line_exim_would_split_is_flagged);
+	tcase_add_test(tc, test_exim_line_exim_reads_whole_is_accepted);
 	tcase_add_test(tc, test_exim_acl_value_at_end_of_file_overruns);
 	tcase_add_test(tc, test_exim_acl_value_with_its_newline_at_end_fits);
 	tcase_add_test(tc, test_exim_huge_rcpt_count_is_flagged_quickly);

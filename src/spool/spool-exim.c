@@ -15,9 +15,9 @@
  * by the profile), the recipient count, DSN lengths, and header records that
  * must tile the file exactly.  One pread() pass over -D checks the body counts.
  * The content stream is the live header records of -H, a blank line, then -D
- * after its first line: no copy.  Limits: container.line-length (default 16384,
- * Exim's buffer), container.tree-depth (default 1000), header.count (records
- * kept).
+ * after its first line: no copy.  Limits, all from the profile:
+ * container.exim-line-length (Exim's buffer), container.line-length,
+ * container.tree-depth, header.count (records kept).
  *
  * Still being written (Exim's own rules: receive.c, spool_out.c,
  * deliver.c): a message exists for Exim once its -H does.  Exim writes
@@ -54,14 +54,16 @@
 
 #include "spool-pair.h"
 
-/* Exim's big_buffer: longer fixed lines are silently split by Exim. */
-#define EXIM_LINE_MAX 16384
-/* Exim refuses spool files declaring more recipients. */
+/*
+ * Exim refuses spool files declaring more recipients (spool_in.c): Exim's
+ * own number, which no profile changes (envelope.rcpt-count judges the
+ * recipients a message has, this one whether Exim reads the file at all).
+ */
 #define EXIM_RCPT_MAX 16384
-/* Default depth limit for the non-recipients tree. */
-#define EXIM_TREE_DEPTH 1000
-/* Default cap on header records kept for the content stream. */
-#define EXIM_RECORDS_MAX 10000
+/* Digits a header record length may have: any 64-bit length fits. */
+#define EXIM_LENGTH_DIGITS 20
+/* pread() size for the -D body pass: findings do not depend on it. */
+#define EXIM_CHUNK 65536
 /* Login names Exim accepts (originator_login). */
 #define EXIM_LOGIN_MAX 63
 /* A lone -H is an orphan only once its directory has been still this long. */
@@ -123,14 +125,40 @@ typedef struct {
 	const char *buf;
 	gsize len;
 	gsize pos;
-	gint64 line_max;
 	gboolean line_reported;
+	gboolean exim_line_reported;
 	SgSpoolEximInfo *info;
 } EximParser;
 
 #define EX_EVENT(p, rule, off, obs, ...)                                       \
 	sg_spool_pair_event((p)->msg, (p)->profile, SG_RULE_##rule, (p)->file, \
 	    (goffset)(off), (obs), __VA_ARGS__)
+
+/* Each length rule once per file: Exim's own buffer, then any reader's. */
+static void
+exim_check_line_length(EximParser *p, gsize bytes, goffset off)
+{
+	gint64 exim_max =
+	    sg_spool_pair_hard(p->profile, SG_RULE_CONTAINER_EXIM_LINE_LENGTH);
+
+	if (!p->exim_line_reported && (gint64)bytes > exim_max) {
+		p->exim_line_reported = TRUE;
+		sg_spool_pair_limit(p->msg, p->profile,
+		    SG_RULE_CONTAINER_EXIM_LINE_LENGTH, p->file, off,
+		    (gint64)bytes,
+		    "a -H line of %zu bytes (Exim reads at most "
+		    "%" G_GINT64_FORMAT " whole, and splits longer ones)",
+		    bytes, exim_max);
+	}
+	if (!p->line_reported &&
+	    (gint64)bytes >
+	        sg_spool_pair_hard(p->profile, SG_RULE_CONTAINER_LINE_LENGTH)) {
+		p->line_reported = TRUE;
+		sg_spool_pair_limit(p->msg, p->profile,
+		    SG_RULE_CONTAINER_LINE_LENGTH, p->file, off, (gint64)bytes,
+		    "a -H line of %zu bytes", bytes);
+	}
+}
 
 /* Next line as (line, n) without its '\n'; FALSE at end of file. */
 static gboolean
@@ -153,14 +181,7 @@ exim_next_line(EximParser *p, const char **line, gsize *n, goffset *off,
 		p->pos += *n + 1;
 		*terminated = TRUE;
 	}
-	if (!p->line_reported && (gint64)*n + 1 > p->line_max) {
-		p->line_reported = TRUE;
-		sg_spool_pair_limit(p->msg, p->profile,
-		    SG_RULE_CONTAINER_LINE_LENGTH, p->file, *off,
-		    (gint64)*n + 1, EXIM_LINE_MAX,
-		    "a -H line of %zu bytes (Exim splits lines over %d)",
-		    *n + 1, EXIM_LINE_MAX);
-	}
+	exim_check_line_length(p, *n + 1, *off);
 	if (memchr(*line, '\0', *n) != NULL) {
 		const char *z = memchr(*line, '\0', *n);
 
@@ -288,8 +309,8 @@ exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
 static gboolean
 exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 {
-	gint64 limit = sg_spool_pair_hard(p->profile,
-	    SG_RULE_CONTAINER_TREE_DEPTH, EXIM_TREE_DEPTH);
+	gint64 limit =
+	    sg_spool_pair_hard(p->profile, SG_RULE_CONTAINER_TREE_DEPTH);
 	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(guint32));
 	guint32 depth = 1, maxdepth = 0;
 	gboolean first = TRUE;
@@ -311,7 +332,6 @@ exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 			/* reported once, at the node that crosses the limit */
 			sg_spool_pair_limit(p->msg, p->profile,
 			    SG_RULE_CONTAINER_TREE_DEPTH, p->file, off, depth,
-			    EXIM_TREE_DEPTH,
 			    "non-recipients tree nests %u deep", depth);
 			return FALSE;
 		}
@@ -334,8 +354,8 @@ exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 	}
 	/* under the hard limit: the soft one, if the profile has one */
 	sg_spool_pair_limit(p->msg, p->profile, SG_RULE_CONTAINER_TREE_DEPTH,
-	    p->file, start, maxdepth, EXIM_TREE_DEPTH,
-	    "non-recipients tree nests %u deep", maxdepth);
+	    p->file, start, maxdepth, "non-recipients tree nests %u deep",
+	    maxdepth);
 	return TRUE;
 }
 
@@ -397,8 +417,7 @@ exim_parse_rcpt(const char *c, gsize n, gsize *alen)
 static void
 exim_parse_records(EximParser *p)
 {
-	gint64 keep = sg_spool_pair_hard(p->profile, SG_RULE_HEADER_COUNT,
-	    EXIM_RECORDS_MAX);
+	gint64 keep = sg_spool_pair_hard(p->profile, SG_RULE_HEADER_COUNT);
 	gboolean count_reported = FALSE;
 
 	while (p->pos < p->len) {
@@ -407,7 +426,7 @@ exim_parse_records(EximParser *p)
 		char flag;
 		const char *z;
 
-		while (start + d < p->len && d < 20 &&
+		while (start + d < p->len && d < EXIM_LENGTH_DIGITS &&
 		    g_ascii_isdigit(p->buf[start + d]))
 			d++;
 		if (d == 0 || !sg_parse_u64(p->buf + start, d, &reclen)) {
@@ -468,7 +487,7 @@ exim_parse_records(EximParser *p)
 				count_reported = TRUE;
 				sg_spool_pair_limit(p->msg, p->profile,
 				    SG_RULE_HEADER_COUNT, p->file, start,
-				    keep + 1, EXIM_RECORDS_MAX,
+				    keep + 1,
 				    "more than %" G_GINT64_FORMAT
 				    " header records",
 				    keep);
@@ -512,8 +531,6 @@ sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
 	gint64 v, rcount;
 	guint64 lines = 0;
 
-	p.line_max = sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH,
-	    EXIM_LINE_MAX);
 	/* 1: its own name */
 	if (!exim_need_line(&p, "its name line", &line, &n, &off))
 		return FALSE;
@@ -753,7 +770,7 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 {
 	SgMessageFile *df = sg_message_file(msg, r->d);
 	gsize idlen = strlen(msg->queue_id);
-	g_autofree char *buf = g_malloc(65536);
+	g_autofree char *buf = g_malloc(EXIM_CHUNK);
 	char want[64];
 	EximBodyCount count = { .wire = info->wireformat };
 	goffset pos, size = df->st.st_size;
@@ -781,7 +798,7 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 	for (pos = r->body_start; pos < size; pos += got) {
 		do {
 			got = pread(df->fd, buf,
-			    (size_t)MIN((goffset)65536, size - pos), pos);
+			    (size_t)MIN((goffset)EXIM_CHUNK, size - pos), pos);
 		} while (got < 0 && errno == EINTR);
 		if (got < 0) {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,

@@ -53,6 +53,8 @@
 
 #include "spool-private.h"
 
+/* Bytes of a malformed size record shown in its finding. */
+#define POSTFIX_SIZE_SHOWN 100
 /* Attribute bytes kept per A record, and A records kept as props. */
 #define POSTFIX_ATTR_KEEP 1024
 #define POSTFIX_ATTRS_MAX 1000
@@ -155,9 +157,10 @@ static void
 postfix_finding(PostfixCtx *ctx, SgRuleId rule, goffset offset, gint64 observed,
     gint64 limit, const char *fmt, ...)
 {
-	SgSeverity sev = ctx->profile != NULL
-	    ? sg_profile_severity(ctx->profile, rule)
-	    : SG_SEVERITY_QUARANTINE;
+	SgSeverity sev =
+	    sg_profile_severity(ctx->profile != NULL ? ctx->profile
+	                                             : sg_profile_builtin(),
+	        rule);
 	g_autofree char *text = NULL;
 	va_list ap;
 
@@ -431,7 +434,8 @@ postfix_size_record(PostfixCtx *ctx, PostfixScan *scan,
 	if (!postfix_read_data(ctx, rec, buf, sizeof(buf), &got, error))
 		return FALSE;
 	if (!postfix_parse_size(buf, got, &scan->sz)) {
-		g_autofree char *shown = sg_escape_bytes(buf, got, 100);
+		g_autofree char *shown =
+		    sg_escape_bytes(buf, got, POSTFIX_SIZE_SHOWN);
 
 		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, rec->offset,
 		    SG_VALUE_NONE, SG_VALUE_NONE,

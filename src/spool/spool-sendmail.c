@@ -12,9 +12,10 @@
  * an OFD lock, on a descriptor opened for writing only to be allowed to
  * lock; none for read-only check and inspect, see spool-pair.h), maps qf
  * read-only and checks it: V first, every line code known, folded lines joined
- * under a length cap (container.line-length, default 32768), the "." end line
- * with nothing after it, well-formed H lines, the I line's inode against the
- * df's. The content is the H lines without their "H?flags?" prefix, a blank
+ * under a length cap (container.line-length: sendmail's fgetfolded() grows
+ * its buffer, so sendmail has no line limit of its own to check), the "." end
+ * line with nothing after it, well-formed H lines, the I line's inode against
+ * the df's. The content is the H lines without their "H?flags?" prefix, a blank
  * line, then df, served from the files without a copy; conditional
  * templates holding a sendmail macro (H?P?Return-Path: <$g>, short lines
  * only) are left out, since sendmail expands them only at delivery.  Files are
@@ -40,10 +41,6 @@
 
 #include "spool-pair.h"
 
-/* Default cap on one logical (unfolded) qf line. */
-#define SENDMAIL_LINE_MAX 32768
-/* Default cap on H lines kept for the content stream. */
-#define SENDMAIL_HEADERS_MAX 10000
 /* sendmail's MACROEXPAND byte, which starts a macro inside a template. */
 #define SENDMAIL_MACRO '\201'
 /* Conditional template lines longer than this are checked as content. */
@@ -117,10 +114,9 @@ gboolean
 sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
     const char *buf, gsize len, SgSpoolSendmailInfo *info)
 {
-	gint64 line_max = sg_spool_pair_hard(profile,
-	    SG_RULE_CONTAINER_LINE_LENGTH, SENDMAIL_LINE_MAX);
-	gint64 keep = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT,
-	    SENDMAIL_HEADERS_MAX);
+	gint64 line_max =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH);
+	gint64 keep = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT);
 	gsize pos = 0;
 	gboolean first = TRUE, ended = FALSE, long_reported = FALSE;
 	gboolean count_reported = FALSE;
@@ -153,7 +149,7 @@ sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
 			long_reported = TRUE;
 			sg_spool_pair_limit(msg, profile,
 			    SG_RULE_CONTAINER_LINE_LENGTH, file, start,
-			    (gint64)n, SENDMAIL_LINE_MAX,
+			    (gint64)n,
 			    "a qf line of %zu bytes with its continuations", n);
 		}
 		z = memchr(line, '\0', n);
@@ -273,7 +269,6 @@ sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
 				count_reported = TRUE;
 				sg_spool_pair_limit(msg, profile,
 				    SG_RULE_HEADER_COUNT, file, start, keep + 1,
-				    SENDMAIL_HEADERS_MAX,
 				    "more than %" G_GINT64_FORMAT " H lines",
 				    keep);
 			}
