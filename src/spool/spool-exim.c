@@ -774,12 +774,10 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 	char want[64];
 	EximBodyCount count = { .wire = info->wireformat };
 	goffset pos, size = df->st.st_size;
-	ssize_t got;
+	gssize got;
 
 	g_snprintf(want, sizeof(want), "%s-D\n", msg->queue_id);
-	do {
-		got = pread(df->fd, buf, MIN((gsize)size, idlen + 3), 0);
-	} while (got < 0 && errno == EINTR);
+	got = sg_pread_full(df->fd, buf, MIN((gsize)size, idlen + 3), 0);
 	if (got < 0) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 		    "%s: read: %s", df->path, g_strerror(errno));
@@ -796,10 +794,8 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 	}
 	r->body_len = size - r->body_start;
 	for (pos = r->body_start; pos < size; pos += got) {
-		do {
-			got = pread(df->fd, buf,
-			    (size_t)MIN((goffset)EXIM_CHUNK, size - pos), pos);
-		} while (got < 0 && errno == EINTR);
+		got = sg_pread_full(df->fd, buf,
+		    (gsize)MIN((goffset)EXIM_CHUNK, size - pos), pos);
 		if (got < 0) {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 			    "%s: read: %s", df->path, g_strerror(errno));

@@ -168,7 +168,8 @@ sg_spool_pair_read_all(const SgMessageFile *file, const char **data, gsize *len,
     GError **error)
 {
 	g_autofree char *buf = NULL;
-	gsize size, done = 0;
+	gsize size;
+	gssize got;
 
 	*data = NULL;
 	*len = 0;
@@ -183,25 +184,17 @@ sg_spool_pair_read_all(const SgMessageFile *file, const char **data, gsize *len,
 	}
 	size = (gsize)file->st.st_size;
 	buf = g_malloc(size);
-	while (done < size) {
-		ssize_t n =
-		    pread(file->fd, buf + done, size - done, (off_t)done);
+	/* shorter when it shrank since fstat: judge what is there */
+	got = sg_pread_full(file->fd, buf, size, 0);
+	if (got < 0) {
+		int saved = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-			    "%s: read: %s", file->path, g_strerror(saved));
-			return FALSE;
-		}
-		if (n == 0)
-			break; /* shrunk since fstat: judge what is there */
-		done += (gsize)n;
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: read: %s", file->path, g_strerror(saved));
+		return FALSE;
 	}
 	*data = g_steal_pointer(&buf);
-	*len = done;
+	*len = (gsize)got;
 	return TRUE;
 }
 

@@ -243,16 +243,14 @@ plain_read_envelope(SgMessage *msg, const SgProfile *profile, goffset *end,
 	env->msg = msg;
 	/* A UTF-8 byte order mark (PowerShell writes one into Pickup
 	 * files) stands before the envelope, not in it. */
-	if (size >= 3 && pread(file->fd, buf, 3, 0) == 3 && buf[0] == 0xEF &&
-	    buf[1] == 0xBB && buf[2] == 0xBF)
+	if (size >= 3 && sg_pread_full(file->fd, buf, 3, 0) == 3 &&
+	    buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF)
 		pos = 3;
 	envelope_begin_line(env, pos);
 	while (pos < size) {
 		gsize want = (gsize)MIN((goffset)PLAIN_CHUNK, size - pos);
-		ssize_t n = pread(file->fd, buf, want, pos);
+		gssize n = sg_pread_full(file->fd, buf, want, pos);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			int saved = errno;
 
