@@ -396,6 +396,30 @@ sg_spool_plain_prepare_move(SgMessage *msg, GError **error)
 	return plain_check_holders(file, TRUE, error);
 }
 
+/* plain's message_for_file(): any file at all. */
+SgMessage *
+sg_spool_plain_message_for_file(const char *path)
+{
+	return sg_spool_file_candidate(&sg_spool_plain_ops, path);
+}
+
+/* The root is a folder, whatever it holds. */
+static SgSpoolDirRole
+plain_root_role(int dirfd, const char *path)
+{
+	(void)dirfd;
+	(void)path;
+	return SG_SPOOL_DIR_FOLDER;
+}
+
+/* Folders are recursed, except hidden ones. */
+static SgSpoolDirRole
+plain_child_role(const char *name, gsize len)
+{
+	return len > 0 && name[0] == '.' ? SG_SPOOL_DIR_SKIP
+	                                 : SG_SPOOL_DIR_FOLDER;
+}
+
 static gboolean
 plain_detect(int dirfd, const char *path)
 {
@@ -409,7 +433,7 @@ static gboolean
 plain_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
     SgWalkFunc func, gpointer user_data, GError **error)
 {
-	return sg_spool_tree_walk(path, SG_SPOOL_TREE_PLAIN, opts, stats, func,
+	return sg_spool_tree_walk(path, &sg_spool_plain_tree, opts, stats, func,
 	    user_data, error);
 }
 
@@ -423,4 +447,15 @@ const SgSpoolOps sg_spool_plain_ops = {
 	/* NULL: release puts the files back where the report says. */
 	.release_dir = NULL,
 	.message_for_file = sg_spool_plain_message_for_file,
+};
+
+const SgSpoolTree sg_spool_plain_tree = {
+	.ops = &sg_spool_plain_ops,
+	.is_folder = NULL,
+	.root_role = plain_root_role,
+	.child_role = plain_child_role,
+	.never_walked = NULL,
+	.is_message_name = sg_spool_plain_is_message_name,
+	.folders_hold_messages = TRUE,
+	.queue_is_dir = FALSE,
 };
