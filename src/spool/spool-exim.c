@@ -513,6 +513,178 @@ sg_spool_exim_info_clear(SgSpoolEximInfo *info)
 	g_clear_pointer(&info->records, g_array_unref);
 }
 
+/* 1: its own name. */
+static gboolean
+exim_parse_name(EximParser *p, const char *id)
+{
+	gsize n, idlen = strlen(id);
+	const char *line;
+	goffset off;
+
+	if (!exim_need_line(p, "its name line", &line, &n, &off))
+		return FALSE;
+	if (n != idlen + 2 || memcmp(line, id, idlen) != 0 ||
+	    memcmp(line + idlen, "-H", 2) != 0) {
+		g_autofree char *seen = sg_escape_bytes(line, n, 64);
+
+		EX_EVENT(p, CONTAINER_BAD_ID, off, SG_VALUE_NONE,
+		    "first line \"%s\" does not name %s-H", seen, id);
+	}
+	return TRUE;
+}
+
+/* 2: login uid gid. */
+static gboolean
+exim_parse_login(EximParser *p)
+{
+	const char *line, *s2 = NULL, *s1 = NULL;
+	gint64 uid, gid;
+	goffset off;
+	gsize n;
+
+	if (!exim_need_line(p, "the login line", &line, &n, &off))
+		return FALSE;
+	for (gsize i = n; i-- > 0;) {
+		if (line[i] == ' ') {
+			if (s2 == NULL)
+				s2 = line + i;
+			else {
+				s1 = line + i;
+				break;
+			}
+		}
+	}
+	if (s1 == NULL || s1 == line ||
+	    !exim_parse_int(s1 + 1, (gsize)(s2 - s1 - 1), &uid) ||
+	    !exim_parse_int(s2 + 1, (gsize)(line + n - s2 - 1), &gid)) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
+		    "malformed \"login uid gid\" line");
+	} else if (s1 - line > EXIM_LOGIN_MAX) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, s1 - line,
+		    "login name of %td bytes (Exim allows %d)", s1 - line,
+		    EXIM_LOGIN_MAX);
+	}
+	return TRUE;
+}
+
+/* 3: <sender>, then 4: time warning-count. */
+static gboolean
+exim_parse_sender_time(EximParser *p)
+{
+	const char *line, *sp;
+	gint64 v, count;
+	goffset off;
+	gsize n;
+
+	if (!exim_need_line(p, "the sender line", &line, &n, &off))
+		return FALSE;
+	if (n < 2 || line[0] != '<' || line[n - 1] != '>') {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
+		    "sender line is not <address>");
+		sg_message_set_sender(p->msg, line, n, p->file, off);
+	} else {
+		sg_message_set_sender(p->msg, line + 1, n - 2, p->file,
+		    off + 1);
+	}
+	if (!exim_need_line(p, "the time line", &line, &n, &off))
+		return FALSE;
+	sp = memchr(line, ' ', n);
+	if (sp == NULL || !exim_parse_int(line, (gsize)(sp - line), &v) ||
+	    !exim_parse_int(sp + 1, (gsize)(line + n - sp - 1), &count)) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
+		    "malformed \"time count\" line");
+	} else {
+		sg_spool_pair_prop(p->msg, "received_time", line,
+		    (gsize)(sp - line));
+	}
+	return TRUE;
+}
+
+/* 5: options, then 6: the tree. */
+static gboolean
+exim_parse_options_tree(EximParser *p)
+{
+	const char *line;
+	goffset off;
+	gsize n;
+
+	for (;;) {
+		if (!exim_need_line(p, "the non-recipients tree", &line, &n,
+		        &off))
+			return FALSE;
+		if (n == 0 || line[0] != '-')
+			break;
+		if (!exim_parse_option(p, line, n, off))
+			return FALSE;
+	}
+	return exim_parse_tree(p, line, n, off);
+}
+
+/* 7, first half: the recipient count; -1 when it is no number. */
+static gboolean
+exim_parse_rcpt_count(EximParser *p, gint64 *rcount, goffset *count_off)
+{
+	const char *line;
+	gsize n;
+
+	if (!exim_need_line(p, "the recipient count", &line, &n, count_off))
+		return FALSE;
+	if (!exim_parse_int(line, n, rcount) || *rcount < 0) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, *count_off, SG_VALUE_NONE,
+		    "recipient count is not a number");
+		*rcount = -1;
+	} else if (*rcount > EXIM_RCPT_MAX) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, *count_off, *rcount,
+		    "recipient count %" G_GINT64_FORMAT
+		    " (Exim refuses more than %d)",
+		    *rcount, EXIM_RCPT_MAX);
+	}
+	p->info->rcpt_declared = *rcount;
+	return TRUE;
+}
+
+/* 7: recipient count and recipients up to the blank line. */
+static gboolean
+exim_parse_recipients(EximParser *p)
+{
+	const char *line;
+	gsize n, alen;
+	goffset off, count_off;
+	gint64 rcount;
+	guint64 lines = 0;
+	gboolean terminated = TRUE, ended;
+
+	if (!exim_parse_rcpt_count(p, &rcount, &count_off))
+		return FALSE;
+	for (;;) {
+		ended = !exim_next_line(p, &line, &n, &off, &terminated) ||
+		    !terminated;
+		if (ended) {
+			EX_EVENT(p, CONTAINER_MISSING_RECORD, p->len,
+			    SG_VALUE_NONE,
+			    "-H ends before the blank line that starts the "
+			    "headers");
+		}
+		if (ended || n == 0)
+			break;
+		lines++;
+		if (!exim_parse_rcpt(line, n, &alen)) {
+			EX_EVENT(p, CONTAINER_BAD_LENGTH, off, SG_VALUE_NONE,
+			    "DSN lengths in a recipient line run outside the "
+			    "line");
+			alen = n;
+		}
+		sg_message_add_recipient(p->msg, line, alen, p->file, off);
+	}
+	if (rcount >= 0 && (guint64)rcount != lines) {
+		EX_EVENT(p, CONTAINER_RCPT_COUNT_MISMATCH, count_off, rcount,
+		    "%" G_GINT64_FORMAT
+		    " recipients declared, %" G_GUINT64_FORMAT " found",
+		    rcount, lines);
+	}
+	return !ended;
+}
+
 gboolean
 sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
     const char *id, const char *buf, gsize len, SgSpoolEximInfo *info)
@@ -525,141 +697,11 @@ sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
 		.len = len,
 		.info = info,
 	};
-	const char *line, *sp;
-	gsize n, idlen = strlen(id), alen;
-	goffset off;
-	gint64 v, rcount;
-	guint64 lines = 0;
 
-	/* 1: its own name */
-	if (!exim_need_line(&p, "its name line", &line, &n, &off))
+	if (!exim_parse_name(&p, id) || !exim_parse_login(&p) ||
+	    !exim_parse_sender_time(&p) || !exim_parse_options_tree(&p) ||
+	    !exim_parse_recipients(&p))
 		return FALSE;
-	if (n != idlen + 2 || memcmp(line, id, idlen) != 0 ||
-	    memcmp(line + idlen, "-H", 2) != 0) {
-		g_autofree char *seen = sg_escape_bytes(line, n, 64);
-
-		EX_EVENT(&p, CONTAINER_BAD_ID, off, SG_VALUE_NONE,
-		    "first line \"%s\" does not name %s-H", seen, id);
-	}
-	/* 2: login uid gid */
-	if (!exim_need_line(&p, "the login line", &line, &n, &off))
-		return FALSE;
-	{
-		const char *s2 = NULL, *s1 = NULL;
-		gint64 uid, gid;
-
-		for (gsize i = n; i-- > 0;) {
-			if (line[i] == ' ') {
-				if (s2 == NULL)
-					s2 = line + i;
-				else {
-					s1 = line + i;
-					break;
-				}
-			}
-		}
-		if (s1 == NULL || s1 == line ||
-		    !exim_parse_int(s1 + 1, (gsize)(s2 - s1 - 1), &uid) ||
-		    !exim_parse_int(s2 + 1, (gsize)(line + n - s2 - 1), &gid)) {
-			EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-			    "malformed \"login uid gid\" line");
-		} else if (s1 - line > EXIM_LOGIN_MAX) {
-			EX_EVENT(&p, CONTAINER_BAD_FIELD, off, s1 - line,
-			    "login name of %td bytes (Exim allows %d)",
-			    s1 - line, EXIM_LOGIN_MAX);
-		}
-	}
-	/* 3: <sender> */
-	if (!exim_need_line(&p, "the sender line", &line, &n, &off))
-		return FALSE;
-	if (n < 2 || line[0] != '<' || line[n - 1] != '>') {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-		    "sender line is not <address>");
-		sg_message_set_sender(msg, line, n, file, off);
-	} else {
-		sg_message_set_sender(msg, line + 1, n - 2, file, off + 1);
-	}
-	/* 4: time warning-count */
-	if (!exim_need_line(&p, "the time line", &line, &n, &off))
-		return FALSE;
-	sp = memchr(line, ' ', n);
-	if (sp == NULL || !exim_parse_int(line, (gsize)(sp - line), &v) ||
-	    !exim_parse_int(sp + 1, (gsize)(line + n - sp - 1), &rcount)) {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-		    "malformed \"time count\" line");
-	} else {
-		sg_spool_pair_prop(p.msg, "received_time", line,
-		    (gsize)(sp - line));
-	}
-	/* 5: options, then 6: the tree line */
-	for (;;) {
-		if (!exim_need_line(&p, "the non-recipients tree", &line, &n,
-		        &off))
-			return FALSE;
-		if (n == 0 || line[0] != '-')
-			break;
-		if (!exim_parse_option(&p, line, n, off))
-			return FALSE;
-	}
-	if (!exim_parse_tree(&p, line, n, off))
-		return FALSE;
-	/* 7: recipient count and recipients up to the blank line */
-	if (!exim_need_line(&p, "the recipient count", &line, &n, &off))
-		return FALSE;
-	if (!exim_parse_int(line, n, &rcount) || rcount < 0) {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-		    "recipient count is not a number");
-		rcount = -1;
-	} else if (rcount > EXIM_RCPT_MAX) {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, rcount,
-		    "recipient count %" G_GINT64_FORMAT
-		    " (Exim refuses more than %d)",
-		    rcount, EXIM_RCPT_MAX);
-	}
-	info->rcpt_declared = rcount;
-	{
-		goffset count_off = off;
-
-		for (;;) {
-			gboolean terminated = TRUE;
-
-			if (!exim_next_line(&p, &line, &n, &off, &terminated) ||
-			    !terminated) {
-				EX_EVENT(&p, CONTAINER_MISSING_RECORD, p.len,
-				    SG_VALUE_NONE,
-				    "-H ends before the blank line that "
-				    "starts the headers");
-				if (rcount >= 0 && (guint64)rcount != lines) {
-					EX_EVENT(&p,
-					    CONTAINER_RCPT_COUNT_MISMATCH,
-					    count_off, rcount,
-					    "%" G_GINT64_FORMAT
-					    " recipients declared, "
-					    "%" G_GUINT64_FORMAT " found",
-					    rcount, lines);
-				}
-				return FALSE;
-			}
-			if (n == 0)
-				break;
-			lines++;
-			if (!exim_parse_rcpt(line, n, &alen)) {
-				EX_EVENT(&p, CONTAINER_BAD_LENGTH, off,
-				    SG_VALUE_NONE,
-				    "DSN lengths in a recipient line run "
-				    "outside the line");
-				alen = n;
-			}
-			sg_message_add_recipient(msg, line, alen, file, off);
-		}
-		if (rcount >= 0 && (guint64)rcount != lines) {
-			EX_EVENT(&p, CONTAINER_RCPT_COUNT_MISMATCH, count_off,
-			    rcount,
-			    "%" G_GINT64_FORMAT
-			    " recipients declared, %" G_GUINT64_FORMAT " found",
-			    rcount, lines);
-		}
-	}
 	/* 8: header records tiling the rest of the file */
 	exim_parse_records(&p);
 	return TRUE;
