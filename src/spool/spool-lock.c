@@ -222,15 +222,9 @@ sg_spool_dir_lock(const char *path, gint64 wait_seconds, GError **error)
 	struct stat st;
 	int fd, saved;
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
-		    "%s: cannot open directory: %s", path, g_strerror(saved));
+	fd = sg_spool_open_dir(path, &st, error);
+	if (fd < 0)
 		return -1;
-	}
 	for (;;) {
 		long pid;
 

@@ -95,6 +95,12 @@ gboolean sg_spool_tree_walk(const char *path, const SgSpoolTree *tree,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
     gpointer user_data, GError **error);
 
+/*
+ * Opens the directory @path (O_NOFOLLOW) and fstat()s it into @st: the
+ * descriptor, or -1 with SG_SPOOL_ERROR_IO naming the path.
+ */
+int sg_spool_open_dir(const char *path, struct stat *st, GError **error);
+
 /* (transfer full): an unopened one-file candidate of @ops for @path. */
 SgMessage *sg_spool_file_candidate(const SgSpoolOps *ops, const char *path);
 

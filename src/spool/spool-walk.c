@@ -383,6 +383,22 @@ walk_never(int fd, const char *path)
 	return FALSE;
 }
 
+int
+sg_spool_open_dir(const char *path, struct stat *st, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int saved;
+
+	if (fd >= 0 && fstat(fd, st) == 0)
+		return fd;
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
+	    "%s: cannot open directory: %s", path, g_strerror(saved));
+	return -1;
+}
+
 gboolean
 sg_spool_tree_walk(const char *path, const SgSpoolTree *tree,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
@@ -409,15 +425,9 @@ sg_spool_tree_walk(const char *path, const SgSpoolTree *tree,
 		w.exclude_ino = st.st_ino;
 	}
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_IO,
-		    "%s: cannot open directory: %s", path, g_strerror(saved));
+	fd = sg_spool_open_dir(path, &st, error);
+	if (fd < 0)
 		return FALSE;
-	}
 	top_role = tree->root_role(fd, path);
 	if (walk_is_excluded(&w, &st) || walk_never(fd, path) ||
 	    (top_role != SG_SPOOL_DIR_FOLDER &&

@@ -86,4 +86,11 @@ case "$qa $(cat "$work/a.rc") $qb $(cat "$work/b.rc")" in
 esac
 [ "$(find "$work/store2" -path '*/files/bad*' | wc -l)" = 5 ] ||
 	fail "not 5 messages in the store"
-[ "$(ls "$spool" | wc -l)" = 400 ] || fail "the good messages are not all there"
+# The run lock is a flock on the directories themselves: no lock file is
+# left in the spool for a scan or an MTA to take for a message, and none
+# in the store for fsck to find.
+[ "$(ls -A "$spool" | wc -l)" = 400 ] ||
+	fail "the spool holds other than its 400 good messages: $(ls -A "$spool" | grep -v '^ok')"
+expect_rc 0 sg quarantine -q "$work/store2" fsck
+[ "$(ls -A "$work/store2" | wc -l)" = "$(ls "$work/store2" | wc -l)" ] ||
+	fail "a hidden file in the store: $(ls -A "$work/store2")"
