@@ -280,73 +280,77 @@ END_TEST
 
 /* ---- hostile -H files generated here --------------------------------- */
 
-/* Parses fixture 1's -H cut to its first @keep bytes, then @tail, from
- * a buffer of exactly that size (ASan sees a read one byte past it). */
-static SgMessage *
-parse_cut(gsize keep, const char *tail)
+/* (transfer full): fixture 1's -H, its path in *path. */
+static char *
+fixture_h(char **path, gsize *len)
 {
 	g_autofree char *id = local_fixture_id();
 	g_autofree char *name = g_strconcat(id, "-H", NULL);
 	g_autofree char *dir = testdata("input");
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autofree char *data = NULL;
-	g_autofree char *exact = NULL;
+	char *data = NULL;
+
+	*path = g_build_filename(dir, name, NULL);
+	ck_assert(g_file_get_contents(*path, &data, len, NULL));
+	return data;
+}
+
+/* Parses (data, len) as fixture 1's -H from a buffer of exactly that
+ * size, so that ASan sees a read one byte past it. */
+static SgMessage *
+parse_h(const char *path, const char *data, gsize len)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *exact = g_memdup2(data, len);
 	SgMessage *msg = sg_message_new(&sg_spool_exim_ops, "exim", id);
 	SgSpoolEximInfo info;
-	gsize len, tlen = strlen(tail);
 
-	ck_assert(g_file_get_contents(path, &data, &len, NULL));
-	ck_assert_uint_le(keep, len);
-	exact = g_malloc(keep + tlen);
-	memcpy(exact, data, keep);
-	memcpy(exact + keep, tail, tlen);
 	sg_message_add_file(msg, path, "H");
 	sg_spool_exim_info_init(&info);
-	sg_spool_exim_parse_header(msg, profile, 0, id, exact, keep + tlen,
-	    &info);
+	sg_spool_exim_parse_header(msg, profile, 0, id, exact, len, &info);
 	sg_spool_exim_info_clear(&info);
 	return msg;
+}
+
+/* Parses fixture 1's -H cut to its first @keep bytes, then @tail. */
+static SgMessage *
+parse_cut(gsize keep, const char *tail)
+{
+	g_autofree char *path = NULL;
+	gsize len;
+	g_autofree char *data = fixture_h(&path, &len);
+	g_autoptr(GString) cut = NULL;
+
+	ck_assert_uint_le(keep, len);
+	cut = g_string_new_len(data, (gssize)keep);
+	g_string_append(cut, tail);
+	return parse_h(path, cut->str, cut->len);
 }
 
 /* Parses fixture 1's -H with @from replaced by @to. */
 static SgMessage *
 parse_variant(const char *from, const char *to)
 {
-	g_autofree char *id = local_fixture_id();
-	g_autofree char *name = g_strconcat(id, "-H", NULL);
-	g_autofree char *dir = testdata("input");
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autofree char *data = NULL;
+	g_autofree char *path = NULL;
+	gsize len;
+	g_autofree char *data = fixture_h(&path, &len);
 	g_autofree char *hostile = NULL;
 	g_auto(GStrv) parts = NULL;
-	SgMessage *msg = sg_message_new(&sg_spool_exim_ops, "exim", id);
-	SgSpoolEximInfo info;
 
-	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
 	ck_assert_msg(strstr(data, from) != NULL, "no %s", from);
 	parts = g_strsplit(data, from, 2);
 	hostile = g_strconcat(parts[0], to, parts[1], NULL);
-	sg_message_add_file(msg, path, "H");
-	sg_spool_exim_info_init(&info);
-	sg_spool_exim_parse_header(msg, profile, 0, id, hostile,
-	    strlen(hostile), &info);
-	sg_spool_exim_info_clear(&info);
-	return msg;
+	return parse_h(path, hostile, strlen(hostile));
 }
 
 /* Byte offset of the first @what in fixture 1's -H. */
 static gsize
 fixture_offset(const char *what)
 {
-	g_autofree char *id = local_fixture_id();
-	g_autofree char *name = g_strconcat(id, "-H", NULL);
-	g_autofree char *dir = testdata("input");
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autofree char *data = NULL;
-	const char *at;
+	g_autofree char *path = NULL;
+	gsize len;
+	g_autofree char *data = fixture_h(&path, &len);
+	const char *at = strstr(data, what);
 
-	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
-	at = strstr(data, what);
 	ck_assert_msg(at != NULL, "no %s", what);
 	return (gsize)(at - data);
 }
