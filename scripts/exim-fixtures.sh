@@ -148,6 +148,14 @@ put('R2', sub(H0, b'\n1\nbob@', b'\n2\nbob@'), D0)
 put('N1', sub(H0, b'Subject: fixture 1', b'Subject:\0fixture 1'), D0)
 # huge -aclc length
 put('A1', sub(H0, b'-body_linecount', b'-aclc _x 999999999\nshort\n-body_linecount'), D0)
+# an -acl value that ends exactly at end of file (ASan: no read past it)
+put('E1', H0[:H0.index(b'-body_linecount')] + b'-acl 0 5\nhello', D0)
+# a -H line Exim would split (20011 bytes) and one it reads whole (16383)
+def helo(total):
+    pad = b'h' * (total - len(b'-helo_name ') - 1)
+    return sub(H0, b'-body_linecount', b'-helo_name ' + pad + b'\n-body_linecount')
+put('W1', helo(20011), D0)
+put('W2', helo(16383), D0)
 # -D first line naming another id
 other = b'1xUxat-0003Zz-99-D\n'
 put('I1', H0, b'OTHER' + other + D0[D0.index(b'\n') + 1:])

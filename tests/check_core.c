@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -266,6 +267,29 @@ START_TEST(test_tmpfile_in_a_missing_dir_names_it)
 }
 END_TEST
 
+/* The readers' one pread loop: all of the range, less only at the end of
+ * the file, -1 with errno on a bad descriptor. */
+START_TEST(test_pread_full_reads_to_the_end_of_the_file)
+{
+	char path[] = "/tmp/sg-pread-XXXXXX";
+	int fd = mkstemp(path);
+	char buf[32];
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+	ck_assert_int_eq(sg_pread_full(fd, buf, 4, 3), 4);
+	ck_assert(memcmp(buf, "3456", 4) == 0);
+	ck_assert_int_eq(sg_pread_full(fd, buf, sizeof(buf), 5), 5);
+	ck_assert(memcmp(buf, "56789", 5) == 0);
+	ck_assert_int_eq(sg_pread_full(fd, buf, sizeof(buf), 10), 0);
+	close(fd);
+	errno = 0;
+	ck_assert_int_eq(sg_pread_full(fd, buf, 4, 0), -1);
+	ck_assert_int_eq(errno, EBADF);
+}
+END_TEST
+
 static Suite *
 core_suite(void)
 {
@@ -277,6 +301,7 @@ core_suite(void)
 	tcase_add_test(tc, test_escape_bytes_caps_and_escapes);
 	tcase_add_test(tc, test_byte_class_table);
 	tcase_add_test(tc, test_text_run_stops_at_every_binary_byte);
+	tcase_add_test(tc, test_pread_full_reads_to_the_end_of_the_file);
 	tcase_add_test(tc, test_message_window_stream_reads_only_the_window);
 	tcase_add_test(tc, test_message_open_reports_vanished_file);
 	tcase_add_test(tc, test_message_open_leased_file_is_busy);

@@ -112,7 +112,7 @@ count_container(SgMessage *msg)
 	guint n = 0;
 
 	for (SgRuleId r = SG_RULE_CONTAINER_NOT_A_MESSAGE;
-	     r <= SG_RULE_CONTAINER_LINE_LENGTH; r++)
+	     r <= SG_RULE_CONTAINER_EXIM_LINE_LENGTH; r++)
 		n += count_rule(msg, r);
 	return n;
 }
@@ -242,6 +242,7 @@ static const struct {
 	{ "-R2", SG_RULE_CONTAINER_RCPT_COUNT_MISMATCH },
 	{ "-N1", SG_RULE_CONTAINER_NUL },
 	{ "-A1", SG_RULE_CONTAINER_RECORD_OVERRUN },
+	{ "-E1", SG_RULE_CONTAINER_RECORD_OVERRUN },
 	{ "-I1", SG_RULE_CONTAINER_BAD_ID },
 	{ "-B1", SG_RULE_CONTAINER_SIZE_MISMATCH },
 	{ "-O1", SG_RULE_CONTAINER_ORPHAN_FILE },
@@ -250,6 +251,8 @@ static const struct {
 	{ "-S1", SG_RULE_CONTAINER_BAD_LENGTH },
 	{ "-T1", SG_RULE_CONTAINER_MISSING_RECORD },
 	{ "-K1", SG_RULE_COUNT },
+	{ "-W1", SG_RULE_CONTAINER_EXIM_LINE_LENGTH },
+	{ "-W2", SG_RULE_COUNT },
 };
 
 START_TEST(test_exim_corrupt_variant_fires_its_rule)
@@ -277,30 +280,79 @@ END_TEST
 
 /* ---- hostile -H files generated here --------------------------------- */
 
-/* Parses fixture 1's -H with @from replaced by @to. */
-static SgMessage *
-parse_variant(const char *from, const char *to)
+/* (transfer full): fixture 1's -H, its path in *path. */
+static char *
+fixture_h(char **path, gsize *len)
 {
 	g_autofree char *id = local_fixture_id();
 	g_autofree char *name = g_strconcat(id, "-H", NULL);
 	g_autofree char *dir = testdata("input");
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autofree char *data = NULL;
-	g_autofree char *hostile = NULL;
-	g_auto(GStrv) parts = NULL;
+	char *data = NULL;
+
+	*path = g_build_filename(dir, name, NULL);
+	ck_assert(g_file_get_contents(*path, &data, len, NULL));
+	return data;
+}
+
+/* Parses (data, len) as fixture 1's -H from a buffer of exactly that
+ * size, so that ASan sees a read one byte past it. */
+static SgMessage *
+parse_h(const char *path, const char *data, gsize len)
+{
+	g_autofree char *id = local_fixture_id();
+	g_autofree char *exact = g_memdup2(data, len);
 	SgMessage *msg = sg_message_new(&sg_spool_exim_ops, "exim", id);
 	SgSpoolEximInfo info;
 
-	ck_assert(g_file_get_contents(path, &data, NULL, NULL));
+	sg_message_add_file(msg, path, "H");
+	sg_spool_exim_info_init(&info);
+	sg_spool_exim_parse_header(msg, profile, 0, id, exact, len, &info);
+	sg_spool_exim_info_clear(&info);
+	return msg;
+}
+
+/* Parses fixture 1's -H cut to its first @keep bytes, then @tail. */
+static SgMessage *
+parse_cut(gsize keep, const char *tail)
+{
+	g_autofree char *path = NULL;
+	gsize len;
+	g_autofree char *data = fixture_h(&path, &len);
+	g_autoptr(GString) cut = NULL;
+
+	ck_assert_uint_le(keep, len);
+	cut = g_string_new_len(data, (gssize)keep);
+	g_string_append(cut, tail);
+	return parse_h(path, cut->str, cut->len);
+}
+
+/* Parses fixture 1's -H with @from replaced by @to. */
+static SgMessage *
+parse_variant(const char *from, const char *to)
+{
+	g_autofree char *path = NULL;
+	gsize len;
+	g_autofree char *data = fixture_h(&path, &len);
+	g_autofree char *hostile = NULL;
+	g_auto(GStrv) parts = NULL;
+
 	ck_assert_msg(strstr(data, from) != NULL, "no %s", from);
 	parts = g_strsplit(data, from, 2);
 	hostile = g_strconcat(parts[0], to, parts[1], NULL);
-	sg_message_add_file(msg, path, "H");
-	sg_spool_exim_info_init(&info);
-	sg_spool_exim_parse_header(msg, profile, 0, id, hostile,
-	    strlen(hostile), &info);
-	sg_spool_exim_info_clear(&info);
-	return msg;
+	return parse_h(path, hostile, strlen(hostile));
+}
+
+/* Byte offset of the first @what in fixture 1's -H. */
+static gsize
+fixture_offset(const char *what)
+{
+	g_autofree char *path = NULL;
+	gsize len;
+	g_autofree char *data = fixture_h(&path, &len);
+	const char *at = strstr(data, what);
+
+	ck_assert_msg(at != NULL, "no %s", what);
+	return (gsize)(at - data);
 }
 
 static char *
@@ -316,8 +368,7 @@ deep_tree(guint depth)
 
 START_TEST(test_exim_deep_tree_is_flagged_without_recursion)
 {
-	gint64 hard =
-	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_TREE_DEPTH, 1000);
+	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_CONTAINER_TREE_DEPTH);
 	g_autofree char *deep = deep_tree((guint)hard + 10);
 	g_autoptr(SgMessage) msg = parse_variant("XX\n", deep);
 
@@ -343,7 +394,7 @@ END_TEST
 START_TEST(test_exim_long_fixed_line_is_flagged)
 {
 	gint64 hard =
-	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 16384);
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH);
 	g_autofree char *pad = g_strnfill((gsize)hard + 10, 'a');
 	g_autofree char *line = g_strdup_printf("-helo_name %s\n-ident", pad);
 	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
@@ -355,9 +406,61 @@ END_TEST
 START_TEST(test_exim_long_but_legal_line_is_accepted)
 {
 	gint64 hard =
-	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 16384);
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH);
 	g_autofree char *pad = g_strnfill((gsize)MIN(2000, hard - 20), 'a');
 	g_autofree char *line = g_strdup_printf("-helo_name %s\n-ident", pad);
+	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
+	g_autofree char *what = describe(msg);
+
+	ck_assert_msg(count_container(msg) == 0, "%s", what);
+}
+END_TEST
+
+/* A -helo_name line of @total bytes, its newline included. */
+static char *
+helo_line(gsize total)
+{
+	g_autofree char *pad = g_strnfill(total - strlen("-helo_name \n"), 'h');
+
+	return g_strdup_printf("-helo_name %s\n-ident", pad);
+}
+
+/*
+ * Exim reads -H lines whole up to its buffer (the profile's
+ * container.exim-line-length); a 20,011-byte line passed clean under
+ * `default` while the reader's own fallback said 16384.  The finding
+ * quotes the profile's number, with and without a profile given.
+ */
+START_TEST(test_exim_line_exim_would_split_is_flagged)
+{
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_EXIM_LINE_LENGTH);
+	g_autofree char *line = helo_line(20011);
+	g_autofree char *quoted =
+	    g_strdup_printf("at most %" G_GINT64_FORMAT " whole", hard);
+	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
+	g_autofree char *what = describe(msg);
+	SgFinding *f;
+
+	ck_assert_int_eq(hard, 16383);
+	ck_assert_int_eq(hard,
+	    sg_spool_pair_hard(NULL, SG_RULE_CONTAINER_EXIM_LINE_LENGTH));
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_EXIM_LINE_LENGTH) == 1,
+	    "%s", what);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_LINE_LENGTH), 0);
+	f = g_ptr_array_index(msg->findings, 0);
+	ck_assert_int_eq(f->observed, 20011);
+	ck_assert_int_eq(f->limit, hard);
+	ck_assert_msg(strstr(f->text, quoted) != NULL, "%s", f->text);
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_QUARANTINE);
+}
+END_TEST
+
+START_TEST(test_exim_line_exim_reads_whole_is_accepted)
+{
+	gint64 hard =
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_EXIM_LINE_LENGTH);
+	g_autofree char *line = helo_line((gsize)hard);
 	g_autoptr(SgMessage) msg = parse_variant("-ident", line);
 	g_autofree char *what = describe(msg);
 
@@ -371,6 +474,41 @@ START_TEST(test_exim_negative_acl_length_is_flagged)
 	    parse_variant("-ident", "-aclm _x -5\n-ident");
 
 	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_BAD_LENGTH), 1);
+}
+END_TEST
+
+/* The ACL-variable bound, byte for byte: a value that ends exactly at the
+ * end of -H (no newline after it) overruns; one that leaves its newline
+ * fits.  An off-by-one bound reads the byte after the buffer. */
+START_TEST(test_exim_acl_value_at_end_of_file_overruns)
+{
+	gsize keep = fixture_offset("-body_linecount");
+	g_autoptr(SgMessage) msg = parse_cut(keep, "-acl 0 5\nhello");
+	g_autofree char *what = describe(msg);
+	SgFinding *f;
+
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_RECORD_OVERRUN) == 1,
+	    "%s", what);
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_BAD_LENGTH), 0);
+	f = g_ptr_array_index(msg->findings, 0);
+	ck_assert_int_eq(f->rule, SG_RULE_CONTAINER_RECORD_OVERRUN);
+	ck_assert_int_eq(f->offset, (goffset)(keep + strlen("-acl 0 ")));
+	ck_assert_int_eq(f->observed, 5);
+}
+END_TEST
+
+START_TEST(test_exim_acl_value_with_its_newline_at_end_fits)
+{
+	gsize keep = fixture_offset("-body_linecount");
+	g_autoptr(SgMessage) msg = parse_cut(keep, "-acl 0 5\nhello\n");
+	g_autofree char *what = describe(msg);
+
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_RECORD_OVERRUN) == 0,
+	    "%s", what);
+	ck_assert_msg(count_rule(msg, SG_RULE_CONTAINER_BAD_LENGTH) == 0, "%s",
+	    what);
+	/* the file still ends before the tree */
+	ck_assert_uint_eq(count_rule(msg, SG_RULE_CONTAINER_MISSING_RECORD), 1);
 }
 END_TEST
 
@@ -415,7 +553,7 @@ END_TEST
 
 START_TEST(test_exim_too_many_header_records_are_flagged)
 {
-	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT, 10000);
+	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT);
 	GString *many = g_string_new("\n\n");
 	SgMessage *msg;
 
@@ -1172,6 +1310,10 @@ exim_suite(void)
 	tcase_add_loop_test(tc, test_exim_data_counts_across_read_chunks, 0,
 	    G_N_ELEMENTS(chunk_cases));
 	tcase_add_test(tc, test_exim_negative_acl_length_is_flagged);
+	tcase_add_test(tc, test_exim_line_exim_would_split_is_flagged);
+	tcase_add_test(tc, test_exim_line_exim_reads_whole_is_accepted);
+	tcase_add_test(tc, test_exim_acl_value_at_end_of_file_overruns);
+	tcase_add_test(tc, test_exim_acl_value_with_its_newline_at_end_fits);
 	tcase_add_test(tc, test_exim_huge_rcpt_count_is_flagged_quickly);
 	tcase_add_loop_test(tc, test_exim_generated_variant_fires_its_rule, 0,
 	    G_N_ELEMENTS(variant_cases));

@@ -9,9 +9,9 @@
  *
  * The sources are read as text: comments, strings and character
  * constants are skipped; a product or shift of literals ("64 * 1024",
- * "1 << 20") counts as the number it makes.  Covers src/check/ only: the
- * spool readers still carry such numbers (container.line-length's 65536
- * as bare buffer sizes) and are another piece of work's.
+ * "1 << 20") counts as the number it makes.  Covers the checks and the
+ * spool readers: the readers judge with the built-in default profile when
+ * given none, so they carry no fallback number of their own.
  */
 #include "config.h"
 
@@ -25,6 +25,7 @@
 /* The folders whose .c and .h files are held to it. */
 static const char *const limit_dirs[] = {
 	"src/check",
+	"src/spool",
 };
 
 /*
@@ -43,6 +44,26 @@ static const struct {
 	{ "SG_MIME_DEPTH_CEILING", "GMime's own nesting limit, not ours" },
 	{ "SG_MIME_BOUNDARY_CEILING",
 	    "memory per open multipart, whatever the profile" },
+	{ "EXIM_CHUNK", "a read size: findings do not depend on it" },
+	{ "EXIM_LENGTH_DIGITS", "the digits of a 64-bit length" },
+	{ "PLAIN_CHUNK", "a read size: findings do not depend on it" },
+	{ "SG_POSTFIX_WINDOW", "a read size: findings do not depend on it" },
+	{ "SG_POSTFIX_REVERSE_JUMPS",
+	    "Postfix's own REVERSE_JUMP_LIMIT, which no profile changes" },
+	{ "SG_POSTFIX_MARKS_MAX",
+	    "memory for seek marks, not a message limit" },
+	{ "POSTFIX_SIZE_SHOWN", "bytes quoted in a finding's text" },
+	{ "POSTFIX_ATTR_KEEP", "attribute bytes kept for the report" },
+	{ "POSTFIX_ATTRS_MAX", "attributes kept for the report" },
+	{ "PAIR_PROP_SHOWN", "property bytes kept for the report" },
+	{ "PAIR_DIR_PEEK", "directory entries looked at for a sign" },
+	{ "MBOX_CHUNK", "a read size: findings do not depend on it" },
+	{ "MBOX_FROM_MAX",
+	    "where a line stops being a From_ line: it tells messages apart, "
+	    "it judges none" },
+	{ "SENDMAIL_TEMPLATE_MAX",
+	    "where a template stops being sendmail's and is checked as "
+	    "content" },
 };
 
 /* A number in the code: its value, its line, the #define it is in. */

@@ -85,7 +85,7 @@ count_container(SgMessage *msg)
 	guint n = 0;
 
 	for (SgRuleId r = SG_RULE_CONTAINER_NOT_A_MESSAGE;
-	     r <= SG_RULE_CONTAINER_LINE_LENGTH; r++)
+	     r <= SG_RULE_CONTAINER_EXIM_LINE_LENGTH; r++)
 		n += count_rule(msg, r);
 	return n;
 }
@@ -275,7 +275,7 @@ add_long_fold(const char *qf, const char *dfpath)
 	g_string_append(s, parts[0]);
 	g_string_append(s, "\nH??X-Long: start\n");
 	gint64 hard =
-	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH, 32768);
+	    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH);
 
 	for (gint64 i = 0; i < hard / 16 + 2; i++)
 		g_string_append(s, "\tcontinued line\n");
@@ -299,7 +299,7 @@ END_TEST
 static char *
 many_headers(const char *qf, const char *dfpath)
 {
-	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT, 10000);
+	gint64 hard = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT);
 	GString *s = g_string_new(NULL);
 	g_auto(GStrv) parts = g_strsplit(qf, "\n.\n", 2);
 

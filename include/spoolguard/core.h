@@ -244,11 +244,17 @@ int sg_tmpfile_unnamed(const char *dir, GError **error);
 /* The fallback alone: mkstemp() then unlink() with signals blocked. */
 int sg_tmpfile_unlinked(const char *dir, GError **error);
 
-/* sha256 of a descriptor's whole content via pread (hex, transfer full). */
-char *sg_fd_sha256(int fd, GError **error);
 /* Writes all @len bytes to @fd, retrying EINTR; FALSE with errno set
  * (ENOSPC for a write that wrote nothing). */
 gboolean sg_fd_write_all(int fd, const void *buf, gsize len);
+/*
+ * The one pread() loop of the readers: reads [@offset, @offset + @len) of
+ * @fd into @buf, again after EINTR and after a short read, until @len
+ * bytes or the end of the file.  Returns the bytes read (fewer than @len
+ * only at the end of the file), or -1 with errno set.  The quarantine
+ * reads through its SgFsOps seam instead, so that faults can be injected.
+ */
+gssize sg_pread_full(int fd, void *buf, gsize len, goffset offset);
 
 G_END_DECLS
 

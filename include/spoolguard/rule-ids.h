@@ -49,6 +49,8 @@ SG_RULE(CONTAINER_TREE_DEPTH, "container.tree-depth", LIMIT, QUARANTINE,
 	"an envelope tree (Exim non-recipients) nests deeper than the limit")
 SG_RULE(CONTAINER_LINE_LENGTH, "container.line-length", LIMIT, QUARANTINE,
 	"a spool-file control line is longer than the limit")
+SG_RULE(CONTAINER_EXIM_LINE_LENGTH, "container.exim-line-length", LIMIT, QUARANTINE,
+	"an Exim -H line is longer than Exim reads whole")
 
 /* The message as a whole. */
 SG_RULE(MESSAGE_SIZE, "message.size", LIMIT, QUARANTINE,

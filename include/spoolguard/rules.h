@@ -57,6 +57,13 @@ SgProfile *sg_profile_load(const char *name_or_path, GError **error);
  */
 SgProfile *sg_profile_new_from_data(const char *data, gsize len,
     const char *name, GError **error);
+/*
+ * (transfer none): the `default` profile compiled into the binary, made
+ * once and kept for the life of the process, whatever the search path
+ * holds.  What a reader given no profile (fuzzers, unit tests) judges
+ * with, so that every limit has one number: the one in default.rules.
+ */
+const SgProfile *sg_profile_builtin(void);
 SgProfile *sg_profile_ref(SgProfile *profile);
 void sg_profile_unref(SgProfile *profile);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgProfile, sg_profile_unref)

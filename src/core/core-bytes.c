@@ -161,31 +161,24 @@ sg_escape_bytes(const char *p, gsize len, gsize max)
 	return g_string_free(s, FALSE);
 }
 
-char *
-sg_fd_sha256(int fd, GError **error)
+gssize
+sg_pread_full(int fd, void *buf, gsize len, goffset offset)
 {
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_autofree guchar *buf = g_malloc(65536);
-	off_t off = 0;
+	gsize got = 0;
 
-	for (;;) {
-		ssize_t n = pread(fd, buf, 65536, off);
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got,
+		    (off_t)(offset + (goffset)got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-			    "read for sha256: %s", g_strerror(saved));
-			return NULL;
-		}
+		if (n < 0)
+			return -1;
 		if (n == 0)
 			break;
-		g_checksum_update(sum, buf, (gssize)n);
-		off += n;
+		got += (gsize)n;
 	}
-	return g_strdup(g_checksum_get_string(sum));
+	return (gssize)got;
 }
 
 gboolean

@@ -203,28 +203,19 @@ static gboolean
 state_pread(int fd, const char *path, void *buf, gsize len, goffset offset,
     gboolean *short_read, GError **error)
 {
-	guint8 *p = buf;
+	gssize n = sg_pread_full(fd, buf, len, offset);
 
 	*short_read = FALSE;
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, offset);
+	if (n < 0) {
+		int saved = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			g_set_error(error, SG_STATE_ERROR, SG_STATE_ERROR_IO,
-			    "%s: read: %s", path, g_strerror(saved));
-			return FALSE;
-		}
-		if (n == 0) {
-			*short_read = TRUE;
-			return FALSE;
-		}
-		p += n;
-		len -= (gsize)n;
-		offset += n;
+		g_set_error(error, SG_STATE_ERROR, SG_STATE_ERROR_IO,
+		    "%s: read: %s", path, g_strerror(saved));
+		return FALSE;
+	}
+	if ((gsize)n < len) {
+		*short_read = TRUE;
+		return FALSE;
 	}
 	return TRUE;
 }

@@ -20,57 +20,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "spoolguard/core.h"
 #include "spoolguard/stream.h"
 
-struct _SgStreamPread {
-	GMimeStream parent;
-	int fd;          /* -1: no file part (or closed) */
-	gboolean closed; /* close() was called */
-	GBytes *head;    /* (nullable): positions [0, head_len) */
-	gint64 head_len; /* 0 without a head */
-	gint64 fd_start; /* file offset of position head_len */
-};
+/* ---- SgStreamBounded: the shared vfuncs ------------------------------ */
 
-G_DEFINE_TYPE(SgStreamPread, sg_stream_pread, GMIME_TYPE_STREAM)
+G_DEFINE_ABSTRACT_TYPE(SgStreamBounded, sg_stream_bounded, GMIME_TYPE_STREAM)
 
 static ssize_t
-pread_stream_read(GMimeStream *stream, char *buf, size_t len)
+bounded_read(GMimeStream *stream, char *buf, size_t len)
 {
-	SgStreamPread *self = SG_STREAM_PREAD(stream);
-	ssize_t n;
+	SgStreamBoundedClass *klass = SG_STREAM_BOUNDED_GET_CLASS(stream);
 
-	if (self->closed)
-		return -1;
 	if (stream->bound_end != -1) {
 		if (stream->position >= stream->bound_end)
 			return 0;
 		if ((gint64)len > stream->bound_end - stream->position)
 			len = (size_t)(stream->bound_end - stream->position);
 	}
-	if (stream->position < self->head_len) {
-		const char *h = g_bytes_get_data(self->head, NULL);
-		gint64 left = self->head_len - stream->position;
-
-		if ((gint64)len > left)
-			len = (size_t)left;
-		memcpy(buf, h + stream->position, len);
-		stream->position += (gint64)len;
-		return (ssize_t)len;
-	}
-	if (self->fd < 0)
+	if (len == 0)
 		return 0;
-	do {
-		n = pread(self->fd, buf, len,
-		    (off_t)(self->fd_start +
-		        (stream->position - self->head_len)));
-	} while (n < 0 && errno == EINTR);
-	if (n > 0)
-		stream->position += n;
-	return n;
+	return klass->read_at(SG_STREAM_BOUNDED(stream), buf, len);
 }
 
 static ssize_t
-pread_stream_write(GMimeStream *stream, const char *buf, size_t len)
+bounded_write(GMimeStream *stream, const char *buf, size_t len)
 {
 	(void)stream;
 	(void)buf;
@@ -80,44 +54,33 @@ pread_stream_write(GMimeStream *stream, const char *buf, size_t len)
 }
 
 static int
-pread_stream_flush(GMimeStream *stream)
+bounded_flush(GMimeStream *stream)
 {
 	(void)stream;
 	return 0;
 }
 
-static int
-pread_stream_close(GMimeStream *stream)
-{
-	SG_STREAM_PREAD(stream)->closed = TRUE;
-	return 0;
-}
-
 static gboolean
-pread_stream_eos(GMimeStream *stream)
+bounded_eos(GMimeStream *stream)
 {
-	if (SG_STREAM_PREAD(stream)->closed)
-		return TRUE;
-	return stream->bound_end != -1 && stream->position >= stream->bound_end;
-}
+	SgStreamBoundedClass *klass = SG_STREAM_BOUNDED_GET_CLASS(stream);
 
-static int
-pread_stream_reset(GMimeStream *stream)
-{
-	stream->position = stream->bound_start;
-	return 0;
+	if (stream->bound_end != -1 && stream->position >= stream->bound_end)
+		return TRUE;
+	return klass->at_end != NULL &&
+	    klass->at_end(SG_STREAM_BOUNDED(stream));
 }
 
 static gint64
-pread_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+bounded_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
 {
+	SgStreamBoundedClass *klass = SG_STREAM_BOUNDED_GET_CLASS(stream);
 	gint64 real;
 
 	switch (whence) {
 	case GMIME_STREAM_SEEK_SET:
-		/* absolute, as in GMime's own streams (GMimeStreamCat and
-		 * substreams seek to bound_start + position) */
-		real = offset;
+		real = klass->seek_set_from_start ? stream->bound_start + offset
+		                                  : offset;
 		break;
 	case GMIME_STREAM_SEEK_CUR:
 		real = stream->position + offset;
@@ -134,26 +97,120 @@ pread_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
 		return -1;
 	}
 	if (real < stream->bound_start ||
-	    (stream->bound_end != -1 && real > stream->bound_end)) {
+	    (stream->bound_end != -1 && real > stream->bound_end) ||
+	    !klass->seek_to(SG_STREAM_BOUNDED(stream), real)) {
 		errno = EINVAL;
 		return -1;
 	}
-	stream->position = real;
-	return real;
+	return stream->position;
+}
+
+static int
+bounded_reset(GMimeStream *stream)
+{
+	SgStreamBoundedClass *klass = SG_STREAM_BOUNDED_GET_CLASS(stream);
+
+	if (!klass->seek_to(SG_STREAM_BOUNDED(stream), stream->bound_start)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 static gint64
-pread_stream_tell(GMimeStream *stream)
+bounded_tell(GMimeStream *stream)
 {
 	return stream->position;
 }
 
 static gint64
-pread_stream_length(GMimeStream *stream)
+bounded_length(GMimeStream *stream)
 {
 	if (stream->bound_end == -1)
 		return -1;
 	return stream->bound_end - stream->bound_start;
+}
+
+static void
+sg_stream_bounded_class_init(SgStreamBoundedClass *klass)
+{
+	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+	stream_class->read = bounded_read;
+	stream_class->write = bounded_write;
+	stream_class->flush = bounded_flush;
+	stream_class->eos = bounded_eos;
+	stream_class->reset = bounded_reset;
+	stream_class->seek = bounded_seek;
+	stream_class->tell = bounded_tell;
+	stream_class->length = bounded_length;
+}
+
+static void
+sg_stream_bounded_init(SgStreamBounded *self)
+{
+	(void)self;
+}
+
+/* ---- SgStreamPread -------------------------------------------------- */
+
+struct _SgStreamPread {
+	SgStreamBounded parent;
+	int fd;          /* -1: no file part (or closed) */
+	gboolean closed; /* close() was called */
+	GBytes *head;    /* (nullable): positions [0, head_len) */
+	gint64 head_len; /* 0 without a head */
+	gint64 fd_start; /* file offset of position head_len */
+};
+
+G_DEFINE_TYPE(SgStreamPread, sg_stream_pread, SG_TYPE_STREAM_BOUNDED)
+
+static ssize_t
+pread_stream_read_at(SgStreamBounded *bounded, char *buf, size_t len)
+{
+	SgStreamPread *self = SG_STREAM_PREAD(bounded);
+	GMimeStream *stream = GMIME_STREAM(bounded);
+	ssize_t n;
+
+	if (self->closed)
+		return -1;
+	if (stream->position < self->head_len) {
+		const char *h = g_bytes_get_data(self->head, NULL);
+		gint64 left = self->head_len - stream->position;
+
+		if ((gint64)len > left)
+			len = (size_t)left;
+		memcpy(buf, h + stream->position, len);
+		stream->position += (gint64)len;
+		return (ssize_t)len;
+	}
+	if (self->fd < 0)
+		return 0;
+	n = sg_pread_full(self->fd, buf, len,
+	    self->fd_start + (stream->position - self->head_len));
+	if (n > 0)
+		stream->position += n;
+	return n;
+}
+
+static gboolean
+pread_stream_seek_to(SgStreamBounded *bounded, gint64 pos)
+{
+	GMIME_STREAM(bounded)->position = pos;
+	return TRUE;
+}
+
+static gboolean
+pread_stream_at_end(SgStreamBounded *bounded)
+{
+	return SG_STREAM_PREAD(bounded)->closed;
+}
+
+static int
+pread_stream_close(GMimeStream *stream)
+{
+	SG_STREAM_PREAD(stream)->closed = TRUE;
+	return 0;
 }
 
 static GMimeStream *
@@ -178,18 +235,15 @@ static void
 sg_stream_pread_class_init(SgStreamPreadClass *klass)
 {
 	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+	SgStreamBoundedClass *bounded_class = SG_STREAM_BOUNDED_CLASS(klass);
 
 	G_OBJECT_CLASS(klass)->finalize = pread_stream_finalize;
-	stream_class->read = pread_stream_read;
-	stream_class->write = pread_stream_write;
-	stream_class->flush = pread_stream_flush;
 	stream_class->close = pread_stream_close;
-	stream_class->eos = pread_stream_eos;
-	stream_class->reset = pread_stream_reset;
-	stream_class->seek = pread_stream_seek;
-	stream_class->tell = pread_stream_tell;
-	stream_class->length = pread_stream_length;
 	stream_class->substream = pread_stream_substream;
+	bounded_class->read_at = pread_stream_read_at;
+	bounded_class->seek_to = pread_stream_seek_to;
+	bounded_class->at_end = pread_stream_at_end;
+	bounded_class->seek_set_from_start = FALSE;
 }
 
 static void

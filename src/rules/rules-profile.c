@@ -945,6 +945,32 @@ sg_profile_load(const char *name_or_path, GError **error)
 	return rules_build(top, name, error);
 }
 
+const SgProfile *
+sg_profile_builtin(void)
+{
+	static SgProfile *builtin = NULL;
+
+	if (g_once_init_enter(&builtin)) {
+		const SgRulesBuiltin *b = rules_builtin("default");
+		g_autoptr(GError) error = NULL;
+		g_autofree char *label =
+		    g_strdup_printf("%s:default", RULES_BUILTIN_LABEL);
+		RulesLayer *top = NULL;
+		SgProfile *profile = NULL;
+
+		if (b != NULL)
+			top = rules_parse_layer(b->data, b->len, label, NULL,
+			    &error);
+		if (top != NULL)
+			profile = rules_build(top, "default", &error);
+		if (profile == NULL)
+			g_error("the built-in default profile: %s",
+			    error != NULL ? error->message : "missing");
+		g_once_init_leave(&builtin, profile);
+	}
+	return builtin;
+}
+
 SgProfile *
 sg_profile_ref(SgProfile *profile)
 {

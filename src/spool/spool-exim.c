@@ -15,9 +15,9 @@
  * by the profile), the recipient count, DSN lengths, and header records that
  * must tile the file exactly.  One pread() pass over -D checks the body counts.
  * The content stream is the live header records of -H, a blank line, then -D
- * after its first line: no copy.  Limits: container.line-length (default 16384,
- * Exim's buffer), container.tree-depth (default 1000), header.count (records
- * kept).
+ * after its first line: no copy.  Limits, all from the profile:
+ * container.exim-line-length (Exim's buffer), container.line-length,
+ * container.tree-depth, header.count (records kept).
  *
  * Still being written (Exim's own rules: receive.c, spool_out.c,
  * deliver.c): a message exists for Exim once its -H does.  Exim writes
@@ -54,14 +54,16 @@
 
 #include "spool-pair.h"
 
-/* Exim's big_buffer: longer fixed lines are silently split by Exim. */
-#define EXIM_LINE_MAX 16384
-/* Exim refuses spool files declaring more recipients. */
+/*
+ * Exim refuses spool files declaring more recipients (spool_in.c): Exim's
+ * own number, which no profile changes (envelope.rcpt-count judges the
+ * recipients a message has, this one whether Exim reads the file at all).
+ */
 #define EXIM_RCPT_MAX 16384
-/* Default depth limit for the non-recipients tree. */
-#define EXIM_TREE_DEPTH 1000
-/* Default cap on header records kept for the content stream. */
-#define EXIM_RECORDS_MAX 10000
+/* Digits a header record length may have: any 64-bit length fits. */
+#define EXIM_LENGTH_DIGITS 20
+/* pread() size for the -D body pass: findings do not depend on it. */
+#define EXIM_CHUNK 65536
 /* Login names Exim accepts (originator_login). */
 #define EXIM_LOGIN_MAX 63
 /* A lone -H is an orphan only once its directory has been still this long. */
@@ -123,14 +125,40 @@ typedef struct {
 	const char *buf;
 	gsize len;
 	gsize pos;
-	gint64 line_max;
 	gboolean line_reported;
+	gboolean exim_line_reported;
 	SgSpoolEximInfo *info;
 } EximParser;
 
 #define EX_EVENT(p, rule, off, obs, ...)                                       \
 	sg_spool_pair_event((p)->msg, (p)->profile, SG_RULE_##rule, (p)->file, \
 	    (goffset)(off), (obs), __VA_ARGS__)
+
+/* Each length rule once per file: Exim's own buffer, then any reader's. */
+static void
+exim_check_line_length(EximParser *p, gsize bytes, goffset off)
+{
+	gint64 exim_max =
+	    sg_spool_pair_hard(p->profile, SG_RULE_CONTAINER_EXIM_LINE_LENGTH);
+
+	if (!p->exim_line_reported && (gint64)bytes > exim_max) {
+		p->exim_line_reported = TRUE;
+		sg_spool_pair_limit(p->msg, p->profile,
+		    SG_RULE_CONTAINER_EXIM_LINE_LENGTH, p->file, off,
+		    (gint64)bytes,
+		    "a -H line of %zu bytes (Exim reads at most "
+		    "%" G_GINT64_FORMAT " whole, and splits longer ones)",
+		    bytes, exim_max);
+	}
+	if (!p->line_reported &&
+	    (gint64)bytes >
+	        sg_spool_pair_hard(p->profile, SG_RULE_CONTAINER_LINE_LENGTH)) {
+		p->line_reported = TRUE;
+		sg_spool_pair_limit(p->msg, p->profile,
+		    SG_RULE_CONTAINER_LINE_LENGTH, p->file, off, (gint64)bytes,
+		    "a -H line of %zu bytes", bytes);
+	}
+}
 
 /* Next line as (line, n) without its '\n'; FALSE at end of file. */
 static gboolean
@@ -153,14 +181,7 @@ exim_next_line(EximParser *p, const char **line, gsize *n, goffset *off,
 		p->pos += *n + 1;
 		*terminated = TRUE;
 	}
-	if (!p->line_reported && (gint64)*n + 1 > p->line_max) {
-		p->line_reported = TRUE;
-		sg_spool_pair_limit(p->msg, p->profile,
-		    SG_RULE_CONTAINER_LINE_LENGTH, p->file, *off,
-		    (gint64)*n + 1, EXIM_LINE_MAX,
-		    "a -H line of %zu bytes (Exim splits lines over %d)",
-		    *n + 1, EXIM_LINE_MAX);
-	}
+	exim_check_line_length(p, *n + 1, *off);
 	if (memchr(*line, '\0', *n) != NULL) {
 		const char *z = memchr(*line, '\0', *n);
 
@@ -288,8 +309,8 @@ exim_parse_option(EximParser *p, const char *line, gsize n, goffset off)
 static gboolean
 exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 {
-	gint64 limit = sg_spool_pair_hard(p->profile,
-	    SG_RULE_CONTAINER_TREE_DEPTH, EXIM_TREE_DEPTH);
+	gint64 limit =
+	    sg_spool_pair_hard(p->profile, SG_RULE_CONTAINER_TREE_DEPTH);
 	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(guint32));
 	guint32 depth = 1, maxdepth = 0;
 	gboolean first = TRUE;
@@ -311,7 +332,6 @@ exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 			/* reported once, at the node that crosses the limit */
 			sg_spool_pair_limit(p->msg, p->profile,
 			    SG_RULE_CONTAINER_TREE_DEPTH, p->file, off, depth,
-			    EXIM_TREE_DEPTH,
 			    "non-recipients tree nests %u deep", depth);
 			return FALSE;
 		}
@@ -334,8 +354,8 @@ exim_parse_tree(EximParser *p, const char *line, gsize n, goffset off)
 	}
 	/* under the hard limit: the soft one, if the profile has one */
 	sg_spool_pair_limit(p->msg, p->profile, SG_RULE_CONTAINER_TREE_DEPTH,
-	    p->file, start, maxdepth, EXIM_TREE_DEPTH,
-	    "non-recipients tree nests %u deep", maxdepth);
+	    p->file, start, maxdepth, "non-recipients tree nests %u deep",
+	    maxdepth);
 	return TRUE;
 }
 
@@ -397,8 +417,7 @@ exim_parse_rcpt(const char *c, gsize n, gsize *alen)
 static void
 exim_parse_records(EximParser *p)
 {
-	gint64 keep = sg_spool_pair_hard(p->profile, SG_RULE_HEADER_COUNT,
-	    EXIM_RECORDS_MAX);
+	gint64 keep = sg_spool_pair_hard(p->profile, SG_RULE_HEADER_COUNT);
 	gboolean count_reported = FALSE;
 
 	while (p->pos < p->len) {
@@ -407,7 +426,7 @@ exim_parse_records(EximParser *p)
 		char flag;
 		const char *z;
 
-		while (start + d < p->len && d < 20 &&
+		while (start + d < p->len && d < EXIM_LENGTH_DIGITS &&
 		    g_ascii_isdigit(p->buf[start + d]))
 			d++;
 		if (d == 0 || !sg_parse_u64(p->buf + start, d, &reclen)) {
@@ -468,7 +487,7 @@ exim_parse_records(EximParser *p)
 				count_reported = TRUE;
 				sg_spool_pair_limit(p->msg, p->profile,
 				    SG_RULE_HEADER_COUNT, p->file, start,
-				    keep + 1, EXIM_RECORDS_MAX,
+				    keep + 1,
 				    "more than %" G_GINT64_FORMAT
 				    " header records",
 				    keep);
@@ -494,6 +513,178 @@ sg_spool_exim_info_clear(SgSpoolEximInfo *info)
 	g_clear_pointer(&info->records, g_array_unref);
 }
 
+/* 1: its own name. */
+static gboolean
+exim_parse_name(EximParser *p, const char *id)
+{
+	gsize n, idlen = strlen(id);
+	const char *line;
+	goffset off;
+
+	if (!exim_need_line(p, "its name line", &line, &n, &off))
+		return FALSE;
+	if (n != idlen + 2 || memcmp(line, id, idlen) != 0 ||
+	    memcmp(line + idlen, "-H", 2) != 0) {
+		g_autofree char *seen = sg_escape_bytes(line, n, 64);
+
+		EX_EVENT(p, CONTAINER_BAD_ID, off, SG_VALUE_NONE,
+		    "first line \"%s\" does not name %s-H", seen, id);
+	}
+	return TRUE;
+}
+
+/* 2: login uid gid. */
+static gboolean
+exim_parse_login(EximParser *p)
+{
+	const char *line, *s2 = NULL, *s1 = NULL;
+	gint64 uid, gid;
+	goffset off;
+	gsize n;
+
+	if (!exim_need_line(p, "the login line", &line, &n, &off))
+		return FALSE;
+	for (gsize i = n; i-- > 0;) {
+		if (line[i] == ' ') {
+			if (s2 == NULL)
+				s2 = line + i;
+			else {
+				s1 = line + i;
+				break;
+			}
+		}
+	}
+	if (s1 == NULL || s1 == line ||
+	    !exim_parse_int(s1 + 1, (gsize)(s2 - s1 - 1), &uid) ||
+	    !exim_parse_int(s2 + 1, (gsize)(line + n - s2 - 1), &gid)) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
+		    "malformed \"login uid gid\" line");
+	} else if (s1 - line > EXIM_LOGIN_MAX) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, s1 - line,
+		    "login name of %td bytes (Exim allows %d)", s1 - line,
+		    EXIM_LOGIN_MAX);
+	}
+	return TRUE;
+}
+
+/* 3: <sender>, then 4: time warning-count. */
+static gboolean
+exim_parse_sender_time(EximParser *p)
+{
+	const char *line, *sp;
+	gint64 v, count;
+	goffset off;
+	gsize n;
+
+	if (!exim_need_line(p, "the sender line", &line, &n, &off))
+		return FALSE;
+	if (n < 2 || line[0] != '<' || line[n - 1] != '>') {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
+		    "sender line is not <address>");
+		sg_message_set_sender(p->msg, line, n, p->file, off);
+	} else {
+		sg_message_set_sender(p->msg, line + 1, n - 2, p->file,
+		    off + 1);
+	}
+	if (!exim_need_line(p, "the time line", &line, &n, &off))
+		return FALSE;
+	sp = memchr(line, ' ', n);
+	if (sp == NULL || !exim_parse_int(line, (gsize)(sp - line), &v) ||
+	    !exim_parse_int(sp + 1, (gsize)(line + n - sp - 1), &count)) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
+		    "malformed \"time count\" line");
+	} else {
+		sg_spool_pair_prop(p->msg, "received_time", line,
+		    (gsize)(sp - line));
+	}
+	return TRUE;
+}
+
+/* 5: options, then 6: the tree. */
+static gboolean
+exim_parse_options_tree(EximParser *p)
+{
+	const char *line;
+	goffset off;
+	gsize n;
+
+	for (;;) {
+		if (!exim_need_line(p, "the non-recipients tree", &line, &n,
+		        &off))
+			return FALSE;
+		if (n == 0 || line[0] != '-')
+			break;
+		if (!exim_parse_option(p, line, n, off))
+			return FALSE;
+	}
+	return exim_parse_tree(p, line, n, off);
+}
+
+/* 7, first half: the recipient count; -1 when it is no number. */
+static gboolean
+exim_parse_rcpt_count(EximParser *p, gint64 *rcount, goffset *count_off)
+{
+	const char *line;
+	gsize n;
+
+	if (!exim_need_line(p, "the recipient count", &line, &n, count_off))
+		return FALSE;
+	if (!exim_parse_int(line, n, rcount) || *rcount < 0) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, *count_off, SG_VALUE_NONE,
+		    "recipient count is not a number");
+		*rcount = -1;
+	} else if (*rcount > EXIM_RCPT_MAX) {
+		EX_EVENT(p, CONTAINER_BAD_FIELD, *count_off, *rcount,
+		    "recipient count %" G_GINT64_FORMAT
+		    " (Exim refuses more than %d)",
+		    *rcount, EXIM_RCPT_MAX);
+	}
+	p->info->rcpt_declared = *rcount;
+	return TRUE;
+}
+
+/* 7: recipient count and recipients up to the blank line. */
+static gboolean
+exim_parse_recipients(EximParser *p)
+{
+	const char *line;
+	gsize n, alen;
+	goffset off, count_off;
+	gint64 rcount;
+	guint64 lines = 0;
+	gboolean terminated = TRUE, ended;
+
+	if (!exim_parse_rcpt_count(p, &rcount, &count_off))
+		return FALSE;
+	for (;;) {
+		ended = !exim_next_line(p, &line, &n, &off, &terminated) ||
+		    !terminated;
+		if (ended) {
+			EX_EVENT(p, CONTAINER_MISSING_RECORD, p->len,
+			    SG_VALUE_NONE,
+			    "-H ends before the blank line that starts the "
+			    "headers");
+		}
+		if (ended || n == 0)
+			break;
+		lines++;
+		if (!exim_parse_rcpt(line, n, &alen)) {
+			EX_EVENT(p, CONTAINER_BAD_LENGTH, off, SG_VALUE_NONE,
+			    "DSN lengths in a recipient line run outside the "
+			    "line");
+			alen = n;
+		}
+		sg_message_add_recipient(p->msg, line, alen, p->file, off);
+	}
+	if (rcount >= 0 && (guint64)rcount != lines) {
+		EX_EVENT(p, CONTAINER_RCPT_COUNT_MISMATCH, count_off, rcount,
+		    "%" G_GINT64_FORMAT
+		    " recipients declared, %" G_GUINT64_FORMAT " found",
+		    rcount, lines);
+	}
+	return !ended;
+}
+
 gboolean
 sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
     const char *id, const char *buf, gsize len, SgSpoolEximInfo *info)
@@ -506,143 +697,11 @@ sg_spool_exim_parse_header(SgMessage *msg, const SgProfile *profile, guint file,
 		.len = len,
 		.info = info,
 	};
-	const char *line, *sp;
-	gsize n, idlen = strlen(id), alen;
-	goffset off;
-	gint64 v, rcount;
-	guint64 lines = 0;
 
-	p.line_max = sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH,
-	    EXIM_LINE_MAX);
-	/* 1: its own name */
-	if (!exim_need_line(&p, "its name line", &line, &n, &off))
+	if (!exim_parse_name(&p, id) || !exim_parse_login(&p) ||
+	    !exim_parse_sender_time(&p) || !exim_parse_options_tree(&p) ||
+	    !exim_parse_recipients(&p))
 		return FALSE;
-	if (n != idlen + 2 || memcmp(line, id, idlen) != 0 ||
-	    memcmp(line + idlen, "-H", 2) != 0) {
-		g_autofree char *seen = sg_escape_bytes(line, n, 64);
-
-		EX_EVENT(&p, CONTAINER_BAD_ID, off, SG_VALUE_NONE,
-		    "first line \"%s\" does not name %s-H", seen, id);
-	}
-	/* 2: login uid gid */
-	if (!exim_need_line(&p, "the login line", &line, &n, &off))
-		return FALSE;
-	{
-		const char *s2 = NULL, *s1 = NULL;
-		gint64 uid, gid;
-
-		for (gsize i = n; i-- > 0;) {
-			if (line[i] == ' ') {
-				if (s2 == NULL)
-					s2 = line + i;
-				else {
-					s1 = line + i;
-					break;
-				}
-			}
-		}
-		if (s1 == NULL || s1 == line ||
-		    !exim_parse_int(s1 + 1, (gsize)(s2 - s1 - 1), &uid) ||
-		    !exim_parse_int(s2 + 1, (gsize)(line + n - s2 - 1), &gid)) {
-			EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-			    "malformed \"login uid gid\" line");
-		} else if (s1 - line > EXIM_LOGIN_MAX) {
-			EX_EVENT(&p, CONTAINER_BAD_FIELD, off, s1 - line,
-			    "login name of %td bytes (Exim allows %d)",
-			    s1 - line, EXIM_LOGIN_MAX);
-		}
-	}
-	/* 3: <sender> */
-	if (!exim_need_line(&p, "the sender line", &line, &n, &off))
-		return FALSE;
-	if (n < 2 || line[0] != '<' || line[n - 1] != '>') {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-		    "sender line is not <address>");
-		sg_message_set_sender(msg, line, n, file, off);
-	} else {
-		sg_message_set_sender(msg, line + 1, n - 2, file, off + 1);
-	}
-	/* 4: time warning-count */
-	if (!exim_need_line(&p, "the time line", &line, &n, &off))
-		return FALSE;
-	sp = memchr(line, ' ', n);
-	if (sp == NULL || !exim_parse_int(line, (gsize)(sp - line), &v) ||
-	    !exim_parse_int(sp + 1, (gsize)(line + n - sp - 1), &rcount)) {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-		    "malformed \"time count\" line");
-	} else {
-		sg_spool_pair_prop(p.msg, "received_time", line,
-		    (gsize)(sp - line));
-	}
-	/* 5: options, then 6: the tree line */
-	for (;;) {
-		if (!exim_need_line(&p, "the non-recipients tree", &line, &n,
-		        &off))
-			return FALSE;
-		if (n == 0 || line[0] != '-')
-			break;
-		if (!exim_parse_option(&p, line, n, off))
-			return FALSE;
-	}
-	if (!exim_parse_tree(&p, line, n, off))
-		return FALSE;
-	/* 7: recipient count and recipients up to the blank line */
-	if (!exim_need_line(&p, "the recipient count", &line, &n, &off))
-		return FALSE;
-	if (!exim_parse_int(line, n, &rcount) || rcount < 0) {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, SG_VALUE_NONE,
-		    "recipient count is not a number");
-		rcount = -1;
-	} else if (rcount > EXIM_RCPT_MAX) {
-		EX_EVENT(&p, CONTAINER_BAD_FIELD, off, rcount,
-		    "recipient count %" G_GINT64_FORMAT
-		    " (Exim refuses more than %d)",
-		    rcount, EXIM_RCPT_MAX);
-	}
-	info->rcpt_declared = rcount;
-	{
-		goffset count_off = off;
-
-		for (;;) {
-			gboolean terminated = TRUE;
-
-			if (!exim_next_line(&p, &line, &n, &off, &terminated) ||
-			    !terminated) {
-				EX_EVENT(&p, CONTAINER_MISSING_RECORD, p.len,
-				    SG_VALUE_NONE,
-				    "-H ends before the blank line that "
-				    "starts the headers");
-				if (rcount >= 0 && (guint64)rcount != lines) {
-					EX_EVENT(&p,
-					    CONTAINER_RCPT_COUNT_MISMATCH,
-					    count_off, rcount,
-					    "%" G_GINT64_FORMAT
-					    " recipients declared, "
-					    "%" G_GUINT64_FORMAT " found",
-					    rcount, lines);
-				}
-				return FALSE;
-			}
-			if (n == 0)
-				break;
-			lines++;
-			if (!exim_parse_rcpt(line, n, &alen)) {
-				EX_EVENT(&p, CONTAINER_BAD_LENGTH, off,
-				    SG_VALUE_NONE,
-				    "DSN lengths in a recipient line run "
-				    "outside the line");
-				alen = n;
-			}
-			sg_message_add_recipient(msg, line, alen, file, off);
-		}
-		if (rcount >= 0 && (guint64)rcount != lines) {
-			EX_EVENT(&p, CONTAINER_RCPT_COUNT_MISMATCH, count_off,
-			    rcount,
-			    "%" G_GINT64_FORMAT
-			    " recipients declared, %" G_GUINT64_FORMAT " found",
-			    rcount, lines);
-		}
-	}
 	/* 8: header records tiling the rest of the file */
 	exim_parse_records(&p);
 	return TRUE;
@@ -753,16 +812,14 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 {
 	SgMessageFile *df = sg_message_file(msg, r->d);
 	gsize idlen = strlen(msg->queue_id);
-	g_autofree char *buf = g_malloc(65536);
+	g_autofree char *buf = g_malloc(EXIM_CHUNK);
 	char want[64];
 	EximBodyCount count = { .wire = info->wireformat };
 	goffset pos, size = df->st.st_size;
-	ssize_t got;
+	gssize got;
 
 	g_snprintf(want, sizeof(want), "%s-D\n", msg->queue_id);
-	do {
-		got = pread(df->fd, buf, MIN((gsize)size, idlen + 3), 0);
-	} while (got < 0 && errno == EINTR);
+	got = sg_pread_full(df->fd, buf, MIN((gsize)size, idlen + 3), 0);
 	if (got < 0) {
 		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 		    "%s: read: %s", df->path, g_strerror(errno));
@@ -779,10 +836,8 @@ exim_check_data(SgMessage *msg, const SgProfile *profile, EximReader *r,
 	}
 	r->body_len = size - r->body_start;
 	for (pos = r->body_start; pos < size; pos += got) {
-		do {
-			got = pread(df->fd, buf,
-			    (size_t)MIN((goffset)65536, size - pos), pos);
-		} while (got < 0 && errno == EINTR);
+		got = sg_pread_full(df->fd, buf,
+		    (gsize)MIN((goffset)EXIM_CHUNK, size - pos), pos);
 		if (got < 0) {
 			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
 			    "%s: read: %s", df->path, g_strerror(errno));

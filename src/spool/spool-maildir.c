@@ -73,10 +73,57 @@ sg_spool_maildir_is_tmp_dir(int dirfd, const char *path)
 	return maildir_is_subdir(dirfd, path, "tmp");
 }
 
-gboolean
-sg_spool_maildir_is_message_name(const char *name, gsize len)
+/* A message name in new/ or cur/: anything not starting with '.'. */
+static gboolean
+maildir_is_message_name(const char *name, gsize len)
 {
 	return len > 0 && name[0] != '.';
+}
+
+/* The root: one maildir's new/ or cur/, or a maildir (or folder of them). */
+static SgSpoolDirRole
+maildir_root_role(int dirfd, const char *path)
+{
+	if (!sg_spool_maildir_detect_fd(dirfd) &&
+	    sg_spool_maildir_is_message_dir(dirfd, path))
+		return SG_SPOOL_DIR_MESSAGES;
+	return SG_SPOOL_DIR_FOLDER;
+}
+
+/* new/ and cur/ hold the messages; tmp/ is being delivered: never read;
+ * anything else is a maildir++ ".Folder" or a LAYOUT=fs folder. */
+static SgSpoolDirRole
+maildir_child_role(const char *name, gsize len)
+{
+	if ((len == 3 && memcmp(name, "new", 3) == 0) ||
+	    (len == 3 && memcmp(name, "cur", 3) == 0))
+		return SG_SPOOL_DIR_MESSAGES;
+	if (len == 3 && memcmp(name, "tmp", 3) == 0)
+		return SG_SPOOL_DIR_IGNORE;
+	return SG_SPOOL_DIR_FOLDER;
+}
+
+/* maildir's message_for_file(): a file in a maildir's new/, cur/ or tmp/;
+ * queue_name says which. */
+static SgMessage *
+maildir_message_for_file(const char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	gboolean ok;
+	SgMessage *msg;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	/* tmp/ too: claimed so that its open() can refuse to move it */
+	ok = sg_spool_maildir_is_message_dir(fd, dir) ||
+	    sg_spool_maildir_is_tmp_dir(fd, dir);
+	close(fd);
+	if (!ok)
+		return NULL;
+	msg = sg_spool_file_candidate(&sg_spool_maildir_ops, path);
+	msg->queue_name = g_path_get_basename(dir);
+	return msg;
 }
 
 static gboolean
@@ -90,7 +137,7 @@ static gboolean
 maildir_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
     SgWalkFunc func, gpointer user_data, GError **error)
 {
-	return sg_spool_tree_walk(path, SG_SPOOL_TREE_MAILDIR, opts, stats,
+	return sg_spool_tree_walk(path, &sg_spool_maildir_tree, opts, stats,
 	    func, user_data, error);
 }
 
@@ -103,5 +150,16 @@ const SgSpoolOps sg_spool_maildir_ops = {
 	.prepare_move = sg_spool_plain_prepare_move,
 	/* NULL: release puts the file back where the report says. */
 	.release_dir = NULL,
-	.message_for_file = sg_spool_maildir_message_for_file,
+	.message_for_file = maildir_message_for_file,
+};
+
+const SgSpoolTree sg_spool_maildir_tree = {
+	.ops = &sg_spool_maildir_ops,
+	.is_folder = sg_spool_maildir_detect_fd,
+	.root_role = maildir_root_role,
+	.child_role = maildir_child_role,
+	.never_walked = sg_spool_maildir_is_tmp_dir,
+	.is_message_name = maildir_is_message_name,
+	.folders_hold_messages = FALSE,
+	.queue_is_dir = TRUE,
 };

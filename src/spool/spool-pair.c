@@ -2,10 +2,10 @@
 /*
  * spool-pair.c - what the Exim and Sendmail readers share.
  *
- * Findings: the severity comes from the profile, or from the rule
- * catalogue when a reader runs without one (fuzzers, unit tests); a LIMIT
- * rule whose limit the profile leaves unset falls back to the reader's
- * documented default.  Locks: the MTAs lock with fcntl(); we take the same
+ * Findings: the severity and the limits come from the profile, or from
+ * the built-in default profile when a reader runs without one (fuzzers,
+ * unit tests): a reader carries no number of its own for a limit the
+ * profile defines.  Locks: the MTAs lock with fcntl(); we take the same
  * byte range as an OFD lock on a descriptor the message owns, so the lock
  * lasts until the message is freed, across the quarantine move.  Control
  * files are mapped read-only and parsed as (pointer, length); the mapping
@@ -25,30 +25,30 @@
 
 #include "spoolguard/stream.h"
 
-static const SgSeverity pair_default_severity[SG_RULE_COUNT] = {
-#define SG_RULE(e, id, kind, sev, summary) [SG_RULE_##e] = SG_SEVERITY_##sev,
-#include "spoolguard/rule-ids.h"
-#undef SG_RULE
-};
+/* Bytes of an envelope property kept for the report. */
+#define PAIR_PROP_SHOWN 1024
+/* Directory entries sg_spool_pair_dir_has() looks at before it gives up. */
+#define PAIR_DIR_PEEK 4096
+
+/* (transfer none): what a reader judges with. */
+static const SgProfile *
+pair_profile(const SgProfile *profile)
+{
+	return profile != NULL ? profile : sg_profile_builtin();
+}
 
 SgSeverity
 sg_spool_pair_severity(const SgProfile *profile, SgRuleId rule)
 {
-	if (profile != NULL)
-		return sg_profile_severity(profile, rule);
-	if ((guint)rule >= SG_RULE_COUNT)
-		return SG_SEVERITY_QUARANTINE;
-	return pair_default_severity[rule];
+	return sg_profile_severity(pair_profile(profile), rule);
 }
 
 gint64
-sg_spool_pair_hard(const SgProfile *profile, SgRuleId rule, gint64 fallback)
+sg_spool_pair_hard(const SgProfile *profile, SgRuleId rule)
 {
-	gint64 hard = SG_VALUE_NONE;
+	gint64 hard = sg_profile_hard(pair_profile(profile), rule);
 
-	if (profile != NULL)
-		hard = sg_profile_hard(profile, rule);
-	return hard == SG_VALUE_NONE ? fallback : hard;
+	return hard == SG_VALUE_NONE ? G_MAXINT64 : hard;
 }
 
 void
@@ -67,21 +67,14 @@ sg_spool_pair_event(SgMessage *msg, const SgProfile *profile, SgRuleId rule,
 
 gboolean
 sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile, SgRuleId rule,
-    guint file, goffset offset, gint64 observed, gint64 fallback,
-    const char *fmt, ...)
+    guint file, goffset offset, gint64 observed, const char *fmt, ...)
 {
 	g_autofree char *text = NULL;
-	SgSeverity sev = SG_SEVERITY_IGNORE;
 	gint64 limit = SG_VALUE_NONE;
-	gint64 hard = sg_spool_pair_hard(profile, rule, fallback);
+	SgSeverity sev =
+	    sg_profile_judge(pair_profile(profile), rule, observed, &limit);
 	va_list ap;
 
-	if (profile != NULL && sg_profile_hard(profile, rule) != SG_VALUE_NONE)
-		sev = sg_profile_judge(profile, rule, observed, &limit);
-	else if (observed > hard) {
-		sev = sg_spool_pair_severity(profile, rule);
-		limit = hard;
-	}
 	if (sev != SG_SEVERITY_IGNORE) {
 		va_start(ap, fmt);
 		text = g_strdup_vprintf(fmt, ap);
@@ -89,7 +82,7 @@ sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile, SgRuleId rule,
 		sg_message_add_finding(msg, rule, sev, file, offset, NULL, NULL,
 		    observed, limit, "%s", text);
 	}
-	return observed > hard;
+	return observed > sg_spool_pair_hard(profile, rule);
 }
 
 /* Read-only opens: note, without taking it, whether the lock is held. */
@@ -175,7 +168,8 @@ sg_spool_pair_read_all(const SgMessageFile *file, const char **data, gsize *len,
     GError **error)
 {
 	g_autofree char *buf = NULL;
-	gsize size, done = 0;
+	gsize size;
+	gssize got;
 
 	*data = NULL;
 	*len = 0;
@@ -190,25 +184,17 @@ sg_spool_pair_read_all(const SgMessageFile *file, const char **data, gsize *len,
 	}
 	size = (gsize)file->st.st_size;
 	buf = g_malloc(size);
-	while (done < size) {
-		ssize_t n =
-		    pread(file->fd, buf + done, size - done, (off_t)done);
+	/* shorter when it shrank since fstat: judge what is there */
+	got = sg_pread_full(file->fd, buf, size, 0);
+	if (got < 0) {
+		int saved = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-			    "%s: read: %s", file->path, g_strerror(saved));
-			return FALSE;
-		}
-		if (n == 0)
-			break; /* shrunk since fstat: judge what is there */
-		done += (gsize)n;
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: read: %s", file->path, g_strerror(saved));
+		return FALSE;
 	}
 	*data = g_steal_pointer(&buf);
-	*len = done;
+	*len = (gsize)got;
 	return TRUE;
 }
 
@@ -346,7 +332,7 @@ sg_spool_pair_prop(SgMessage *msg, const char *key, const char *val, gsize n)
 		    g_free, g_free);
 	}
 	g_hash_table_replace(msg->props, g_strdup(key),
-	    sg_escape_bytes(val, n, 1024));
+	    sg_escape_bytes(val, n, PAIR_PROP_SHOWN));
 }
 
 gboolean
@@ -364,7 +350,7 @@ sg_spool_pair_dir_has(int dirfd, gboolean (*match)(const char *name, gsize n))
 		close(fd);
 		return FALSE;
 	}
-	for (int i = 0; i < 4096 && (de = readdir(dp)) != NULL; i++) {
+	for (int i = 0; i < PAIR_DIR_PEEK && (de = readdir(dp)) != NULL; i++) {
 		if (match(de->d_name, strlen(de->d_name))) {
 			found = TRUE;
 			break;

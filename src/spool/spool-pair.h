@@ -1,34 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * spool-pair.h - helpers shared by the readers of two-file spools (Exim
- * -H/-D, Sendmail qf/df): findings at the profile's severity with built-in
- * fallbacks, opening a file under the MTA's fcntl lock, mapping a control
- * file read-only, the min-age test, the file-role lookup and the content
- * stream "header records, a blank line, then the body file".
+ * -H/-D, Sendmail qf/df): findings at the profile's severity and limits
+ * (the built-in default profile's without one), opening a file under the MTA's
+ * fcntl lock, mapping a control file read-only, the min-age test, the file-role
+ * lookup and the content stream "header records, a blank line, then the body
+ * file".
  */
 #ifndef SPOOLGUARD_SPOOL_PAIR_H
 #define SPOOLGUARD_SPOOL_PAIR_H
 
 #include "spool-private.h"
 
-/* The profile's severity for @rule, or the catalogue default without one. */
+/*
+ * @profile (nullable) everywhere below: NULL judges with the built-in
+ * default profile (sg_profile_builtin()), never with a number of the
+ * reader's own.
+ */
+/* The profile's severity for @rule. */
 SgSeverity sg_spool_pair_severity(const SgProfile *profile, SgRuleId rule);
-/* The profile's hard limit for @rule, or @fallback when it sets none. */
-gint64
-sg_spool_pair_hard(const SgProfile *profile, SgRuleId rule, gint64 fallback);
+/* The profile's hard limit for @rule; G_MAXINT64 when it sets none. */
+gint64 sg_spool_pair_hard(const SgProfile *profile, SgRuleId rule);
 
 /* An EVENT finding in file @file at @offset. */
 void sg_spool_pair_event(SgMessage *msg, const SgProfile *profile,
     SgRuleId rule, guint file, goffset offset, gint64 observed, const char *fmt,
     ...) G_GNUC_PRINTF(7, 8);
 /*
- * A LIMIT finding when @observed crosses the profile's limits (or
- * @fallback as the hard limit when the profile has none).  Returns TRUE
- * when the hard limit is crossed, so that the caller stops.
+ * A LIMIT finding when @observed crosses the profile's limits.  Returns
+ * TRUE when the hard limit is crossed, so that the caller stops.
  */
 gboolean sg_spool_pair_limit(SgMessage *msg, const SgProfile *profile,
-    SgRuleId rule, guint file, goffset offset, gint64 observed, gint64 fallback,
-    const char *fmt, ...) G_GNUC_PRINTF(8, 9);
+    SgRuleId rule, guint file, goffset offset, gint64 observed, const char *fmt,
+    ...) G_GNUC_PRINTF(7, 8);
 
 /*
  * Opens file @index and takes an OFD lock on [start, start + len) (len 0 =

@@ -243,16 +243,14 @@ plain_read_envelope(SgMessage *msg, const SgProfile *profile, goffset *end,
 	env->msg = msg;
 	/* A UTF-8 byte order mark (PowerShell writes one into Pickup
 	 * files) stands before the envelope, not in it. */
-	if (size >= 3 && pread(file->fd, buf, 3, 0) == 3 && buf[0] == 0xEF &&
-	    buf[1] == 0xBB && buf[2] == 0xBF)
+	if (size >= 3 && sg_pread_full(file->fd, buf, 3, 0) == 3 &&
+	    buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF)
 		pos = 3;
 	envelope_begin_line(env, pos);
 	while (pos < size) {
 		gsize want = (gsize)MIN((goffset)PLAIN_CHUNK, size - pos);
-		ssize_t n = pread(file->fd, buf, want, pos);
+		gssize n = sg_pread_full(file->fd, buf, want, pos);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			int saved = errno;
 
@@ -398,6 +396,30 @@ sg_spool_plain_prepare_move(SgMessage *msg, GError **error)
 	return plain_check_holders(file, TRUE, error);
 }
 
+/* plain's message_for_file(): any file at all. */
+SgMessage *
+sg_spool_plain_message_for_file(const char *path)
+{
+	return sg_spool_file_candidate(&sg_spool_plain_ops, path);
+}
+
+/* The root is a folder, whatever it holds. */
+static SgSpoolDirRole
+plain_root_role(int dirfd, const char *path)
+{
+	(void)dirfd;
+	(void)path;
+	return SG_SPOOL_DIR_FOLDER;
+}
+
+/* Folders are recursed, except hidden ones. */
+static SgSpoolDirRole
+plain_child_role(const char *name, gsize len)
+{
+	return len > 0 && name[0] == '.' ? SG_SPOOL_DIR_SKIP
+	                                 : SG_SPOOL_DIR_FOLDER;
+}
+
 static gboolean
 plain_detect(int dirfd, const char *path)
 {
@@ -411,7 +433,7 @@ static gboolean
 plain_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
     SgWalkFunc func, gpointer user_data, GError **error)
 {
-	return sg_spool_tree_walk(path, SG_SPOOL_TREE_PLAIN, opts, stats, func,
+	return sg_spool_tree_walk(path, &sg_spool_plain_tree, opts, stats, func,
 	    user_data, error);
 }
 
@@ -425,4 +447,17 @@ const SgSpoolOps sg_spool_plain_ops = {
 	/* NULL: release puts the files back where the report says. */
 	.release_dir = NULL,
 	.message_for_file = sg_spool_plain_message_for_file,
+};
+
+const SgSpoolTree sg_spool_plain_tree = {
+	.ops = &sg_spool_plain_ops,
+	.is_folder = NULL,
+	.root_role = plain_root_role,
+	.child_role = plain_child_role,
+	.never_walked = NULL,
+	.is_message_name = sg_spool_plain_is_message_name,
+	.holds_many = sg_spool_mbox_claims_at,
+	.walk_many = sg_spool_mbox_walk_file,
+	.folders_hold_messages = TRUE,
+	.queue_is_dir = FALSE,
 };

@@ -33,25 +33,15 @@
 #include <unistd.h>
 
 #include "spoolguard/autocleanups.h"
+#include "spoolguard/core.h"
+#include "spoolguard/stream.h"
 
 #include "spool-postfix.h"
 
 gboolean
 sg_postfix_pread(int fd, void *buf, gsize len, goffset off)
 {
-	gsize got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got,
-		    (off_t)(off + (goffset)got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return FALSE;
-		got += (gsize)n;
-	}
-	return TRUE;
+	return sg_pread_full(fd, buf, len, off) == (gssize)len;
 }
 
 void
@@ -73,7 +63,7 @@ sg_postfix_reader_clear(SgPostfixReader *r)
 gboolean
 sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off)
 {
-	gsize got = 0;
+	gssize got;
 
 	if (len == 0)
 		return TRUE;
@@ -92,20 +82,11 @@ sg_postfix_reader_read(SgPostfixReader *r, void *buf, gsize len, goffset off)
 	/* Refill the window at @off; a short file ends it early. */
 	r->len = 0;
 	r->base = off;
-	while (got < SG_POSTFIX_WINDOW) {
-		ssize_t n = pread(r->fd, r->buf + got, SG_POSTFIX_WINDOW - got,
-		    (off_t)(off + (goffset)got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return FALSE;
-		if (n == 0)
-			break;
-		got += (gsize)n;
-	}
-	r->len = got;
-	if (len > got)
+	got = sg_pread_full(r->fd, r->buf, SG_POSTFIX_WINDOW, off);
+	if (got < 0)
+		return FALSE;
+	r->len = (gsize)got;
+	if (len > r->len)
 		return FALSE;
 	memcpy(buf, r->buf, len);
 	return TRUE;
@@ -222,10 +203,10 @@ sg_postfix_follow(SgPostfixReader *r, goffset size, const SgPostfixRecord *rec,
 
 #define SG_TYPE_POSTFIX_STREAM (sg_postfix_stream_get_type())
 G_DECLARE_FINAL_TYPE(SgPostfixStream, sg_postfix_stream, SG, POSTFIX_STREAM,
-    GMimeStream)
+    SgStreamBounded)
 
 struct _SgPostfixStream {
-	GMimeStream parent;
+	SgStreamBounded parent;
 	int fd;
 	SgPostfixReader *reader; /* the read window, shared (GAtomicRcBox) */
 	goffset file_size;
@@ -240,7 +221,7 @@ struct _SgPostfixStream {
 	GArray *marks; /* (nullable) SgPostfixMark, shared */
 };
 
-G_DEFINE_TYPE(SgPostfixStream, sg_postfix_stream, GMIME_TYPE_STREAM)
+G_DEFINE_TYPE(SgPostfixStream, sg_postfix_stream, SG_TYPE_STREAM_BOUNDED)
 
 static void
 postfix_stream_rewind(SgPostfixStream *self)
@@ -252,7 +233,7 @@ postfix_stream_rewind(SgPostfixStream *self)
 	self->done = self->fd < 0;
 	self->jumps.saved = 0;
 	self->jumps.reverse = 0;
-	self->parent.position = 0;
+	GMIME_STREAM(self)->position = 0;
 }
 
 /* Loads the next content record into the cursor; FALSE at the end. */
@@ -382,7 +363,7 @@ postfix_stream_advance(SgPostfixStream *self, char *buf, gsize want)
 		if (!postfix_stream_next(self))
 			break;
 	}
-	self->parent.position += (gint64)got;
+	GMIME_STREAM(self)->position += (gint64)got;
 	return (gssize)got;
 }
 
@@ -417,19 +398,19 @@ postfix_stream_goto(SgPostfixStream *self, gint64 pos)
 	const SgPostfixMark *mark = postfix_stream_mark(self, pos);
 	gint64 left;
 
-	if (pos < self->parent.position)
+	if (pos < GMIME_STREAM(self)->position)
 		postfix_stream_rewind(self);
 	/* Jump to a checkpoint when it is ahead of the cursor. */
-	if (mark != NULL && mark->content > self->parent.position &&
+	if (mark != NULL && mark->content > GMIME_STREAM(self)->position &&
 	    self->fd >= 0) {
 		self->rec_next = mark->record;
 		self->chunk_left = 0;
 		self->newline = FALSE;
 		self->done = FALSE;
 		self->jumps = mark->jumps;
-		self->parent.position = mark->content;
+		GMIME_STREAM(self)->position = mark->content;
 	}
-	left = pos - self->parent.position;
+	left = pos - GMIME_STREAM(self)->position;
 	while (left > 0) {
 		gssize n = postfix_stream_advance(self, NULL,
 		    (gsize)MIN(left, (gint64)G_MAXSSIZE));
@@ -442,36 +423,27 @@ postfix_stream_goto(SgPostfixStream *self, gint64 pos)
 }
 
 static ssize_t
-postfix_stream_read(GMimeStream *stream, char *buf, size_t len)
+postfix_stream_read_at(SgStreamBounded *bounded, char *buf, size_t len)
 {
-	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
-
-	if (stream->bound_end != -1) {
-		if (stream->position >= stream->bound_end)
-			return 0;
-		if ((gint64)len > stream->bound_end - stream->position)
-			len = (size_t)(stream->bound_end - stream->position);
-	}
-	if (len == 0)
-		return 0;
-	return postfix_stream_advance(self, buf, len);
+	return postfix_stream_advance(SG_POSTFIX_STREAM(bounded), buf, len);
 }
 
-static ssize_t
-postfix_stream_write(GMimeStream *stream, const char *buf, size_t len)
+static gboolean
+postfix_stream_seek_to(SgStreamBounded *bounded, gint64 pos)
 {
-	(void)stream;
-	(void)buf;
-	(void)len;
-	errno = EBADF;
-	return -1;
+	return postfix_stream_goto(SG_POSTFIX_STREAM(bounded), pos);
 }
 
-static int
-postfix_stream_flush(GMimeStream *stream)
+static gboolean
+postfix_stream_at_end(SgStreamBounded *bounded)
 {
-	(void)stream;
-	return 0;
+	SgPostfixStream *self = SG_POSTFIX_STREAM(bounded);
+
+	if (self->chunk_left > 0 || self->newline)
+		return FALSE;
+	if (self->done)
+		return TRUE;
+	return !postfix_stream_next(self);
 }
 
 static int
@@ -485,77 +457,6 @@ postfix_stream_close(GMimeStream *stream)
 	self->chunk_left = 0;
 	self->newline = FALSE;
 	return 0;
-}
-
-static gboolean
-postfix_stream_eos(GMimeStream *stream)
-{
-	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
-
-	if (stream->bound_end != -1 && stream->position >= stream->bound_end)
-		return TRUE;
-	if (self->chunk_left > 0 || self->newline)
-		return FALSE;
-	if (self->done)
-		return TRUE;
-	return !postfix_stream_next(self);
-}
-
-static gint64
-postfix_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
-{
-	SgPostfixStream *self = SG_POSTFIX_STREAM(stream);
-	gint64 real;
-
-	switch (whence) {
-	case GMIME_STREAM_SEEK_SET:
-		real = stream->bound_start + offset;
-		break;
-	case GMIME_STREAM_SEEK_CUR:
-		real = stream->position + offset;
-		break;
-	case GMIME_STREAM_SEEK_END:
-		if (stream->bound_end == -1) {
-			errno = EINVAL;
-			return -1;
-		}
-		real = stream->bound_end + offset;
-		break;
-	default:
-		errno = EINVAL;
-		return -1;
-	}
-	if (real < stream->bound_start ||
-	    (stream->bound_end != -1 && real > stream->bound_end)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (!postfix_stream_goto(self, real)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return stream->position;
-}
-
-static int
-postfix_stream_reset(GMimeStream *stream)
-{
-	return postfix_stream_seek(stream, 0, GMIME_STREAM_SEEK_SET) < 0 ? -1
-	                                                                 : 0;
-}
-
-static gint64
-postfix_stream_tell(GMimeStream *stream)
-{
-	return stream->position;
-}
-
-static gint64
-postfix_stream_length(GMimeStream *stream)
-{
-	if (stream->bound_end == -1)
-		return -1;
-	return stream->bound_end - stream->bound_start;
 }
 
 /* @reader (nullable) is the window of the stream @self is a substream of. */
@@ -581,7 +482,7 @@ postfix_stream_make(int fd, SgPostfixReader *reader, goffset file_size,
 	postfix_stream_rewind(self);
 	/* A start past the text leaves the cursor at the text's end. */
 	(void)postfix_stream_goto(self, start);
-	self->parent.position = start;
+	GMIME_STREAM(self)->position = start;
 	return self;
 }
 
@@ -610,18 +511,15 @@ static void
 sg_postfix_stream_class_init(SgPostfixStreamClass *klass)
 {
 	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+	SgStreamBoundedClass *bounded_class = SG_STREAM_BOUNDED_CLASS(klass);
 
 	G_OBJECT_CLASS(klass)->finalize = postfix_stream_finalize;
-	stream_class->read = postfix_stream_read;
-	stream_class->write = postfix_stream_write;
-	stream_class->flush = postfix_stream_flush;
 	stream_class->close = postfix_stream_close;
-	stream_class->eos = postfix_stream_eos;
-	stream_class->reset = postfix_stream_reset;
-	stream_class->seek = postfix_stream_seek;
-	stream_class->tell = postfix_stream_tell;
-	stream_class->length = postfix_stream_length;
 	stream_class->substream = postfix_stream_substream;
+	bounded_class->read_at = postfix_stream_read_at;
+	bounded_class->seek_to = postfix_stream_seek_to;
+	bounded_class->at_end = postfix_stream_at_end;
+	bounded_class->seek_set_from_start = TRUE;
 }
 
 static void

@@ -53,6 +53,8 @@
 
 #include "spool-private.h"
 
+/* Bytes of a malformed size record shown in its finding. */
+#define POSTFIX_SIZE_SHOWN 100
 /* Attribute bytes kept per A record, and A records kept as props. */
 #define POSTFIX_ATTR_KEEP 1024
 #define POSTFIX_ATTRS_MAX 1000
@@ -155,9 +157,10 @@ static void
 postfix_finding(PostfixCtx *ctx, SgRuleId rule, goffset offset, gint64 observed,
     gint64 limit, const char *fmt, ...)
 {
-	SgSeverity sev = ctx->profile != NULL
-	    ? sg_profile_severity(ctx->profile, rule)
-	    : SG_SEVERITY_QUARANTINE;
+	SgSeverity sev =
+	    sg_profile_severity(ctx->profile != NULL ? ctx->profile
+	                                             : sg_profile_builtin(),
+	        rule);
 	g_autofree char *text = NULL;
 	va_list ap;
 
@@ -431,7 +434,8 @@ postfix_size_record(PostfixCtx *ctx, PostfixScan *scan,
 	if (!postfix_read_data(ctx, rec, buf, sizeof(buf), &got, error))
 		return FALSE;
 	if (!postfix_parse_size(buf, got, &scan->sz)) {
-		g_autofree char *shown = sg_escape_bytes(buf, got, 100);
+		g_autofree char *shown =
+		    sg_escape_bytes(buf, got, POSTFIX_SIZE_SHOWN);
 
 		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, rec->offset,
 		    SG_VALUE_NONE, SG_VALUE_NONE,
@@ -536,165 +540,214 @@ postfix_scan_text_run(PostfixCtx *ctx, PostfixScan *scan, goffset *off)
 	*off = o;
 }
 
+/* Where the walk of the records is. */
+typedef struct {
+	PostfixSegment seg;
+	SgPostfixJumps jumps;
+	goffset off; /* the next record */
+	gboolean first;
+	GHashTable *visited; /* pointer records seen (offsets) */
+} PostfixRecWalk;
+
+/* What one step of the walk says: go on, stop (done), or an I/O error. */
+typedef enum {
+	POSTFIX_STEP_ON,
+	POSTFIX_STEP_DONE,
+	POSTFIX_STEP_FAIL,
+} PostfixStep;
+
+/* Reads the record at w->off into @rec. */
+static PostfixStep
+postfix_records_read(PostfixCtx *ctx, PostfixScan *scan, PostfixRecWalk *w,
+    SgPostfixRecord *rec, GError **error)
+{
+	SgPostfixRecStatus st;
+
+	if (w->seg == POSTFIX_SEG_CONTENT)
+		postfix_scan_text_run(ctx, scan, &w->off);
+	st = sg_postfix_record_read(ctx->rd, ctx->size, w->off, rec);
+	if (st == SG_POSTFIX_REC_IO) {
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: read error at offset %" G_GINT64_FORMAT, ctx->msg->id,
+		    (gint64)w->off);
+		return POSTFIX_STEP_FAIL;
+	}
+	if (st == SG_POSTFIX_REC_EOF) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_MISSING_END,
+		    MIN(w->off, ctx->size), SG_VALUE_NONE, SG_VALUE_NONE,
+		    "no end record: the file ends in the %s segment",
+		    postfix_segment_names[w->seg]);
+		ctx->fatal = TRUE;
+		return POSTFIX_STEP_DONE;
+	}
+	if (st != SG_POSTFIX_REC_OK) {
+		postfix_record_error(ctx, st, rec, w->seg);
+		return POSTFIX_STEP_DONE;
+	}
+	return POSTFIX_STEP_ON;
+}
+
+/* The record's type in its segment, and the size record's place. */
+static PostfixStep
+postfix_records_check_type(PostfixCtx *ctx, PostfixRecWalk *w,
+    const SgPostfixRecord *rec)
+{
+	char tn[8];
+
+	postfix_type_name(rec->type, tn);
+	if (!postfix_type_table[ctx->kind][w->seg][rec->type]) {
+		postfix_finding(ctx, SG_RULE_CONTAINER_UNKNOWN_RECORD,
+		    rec->offset, rec->type, SG_VALUE_NONE,
+		    "%srecord type %s is not allowed in the %s%s segment",
+		    rec->type == 0 ? "NUL " : "", tn,
+		    ctx->kind == POSTFIX_KIND_MAILDROP ? "postdrop " : "",
+		    postfix_segment_names[w->seg]);
+		ctx->fatal = TRUE;
+		return POSTFIX_STEP_DONE;
+	}
+	if (w->first && ctx->kind == POSTFIX_KIND_QUEUE && rec->type != 'C') {
+		postfix_finding(ctx, SG_RULE_CONTAINER_MISSING_RECORD,
+		    rec->offset, SG_VALUE_NONE, SG_VALUE_NONE,
+		    "the file does not start with a size record (C) but with "
+		    "%s",
+		    tn);
+	} else if (!w->first && rec->type == 'C') {
+		postfix_finding(ctx, SG_RULE_CONTAINER_UNKNOWN_RECORD,
+		    rec->offset, rec->type, SG_VALUE_NONE,
+		    "a second size record (C)");
+		ctx->fatal = TRUE;
+		return POSTFIX_STEP_DONE;
+	}
+	w->first = FALSE;
+	return POSTFIX_STEP_ON;
+}
+
+/* A pointer record: follows it (w->off) unless it is bad or loops. */
+static PostfixStep
+postfix_records_pointer(PostfixCtx *ctx, PostfixRecWalk *w,
+    const SgPostfixRecord *rec, GError **error)
+{
+	goffset next;
+
+	if (g_hash_table_size(w->visited) < POSTFIX_PTRS_TRACKED) {
+		/* The walk is deterministic: reaching the same pointer
+		 * twice loops until Postfix's limit. */
+		if (g_hash_table_contains(w->visited, &rec->offset)) {
+			postfix_finding(ctx, SG_RULE_CONTAINER_POINTER_LOOP,
+			    rec->offset, w->jumps.reverse,
+			    SG_POSTFIX_REVERSE_JUMPS,
+			    "pointer record reached twice: the records loop");
+			ctx->fatal = TRUE;
+			return POSTFIX_STEP_DONE;
+		}
+		g_hash_table_add(w->visited,
+		    g_memdup2(&rec->offset, sizeof(rec->offset)));
+	}
+	switch (sg_postfix_follow(ctx->rd, ctx->size, rec, &w->jumps, &next)) {
+	case SG_POSTFIX_JUMP_OK:
+		w->off = next;
+		return POSTFIX_STEP_ON;
+	case SG_POSTFIX_JUMP_BAD:
+		postfix_finding(ctx, SG_RULE_CONTAINER_BAD_FIELD, rec->offset,
+		    SG_VALUE_NONE, ctx->size,
+		    "pointer record is malformed or points outside the file");
+		break;
+	case SG_POSTFIX_JUMP_LOOP:
+		postfix_finding(ctx, SG_RULE_CONTAINER_POINTER_LOOP,
+		    rec->offset, w->jumps.reverse, SG_POSTFIX_REVERSE_JUMPS,
+		    "pointer records loop (more than %d reverse jumps)",
+		    SG_POSTFIX_REVERSE_JUMPS);
+		break;
+	case SG_POSTFIX_JUMP_IO:
+		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
+		    "%s: read error", ctx->msg->id);
+		return POSTFIX_STEP_FAIL;
+	}
+	ctx->fatal = TRUE;
+	return POSTFIX_STEP_DONE;
+}
+
+/* Any other record, by segment; moves w->off past it. */
+static PostfixStep
+postfix_records_segment(PostfixCtx *ctx, PostfixScan *scan, PostfixRecWalk *w,
+    const SgPostfixRecord *rec, GError **error)
+{
+	goffset next = rec->data + (goffset)rec->len;
+
+	switch (w->seg) {
+	case POSTFIX_SEG_ENVELOPE:
+		if (rec->type == 'C') {
+			if (!postfix_size_record(ctx, scan, rec, error))
+				return POSTFIX_STEP_FAIL;
+		} else if (rec->type == 'M') {
+			scan->m_off = rec->offset;
+			scan->m_end = next;
+			w->seg = POSTFIX_SEG_CONTENT;
+		} else if (!postfix_envelope_record(ctx, scan, rec, error)) {
+			return POSTFIX_STEP_FAIL;
+		}
+		break;
+	case POSTFIX_SEG_CONTENT:
+		if ((rec->type == 'N' || rec->type == 'L') &&
+		    scan->content_size >= scan->next_mark)
+			postfix_scan_mark(scan, rec->offset, &w->jumps);
+		if (rec->type == 'N') {
+			scan->content_size += (goffset)rec->len + 1;
+		} else if (rec->type == 'L') {
+			scan->content_size += (goffset)rec->len;
+		} else if (rec->type == 'X') {
+			scan->x_off = rec->offset;
+			w->seg = POSTFIX_SEG_EXTRACTED;
+		}
+		break;
+	case POSTFIX_SEG_EXTRACTED:
+		if (rec->type == 'E') {
+			scan->e_off = rec->offset;
+			scan->e_end = next;
+			return POSTFIX_STEP_DONE;
+		}
+		if (!postfix_envelope_record(ctx, scan, rec, error))
+			return POSTFIX_STEP_FAIL;
+		break;
+	default:
+		g_assert_not_reached();
+	}
+	w->off = next;
+	return POSTFIX_STEP_ON;
+}
+
 /* Walks the records in Postfix's reading order; FALSE on I/O errors. */
 static gboolean
 postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
 {
-	PostfixSegment seg = POSTFIX_SEG_ENVELOPE;
-	SgPostfixJumps jumps = { 0 };
-	goffset off = 0;
-	gboolean first = TRUE;
 	g_autoptr(GHashTable) visited =
 	    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	PostfixRecWalk w = {
+		.seg = POSTFIX_SEG_ENVELOPE,
+		.off = 0,
+		.first = TRUE,
+		.visited = visited,
+	};
+	PostfixStep step = POSTFIX_STEP_ON;
 
 	postfix_tables_init();
-	for (;;) {
+	while (step == POSTFIX_STEP_ON) {
 		SgPostfixRecord rec;
-		SgPostfixRecStatus st;
-		goffset next;
-		char tn[8];
 
-		if (seg == POSTFIX_SEG_CONTENT)
-			postfix_scan_text_run(ctx, scan, &off);
-		st = sg_postfix_record_read(ctx->rd, ctx->size, off, &rec);
-		if (st == SG_POSTFIX_REC_IO) {
-			g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_IO,
-			    "%s: read error at offset %" G_GINT64_FORMAT,
-			    ctx->msg->id, (gint64)off);
-			return FALSE;
-		}
-		if (st == SG_POSTFIX_REC_EOF) {
-			postfix_finding(ctx, SG_RULE_CONTAINER_MISSING_END,
-			    MIN(off, ctx->size), SG_VALUE_NONE, SG_VALUE_NONE,
-			    "no end record: the file ends in the %s segment",
-			    postfix_segment_names[seg]);
-			ctx->fatal = TRUE;
-			return TRUE;
-		}
-		if (st != SG_POSTFIX_REC_OK) {
-			postfix_record_error(ctx, st, &rec, seg);
-			return TRUE;
-		}
-		next = rec.data + (goffset)rec.len;
-		scan->max_end = MAX(scan->max_end, next);
-		postfix_type_name(rec.type, tn);
-		if (!postfix_type_table[ctx->kind][seg][rec.type]) {
-			postfix_finding(ctx, SG_RULE_CONTAINER_UNKNOWN_RECORD,
-			    rec.offset, rec.type, SG_VALUE_NONE,
-			    "%srecord type %s is not allowed in the %s%s "
-			    "segment",
-			    rec.type == 0 ? "NUL " : "", tn,
-			    ctx->kind == POSTFIX_KIND_MAILDROP ? "postdrop "
-			                                       : "",
-			    postfix_segment_names[seg]);
-			ctx->fatal = TRUE;
-			return TRUE;
-		}
-		if (first && ctx->kind == POSTFIX_KIND_QUEUE &&
-		    rec.type != 'C') {
-			postfix_finding(ctx, SG_RULE_CONTAINER_MISSING_RECORD,
-			    rec.offset, SG_VALUE_NONE, SG_VALUE_NONE,
-			    "the file does not start with a size record (C) "
-			    "but with %s",
-			    tn);
-		} else if (!first && rec.type == 'C') {
-			postfix_finding(ctx, SG_RULE_CONTAINER_UNKNOWN_RECORD,
-			    rec.offset, rec.type, SG_VALUE_NONE,
-			    "a second size record (C)");
-			ctx->fatal = TRUE;
-			return TRUE;
-		}
-		first = FALSE;
-		if (rec.type == 'p' &&
-		    g_hash_table_size(visited) < POSTFIX_PTRS_TRACKED) {
-			/*
-			 * The walk is deterministic: reaching the same
-			 * pointer twice loops until Postfix's limit.
-			 */
-			if (g_hash_table_contains(visited, &rec.offset)) {
-				postfix_finding(ctx,
-				    SG_RULE_CONTAINER_POINTER_LOOP, rec.offset,
-				    jumps.reverse, SG_POSTFIX_REVERSE_JUMPS,
-				    "pointer record reached twice: the "
-				    "records loop");
-				ctx->fatal = TRUE;
-				return TRUE;
-			}
-			g_hash_table_add(visited,
-			    g_memdup2(&rec.offset, sizeof(rec.offset)));
-		}
-		if (rec.type == 'p') {
-			switch (sg_postfix_follow(ctx->rd, ctx->size, &rec,
-			    &jumps, &next)) {
-			case SG_POSTFIX_JUMP_OK:
-				off = next;
-				continue;
-			case SG_POSTFIX_JUMP_BAD:
-				postfix_finding(ctx,
-				    SG_RULE_CONTAINER_BAD_FIELD, rec.offset,
-				    SG_VALUE_NONE, ctx->size,
-				    "pointer record is malformed or points "
-				    "outside the file");
-				break;
-			case SG_POSTFIX_JUMP_LOOP:
-				postfix_finding(ctx,
-				    SG_RULE_CONTAINER_POINTER_LOOP, rec.offset,
-				    jumps.reverse, SG_POSTFIX_REVERSE_JUMPS,
-				    "pointer records loop (more than %d "
-				    "reverse jumps)",
-				    SG_POSTFIX_REVERSE_JUMPS);
-				break;
-			case SG_POSTFIX_JUMP_IO:
-				g_set_error(error, SG_CORE_ERROR,
-				    SG_CORE_ERROR_IO, "%s: read error",
-				    ctx->msg->id);
-				return FALSE;
-			}
-			ctx->fatal = TRUE;
-			return TRUE;
-		}
-		switch (seg) {
-		case POSTFIX_SEG_ENVELOPE:
-			if (rec.type == 'C') {
-				if (!postfix_size_record(ctx, scan, &rec,
-				        error))
-					return FALSE;
-			} else if (rec.type == 'M') {
-				scan->m_off = rec.offset;
-				scan->m_end = next;
-				seg = POSTFIX_SEG_CONTENT;
-			} else if (!postfix_envelope_record(ctx, scan, &rec,
-			               error)) {
-				return FALSE;
-			}
+		step = postfix_records_read(ctx, scan, &w, &rec, error);
+		if (step != POSTFIX_STEP_ON)
 			break;
-		case POSTFIX_SEG_CONTENT:
-			if ((rec.type == 'N' || rec.type == 'L') &&
-			    scan->content_size >= scan->next_mark)
-				postfix_scan_mark(scan, rec.offset, &jumps);
-			if (rec.type == 'N') {
-				scan->content_size += (goffset)rec.len + 1;
-			} else if (rec.type == 'L') {
-				scan->content_size += (goffset)rec.len;
-			} else if (rec.type == 'X') {
-				scan->x_off = rec.offset;
-				seg = POSTFIX_SEG_EXTRACTED;
-			}
+		scan->max_end = MAX(scan->max_end, rec.data + (goffset)rec.len);
+		step = postfix_records_check_type(ctx, &w, &rec);
+		if (step != POSTFIX_STEP_ON)
 			break;
-		case POSTFIX_SEG_EXTRACTED:
-			if (rec.type == 'E') {
-				scan->e_off = rec.offset;
-				scan->e_end = next;
-				return TRUE;
-			}
-			if (!postfix_envelope_record(ctx, scan, &rec, error))
-				return FALSE;
-			break;
-		default:
-			g_assert_not_reached();
-		}
-		off = next;
+		if (rec.type == 'p')
+			step = postfix_records_pointer(ctx, &w, &rec, error);
+		else
+			step =
+			    postfix_records_segment(ctx, scan, &w, &rec, error);
 	}
+	return step != POSTFIX_STEP_FAIL;
 }
 
 /* The promises of the C record, checked against what the walk saw. */

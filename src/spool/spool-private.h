@@ -41,28 +41,64 @@ SgSpoolWriters sg_spool_probe_writers(int fd);
 gboolean sg_spool_refuse_writers(int fd, const char *path, const char *who,
     GError **error);
 
-/* ---- the tree walker (spool-walk.c), shared by plain and maildir ---- */
+/* ---- the tree walker (spool-walk.c), shared by the tree formats ---- */
 
 /* Directories nest at most this deep under a walked root; deeper ones are
  * skipped with a warning and counted (a guard against hostile trees). */
 #define SG_SPOOL_MAX_DEPTH 64
 
-/* How the walker treats the root directory it is given. */
+/* What a directory is to the format whose tree it is in. */
 typedef enum {
-	SG_SPOOL_TREE_PLAIN,   /* a folder of .eml/.bad/MH files, recursed */
-	SG_SPOOL_TREE_MAILDIR, /* a maildir: new/ cur/ and maildir++ folders,
-	                          or one maildir's new/ or cur/ */
-} SgSpoolTreeKind;
+	SG_SPOOL_DIR_SKIP,     /* not walked; counted as skipped */
+	SG_SPOOL_DIR_IGNORE,   /* not walked, not counted (maildir tmp/) */
+	SG_SPOOL_DIR_FOLDER,   /* walked for subdirectories (and messages,
+	                          when the format's folders hold them) */
+	SG_SPOOL_DIR_MESSAGES, /* walked for message files only */
+} SgSpoolDirRole;
 
 /*
- * Walks the tree under @path (a directory) streaming its entries, with an
- * explicit stack bounded by SG_SPOOL_MAX_DEPTH; never follows symlinks;
- * skips opts->exclude (by device and inode).  Maildirs met inside a plain
- * tree are walked as maildirs.  FALSE with SG_SPOOL_ERROR_IO only when
- * @path itself cannot be opened; trouble below it is warned about and
- * counted in stats->errors.
+ * What the walker asks a format that keeps one message per file in a
+ * directory tree (plain, maildir).  The walker knows no format: it streams
+ * entries and asks these; a new tree format is one new file with one of
+ * these, listed in spool-registry.c.
  */
-gboolean sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
+typedef struct {
+	const SgSpoolOps *ops; /* whose candidates the walk makes */
+	/* (nullable): TRUE when the open directory is one of this format's
+	 * folders.  A format with it keeps only such folders below a folder;
+	 * one without it (plain) takes any folder, and a folder of another
+	 * tree format or an MTA spool below it is walked as that. */
+	gboolean (*is_folder)(int dirfd);
+	/* The role of the walk's root, open as @dirfd. */
+	SgSpoolDirRole (*root_role)(int dirfd, const char *path);
+	/* The role of the subdirectory (name, len) of a folder. */
+	SgSpoolDirRole (*child_role)(const char *name, gsize len);
+	/* (nullable): TRUE for a directory no walk enters, whichever format
+	 * walks it (a maildir's tmp/). */
+	gboolean (*never_walked)(int dirfd, const char *path);
+	/* TRUE for a message file name in a message directory. */
+	gboolean (*is_message_name)(const char *name, gsize len);
+	/* (nullable): TRUE when the message file @name in @dirfd holds many
+	 * messages (an mbox); walk_many then streams them as candidates. */
+	gboolean (*holds_many)(int dirfd, const char *name);
+	gboolean (*walk_many)(const char *path, const SgWalkOptions *opts,
+	    SgWalkStats *stats, SgWalkFunc func, gpointer user_data,
+	    GError **error);
+	gboolean folders_hold_messages; /* files in a FOLDER are messages */
+	gboolean queue_is_dir; /* queue_name = its directory (new, cur) */
+} SgSpoolTree;
+
+/* (transfer none): the tree formats, NULL-terminated (spool-registry.c). */
+const SgSpoolTree *const *sg_spool_trees(void);
+
+/*
+ * Walks the tree under @path (a directory) as @tree, streaming its
+ * entries, with an explicit stack bounded by SG_SPOOL_MAX_DEPTH; never
+ * follows symlinks; skips opts->exclude (by device and inode).  FALSE
+ * with SG_SPOOL_ERROR_IO only when @path itself cannot be opened; trouble
+ * below it is warned about and counted in stats->errors.
+ */
+gboolean sg_spool_tree_walk(const char *path, const SgSpoolTree *tree,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
     gpointer user_data, GError **error);
 
@@ -74,16 +110,17 @@ int sg_spool_open_dir(const char *path, struct stat *st, GError **error);
 
 /* (transfer full): an unopened one-file candidate of @ops for @path. */
 SgMessage *sg_spool_file_candidate(const SgSpoolOps *ops, const char *path);
-/* The message_for_file() of maildir (a file in new/, cur/ or tmp/, else NULL)
- * and of plain (any file); in spool-walk.c. */
-SgMessage *sg_spool_maildir_message_for_file(const char *path);
-SgMessage *sg_spool_plain_message_for_file(const char *path);
+
+extern const SgSpoolTree sg_spool_plain_tree;
+extern const SgSpoolTree sg_spool_maildir_tree;
 
 /* ---- plain messages (spool-plain.c) --------------------------------- */
 
 /* TRUE for a plain-folder message name: *.eml, *.bad (any case), or all
  * digits (MH).  (name, len) need not be NUL-terminated. */
 gboolean sg_spool_plain_is_message_name(const char *name, gsize len);
+/* plain's message_for_file(): any file at all. */
+SgMessage *sg_spool_plain_message_for_file(const char *path);
 
 /*
  * The open() of plain and maildir messages: opens file 0, refuses it when
@@ -106,8 +143,6 @@ gboolean sg_spool_maildir_detect_fd(int dirfd);
 gboolean sg_spool_maildir_is_message_dir(int dirfd, const char *path);
 /* A maildir's tmp/ (files being delivered): never read, even if named. */
 gboolean sg_spool_maildir_is_tmp_dir(int dirfd, const char *path);
-/* TRUE for a message name in new/ or cur/: anything not starting with '.'. */
-gboolean sg_spool_maildir_is_message_name(const char *name, gsize len);
 
 /* ---- mbox (spool-mbox.c) -------------------------------------------- */
 

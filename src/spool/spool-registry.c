@@ -29,6 +29,19 @@ sg_spool_formats(void)
 	return formats;
 }
 
+/* The formats of sg_spool_tree_walk(), in the order they claim a folder. */
+static const SgSpoolTree *const trees[] = {
+	&sg_spool_maildir_tree,
+	&sg_spool_plain_tree,
+	NULL,
+};
+
+const SgSpoolTree *const *
+sg_spool_trees(void)
+{
+	return trees;
+}
+
 const SgSpoolOps *
 sg_spool_find(const char *name)
 {

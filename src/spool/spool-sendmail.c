@@ -12,9 +12,10 @@
  * an OFD lock, on a descriptor opened for writing only to be allowed to
  * lock; none for read-only check and inspect, see spool-pair.h), maps qf
  * read-only and checks it: V first, every line code known, folded lines joined
- * under a length cap (container.line-length, default 32768), the "." end line
- * with nothing after it, well-formed H lines, the I line's inode against the
- * df's. The content is the H lines without their "H?flags?" prefix, a blank
+ * under a length cap (container.line-length: sendmail's fgetfolded() grows
+ * its buffer, so sendmail has no line limit of its own to check), the "." end
+ * line with nothing after it, well-formed H lines, the I line's inode against
+ * the df's. The content is the H lines without their "H?flags?" prefix, a blank
  * line, then df, served from the files without a copy; conditional
  * templates holding a sendmail macro (H?P?Return-Path: <$g>, short lines
  * only) are left out, since sendmail expands them only at delivery.  Files are
@@ -40,10 +41,6 @@
 
 #include "spool-pair.h"
 
-/* Default cap on one logical (unfolded) qf line. */
-#define SENDMAIL_LINE_MAX 32768
-/* Default cap on H lines kept for the content stream. */
-#define SENDMAIL_HEADERS_MAX 10000
 /* sendmail's MACROEXPAND byte, which starts a macro inside a template. */
 #define SENDMAIL_MACRO '\201'
 /* Conditional template lines longer than this are checked as content. */
@@ -109,187 +106,237 @@ sg_spool_sendmail_info_clear(SgSpoolSendmailInfo *info)
 	g_clear_pointer(&info->records, g_array_unref);
 }
 
-#define SM_EVENT(rule, off, obs, ...)                           \
-	sg_spool_pair_event(msg, profile, SG_RULE_##rule, file, \
+/* The qf being parsed: where it is, and what was said once. */
+typedef struct {
+	SgMessage *msg;
+	const SgProfile *profile;
+	guint file;
+	const char *buf;
+	gsize len;
+	SgSpoolSendmailInfo *info;
+	gint64 line_max;
+	gint64 keep; /* H lines kept */
+	gboolean first, ended, long_reported, count_reported;
+} QfParser;
+
+#define QF_EVENT(q, rule, off, obs, ...)                                       \
+	sg_spool_pair_event((q)->msg, (q)->profile, SG_RULE_##rule, (q)->file, \
 	    (goffset)(off), (obs), __VA_ARGS__)
+
+/* The logical line at @start (with its continuation lines): its end. */
+static gsize
+qf_logical_line(const QfParser *q, gsize start)
+{
+	gsize pos = start;
+
+	for (;;) {
+		const char *nl = memchr(q->buf + pos, '\n', q->len - pos);
+
+		if (nl == NULL)
+			return q->len;
+		pos = (gsize)(nl - q->buf) + 1;
+		if (pos >= q->len ||
+		    (q->buf[pos] != ' ' && q->buf[pos] != '\t'))
+			return pos;
+	}
+}
+
+/* What every line must be: FALSE when the rest cannot be read. */
+static gboolean
+qf_check_line(QfParser *q, gsize start, gsize end)
+{
+	const char *line = q->buf + start, *z;
+	gsize n = end - start;
+
+	if (q->ended) {
+		QF_EVENT(q, CONTAINER_TRAILING_DATA, start,
+		    (gint64)(q->len - start),
+		    "%zu bytes after the \".\" end line", q->len - start);
+		return FALSE;
+	}
+	if (!q->long_reported && (gint64)n > q->line_max) {
+		q->long_reported = TRUE;
+		sg_spool_pair_limit(q->msg, q->profile,
+		    SG_RULE_CONTAINER_LINE_LENGTH, q->file, start, (gint64)n,
+		    "a qf line of %zu bytes with its continuations", n);
+	}
+	z = memchr(line, '\0', n);
+	if (z != NULL) {
+		QF_EVENT(q, CONTAINER_NUL, z - q->buf, SG_VALUE_NONE,
+		    "NUL byte in a qf line");
+	}
+	if (q->buf[end - 1] != '\n') {
+		QF_EVENT(q, CONTAINER_MISSING_END, end, SG_VALUE_NONE,
+		    "qf ends inside a line, without \".\"");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The first line: V<version>. */
+static void
+qf_check_version(QfParser *q, const char *line, gsize n, gsize start)
+{
+	gint64 v;
+
+	q->first = FALSE;
+	if (line[0] != 'V') {
+		QF_EVENT(q, CONTAINER_MISSING_RECORD, start, SG_VALUE_NONE,
+		    "qf does not start with a V line");
+	} else if (!sg_parse_i64(line + 1, n - 2, &v) || v < 0 ||
+	    v > SENDMAIL_VERSION_MAX) {
+		QF_EVENT(q, CONTAINER_BAD_FIELD, start, SG_VALUE_NONE,
+		    "unsupported qf version");
+	} else {
+		q->info->version = v;
+	}
+}
+
+/* I<major>/<minor>/<inode> */
+static void
+qf_line_inode(QfParser *q, const char *line, gsize n, gsize start)
+{
+	const char *s = line + n - 1;
+	gint64 ino;
+
+	while (s > line + 1 && s[-1] != '/')
+		s--;
+	if (s == line + 1 ||
+	    !sg_parse_i64(s, (gsize)(line + n - 1 - s), &ino)) {
+		QF_EVENT(q, CONTAINER_BAD_FIELD, start, SG_VALUE_NONE,
+		    "malformed I line (major/minor/inode)");
+	} else {
+		q->info->inode = ino;
+		q->info->inode_offset = (goffset)start;
+	}
+}
+
+/* H?flags?Name: value, or HName: value */
+static void
+qf_line_header(QfParser *q, const char *line, gsize n, gsize start)
+{
+	const char *h = line + 1;
+	const char *colon;
+
+	if (n > 2 && *h == '?') {
+		const char *qm = memchr(h + 1, '?', n - 3);
+
+		if (qm == NULL) {
+			QF_EVENT(q, CONTAINER_BAD_FIELD, start, SG_VALUE_NONE,
+			    "H line flags without a closing ?");
+			return;
+		}
+		h = qm + 1;
+	}
+	colon = memchr(h, ':', (gsize)(line + n - h));
+	if (colon == NULL || colon == h) {
+		QF_EVENT(q, CONTAINER_BAD_FIELD, start, SG_VALUE_NONE,
+		    "H line without a header name");
+	}
+	if (h != line + 1 && n < SENDMAIL_TEMPLATE_MAX &&
+	    memchr(h, SENDMAIL_MACRO, (gsize)(line + n - h)) != NULL) {
+		/* a conditional template with a macro ("H?P?Return-Path:
+		 * <$g>"): expanded only at delivery, not content as stored */
+		return;
+	}
+	if ((gint64)q->info->records->len < q->keep) {
+		SendmailRecord rec = { h - q->buf, (gsize)(line + n - h) };
+
+		g_array_append_val(q->info->records, rec);
+		q->info->header_bytes += (goffset)rec.length;
+	} else if (!q->count_reported) {
+		q->count_reported = TRUE;
+		sg_spool_pair_limit(q->msg, q->profile, SG_RULE_HEADER_COUNT,
+		    q->file, start, q->keep + 1,
+		    "more than %" G_GINT64_FORMAT " H lines", q->keep);
+	}
+}
+
+/* One line with a known code. */
+static void
+qf_line(QfParser *q, const char *line, gsize n, gsize start)
+{
+	switch (line[0]) {
+	case '.':
+		if (n != 2) {
+			QF_EVENT(q, CONTAINER_BAD_FIELD, start, SG_VALUE_NONE,
+			    "end line is not a lone \".\"");
+		}
+		q->ended = TRUE;
+		break;
+	case 'S':
+		sg_message_set_sender(q->msg, line + 1, n - 2, q->file,
+		    (goffset)start + 1);
+		break;
+	case 'R': {
+		/* R<flags>:<address> */
+		const char *colon = memchr(line + 1, ':', n - 2);
+		const char *a = colon != NULL ? colon + 1 : line + 1;
+
+		sg_message_add_recipient(q->msg, a, (gsize)(line + n - 1 - a),
+		    q->file, (goffset)(a - q->buf));
+		break;
+	}
+	case 'T':
+		sg_spool_pair_prop(q->msg, "created", line + 1, n - 2);
+		break;
+	case 'I':
+		qf_line_inode(q, line, n, start);
+		break;
+	case 'H':
+		qf_line_header(q, line, n, start);
+		break;
+	default:
+		break;
+	}
+}
 
 gboolean
 sg_spool_sendmail_parse_qf(SgMessage *msg, const SgProfile *profile, guint file,
     const char *buf, gsize len, SgSpoolSendmailInfo *info)
 {
-	gint64 line_max = sg_spool_pair_hard(profile,
-	    SG_RULE_CONTAINER_LINE_LENGTH, SENDMAIL_LINE_MAX);
-	gint64 keep = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT,
-	    SENDMAIL_HEADERS_MAX);
+	QfParser q = {
+		.msg = msg,
+		.profile = profile,
+		.file = file,
+		.buf = buf,
+		.len = len,
+		.info = info,
+		.line_max =
+		    sg_spool_pair_hard(profile, SG_RULE_CONTAINER_LINE_LENGTH),
+		.keep = sg_spool_pair_hard(profile, SG_RULE_HEADER_COUNT),
+		.first = TRUE,
+	};
 	gsize pos = 0;
-	gboolean first = TRUE, ended = FALSE, long_reported = FALSE;
-	gboolean count_reported = FALSE;
 
 	while (pos < len) {
-		gsize start = pos, end, n;
-		const char *line = buf + pos, *nl, *z;
-		char code;
+		/* [start, end) includes the last '\n' if any */
+		gsize start = pos, end = qf_logical_line(&q, pos), n;
+		const char *line = buf + start;
+		char code = line[0];
 
-		/* a logical line: this one and its continuation lines */
-		for (;;) {
-			nl = memchr(buf + pos, '\n', len - pos);
-			if (nl == NULL) {
-				pos = len;
-				break;
-			}
-			pos = (gsize)(nl - buf) + 1;
-			if (pos >= len || (buf[pos] != ' ' && buf[pos] != '\t'))
-				break;
-		}
-		end = pos; /* [start, end) includes the last '\n' if any */
+		pos = end;
 		n = end - start;
-		if (ended) {
-			SM_EVENT(CONTAINER_TRAILING_DATA, start,
-			    (gint64)(len - start),
-			    "%zu bytes after the \".\" end line", len - start);
+		if (!qf_check_line(&q, start, end))
 			return FALSE;
-		}
-		if (!long_reported && (gint64)n > line_max) {
-			long_reported = TRUE;
-			sg_spool_pair_limit(msg, profile,
-			    SG_RULE_CONTAINER_LINE_LENGTH, file, start,
-			    (gint64)n, SENDMAIL_LINE_MAX,
-			    "a qf line of %zu bytes with its continuations", n);
-		}
-		z = memchr(line, '\0', n);
-		if (z != NULL) {
-			SM_EVENT(CONTAINER_NUL, z - buf, SG_VALUE_NONE,
-			    "NUL byte in a qf line");
-		}
-		if (buf[end - 1] != '\n') {
-			SM_EVENT(CONTAINER_MISSING_END, end, SG_VALUE_NONE,
-			    "qf ends inside a line, without \".\"");
-			return FALSE;
-		}
-		code = line[0];
-		if (first) {
-			gint64 v;
-
-			first = FALSE;
-			if (code != 'V') {
-				SM_EVENT(CONTAINER_MISSING_RECORD, start,
-				    SG_VALUE_NONE,
-				    "qf does not start with a V line");
-			} else if (!sg_parse_i64(line + 1, n - 2, &v) ||
-			    v < 0 || v > SENDMAIL_VERSION_MAX) {
-				SM_EVENT(CONTAINER_BAD_FIELD, start,
-				    SG_VALUE_NONE, "unsupported qf version");
-			} else {
-				info->version = v;
-			}
-		}
+		if (q.first)
+			qf_check_version(&q, line, n, start);
 		if (code == '\n' || strchr(sendmail_codes, code) == NULL ||
 		    code == '\0') {
-			SM_EVENT(CONTAINER_UNKNOWN_RECORD, start, (guchar)code,
-			    "unknown qf line code 0x%02x", (guchar)code);
+			QF_EVENT(&q, CONTAINER_UNKNOWN_RECORD, start,
+			    (guchar)code, "unknown qf line code 0x%02x",
+			    (guchar)code);
 			continue;
 		}
-		switch (code) {
-		case '.':
-			if (n != 2) {
-				SM_EVENT(CONTAINER_BAD_FIELD, start,
-				    SG_VALUE_NONE,
-				    "end line is not a lone \".\"");
-			}
-			ended = TRUE;
-			break;
-		case 'S':
-			sg_message_set_sender(msg, line + 1, n - 2, file,
-			    (goffset)start + 1);
-			break;
-		case 'R': {
-			/* R<flags>:<address> */
-			const char *colon = memchr(line + 1, ':', n - 2);
-			const char *a = colon != NULL ? colon + 1 : line + 1;
-
-			sg_message_add_recipient(msg, a,
-			    (gsize)(line + n - 1 - a), file,
-			    (goffset)(a - buf));
-			break;
-		}
-		case 'T':
-			sg_spool_pair_prop(msg, "created", line + 1, n - 2);
-			break;
-		case 'I': {
-			/* I<major>/<minor>/<inode> */
-			const char *s = line + n - 1;
-			gint64 ino;
-
-			while (s > line + 1 && s[-1] != '/')
-				s--;
-			if (s == line + 1 ||
-			    !sg_parse_i64(s, (gsize)(line + n - 1 - s), &ino)) {
-				SM_EVENT(CONTAINER_BAD_FIELD, start,
-				    SG_VALUE_NONE,
-				    "malformed I line (major/minor/inode)");
-			} else {
-				info->inode = ino;
-				info->inode_offset = (goffset)start;
-			}
-			break;
-		}
-		case 'H': {
-			/* H?flags?Name: value, or HName: value */
-			const char *h = line + 1;
-			const char *colon;
-
-			if (n > 2 && *h == '?') {
-				const char *q = memchr(h + 1, '?', n - 3);
-
-				if (q == NULL) {
-					SM_EVENT(CONTAINER_BAD_FIELD, start,
-					    SG_VALUE_NONE,
-					    "H line flags without a closing ?");
-					break;
-				}
-				h = q + 1;
-			}
-			colon = memchr(h, ':', (gsize)(line + n - h));
-			if (colon == NULL || colon == h) {
-				SM_EVENT(CONTAINER_BAD_FIELD, start,
-				    SG_VALUE_NONE,
-				    "H line without a header name");
-			}
-			if (h != line + 1 && n < SENDMAIL_TEMPLATE_MAX &&
-			    memchr(h, SENDMAIL_MACRO, (gsize)(line + n - h)) !=
-			        NULL) {
-				/* a conditional template with a macro
-				 * ("H?P?Return-Path: <$g>"): expanded only
-				 * at delivery, not content as stored */
-				break;
-			}
-			if ((gint64)info->records->len < keep) {
-				SendmailRecord rec = { h - buf,
-					(gsize)(line + n - h) };
-
-				g_array_append_val(info->records, rec);
-				info->header_bytes += (goffset)rec.length;
-			} else if (!count_reported) {
-				count_reported = TRUE;
-				sg_spool_pair_limit(msg, profile,
-				    SG_RULE_HEADER_COUNT, file, start, keep + 1,
-				    SENDMAIL_HEADERS_MAX,
-				    "more than %" G_GINT64_FORMAT " H lines",
-				    keep);
-			}
-			break;
-		}
-		default:
-			break;
-		}
+		qf_line(&q, line, n, start);
 	}
-	if (first) {
-		SM_EVENT(CONTAINER_NOT_A_MESSAGE, 0, SG_VALUE_NONE,
+	if (q.first) {
+		QF_EVENT(&q, CONTAINER_NOT_A_MESSAGE, 0, SG_VALUE_NONE,
 		    "empty qf file");
 		return FALSE;
 	}
-	if (!ended) {
-		SM_EVENT(CONTAINER_MISSING_END, len, SG_VALUE_NONE,
+	if (!q.ended) {
+		QF_EVENT(&q, CONTAINER_MISSING_END, len, SG_VALUE_NONE,
 		    "qf has no \".\" end line");
 		return FALSE;
 	}

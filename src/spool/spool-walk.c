@@ -13,12 +13,14 @@
  * The tree walker streams directory entries (readdir on descriptors opened
  * with openat(O_DIRECTORY|O_NOFOLLOW)), never building a listing, and
  * descends with an explicit stack of at most SG_SPOOL_MAX_DEPTH open
- * directories.  It skips the quarantine store (by device and inode), dot
- * names (except maildir++ folders), maildir tmp/, and anything that is not
- * a message file, counting what it skips.  Each file of a plain folder is
- * asked whether it is an mbox (its first line read) before it becomes a
- * candidate.  Candidates are unopened; the
- * callback owns each one.
+ * directories.  It knows no format: each tree format (SgSpoolTree, from
+ * plain and maildir) says what a message name is, which directories to
+ * skip and which hold messages, and (plain) which files hold many
+ * messages (an mbox, walked message by message); a folder of another
+ * tree format or an MTA spool inside a plain tree is walked as that.  It
+ * skips the quarantine store (by device and inode) and anything that is
+ * not a message file, counting what it skips.  Candidates are unopened;
+ * the callback owns each one.
  */
 #include "config.h"
 
@@ -33,16 +35,11 @@
 
 #include "spool-private.h"
 
-typedef enum {
-	FRAME_PLAIN,    /* a plain folder */
-	FRAME_MAILDIR,  /* a maildir or a maildir++ folder */
-	FRAME_MESSAGES, /* a maildir's new/ or cur/ */
-} FrameKind;
-
 typedef struct {
 	DIR *dir;
 	char *path;
-	FrameKind kind;
+	const SgSpoolTree *tree;
+	SgSpoolDirRole role; /* FOLDER or MESSAGES */
 	guint depth;
 } WalkFrame;
 
@@ -79,36 +76,6 @@ sg_spool_file_candidate(const SgSpoolOps *ops, const char *path)
 	return msg;
 }
 
-/* maildir's message_for_file(): a file in a maildir's new/, cur/ or tmp/;
- * queue_name says which. */
-SgMessage *
-sg_spool_maildir_message_for_file(const char *path)
-{
-	g_autofree char *dir = g_path_get_dirname(path);
-	gboolean ok;
-	SgMessage *msg;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	/* tmp/ too: claimed so that its open() can refuse to move it */
-	ok = sg_spool_maildir_is_message_dir(fd, dir) ||
-	    sg_spool_maildir_is_tmp_dir(fd, dir);
-	close(fd);
-	if (!ok)
-		return NULL;
-	msg = sg_spool_file_candidate(&sg_spool_maildir_ops, path);
-	msg->queue_name = g_path_get_basename(dir);
-	return msg;
-}
-
-/* plain's message_for_file(): any file at all. */
-SgMessage *
-sg_spool_plain_message_for_file(const char *path)
-{
-	return sg_spool_file_candidate(&sg_spool_plain_ops, path);
-}
-
 SgMessage *
 sg_spool_message_for_file(const char *path)
 {
@@ -125,13 +92,13 @@ sg_spool_message_for_file(const char *path)
 		resolved = realpath(path, NULL);
 	if (resolved != NULL)
 		path = resolved;
-	/* Registry order: the MTA layouts, maildir, then plain. */
+	/* Registry order: the MTA layouts, maildir, then plain, which
+	 * claims any file. */
 	for (guint i = 0; msg == NULL && formats[i] != NULL; i++) {
 		if (formats[i]->message_for_file != NULL)
 			msg = formats[i]->message_for_file(path);
 	}
-	if (msg == NULL)
-		msg = sg_spool_plain_message_for_file(path);
+	g_return_val_if_fail(msg != NULL, NULL);
 	if (resolved != NULL) {
 		if (msg->props == NULL) {
 			msg->props = g_hash_table_new_full(g_str_hash,
@@ -145,16 +112,16 @@ sg_spool_message_for_file(const char *path)
 
 /* Hands one candidate to the callback. */
 static void
-walk_candidate(Walk *w, const SgSpoolOps *ops, const char *dir,
+walk_candidate(Walk *w, const SgSpoolTree *tree, const char *dir,
     const char *name)
 {
 	g_autofree char *path = g_build_filename(dir, name, NULL);
-	SgMessage *msg = sg_message_new(ops, ops->name, path);
+	SgMessage *msg = sg_message_new(tree->ops, tree->ops->name, path);
 
 	sg_message_add_file(msg, path, "message");
 	msg->spool_root = g_strdup(w->root);
-	if (ops == &sg_spool_maildir_ops)
-		msg->queue_name = g_path_get_basename(dir); /* new, cur */
+	if (tree->queue_is_dir)
+		msg->queue_name = g_path_get_basename(dir);
 	g_atomic_int_inc(&w->stats->seen);
 	if (!w->func(msg, w->user_data))
 		w->stopped = TRUE;
@@ -169,7 +136,8 @@ walk_is_excluded(Walk *w, const struct stat *st)
 
 /* Pushes @fd (a directory, taken) as @path (taken); counts a failure. */
 static void
-walk_push(Walk *w, int fd, char *path, FrameKind kind, guint depth)
+walk_push(Walk *w, int fd, char *path, const SgSpoolTree *tree,
+    SgSpoolDirRole role, guint depth)
 {
 	WalkFrame frame = { 0 };
 
@@ -185,7 +153,8 @@ walk_push(Walk *w, int fd, char *path, FrameKind kind, guint depth)
 		return;
 	}
 	frame.path = path;
-	frame.kind = kind;
+	frame.tree = tree;
+	frame.role = role;
 	frame.depth = depth;
 	g_array_append_val(w->stack, frame);
 }
@@ -202,6 +171,32 @@ walk_forward(SgMessage *msg, gpointer user_data)
 	return FALSE;
 }
 
+/* TRUE when @ops is a tree format's, walked here rather than delegated. */
+static gboolean
+walk_is_tree_format(const SgSpoolOps *ops)
+{
+	const SgSpoolTree *const *trees = sg_spool_trees();
+
+	for (guint i = 0; trees[i] != NULL; i++) {
+		if (trees[i]->ops == ops)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The tree format whose folder the open directory is, or NULL. */
+static const SgSpoolTree *
+walk_nested_tree(int fd)
+{
+	const SgSpoolTree *const *trees = sg_spool_trees();
+
+	for (guint i = 0; trees[i] != NULL; i++) {
+		if (trees[i]->is_folder != NULL && trees[i]->is_folder(fd))
+			return trees[i];
+	}
+	return NULL;
+}
+
 /* A nested directory some MTA's reader recognises: let it walk that. */
 static gboolean
 walk_delegate(Walk *w, int fd, const char *path)
@@ -212,7 +207,7 @@ walk_delegate(Walk *w, int fd, const char *path)
 		const SgSpoolOps *ops = formats[i];
 		g_autoptr(GError) error = NULL;
 
-		if (ops == &sg_spool_plain_ops || ops == &sg_spool_maildir_ops)
+		if (walk_is_tree_format(ops))
 			continue;
 		if (!ops->detect(fd, path))
 			continue;
@@ -228,15 +223,14 @@ walk_delegate(Walk *w, int fd, const char *path)
 }
 
 /*
- * Opens the subdirectory @name of the frame at @top and pushes it.
- * @kind is what the parent expects it to be (FRAME_PLAIN from a plain
- * folder, FRAME_MAILDIR for a folder inside a maildir, FRAME_MESSAGES
- * for new/ and cur/).
+ * Opens the subdirectory @name of the frame at @top and pushes it as
+ * @role (FOLDER or MESSAGES, what the parent's format says it is).
  */
 static void
-walk_descend(Walk *w, guint top, const char *name, FrameKind kind)
+walk_descend(Walk *w, guint top, const char *name, SgSpoolDirRole role)
 {
 	WalkFrame *parent = &g_array_index(w->stack, WalkFrame, top);
+	const SgSpoolTree *tree = parent->tree;
 	guint depth = parent->depth + 1;
 	g_autofree char *path = g_build_filename(parent->path, name, NULL);
 	struct stat st;
@@ -280,18 +274,21 @@ walk_descend(Walk *w, guint top, const char *name, FrameKind kind)
 		g_atomic_int_inc(&w->stats->skipped);
 		return;
 	}
-	if (kind == FRAME_PLAIN) {
-		if (sg_spool_maildir_detect_fd(fd))
-			kind = FRAME_MAILDIR;
+	if (role == SG_SPOOL_DIR_FOLDER && tree->is_folder == NULL) {
+		/* Any folder: maybe another tree format's, or an MTA's. */
+		const SgSpoolTree *nested = walk_nested_tree(fd);
+
+		if (nested != NULL)
+			tree = nested;
 		else if (walk_delegate(w, fd, path))
 			return;
-	} else if (kind == FRAME_MAILDIR && !sg_spool_maildir_detect_fd(fd)) {
-		/* A directory in a maildir that is no folder. */
+	} else if (role == SG_SPOOL_DIR_FOLDER && !tree->is_folder(fd)) {
+		/* A directory in a tree that is none of its folders. */
 		close(fd);
 		g_atomic_int_inc(&w->stats->skipped);
 		return;
 	}
-	walk_push(w, fd, g_steal_pointer(&path), kind, depth);
+	walk_push(w, fd, g_steal_pointer(&path), tree, role, depth);
 }
 
 /* The type of a directory entry, asking lstat when readdir did not say. */
@@ -318,22 +315,48 @@ walk_entry_type(Walk *w, DIR *dir, const struct dirent *de)
 	return DT_FIFO; /* a fifo, socket or device: skipped */
 }
 
-/* A file of a plain folder: a message, or an mbox of many. */
+/* A message file: one candidate, or, when its format says it holds many
+ * (an mbox), one for each message in it. */
 static void
-walk_plain_file(Walk *w, WalkFrame *frame, const char *name)
+walk_file(Walk *w, WalkFrame *frame, const char *name)
 {
+	const SgSpoolTree *tree = frame->tree;
 	g_autofree char *path = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (!sg_spool_mbox_claims_at(dirfd(frame->dir), name)) {
-		walk_candidate(w, &sg_spool_plain_ops, frame->path, name);
+	if (tree->holds_many == NULL ||
+	    !tree->holds_many(dirfd(frame->dir), name)) {
+		walk_candidate(w, tree, frame->path, name);
 		return;
 	}
 	path = g_build_filename(frame->path, name, NULL);
-	if (!sg_spool_mbox_walk_file(path, w->opts, w->stats, walk_forward, w,
+	if (!tree->walk_many(path, w->opts, w->stats, walk_forward, w,
 	        &error)) {
 		g_warning("%s", error->message);
 		g_atomic_int_inc(&w->stats->errors);
+	}
+}
+
+/* A subdirectory of the frame at @top: descended into, or skipped. */
+static void
+walk_subdir(Walk *w, guint top, const char *name, gsize len)
+{
+	WalkFrame *frame = &g_array_index(w->stack, WalkFrame, top);
+	SgSpoolDirRole role = SG_SPOOL_DIR_SKIP;
+
+	if (frame->role == SG_SPOOL_DIR_FOLDER)
+		role = frame->tree->child_role(name, len);
+	switch (role) {
+	case SG_SPOOL_DIR_FOLDER:
+	case SG_SPOOL_DIR_MESSAGES:
+		walk_descend(w, top, name, role);
+		return;
+	case SG_SPOOL_DIR_IGNORE:
+		return;
+	case SG_SPOOL_DIR_SKIP:
+	default:
+		g_atomic_int_inc(&w->stats->skipped);
+		return;
 	}
 }
 
@@ -342,9 +365,9 @@ static void
 walk_entry(Walk *w, guint top, const struct dirent *de)
 {
 	WalkFrame *frame = &g_array_index(w->stack, WalkFrame, top);
+	const SgSpoolTree *tree = frame->tree;
 	const char *name = de->d_name;
 	gsize len = strlen(name);
-	FrameKind kind = frame->kind;
 	unsigned char type;
 
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -353,29 +376,7 @@ walk_entry(Walk *w, guint top, const struct dirent *de)
 	if (type == DT_UNKNOWN)
 		return; /* counted */
 	if (type == DT_DIR) {
-		switch (kind) {
-		case FRAME_PLAIN:
-			if (name[0] == '.') {
-				g_atomic_int_inc(&w->stats->skipped);
-				return;
-			}
-			walk_descend(w, top, name, FRAME_PLAIN);
-			return;
-		case FRAME_MAILDIR:
-			if (strcmp(name, "new") == 0 ||
-			    strcmp(name, "cur") == 0) {
-				walk_descend(w, top, name, FRAME_MESSAGES);
-				return;
-			}
-			if (strcmp(name, "tmp") == 0)
-				return; /* being delivered: never read */
-			/* maildir++ ".Folder" or a LAYOUT=fs folder. */
-			walk_descend(w, top, name, FRAME_MAILDIR);
-			return;
-		case FRAME_MESSAGES:
-			g_atomic_int_inc(&w->stats->skipped);
-			return;
-		}
+		walk_subdir(w, top, name, len);
 		return;
 	}
 	if (type != DT_REG) {
@@ -383,16 +384,27 @@ walk_entry(Walk *w, guint top, const struct dirent *de)
 		g_atomic_int_inc(&w->stats->skipped);
 		return;
 	}
-	if (kind == FRAME_PLAIN && sg_spool_plain_is_message_name(name, len)) {
-		walk_plain_file(w, frame, name);
-		return;
-	}
-	if (kind == FRAME_MESSAGES &&
-	    sg_spool_maildir_is_message_name(name, len)) {
-		walk_candidate(w, &sg_spool_maildir_ops, frame->path, name);
+	if ((frame->role == SG_SPOOL_DIR_MESSAGES ||
+	        tree->folders_hold_messages) &&
+	    tree->is_message_name(name, len)) {
+		walk_file(w, frame, name);
 		return;
 	}
 	g_atomic_int_inc(&w->stats->skipped);
+}
+
+/* TRUE when some tree format says no walk enters the open directory. */
+static gboolean
+walk_never(int fd, const char *path)
+{
+	const SgSpoolTree *const *trees = sg_spool_trees();
+
+	for (guint i = 0; trees[i] != NULL; i++) {
+		if (trees[i]->never_walked != NULL &&
+		    trees[i]->never_walked(fd, path))
+			return TRUE;
+	}
+	return FALSE;
 }
 
 int
@@ -412,7 +424,7 @@ sg_spool_open_dir(const char *path, struct stat *st, GError **error)
 }
 
 gboolean
-sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
+sg_spool_tree_walk(const char *path, const SgSpoolTree *tree,
     const SgWalkOptions *opts, SgWalkStats *stats, SgWalkFunc func,
     gpointer user_data, GError **error)
 {
@@ -420,7 +432,7 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 	SgWalkOptions no_opts = { 0 };
 	SgWalkStats no_stats = { 0 };
 	Walk w = { 0 };
-	FrameKind top_kind;
+	SgSpoolDirRole top_role;
 	struct stat st;
 	int fd, saved;
 
@@ -440,20 +452,15 @@ sg_spool_tree_walk(const char *path, SgSpoolTreeKind kind,
 	fd = sg_spool_open_dir(path, &st, error);
 	if (fd < 0)
 		return FALSE;
-	if (walk_is_excluded(&w, &st) ||
-	    sg_spool_maildir_is_tmp_dir(fd, path)) {
+	top_role = tree->root_role(fd, path);
+	if (walk_is_excluded(&w, &st) || walk_never(fd, path) ||
+	    (top_role != SG_SPOOL_DIR_FOLDER &&
+	        top_role != SG_SPOOL_DIR_MESSAGES)) {
 		close(fd);
 		g_atomic_int_inc(&w.stats->skipped);
 		return TRUE;
 	}
-	if (kind == SG_SPOOL_TREE_PLAIN)
-		top_kind = FRAME_PLAIN;
-	else if (!sg_spool_maildir_detect_fd(fd) &&
-	    sg_spool_maildir_is_message_dir(fd, path))
-		top_kind = FRAME_MESSAGES;
-	else
-		top_kind = FRAME_MAILDIR;
-	walk_push(&w, fd, g_strdup(path), top_kind, 0);
+	walk_push(&w, fd, g_strdup(path), tree, top_role, 0);
 
 	while (stack->len > 0 && !w.stopped) {
 		guint top = stack->len - 1;
@@ -539,6 +546,8 @@ sg_spool_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
 		}
 	}
 	close(fd);
-	return sg_spool_tree_walk(path, SG_SPOOL_TREE_PLAIN, opts, stats, func,
-	    user_data, error);
+	/* Not reached: plain, last in the registry, takes any directory. */
+	g_set_error(error, SG_SPOOL_ERROR, SG_SPOOL_ERROR_LAYOUT,
+	    "%s: no spool format takes this directory", path);
+	return FALSE;
 }

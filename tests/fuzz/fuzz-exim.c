@@ -4,7 +4,7 @@
  *
  * Each input is one -H file of a fixed message id, parsed from an
  * exactly-sized heap copy (so any read past the end trips ASan) without a
- * profile (the catalogue defaults and the reader's own limits apply).
+ * profile (the built-in default profile applies).
  * Seeds: testdata/spool/exim/input/ *-H and corrupt/input/ *-H.
  */
 #include "config.h"

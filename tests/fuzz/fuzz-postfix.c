@@ -7,8 +7,8 @@
  * file outside a queue): records, pointers, the size record, envelope.
  * Then the content stream is read to its end in odd-sized chunks, a
  * substream is read, a backwards seek re-walks the records, and a few
- * content offsets are mapped back with locate.  No profile (container
- * rules quarantine).  Seeds: testdata/spool/postfix/.
+ * content offsets are mapped back with locate.  No profile (the built-in
+ * default profile applies).  Seeds: testdata/spool/postfix/.
  */
 #include "config.h"
 

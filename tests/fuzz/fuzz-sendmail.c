@@ -3,7 +3,8 @@
  * fuzz-sendmail.c - libFuzzer harness for the Sendmail qf reader.
  *
  * Each input is one qf file, parsed from an exactly-sized heap copy (any
- * read past the end trips ASan) without a profile.  Seeds:
+ * read past the end trips ASan) without a profile (the built-in default
+ * profile applies).  Seeds:
  * testdata/spool/sendmail/mqueue/qf* and corrupt/mqueue/qf*.
  */
 #include "config.h"
