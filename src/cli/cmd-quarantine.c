@@ -6,7 +6,9 @@
  *
  *	list                    one line per entry, oldest first
  *	show ID [--json]        the entry's report (ID or a unique prefix)
- *	release ID [--to DIR]   files back to where they came from
+ *	release ID [--to DIR]   files back to where they came from; a
+ *	                        message kept at SMTP time goes back to the
+ *	                        MTA by reinjection (cli-keep.c)
  *	purge --older-than AGE  remove entries older than AGE (30d, 12h)
  *	fsck                    finish or roll back cut-short moves
  */
@@ -93,7 +95,10 @@ sg_cmd_quarantine(int argc, char **argv)
 	g_autofree char *to_dir = NULL;
 	g_autofree char *older = NULL;
 	g_auto(GStrv) args = NULL;
-	gboolean json = FALSE;
+	gboolean json = FALSE, force = FALSE;
+	g_autofree char *reinject = NULL;
+	g_autofree char *profile_name = NULL;
+	g_autofree char *rules_path = NULL;
 	g_autoptr(SgStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *verb;
@@ -107,6 +112,16 @@ sg_cmd_quarantine(int argc, char **argv)
 		    "release: put the files into DIR instead", "DIR" },
 		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &older,
 		    "purge: entries older than AGE (e.g. 30d)", "AGE" },
+		{ "reinject", 0, 0, G_OPTION_ARG_STRING, &reinject,
+		    "release: give a kept message to COMMAND "
+		    "(default: " SG_REINJECT_DEFAULT ")",
+		    "COMMAND" },
+		{ "force", 0, 0, G_OPTION_ARG_NONE, &force,
+		    "release: even what still breaks a hard limit", NULL },
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
+		    "release: re-check with this profile", "PROFILE" },
+		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_path,
+		    "release: re-check with this rules file", "FILE" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args,
 		    NULL, "list|show ID|release ID|purge|fsck" },
 		{ NULL },
@@ -122,11 +137,16 @@ sg_cmd_quarantine(int argc, char **argv)
 	    "finish or roll back\nthe moves a killed run left, so that every "
 	    "message is in one place.");
 	g_option_context_set_description(octx,
+	    "A message kept at SMTP time (check --store, milter --store) is "
+	    "released by\nreinjection: re-checked with the profile, refused "
+	    "if it still breaks a hard\nlimit (unless --force), then given "
+	    "to COMMAND -f SENDER -- RCPT...\n\n"
 	    "Exit status: 0 done (fsck: every entry complete), 64 usage, 65 "
 	    "release refuses\n(a file in the way, other bytes, a symbolic "
-	    "link on the way; fsck: an entry\nneeds a person), 66 no such "
-	    "entry, 75 try again (I/O, an unfinished entry,\nfsck: a move in "
-	    "progress).  See spoolguard(1).");
+	    "link on the way, a hard limit;\nfsck: an entry needs a person), "
+	    "66 no such entry, 75 try again (I/O, an\nunfinished entry, the "
+	    "reinjection command failed; fsck: a move in progress).\nSee "
+	    "spoolguard(1).");
 	parsed = sg_cli_parse(octx, entries, &argc, &argv);
 	if (parsed != 0)
 		return parsed;
@@ -166,6 +186,27 @@ sg_cmd_quarantine(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(verb, "release") == 0) {
+		g_autoptr(SgEnvelope) env =
+		    sg_store_envelope(store, args[1], &error);
+		g_autoptr(SgProfile) profile = NULL;
+		int rc = 0;
+
+		if (env == NULL && error != NULL)
+			return quarantine_error("release", error);
+		if (env != NULL && to_dir != NULL) {
+			sg_cli_warn("quarantine release: %s was kept at SMTP "
+			            "time; it goes back to the MTA, not --to",
+			    args[1]);
+			return EX_USAGE;
+		}
+		if (env != NULL) {
+			profile =
+			    sg_cli_load_profile(profile_name, rules_path, &rc);
+			if (profile == NULL)
+				return rc;
+			return sg_cli_release_kept(store, args[1], env, profile,
+			    reinject, force);
+		}
 		if (!sg_store_release(store, args[1], to_dir, &error))
 			return quarantine_error("release", error);
 		printf("released %s\n", args[1]);

@@ -895,5 +895,8 @@ sg_store_recover(SgStore *store, gboolean thorough, SgStoreRecovery *rec,
 
 	memset(rec, 0, sizeof(*rec));
 	rec->notes = g_ptr_array_new_with_free_func(g_free);
-	return sg_store_walk(store, recover_entry, &r, error);
+	if (!sg_store_walk(store, recover_entry, &r, error))
+		return FALSE;
+	sg_store_recover_incoming(store, rec);
+	return TRUE;
 }

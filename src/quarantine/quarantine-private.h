@@ -169,4 +169,8 @@ gboolean sg_journal_return_stranger(const char *at, const char *origin,
  * SG_CORE_ERROR_BUSY when a put or a recovery holds it. */
 int sg_entry_lock(const char *entry, GError **error);
 
+/* Removes what keeps killed before their commit left in STORE/.incoming
+ * (quarantine-keep.c); counts into @rec. */
+void sg_store_recover_incoming(SgStore *store, SgStoreRecovery *rec);
+
 #endif /* SPOOLGUARD_QUARANTINE_PRIVATE_H */
