@@ -123,6 +123,15 @@ expect_rc 75 sg check -Q --store -q "$store" -R b@example.org <"$work/bad.eml"
 assert_grep 'cannot keep the rejected message' "$work/err"
 rm -rf "$store"
 
+# The configuration file: [check] store=yes, [quarantine] reinject=.
+printf '[spoolguard]\nquarantine=%s\n[check]\nstore=yes\n[quarantine]\nreinject=%s -G -i\n' \
+	"$store" "$fake" >"$work/sg.conf"
+SPOOLGUARD_QUARANTINE= expect_rc 65 sg check -Q --config "$work/sg.conf" -R b@example.org <"$work/bad.eml"
+one_entry
+SPOOLGUARD_QUARANTINE= expect_rc 0 sg quarantine --config "$work/sg.conf" release "$id" --force
+cmp "$work/stdin" "$work/bad.eml" || fail "the configured command did not get it"
+rm -rf "$store"
+
 # fsck removes what a killed keep left in .incoming.
 mkdir -p "$store/.incoming/20261122T031502Z-0badc0de/files"
 echo half >"$store/.incoming/20261122T031502Z-0badc0de/files/.tmp-message"
