@@ -341,7 +341,13 @@ START_TEST(test_spool_entry_has_no_envelope)
 	ck_assert(g_file_set_contents(path, "{\"files\":[]}\n", -1, NULL));
 	ck_assert_ptr_null(sg_store_envelope(fx.store, id, &error));
 	ck_assert_ptr_null(error);
-	ck_assert(g_file_set_contents(path, "{\"envelope\":[1]}\n", -1, NULL));
+	ck_assert(g_file_set_contents(path,
+	    "{\"envelope\":{\"sender\":\"a@b\",\"recipients\":[]}}\n", -1,
+	    NULL));
+	ck_assert_ptr_null(sg_store_envelope(fx.store, id, &error));
+	ck_assert_ptr_null(error);
+	ck_assert(g_file_set_contents(path,
+	    "{\"envelope\":{\"release\":\"reinject\"}}\n", -1, NULL));
 	ck_assert_ptr_null(sg_store_envelope(fx.store, id, &error));
 	ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
 	    SG_QUARANTINE_ERROR_CORRUPT));

@@ -249,8 +249,10 @@ char **sg_envelope_reinject_argv(const SgEnvelope *env, const char *command,
 gboolean sg_store_keep(SgStore *store, SgMessage *msg, const SgEnvelope *env,
     const SgProfile *profile, char **id, GError **error);
 
-/* (transfer full) (nullable): the envelope entry @id records, NULL (and
- * no error) for an entry that came from a spool. */
+/* (transfer full) (nullable): the envelope of a kept entry @id (one
+ * whose envelope says "release": "reinject"); NULL and no error for an
+ * entry that came from a spool, or is unfinished, or has no readable
+ * report (sg_store_release says why). */
 SgEnvelope *sg_store_envelope(SgStore *store, const char *id, GError **error);
 
 /*

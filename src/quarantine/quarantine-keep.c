@@ -278,11 +278,13 @@ envelope_from_report(JsonObject *report, const char *dir, GError **error)
 	JsonObject *o;
 	JsonArray *rcpts;
 
-	if (n == NULL || JSON_NODE_HOLDS_NULL(n))
+	/* A spool entry's envelope is what its reader found: no release
+	 * by reinjection. */
+	if (n == NULL || !JSON_NODE_HOLDS_OBJECT(n))
 		return NULL;
-	if (!JSON_NODE_HOLDS_OBJECT(n))
-		goto bad;
 	o = json_node_get_object(n);
+	if (g_strcmp0(sg_store_json_string(o, "release"), "reinject") != 0)
+		return NULL;
 	env = sg_envelope_new(sg_store_json_string(o, "received_by"));
 	rcpts = sg_store_json_array(o, "recipients_base64");
 	if (rcpts == NULL ||
@@ -695,7 +697,8 @@ sg_store_envelope(SgStore *store, const char *id, GError **error)
 
 	if (e == NULL)
 		return NULL;
-	report = sg_store_read_report(e->dir, error);
+	/* Unfinished or unreadable: release says why, as for any entry. */
+	report = e->unfinished ? NULL : sg_store_read_report(e->dir, NULL);
 	if (report == NULL)
 		return NULL;
 	return envelope_from_report(report, e->dir, error);
