@@ -187,19 +187,6 @@ sg_envelope_reinject_argv(const SgEnvelope *env, const char *command,
 }
 
 static void
-envelope_add_address(JsonBuilder *b, const char *key, const char *a)
-{
-	g_autofree char *text = g_utf8_make_valid(a, -1);
-	g_autofree char *b64 = g_base64_encode((const guchar *)a, strlen(a));
-	g_autofree char *key64 = g_strconcat(key, "_base64", NULL);
-
-	json_builder_set_member_name(b, key);
-	json_builder_add_string_value(b, text);
-	json_builder_set_member_name(b, key64);
-	json_builder_add_string_value(b, b64);
-}
-
-static void
 envelope_add_nullable(JsonBuilder *b, const char *key, const char *value)
 {
 	json_builder_set_member_name(b, key);
@@ -220,7 +207,7 @@ envelope_to_json(const SgEnvelope *env)
 
 	json_builder_begin_object(b);
 	envelope_add_nullable(b, "received_by", env->received_by);
-	envelope_add_address(b, "sender", env->sender);
+	sg_store_json_add_bytes(b, "sender", env->sender);
 	json_builder_set_member_name(b, "recipients");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < env->recipients->len; i++) {
@@ -312,6 +299,32 @@ bad:
 
 /* ---- keep ------------------------------------------------------------------
  */
+
+JsonNode *
+sg_store_report_stamp(const char *id, const char *when, const char *entry,
+    const char *spool_root)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "id");
+	json_builder_add_string_value(b, id);
+	json_builder_set_member_name(b, "time");
+	json_builder_add_string_value(b, when);
+	json_builder_set_member_name(b, "entry");
+	json_builder_add_string_value(b, entry);
+	json_builder_set_member_name(b, "host");
+	json_builder_add_string_value(b, g_get_host_name());
+	json_builder_set_member_name(b, "spool_root");
+	if (spool_root != NULL)
+		json_builder_add_string_value(b, spool_root);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "version");
+	json_builder_add_string_value(b, PACKAGE_VERSION);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
 
 typedef struct {
 	SgStore *store;
@@ -478,28 +491,13 @@ keep_report_json(Keep *k, gsize *len)
 	g_autoptr(JsonNode) root =
 	    sg_report_message_json(k->msg, k->profile, NULL, &outcome);
 	JsonObject *o = json_node_get_object(root);
-	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonBuilder) fb = json_builder_new();
 	g_autoptr(JsonNode) q = NULL;
 	g_autofree char *when = keep_time(k->now, "%Y-%m-%dT%H:%M:%SZ");
 	g_autofree char *line = NULL;
 	char *text;
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_string_value(b, k->id);
-	json_builder_set_member_name(b, "time");
-	json_builder_add_string_value(b, when);
-	json_builder_set_member_name(b, "entry");
-	json_builder_add_string_value(b, k->final);
-	json_builder_set_member_name(b, "host");
-	json_builder_add_string_value(b, g_get_host_name());
-	json_builder_set_member_name(b, "spool_root");
-	json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "version");
-	json_builder_add_string_value(b, PACKAGE_VERSION);
-	json_builder_end_object(b);
-	q = json_builder_get_root(b);
+	q = sg_store_report_stamp(k->id, when, k->final, NULL);
 	json_object_set_member(o, "quarantine", g_steal_pointer(&q));
 
 	/* One file, the content; no origin: the envelope says whose. */

@@ -35,6 +35,13 @@ const char *sg_store_json_string(JsonObject *o, const char *key);
 gint64 sg_store_json_int(JsonObject *o, const char *key, gint64 fallback);
 JsonArray *sg_store_json_array(JsonObject *o, const char *key);
 JsonObject *sg_store_json_element(JsonArray *a, guint i);
+/* Adds @key: @s made valid UTF-8 (for people) and @key_base64: its
+ * bytes (for the program: names and addresses need not be UTF-8). */
+void sg_store_json_add_bytes(JsonBuilder *b, const char *key, const char *s);
+/* (transfer full): report.json's "quarantine" object: id, time (@when),
+ * entry, host, spool_root (nullable), version. */
+JsonNode *sg_store_report_stamp(const char *id, const char *when,
+    const char *entry, const char *spool_root);
 /* (transfer full) (nullable): the bytes of origin_hex (a name that JSON
  * could only hold escaped); NULL on junk or a NUL byte. */
 char *sg_store_unhex(const char *hex);
