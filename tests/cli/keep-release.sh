@@ -68,6 +68,14 @@ assert_grep 'still breaks a hard limit of profile default: header.conflicting' "
 assert_grep '\-\-force' "$work/err"
 assert_no_file "$work/argv"
 one_entry
+# Another release at work holds the entry's lock: 75, nothing run.
+if command -v flock >/dev/null; then
+	expect_rc 75 flock "$e" "$SPOOLGUARD_BIN" quarantine -q "$store" release "$id" \
+		--force --reinject "$fake"
+	assert_grep 'another spoolguard is working on this entry' "$work/err"
+	assert_no_file "$work/argv"
+	one_entry
+fi
 # --to is for spool entries.
 expect_rc 64 sg quarantine -q "$store" release "$id" --to "$work"
 # Forced, but the command fails: 75, the entry stays.
