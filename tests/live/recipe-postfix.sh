@@ -13,7 +13,8 @@
 #             Postfix's sendmail (null sender too): Postfix delivers it
 #   filter    pipe(8) after-queue content filter reinjecting with sendmail
 #             (contrib/postfix/master.cf.filter, spoolguard-postfix-filter):
-#             250, then a bounce whose reason Postfix logs
+#             250, then a bounce whose reason Postfix logs; with -k the
+#             rejected message is kept too
 #   procmail  local(8) delivery through procmail (contrib/procmail/spoolguard.rc):
 #             procmail exits 65, Postfix bounces with its output
 #
@@ -125,7 +126,7 @@ port_plain=$(free_port)
 # The milter, as contrib/systemd runs it, on a unix socket smtpd can use,
 # keeping what it rejects in a store its user can write.
 store=$W/store
-install -d -m 700 -o nobody "$store"
+install -d -m 700 -o nobody "$store" "$W/store-filter"
 "$SG" milter -f -e -s "unix:$W/milter.sock" --socket-owner sgpfown \
 	--socket-mode 0600 -u nobody -T /tmp --store -q "$store" >"$W/milter.log" 2>&1 &
 milter=$!
@@ -153,7 +154,7 @@ sink      unix  -       n       n       -       -       pipe
 local     unix  -       n       n       -       -       local
 spoolguard unix -       n       n       -       10      pipe
   flags=Rq user=nobody null_sender=
-  argv=$sg/contrib/postfix/spoolguard-postfix-filter -s $SM -b $SG -r $sg/rules/default.rules -f \${sender} -- \${recipient}
+  argv=$sg/contrib/postfix/spoolguard-postfix-filter -s $SM -b $SG -r $sg/rules/default.rules -k $W/store-filter -f \${sender} -- \${recipient}
 EOF
 # The filter runs as nobody and reinjects with sendmail, whose setgid
 # postdrop takes a configuration directory other than /etc/postfix only
@@ -281,6 +282,14 @@ for pair in $bad_inputs; do
 		fail "filter: $f ($id): no bounce naming $rule in the log"
 done
 [ -z "$(ls "$W/delivered")" ] || fail "filter: a bad message was delivered: $(ls "$W/delivered")"
+# With -k, each bounced message is also kept, with its envelope.
+for pair in $bad_inputs; do
+	rule=${pair#*:}
+	e=$(grep -l "\"rule\":\"$rule\"" "$W"/store-filter/*/*/*/*/report.json | head -n 1)
+	[ -n "$e" ] || fail "filter: no kept entry for $rule"
+	grep -q '"sender":"alice@example.invalid".*"recipients":\["bob@spoolguard.test"\]' "$e" ||
+		fail "filter: $rule: no envelope in the kept report"
+done
 summary="$summary filter:ok"
 
 # ---- procmail: local delivery bounces with procmail's log line ---------
