@@ -181,4 +181,23 @@ out=$("$MILTER_CLIENT" "unix:$work/m.sock" -i MQ3 -r 'x@example.org' "$work/bad.
 echo "$out" | grep -q '^eom: tempfail' || fail "milter, store full: $out"
 assert_grep 'MQ3: action=tempfail error="cannot keep the rejected message' "$work/m.log"
 [ -z "$(entries)" ] || fail "an entry was made"
+# --action quarantine: the MTA holds it, and the store keeps a copy; with
+# --action tag nothing is refused, so nothing is kept.
+kill $mpid 2>/dev/null || true
+wait $mpid 2>/dev/null || true
+"$SPOOLGUARD_BIN" milter -f -e -s "unix:$work/q.sock" -T "$work" -a quarantine \
+	--store -q "$work/qstore" >"$work/q.log" 2>&1 &
+mpid=$!
+"$SPOOLGUARD_BIN" milter -f -e -s "unix:$work/t.sock" -T "$work" -a tag \
+	--store -q "$work/tstore" >"$work/t.log" 2>&1 &
+tpid=$!
+trap 'kill $mpid $tpid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -S "$work/q.sock" ] && [ -S "$work/t.sock" ] && break; sleep 0.1; done
+out=$("$MILTER_CLIENT" "unix:$work/q.sock" -i MQ4 -r 'x@example.org' "$work/bad.eml")
+echo "$out" | grep -q '^eom: quarantine spoolguard: header.conflicting' || fail "milter -a quarantine: $out"
+assert_grep 'MQ4: verdict=quarantine action=quarantine .* stored=2' "$work/q.log"
+[ "$(find "$work/qstore" -name message | wc -l)" = 1 ] || fail "-a quarantine: no copy kept"
+out=$("$MILTER_CLIENT" "unix:$work/t.sock" -i MQ5 -r 'x@example.org' "$work/bad.eml")
+echo "$out" | grep -q '^eom: accept' || fail "milter -a tag: $out"
+[ "$(find "$work/tstore" -name message | wc -l)" = 0 ] || fail "-a tag kept a message it passed"
 echo "PASS"
