@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -536,6 +537,48 @@ START_TEST(test_keep_killed_at_any_step_is_none_or_whole)
 }
 END_TEST
 
+/* A keep at work (its .incoming entry locked) is left alone by recovery;
+ * once its lock is gone, what it left is removed. */
+START_TEST(test_recovery_leaves_a_keep_at_work_alone)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_build_filename(fx.store_dir, ".incoming",
+	    "20261122T031502Z-0badc0de", NULL);
+	g_autofree char *files = g_build_filename(dir, "files", NULL);
+	g_autofree char *tmp = g_build_filename(files, ".tmp-message", NULL);
+	SgStoreRecovery rec;
+	int fd;
+
+	ck_assert_int_eq(g_mkdir_with_parents(files, 0700), 0);
+	ck_assert(g_file_set_contents(tmp, "half", -1, NULL));
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	/* flock belongs to the open file description: a child asks. */
+	if (fork() == 0) {
+		SgStoreRecovery r;
+		gboolean ok = sg_store_recover(fx.store, FALSE, &r, NULL);
+
+		_exit(ok && r.busy == 1 && r.removed == 0 &&
+		            r.notes->len == 0 &&
+		            g_file_test(tmp, G_FILE_TEST_EXISTS)
+		        ? 0
+		        : 1);
+	} else {
+		int status = -1;
+
+		ck_assert_int_gt(wait(&status), 0);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(fd);
+	ck_assert(sg_store_recover(fx.store, TRUE, &rec, &error));
+	ck_assert_uint_eq(rec.removed, 1);
+	ck_assert_uint_eq(rec.busy, 0);
+	sg_store_recovery_clear(&rec);
+	ck_assert(!g_file_test(dir, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
 /* ---- reinjection ------------------------------------------------------------
  */
 
@@ -659,6 +702,7 @@ keep_suite(void)
 	tcase_add_test(tc, test_spool_entry_has_no_envelope);
 	tcase_add_test(tc, test_keep_full_disk_leaves_nothing);
 	tcase_add_test(tc, test_keep_killed_at_any_step_is_none_or_whole);
+	tcase_add_test(tc, test_recovery_leaves_a_keep_at_work_alone);
 	tcase_add_test(tc,
 	    test_reinject_gives_the_bytes_and_removes_on_success);
 	tcase_add_test(tc, test_reinject_failure_keeps_the_entry);

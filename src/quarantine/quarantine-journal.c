@@ -897,6 +897,6 @@ sg_store_recover(SgStore *store, gboolean thorough, SgStoreRecovery *rec,
 	rec->notes = g_ptr_array_new_with_free_func(g_free);
 	if (!sg_store_walk(store, recover_entry, &r, error))
 		return FALSE;
-	sg_store_recover_incoming(store, rec);
+	sg_store_recover_incoming(store, thorough, rec);
 	return TRUE;
 }

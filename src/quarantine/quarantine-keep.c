@@ -640,7 +640,8 @@ sg_store_keep(SgStore *store, SgMessage *msg, const SgEnvelope *env,
 /* ---- recovery ------------------------------------------------------------ */
 
 void
-sg_store_recover_incoming(SgStore *store, SgStoreRecovery *rec)
+sg_store_recover_incoming(SgStore *store, gboolean thorough,
+    SgStoreRecovery *rec)
 {
 	g_autofree char *incoming =
 	    g_build_filename(store->dir, KEEP_INCOMING, NULL);
@@ -658,11 +659,25 @@ sg_store_recover_incoming(SgStore *store, SgStoreRecovery *rec)
 			continue;
 		rec->entries++;
 		lock = sg_entry_lock(dir, &error);
-		if (lock < 0) {
-			rec->busy++;
+		if (lock < 0 &&
+		    !g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_BUSY)) {
+			/* Gone since the listing: that keep committed. */
+			if (sg_quarantine_fs()->lstat(dir, &st) != 0)
+				continue;
+			rec->failed++;
 			g_ptr_array_add(rec->notes,
-			    g_strdup_printf("%s/%s: in progress: %s",
-			        KEEP_INCOMING, name, error->message));
+			    g_strdup_printf("%s/%s: %s", KEEP_INCOMING, name,
+			        error->message));
+			continue;
+		}
+		if (lock < 0) {
+			/* A keep at work: its business (named to fsck). */
+			rec->busy++;
+			if (thorough)
+				g_ptr_array_add(rec->notes,
+				    g_strdup_printf("%s/%s: in progress: %s",
+				        KEEP_INCOMING, name, error->message));
 			continue;
 		}
 		/* A keep killed before its commit: the hook never answered,

@@ -177,7 +177,9 @@ gboolean sg_journal_return_stranger(const char *at, const char *origin,
 int sg_entry_lock(const char *entry, GError **error);
 
 /* Removes what keeps killed before their commit left in STORE/.incoming
- * (quarantine-keep.c); counts into @rec. */
-void sg_store_recover_incoming(SgStore *store, SgStoreRecovery *rec);
+ * (quarantine-keep.c); counts into @rec, with a note for one at work only
+ * when @thorough, as for entries. */
+void sg_store_recover_incoming(SgStore *store, gboolean thorough,
+    SgStoreRecovery *rec);
 
 #endif /* SPOOLGUARD_QUARANTINE_PRIVATE_H */
