@@ -259,7 +259,8 @@ SgEnvelope *sg_store_envelope(SgStore *store, const char *id, GError **error);
  * (transfer full): the stored message of entry @id, opened as a plain
  * message after its sha256 was checked against report.json (what is
  * judged is what was hashed), ready for the checks: a re-check against
- * the current profile.  Only for entries with one file.
+ * the current profile.  For kept entries (one file, an RFC 5322
+ * message); a spool entry's files need their spool's reader.
  */
 SgMessage *sg_store_open_stored(SgStore *store, const char *id,
     const SgProfile *profile, GError **error);
