@@ -28,13 +28,18 @@ packages="build-essential autoconf automake libtool pkg-config
 # request), a real Postfix and Exim's content-scanning build
 # exim4-daemon-heavy (both downloaded and unpacked by the tests, never
 # installed: heavy would replace light; its libraries are installed here),
-# and procmail.  The package test (tests/package/deb.sh) builds, lints and
-# installs the Debian package, and verifies the systemd units.
+# procmail, and a private rsyslogd that spoolguard's syslog lines reach.
+# The package test (tests/package/deb.sh) builds, lints and installs the
+# Debian package, and verifies the systemd units.
 if [ "${SPOOLGUARD_LIVE:-0}" = 1 ]; then
 	packages="$packages exim4-daemon-light python3 patchelf procmail
 		libmariadb3 libpq5 libspf2-2 libsqlite3-0 libperl5.36 libldap-2.5-0
 		libsasl2-2 libpam0g libaudit1 libcap-ng0 libssl3 zlib1g"
-	packages="$packages debhelper lintian systemd"
+	packages="$packages debhelper lintian systemd rsyslog"
+fi
+# The tests read the metrics file with Prometheus's own parsers.
+if [ "$job" = test ]; then
+	packages="$packages python3 python3-prometheus-client"
 fi
 # The fuzzing test (SPOOLGUARD_FUZZ=1, as CI runs it) builds the libFuzzer
 # harnesses with clang; libFuzzer itself is in libclang-rt-14-dev.

@@ -24,8 +24,11 @@
 
 #include <check.h>
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 
+#include "spoolguard/check.h"
 #include "spoolguard/quarantine.h"
+#include "spoolguard/spool.h"
 
 /* 2026-11-22T03:15:02Z */
 #define T0 G_GINT64_CONSTANT(1795317302)
@@ -2413,6 +2416,126 @@ START_TEST(test_purge_by_age)
 }
 END_TEST
 
+/* ---- a store kept for years --------------------------------------------
+ */
+
+START_TEST(test_usage_counts_entries_and_file_bytes)
+{
+	g_autofree char *a = put_one("a.eml", T0);
+	g_autofree char *b = put_one("b.eml", T0 + 1);
+	g_autofree char *fa = stored_path(a, "a.eml");
+	g_autofree char *fb = stored_path(b, "b.eml");
+	g_autoptr(GError) error = NULL;
+	struct stat sa, sb;
+	gint64 entries = -1, bytes = -1;
+
+	ck_assert_int_eq(stat(fa, &sa), 0);
+	ck_assert_int_eq(stat(fb, &sb), 0);
+	ck_assert(sg_store_usage(fx.store, &entries, &bytes, &error));
+	ck_assert_int_eq(entries, 2);
+	/* The message files only, not the reports. */
+	ck_assert_int_eq(bytes, sa.st_size + sb.st_size);
+}
+END_TEST
+
+START_TEST(test_remove_takes_one_entry_and_nothing_outside)
+{
+	g_autofree char *a = put_one("a.eml", T0);
+	g_autofree char *b = put_one("b.eml", T0 + 1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgStoreEntry) ea = sg_store_find(fx.store, a, &error);
+	g_autoptr(GPtrArray) left = NULL;
+	SgStoreEntry forged = { 0 };
+	g_autofree char *outside = g_build_filename(fx.root, "spool", NULL);
+
+	ck_assert(sg_store_remove(fx.store, ea, &error));
+	left = sg_store_list(fx.store, &error);
+	ck_assert_uint_eq(left->len, 1);
+	ck_assert_str_eq(((SgStoreEntry *)g_ptr_array_index(left, 0))->id, b);
+	/* A put cut short: fsck's, never removed by purge. */
+	{
+		g_autoptr(SgStoreEntry) eb = sg_store_find(fx.store, b, &error);
+
+		eb->unfinished = TRUE;
+		ck_assert(!sg_store_remove(fx.store, eb, &error));
+		ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_UNFINISHED));
+		ck_assert(g_file_test(eb->dir, G_FILE_TEST_IS_DIR));
+		g_clear_error(&error);
+	}
+	/* An entry whose directory is not the store's: refused. */
+	forged.id = (char *)"spool";
+	forged.dir = outside;
+	ck_assert(!sg_store_remove(fx.store, &forged, &error));
+	ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+	    SG_QUARANTINE_ERROR_INVALID));
+	ck_assert(g_file_test(outside, G_FILE_TEST_IS_DIR));
+}
+END_TEST
+
+START_TEST(test_entry_message_is_the_message_again)
+{
+	g_autofree char *path = spool_file("again.eml",
+	    "From: a@example.org\nMessage-ID: <again@example.org>\n\nbody\n",
+	    0640);
+	g_autoptr(SgMessage) msg =
+	    sg_message_new(sg_spool_find("plain"), "plain", path);
+	g_autoptr(SgMessage) back = NULL;
+	g_autoptr(SgStoreEntry) e = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgCheckContext) ctx = NULL;
+	g_autoptr(SgProfile) profile = sg_profile_load("default", &error);
+	g_autofree char *id = NULL;
+	g_autofree char *stored = NULL;
+	SgWalkOptions opts = { .read_only = TRUE, .now = T0 };
+
+	ck_assert_msg(profile != NULL, "%s", error ? error->message : "");
+	sg_message_add_file(msg, path, "message");
+	ck_assert(sg_message_open_file(msg, 0, &error));
+	sg_message_set_content_window(msg, 0, 0,
+	    sg_message_file(msg, 0)->st.st_size);
+	sg_message_add_finding(msg, SG_RULE_HEADER_NUL, SG_SEVERITY_QUARANTINE,
+	    0, 1, NULL, NULL, SG_VALUE_NONE, SG_VALUE_NONE, "made up");
+	ck_assert(sg_store_put(fx.store, msg, profile, &id, &error));
+	e = sg_store_find(fx.store, id, &error);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->message_id, "<again@example.org>");
+	back = sg_store_entry_message(fx.store, e, &error);
+	ck_assert_msg(back != NULL, "%s", error ? error->message : "");
+	ck_assert_str_eq(back->format, "plain");
+	stored = stored_path(id, "again.eml");
+	ck_assert_str_eq(sg_message_file(back, 0)->path, stored);
+	/* Judged again by today's profile: the made-up finding is gone. */
+	ck_assert(back->ops->open(back, profile, &opts, &error));
+	ctx = sg_check_context_new(profile, &error);
+	ck_assert(sg_check_message(ctx, back, NULL, &error));
+	ck_assert_int_lt(back->verdict, SG_SEVERITY_QUARANTINE);
+}
+END_TEST
+
+START_TEST(test_entry_message_of_a_broken_report_is_refused)
+{
+	g_autofree char *a = put_one("a.eml", T0);
+	g_autofree char *dir = entry_dir(a);
+	g_autofree char *report = g_build_filename(dir, "report.json", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgStoreEntry) e = sg_store_find(fx.store, a, &error);
+
+	ck_assert(g_file_set_contents(report,
+	    "{\"format\":\"exim\",\"files\":[{\"name\":\"../x\"}]}", -1,
+	    &error));
+	ck_assert_ptr_null(sg_store_entry_message(fx.store, e, &error));
+	ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+	    SG_QUARANTINE_ERROR_CORRUPT));
+	g_clear_error(&error);
+	ck_assert(
+	    g_file_set_contents(report, "{\"format\":\"uucp\"}", -1, &error));
+	ck_assert_ptr_null(sg_store_entry_message(fx.store, e, &error));
+	ck_assert(g_error_matches(error, SG_QUARANTINE_ERROR,
+	    SG_QUARANTINE_ERROR_CORRUPT));
+}
+END_TEST
+
 /* ---- the store directory ----------------------------------------------------
  */
 
@@ -2581,6 +2704,12 @@ quarantine_suite(void)
 	tcase_add_loop_test(release,
 	    test_release_to_dir_through_a_symlink_is_refused, 0, 2);
 	tcase_add_test(release, test_purge_by_age);
+	tcase_add_test(release, test_usage_counts_entries_and_file_bytes);
+	tcase_add_test(release,
+	    test_remove_takes_one_entry_and_nothing_outside);
+	tcase_add_test(release, test_entry_message_is_the_message_again);
+	tcase_add_test(release,
+	    test_entry_message_of_a_broken_report_is_refused);
 	suite_add_tcase(s, release);
 
 	tcase_add_checked_fixture(dir, fixture_setup, fixture_teardown);
@@ -2599,6 +2728,7 @@ main(void)
 	SRunner *sr = srunner_create(quarantine_suite());
 	int failed;
 
+	g_mime_init(); /* recheck judges entries again */
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

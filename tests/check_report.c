@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <check.h>
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 
 #include "spoolguard/report.h"
 
@@ -398,8 +400,9 @@ END_TEST
 static SgRunTotals
 sample_totals(void)
 {
-	SgRunTotals t = { 0 };
+	SgRunTotals t;
 
+	sg_report_totals_init(&t);
 	t.examined = 7;
 	t.clean = 4;
 	t.warned = 1;
@@ -455,9 +458,11 @@ START_TEST(test_metrics_file_is_written_whole)
 	ck_assert(g_file_set_contents(path, "stale-xyzzy\n", -1, &error));
 	ck_assert(sg_report_write_metrics(path, &t, &error));
 	ck_assert(g_file_get_contents(path, &text, NULL, &error));
+	/* OpenMetrics: the family without _total, the sample with it. */
 	ck_assert_ptr_nonnull(strstr(text,
-	    "# TYPE spoolguard_messages_examined_total counter\n"
+	    "# TYPE spoolguard_messages_examined counter\n"
 	    "spoolguard_messages_examined_total 7\n"));
+	ck_assert(g_str_has_suffix(text, "\n# EOF\n"));
 	ck_assert_ptr_nonnull(
 	    strstr(text, "\nspoolguard_messages_quarantined_total 2\n"));
 	ck_assert_ptr_nonnull(strstr(text,
@@ -530,6 +535,433 @@ START_TEST(test_rules_list_is_distinct_and_filtered)
 }
 END_TEST
 
+/* ---- log lines ------------------------------------------------------ */
+
+/* A message of @len bytes in a file @name of the fixture's directory. */
+static SgMessage *
+message_from(const char *name, const char *bytes, gssize len)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = g_build_filename(fx.dir, name, NULL);
+	SgMessage *msg;
+
+	if (len < 0)
+		len = (gssize)strlen(bytes);
+	ck_assert(g_file_set_contents(path, bytes, len, &error));
+	msg = sg_message_new(NULL, "plain", path);
+	sg_message_add_file(msg, path, "message");
+	ck_assert(sg_message_open_file(msg, 0, &error));
+	sg_message_set_content_window(msg, 0, 0, len);
+	msg->content_size = len;
+	return msg;
+}
+
+static void
+message_unlink(const char *name)
+{
+	g_autofree char *path = g_build_filename(fx.dir, name, NULL);
+
+	g_unlink(path);
+}
+
+START_TEST(test_log_line_reads_like_postfix)
+{
+	SgLogFields f = {
+		.id = "4F9D195432",
+		.sender = "alice@example.org",
+		.size = 1234,
+		.nrcpt = 2,
+		.message_id = "<m1@example.org>",
+		.queue = "deferred",
+		.verdict = "quarantine",
+		.action = "quarantined",
+		.rules = "header.nul,mime.depth",
+		.store_id = "20261122T031502Z-1a2b3c4d",
+	};
+	g_autofree char *line = sg_report_log_line(&f);
+	SgLogFields bare = { .id = "x", .size = -1, .nrcpt = -1 };
+	g_autofree char *none = sg_report_log_line(&bare);
+	SgLogFields null_sender = { .id = "y",
+		.sender = "",
+		.size = -1,
+		.nrcpt = -1,
+		.rules = "" };
+	g_autofree char *empty = sg_report_log_line(&null_sender);
+
+	ck_assert_str_eq(line,
+	    "4F9D195432: from=<alice@example.org>, size=1234, nrcpt=2, "
+	    "message-id=<m1@example.org>, queue=deferred, "
+	    "verdict=quarantine, action=quarantined, "
+	    "rules=header.nul,mime.depth, store=20261122T031502Z-1a2b3c4d");
+	ck_assert_str_eq(none, "x");
+	/* The null sender is "from=<>"; no rules is "rules=-". */
+	ck_assert_str_eq(empty, "y: from=<>, rules=-");
+}
+END_TEST
+
+START_TEST(test_log_line_escapes_what_a_spool_holds)
+{
+	SgLogFields f = { .id = "q\nid",
+		.sender = "a\033[31m@x",
+		.size = -1,
+		.nrcpt = -1,
+		.error = "disk \"full\"\r" };
+	g_autofree char *line = sg_report_log_line(&f);
+
+	ck_assert_ptr_null(strchr(line, '\n'));
+	ck_assert_ptr_null(strchr(line, '\033'));
+	ck_assert_ptr_null(strchr(line, '\r'));
+	ck_assert_str_eq(line,
+	    "q\\nid: from=<a\\x1b[31m@x>, error=\"disk \"full\"\\r\"");
+}
+END_TEST
+
+typedef struct {
+	int priority;
+	char *line;
+	guint count;
+} SinkSeen;
+
+static void
+sink(int priority, const char *line, gpointer data)
+{
+	SinkSeen *seen = data;
+
+	seen->priority = priority;
+	g_free(seen->line);
+	seen->line = g_strdup(line);
+	seen->count++;
+}
+
+static const char mid_message[] =
+    "From sender@example.org Thu Nov 22 03:15:02 2026\n"
+    "Received: from a by b;\n"
+    "\tThu, 22 Nov 2026 03:15:02 +0000\n"
+    "Subject: folded\n"
+    " over two lines\n"
+    "message-id:\n"
+    "   <20261122.abc@example.org>  \n"
+    "\n"
+    "Message-ID: <not-a-header@example.org>\n";
+
+START_TEST(test_action_line_starts_with_the_queue_id)
+{
+	g_autoptr(SgMessage) msg = message_from("mid.eml", mid_message, -1);
+	SinkSeen seen = { 0 };
+	SgOutcome out = { .action = "quarantined",
+		.store_id = "20261122T031502Z-1a2b3c4d" };
+	g_autofree char *line = NULL;
+	g_autofree char *want = NULL;
+
+	msg->queue_id = g_strdup("4F9D195432");
+	msg->queue_name = g_strdup("deferred");
+	sg_message_set_sender(msg, "alice@example.org", 17, 0, 0);
+	sg_message_add_recipient(msg, "bob@example.org", 15, 0, 0);
+	sg_message_add_finding(msg, SG_RULE_HEADER_NUL, SG_SEVERITY_QUARANTINE,
+	    0, 3, NULL, NULL, SG_VALUE_NONE, SG_VALUE_NONE, "nul");
+	line = sg_report_action_line(msg, &out);
+	want = g_strdup_printf("4F9D195432: from=<alice@example.org>, "
+	                       "size=%zu, nrcpt=1, "
+	                       "message-id=<20261122.abc@example.org>, "
+	                       "queue=deferred, verdict=quarantine, "
+	                       "action=quarantined, rules=header.nul, "
+	                       "store=20261122T031502Z-1a2b3c4d",
+	    strlen(mid_message));
+	ck_assert_str_eq(line, want);
+	ck_assert_int_eq(sg_report_action_priority(msg, &out), LOG_WARNING);
+	sg_report_syslog_set_sink(sink, &seen);
+	sg_report_syslog_message(msg, &out);
+	out.error = "disk full";
+	sg_report_syslog_action(msg, &out);
+	sg_report_syslog_set_sink(NULL, NULL);
+	ck_assert_uint_eq(seen.count, 2);
+	ck_assert_int_eq(seen.priority, LOG_ERR);
+	ck_assert(g_str_has_suffix(seen.line, "error=\"disk full\""));
+	g_free(seen.line);
+	message_unlink("mid.eml");
+}
+END_TEST
+
+START_TEST(test_clean_messages_are_not_logged_by_scan)
+{
+	g_autoptr(SgMessage) msg =
+	    message_from("clean.eml", "From: a@example.org\n\nbody\n", -1);
+	SinkSeen seen = { 0 };
+	SgOutcome out = { .action = "none" };
+	g_autofree char *line = sg_report_action_line(msg, &out);
+
+	sg_report_syslog_set_sink(sink, &seen);
+	sg_report_syslog_message(msg, &out);
+	sg_report_syslog_set_sink(NULL, NULL);
+	ck_assert_uint_eq(seen.count, 0);
+	/* No envelope: neither from= nor nrcpt=; the name stands first. */
+	ck_assert(g_str_has_prefix(line, msg->id));
+	ck_assert_ptr_null(strstr(line, "from="));
+	ck_assert_ptr_null(strstr(line, "nrcpt="));
+	ck_assert_ptr_null(strstr(line, "message-id="));
+	ck_assert_int_eq(sg_report_action_priority(msg, &out), LOG_INFO);
+	message_unlink("clean.eml");
+}
+END_TEST
+
+/* ---- header values, bodies ------------------------------------------ */
+
+START_TEST(test_header_values_are_unfolded_raw_bytes)
+{
+	g_autoptr(SgMessage) msg = message_from("values.eml", mid_message, -1);
+	gsize len = 0;
+	g_autofree char *subject =
+	    sg_report_header_value(msg, "SUBJECT", 100, &len);
+	g_autofree char *received =
+	    sg_report_header_value(msg, "Received", 100, NULL);
+	g_autofree char *cut = sg_report_header_value(msg, "Subject", 6, NULL);
+	g_autofree char *none = sg_report_header_value(msg, "To", 100, NULL);
+	g_autofree char *mid = sg_report_message_id(msg);
+
+	ck_assert_str_eq(subject, "folded over two lines");
+	ck_assert_uint_eq(len, strlen(subject));
+	/* The fold's tab reads as a space. */
+	ck_assert_str_eq(received,
+	    "from a by b; Thu, 22 Nov 2026 03:15:02 "
+	    "+0000");
+	ck_assert_str_eq(cut, "folded");
+	/* Not in the header block, whatever the body says. */
+	ck_assert_ptr_null(none);
+	ck_assert_str_eq(mid, "<20261122.abc@example.org>");
+	message_unlink("values.eml");
+}
+END_TEST
+
+START_TEST(test_header_value_keeps_nul_and_8bit_bytes)
+{
+	static const char raw[] = "Subject: caf\xc3\xa9 \0x\n\nbody\n";
+	g_autoptr(SgMessage) msg =
+	    message_from("nul.eml", raw, sizeof(raw) - 1);
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *json = NULL;
+	SgHeaderRow *row;
+
+	sg_inspect_add_header(inspect, "Subject", 7, 0, 17);
+	inspect->header_end = 19;
+	ck_assert(sg_report_inspect_values(msg, inspect, 1 << 20, &error));
+	row = g_ptr_array_index(inspect->headers, 0);
+	ck_assert_uint_eq(row->value_len, 8);
+	ck_assert_int_eq(memcmp(row->value, "caf\xc3\xa9 \0x", 8), 0);
+	text = write_to_string(SG_REPORT_TEXT, msg, inspect, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "Subject: caf\xc3\xa9 \\x00x\n"));
+	json = write_to_string(SG_REPORT_JSON, msg, inspect, NULL);
+	ck_assert_ptr_nonnull(
+	    strstr(json, "\"value\":\"caf\xc3\xa9 \\\\x00x\""));
+	message_unlink("nul.eml");
+}
+END_TEST
+
+static const char body_message[] =
+    "From: a@example.org\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=XX\n"
+    "\n"
+    "--XX\n"
+    "Content-Type: text/plain; charset=iso-8859-1\n"
+    "Content-Transfer-Encoding: quoted-printable\n"
+    "\n"
+    "caf=E9 au lait\n"
+    "second line\n"
+    "--XX\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    "aGVsbG8gd29ybGQsIGEgbG9uZ2VyIGxpbmU=\n"
+    "--XX\n"
+    "Content-Type: application/octet-stream\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    "AAECAwQFBgc=\n"
+    "--XX--\n";
+
+START_TEST(test_bodies_are_decoded_per_part_and_bounded)
+{
+	g_autoptr(SgMessage) msg = message_from("body.eml", body_message, -1);
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(SgInspect) two = sg_inspect_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	SgBodyRow *b;
+
+	ck_assert(sg_report_inspect_bodies(msg, inspect, 10, 11, &error));
+	ck_assert_uint_eq(inspect->bodies->len, 3);
+	b = g_ptr_array_index(inspect->bodies, 0);
+	ck_assert_str_eq(b->path, "1.1");
+	/* Latin-1 quoted-printable, into UTF-8; 11 bytes, and more. */
+	ck_assert_uint_eq(b->text_len, 11);
+	ck_assert_int_eq(memcmp(b->text, "caf\xc3\xa9 au la", 11), 0);
+	ck_assert(b->truncated);
+	b = g_ptr_array_index(inspect->bodies, 1);
+	ck_assert_str_eq(b->path, "1.2");
+	ck_assert_int_eq(memcmp(b->text, "hello world", 11), 0);
+	b = g_ptr_array_index(inspect->bodies, 2);
+	ck_assert_str_eq(b->content_type, "application/octet-stream");
+	ck_assert_ptr_null(b->text);
+	ck_assert_ptr_nonnull(strstr(b->note, "not text"));
+	ck_assert(!inspect->bodies_capped);
+	text = write_to_string(SG_REPORT_TEXT, msg, inspect, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "    | caf\xc3\xa9 au la\n"));
+	ck_assert_ptr_nonnull(strstr(text, "    | ...\n"));
+	/* At most two parts. */
+	ck_assert(sg_report_inspect_bodies(msg, two, 2, 100, &error));
+	ck_assert_uint_eq(two->bodies->len, 2);
+	ck_assert(two->bodies_capped);
+	message_unlink("body.eml");
+}
+END_TEST
+
+START_TEST(test_text_width_cuts_header_values)
+{
+	g_autoptr(SgMessage) msg = message_from("wide.eml", mid_message, -1);
+	g_autoptr(SgInspect) inspect = sg_inspect_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *cut = NULL;
+	g_autofree char *full = NULL;
+
+	const char *subject = strstr(mid_message, "Subject:");
+
+	sg_inspect_add_header(inspect, "Subject", 7,
+	    (goffset)(subject - mid_message), 32);
+	ck_assert(sg_report_inspect_values(msg, inspect, 1 << 20, &error));
+	sg_report_set_text_width(40);
+	cut = write_to_string(SG_REPORT_TEXT, msg, inspect, NULL);
+	sg_report_set_text_width(0);
+	full = write_to_string(SG_REPORT_TEXT, msg, inspect, NULL);
+	ck_assert_ptr_nonnull(strstr(full, "Subject: folded over two lines\n"));
+	/* 4 + 10 + 1 + 8 + 2 columns, "Subject: ", then 40 in all. */
+	ck_assert_ptr_nonnull(strstr(cut, "  Subject: folded o...\n"));
+	message_unlink("wide.eml");
+}
+END_TEST
+
+/* ---- output for the locale ------------------------------------------ */
+
+START_TEST(test_output_escapes_utf8_only_outside_a_utf8_locale)
+{
+	g_autofree char *utf8 = NULL;
+	g_autofree char *ascii = NULL;
+
+	sg_report_set_utf8_output(TRUE);
+	utf8 = sg_report_for_output("caf\xc3\xa9 \\x");
+	sg_report_set_utf8_output(FALSE);
+	ascii = sg_report_for_output("caf\xc3\xa9 \\x");
+	sg_report_set_utf8_output(TRUE);
+	ck_assert_str_eq(utf8, "caf\xc3\xa9 \\x");
+	ck_assert_str_eq(ascii, "caf\\xc3\\xa9 \\x");
+}
+END_TEST
+
+/* ---- metrics across runs -------------------------------------------- */
+
+START_TEST(test_metrics_counters_grow_across_runs)
+{
+	SgRunTotals t = sample_totals();
+	g_autofree char *first = NULL;
+	g_autofree char *second = NULL;
+	g_autoptr(SgMessage) msg =
+	    message_from("count.eml", "From: a@example.org\n\nbody\n", -1);
+
+	t.rule_quarantine[SG_RULE_HEADER_NUL] = 2;
+	t.rule_warn[SG_RULE_HEADER_8BIT] = 1;
+	t.store_entries = 5;
+	t.store_bytes = 12345;
+	first = sg_report_metrics_text(&t);
+	ck_assert_ptr_nonnull(strstr(first, "\nspoolguard_runs_total 1\n"));
+	ck_assert_ptr_nonnull(strstr(first,
+	    "\nspoolguard_rule_messages_total{rule=\"header.nul\","
+	    "severity=\"quarantine\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(first, "\nspoolguard_quarantine_entries 5\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(first, "\nspoolguard_quarantine_bytes 12345\n"));
+	ck_assert_ptr_nonnull(strstr(first,
+	    "\nspoolguard_build_info{version=\"" PACKAGE_VERSION "\","));
+	/* The next run saw header.nul no more, and one plain message. */
+	sg_report_totals_init(&t);
+	t.examined = 1;
+	sg_report_totals_add(&t, msg);
+	second = sg_report_metrics_text_carry(&t, first);
+	ck_assert_ptr_nonnull(strstr(second, "\nspoolguard_runs_total 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(second, "\nspoolguard_messages_examined_total 8\n"));
+	ck_assert_ptr_nonnull(strstr(second,
+	    "\nspoolguard_rule_messages_total{rule=\"header.nul\","
+	    "severity=\"quarantine\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(second,
+	    "\nspoolguard_format_messages_total{format=\"plain\","
+	    "verdict=\"clean\"} 1\n"));
+	/* Gauges are this run's alone; no store figure when not known. */
+	ck_assert_ptr_nonnull(strstr(second,
+	    "\nspoolguard_last_run_messages{outcome=\"examined\"} 1\n"));
+	ck_assert_ptr_null(strstr(second, "spoolguard_quarantine_entries"));
+	message_unlink("count.eml");
+}
+END_TEST
+
+START_TEST(test_metrics_ignore_junk_in_the_previous_file)
+{
+	SgRunTotals t = sample_totals();
+	g_autofree char *text = sg_report_metrics_text_carry(&t,
+	    "spoolguard_messages_examined_total -5\n"
+	    "spoolguard_messages_clean_total NaN\n"
+	    "spoolguard_last_run_duration_seconds 99\n"
+	    "other_total 3\n"
+	    "spoolguard_messages_warned_total 2.5\n"
+	    "garbage\n");
+
+	/* A negative or non-number count starts again. */
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nspoolguard_messages_examined_total 7\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nspoolguard_messages_clean_total 4\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nspoolguard_messages_warned_total 3.5\n"));
+	ck_assert_ptr_null(strstr(text, "other_total"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nspoolguard_last_run_duration_seconds 1.5\n"));
+}
+END_TEST
+
+/* ---- the MTA's own log ---------------------------------------------- */
+
+START_TEST(test_mta_note_appends_to_exims_msglog)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *log = g_build_filename(fx.dir, "msglog-id", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(SgMessage) msg = sg_message_new(NULL, "exim", "id");
+	g_autoptr(SgMessage) other = message_from("other.eml", "x", 1);
+	SgMessageFile *f;
+
+	ck_assert(g_file_set_contents(log,
+	    "2026-11-22 04:07:35 Received from a@b\n", -1, &error));
+	sg_message_add_file(msg, log, "msglog");
+	ck_assert(sg_message_open_file(msg, 0, &error));
+	ck_assert(sg_report_mta_note(msg, "moving \033it", &error));
+	f = sg_message_file(msg, 0);
+	ck_assert(g_file_get_contents(log, &text, NULL, &error));
+	ck_assert(
+	    g_str_has_prefix(text, "2026-11-22 04:07:35 Received from a@b\n"));
+	ck_assert(g_regex_match_simple("\n[0-9]{4}-[0-9]{2}-[0-9]{2} "
+	                               "[0-9]{2}:[0-9]{2}:[0-9]{2} "
+	                               "spoolguard: moving \\\\x1bit\n$",
+	    text, 0, 0));
+	/* The stat follows the file, so a move copies all of it. */
+	ck_assert_int_eq(f->st.st_size, (off_t)strlen(text));
+	/* Other formats: nothing written, no error. */
+	ck_assert(sg_report_mta_note(other, "x", &error));
+	g_unlink(log);
+	message_unlink("other.eml");
+}
+END_TEST
+
 static Suite *
 report_suite(void)
 {
@@ -552,6 +984,18 @@ report_suite(void)
 	tcase_add_loop_test(tc, test_format_names, 0,
 	    G_N_ELEMENTS(format_cases));
 	tcase_add_test(tc, test_rules_list_is_distinct_and_filtered);
+	tcase_add_test(tc, test_log_line_reads_like_postfix);
+	tcase_add_test(tc, test_log_line_escapes_what_a_spool_holds);
+	tcase_add_test(tc, test_action_line_starts_with_the_queue_id);
+	tcase_add_test(tc, test_clean_messages_are_not_logged_by_scan);
+	tcase_add_test(tc, test_header_values_are_unfolded_raw_bytes);
+	tcase_add_test(tc, test_header_value_keeps_nul_and_8bit_bytes);
+	tcase_add_test(tc, test_bodies_are_decoded_per_part_and_bounded);
+	tcase_add_test(tc, test_text_width_cuts_header_values);
+	tcase_add_test(tc, test_output_escapes_utf8_only_outside_a_utf8_locale);
+	tcase_add_test(tc, test_metrics_counters_grow_across_runs);
+	tcase_add_test(tc, test_metrics_ignore_junk_in_the_previous_file);
+	tcase_add_test(tc, test_mta_note_appends_to_exims_msglog);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -562,6 +1006,7 @@ main(void)
 	SRunner *sr = srunner_create(report_suite());
 	int failed;
 
+	g_mime_init();
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

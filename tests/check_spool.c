@@ -194,6 +194,39 @@ read_content(SgMessage *msg, gsize *len)
 	return g_string_free(s, FALSE);
 }
 
+/* Walks @root: "format:name" for plain files, "mbox:name#N" for mbox. */
+static gboolean
+mbox_list_one(SgMessage *msg, gpointer user_data)
+{
+	GPtrArray *seen = user_data;
+	SgMessageFile *file = sg_message_file(msg, 0);
+	g_autofree char *base = g_path_get_basename(file->path);
+
+	if (strcmp(msg->format, "mbox") == 0) {
+		const char *n = strstr(msg->id, ", message ");
+
+		ck_assert_ptr_nonnull(n);
+		g_ptr_array_add(seen,
+		    g_strdup_printf("mbox:%s#%d", base,
+		        atoi(n + strlen(", message "))));
+	} else {
+		g_ptr_array_add(seen,
+		    g_strdup_printf("%s:%s", msg->format, base));
+	}
+	sg_message_free(msg);
+	return TRUE;
+}
+
+static char *
+walk_list_mbox(const char *root)
+{
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	GError *error = NULL;
+
+	ck_assert(sg_spool_walk(root, NULL, NULL, mbox_list_one, seen, &error));
+	return join_sorted(seen);
+}
+
 /* ---- names ---------------------------------------------------------- */
 
 static const struct {
@@ -1157,6 +1190,217 @@ START_TEST(test_read_only_open_never_blocks_the_mta)
 }
 END_TEST
 
+/* ---- mbox ------------------------------------------------------------- */
+
+#define FROM_ALICE "From alice@example.org Thu Nov 22 03:15:02 2026\n"
+#define FROM_MALLORY "From mallory@example.net Thu Nov 22 03:16:02 2026\n"
+#define FROM_NULL "From MAILER-DAEMON Fri Nov 23 10:00:00 2026\n"
+
+/* The candidates of one mbox walk, kept, in order. */
+static gboolean
+mbox_collect(SgMessage *msg, gpointer user_data)
+{
+	GPtrArray *msgs = user_data;
+
+	ck_assert_str_eq(msg->format, "mbox");
+	ck_assert(msg->no_move);
+	ck_assert_uint_eq(msg->files->len, 1);
+	ck_assert_str_eq(sg_message_file(msg, 0)->role, "mbox");
+	g_ptr_array_add(msgs, msg);
+	return TRUE;
+}
+
+static GPtrArray *
+mbox_walk(const char *path, const SgWalkOptions *opts)
+{
+	GPtrArray *msgs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)sg_message_free);
+	GError *error = NULL;
+
+	ck_assert_msg(sg_spool_walk(path, opts, NULL, mbox_collect, msgs,
+	                  &error),
+	    "walk: %s", error != NULL ? error->message : "?");
+	return msgs;
+}
+
+static const char *
+mbox_prop(SgMessage *msg, const char *key)
+{
+	return msg->props != NULL ? g_hash_table_lookup(msg->props, key) : NULL;
+}
+
+START_TEST(test_mbox_is_read_message_by_message)
+{
+	g_autofree char *root = make_tree();
+	const char *box =
+	    FROM_ALICE "From: alice@example.org\n"
+	               "Subject: one\n\n"
+	               "hello\n"
+	               ">From the quoted start of a line\n"
+	               "\n" FROM_MALLORY "From: mallory@example.net\n"
+	               "Subject: two\n\n"
+	               "From here on, no From_ line: no date\n"
+	               "\n" FROM_NULL "Subject: three\n\n"
+	               "bye\n";
+	g_autofree char *path = put_file(root, "bob", box, -1);
+	g_autoptr(GPtrArray) msgs = mbox_walk(path, NULL);
+	const char *second = strstr(box, FROM_MALLORY);
+	const char *third = strstr(box, FROM_NULL);
+	SgWalkOptions opts = { .read_only = TRUE, .now = wall_now() };
+	g_autofree char *range = NULL;
+
+	ck_assert(sg_spool_is_mbox(path));
+	ck_assert_uint_eq(msgs->len, 3);
+	range = g_strdup_printf("%s, message 2 (bytes %td-%td)", path,
+	    second - box, third - box);
+	ck_assert_str_eq(((SgMessage *)g_ptr_array_index(msgs, 1))->id, range);
+	for (guint i = 0; i < msgs->len; i++) {
+		SgMessage *msg = g_ptr_array_index(msgs, i);
+		g_autoptr(GError) error = NULL;
+		g_autofree char *content = NULL;
+		gsize len = 0;
+
+		ck_assert_msg(msg->ops->open(msg, NULL, &opts, &error), "%s",
+		    error != NULL ? error->message : "?");
+		content = read_content(msg, &len);
+		switch (i) {
+		case 0:
+			/* From_ line out, the separating empty line out. */
+			ck_assert_str_eq(content,
+			    "From: alice@example.org\nSubject: one\n\nhello\n"
+			    ">From the quoted start of a line\n");
+			ck_assert_str_eq(msg->sender->address,
+			    "alice@example.org");
+			ck_assert_str_eq(mbox_prop(msg, "mbox-offset"), "0");
+			break;
+		case 1:
+			ck_assert(g_str_has_prefix(content,
+			    "From: mallory@example.net\n"));
+			ck_assert(g_str_has_suffix(content, "no date\n"));
+			ck_assert_str_eq(mbox_prop(msg, "mbox-message"), "2");
+			break;
+		default:
+			ck_assert_str_eq(content, "Subject: three\n\nbye\n");
+			ck_assert_str_eq(msg->sender->address, "MAILER-DAEMON");
+			break;
+		}
+	}
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_mbox_finding_offsets_are_file_offsets)
+{
+	g_autofree char *root = make_tree();
+	const char *box = FROM_ALICE "Subject: one\n\nx\n\n" FROM_MALLORY
+	                             "Subject: two\n\ny\n";
+	g_autofree char *path = put_file(root, "box", box, -1);
+	g_autoptr(GPtrArray) msgs = mbox_walk(path, NULL);
+	SgMessage *msg = g_ptr_array_index(msgs, 1);
+	SgWalkOptions opts = { .read_only = TRUE, .now = wall_now() };
+	g_autoptr(GError) error = NULL;
+	guint file;
+	goffset off;
+
+	ck_assert(msg->ops->open(msg, NULL, &opts, &error));
+	ck_assert(sg_message_locate(msg, 0, &file, &off));
+	ck_assert_int_eq(off, strstr(box, "Subject: two") - box);
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_mbox_crlf_and_lines_across_reads)
+{
+	g_autofree char *root = make_tree();
+	GString *box =
+	    g_string_new("From alice@example.org Thu Nov 22 03:15:02 2026\r\n"
+	                 "Subject: big\r\n\r\n");
+	g_autofree char *path = NULL;
+	g_autoptr(GPtrArray) msgs = NULL;
+	gsize second;
+
+	/* A body line longer than one read, so that the From_ line after
+	 * it starts near the end of a read. */
+	for (guint i = 0; i < 65536 - 40; i++)
+		g_string_append_c(box, 'a');
+	g_string_append(box, "\r\n\r\n");
+	second = box->len;
+	g_string_append(box,
+	    "From mallory@example.net Thu Nov 22 03:16:02 "
+	    "2026\r\nSubject: two\r\n\r\ny\r\n");
+	path = put_file(root, "crlf", box->str, (gssize)box->len);
+	msgs = mbox_walk(path, NULL);
+	ck_assert_uint_eq(msgs->len, 2);
+	{
+		g_autofree char *want =
+		    g_strdup_printf("%s, message 2 (bytes %zu-%zu)", path,
+		        second, box->len);
+
+		ck_assert_str_eq(((SgMessage *)g_ptr_array_index(msgs, 1))->id,
+		    want);
+	}
+	g_string_free(box, TRUE);
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_mbox_needs_a_from_line_first_and_a_name_not_eml)
+{
+	g_autofree char *root = make_tree();
+	g_autofree char *plain = put_file(root, "a", MSG_LF, -1);
+	g_autofree char *eml = put_file(root, "saved.eml",
+	    FROM_ALICE "Subject: one\n\nx\n\n" FROM_MALLORY "Subject: 2\n\n",
+	    -1);
+	g_autofree char *nodate =
+	    put_file(root, "b", "From alice hello\nSubject: x\n\ny\n", -1);
+	g_autofree char *box = put_file(root, "c",
+	    FROM_ALICE "Subject: one\n\nx\n\n" FROM_MALLORY "Subject: 2\n\n",
+	    -1);
+	g_autofree char *list = walk_list_mbox(root);
+
+	ck_assert(!sg_spool_is_mbox(plain));
+	ck_assert(!sg_spool_is_mbox(eml));
+	ck_assert(!sg_spool_is_mbox(nodate));
+	ck_assert(sg_spool_is_mbox(box));
+	/* A plain folder: the mbox gives two messages, the rest one each. */
+	ck_assert_str_eq(list,
+	    "mbox:c#1 mbox:c#2 plain:a plain:b "
+	    "plain:saved.eml");
+	remove_tree(root);
+}
+END_TEST
+
+START_TEST(test_mbox_rewritten_or_growing_is_left_for_later)
+{
+	g_autofree char *root = make_tree();
+	const char *box = FROM_ALICE "Subject: one\n\nx\n\n" FROM_MALLORY
+	                             "Subject: two\n\ny\n";
+	g_autofree char *path = put_file(root, "box", box, -1);
+	g_autoptr(GPtrArray) msgs = mbox_walk(path, NULL);
+	SgWalkOptions young = { .min_age = 300, .now = wall_now() };
+	g_autoptr(GError) error = NULL;
+	SgMessage *first = g_ptr_array_index(msgs, 0);
+	SgMessage *last = g_ptr_array_index(msgs, 1);
+
+	/* Written just now: the last message may still grow; the first
+	 * one is complete. */
+	ck_assert(first->ops->open(first, NULL, &young, &error));
+	ck_assert(!last->ops->open(last, NULL, &young, &error));
+	ck_assert(g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_YOUNG));
+	g_clear_error(&error);
+	g_clear_pointer(&msgs, g_ptr_array_unref);
+	/* Expunged by a mail client after the walk: not what was seen. */
+	msgs = mbox_walk(path, NULL);
+	g_free(put_file(root, "box", FROM_ALICE "Subject: one\n\nx\n", -1));
+	last = g_ptr_array_index(msgs, 1);
+	young.min_age = 0;
+	ck_assert(!last->ops->open(last, NULL, &young, &error));
+	ck_assert(
+	    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_VANISHED));
+	remove_tree(root);
+}
+END_TEST
+
 static Suite *
 spool_suite(void)
 {
@@ -1166,6 +1410,7 @@ spool_suite(void)
 	TCase *open = tcase_create("open");
 	TCase *env = tcase_create("envelope");
 	TCase *fix = tcase_create("fixtures");
+	TCase *mbox = tcase_create("mbox");
 
 	tcase_add_loop_test(names, test_plain_names_are_all_but_known_non_mail,
 	    0, G_N_ELEMENTS(name_cases));
@@ -1207,6 +1452,13 @@ spool_suite(void)
 	tcase_add_test(fix,
 	    test_fixture_pickup_folder_has_three_messages_one_enveloped);
 	tcase_add_test(fix, test_fixture_maildir_is_detected_and_tmp_ignored);
+	tcase_add_test(mbox, test_mbox_is_read_message_by_message);
+	tcase_add_test(mbox, test_mbox_finding_offsets_are_file_offsets);
+	tcase_add_test(mbox, test_mbox_crlf_and_lines_across_reads);
+	tcase_add_test(mbox,
+	    test_mbox_needs_a_from_line_first_and_a_name_not_eml);
+	tcase_add_test(mbox, test_mbox_rewritten_or_growing_is_left_for_later);
+	suite_add_tcase(s, mbox);
 	tcase_add_loop_test(fix, test_message_for_file_is_claimed_by_its_format,
 	    0, G_N_ELEMENTS(single_cases));
 	tcase_add_loop_test(fix, test_read_only_open_never_blocks_the_mta, 0,

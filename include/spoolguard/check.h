@@ -31,6 +31,9 @@ typedef struct {
 	char *name;     /* (owned): escaped, capped */
 	goffset offset; /* content offset of the field's first byte */
 	gsize length;   /* bytes of the field, folded lines included */
+	char *value;    /* (owned) (nullable): unfolded raw value, filled by
+	                   sg_report_inspect_values() (inspect) */
+	gsize value_len;
 } SgHeaderRow;
 
 /* One MIME part, in tree order. */
@@ -46,10 +49,24 @@ typedef struct {
 	gint64 size; /* encoded body bytes, or SG_VALUE_NONE */
 } SgPartRow;
 
+/* The start of one leaf part's body, decoded (inspect --body). */
 typedef struct {
-	GPtrArray *headers; /* SgHeaderRow* */
-	GPtrArray *parts;   /* SgPartRow* */
-	goffset header_end; /* content offset where the body starts */
+	char *path;         /* (owned): part path, as in SgPartRow */
+	char *content_type; /* (owned) */
+	char *charset;      /* (owned) (nullable): the declared charset */
+	char *text;         /* (owned) (nullable): text_len decoded bytes
+	                       (UTF-8 for text parts); NULL when not shown */
+	gsize text_len;
+	gboolean truncated; /* more than text_len bytes */
+	char *note;         /* (owned) (nullable): why it is not shown */
+} SgBodyRow;
+
+typedef struct {
+	GPtrArray *headers;     /* SgHeaderRow* */
+	GPtrArray *parts;       /* SgPartRow* */
+	goffset header_end;     /* content offset where the body starts */
+	GPtrArray *bodies;      /* (nullable) SgBodyRow*: inspect --body */
+	gboolean bodies_capped; /* more leaf parts than were read */
 } SgInspect;
 
 SgInspect *sg_inspect_new(void);

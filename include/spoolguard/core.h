@@ -244,6 +244,9 @@ int sg_tmpfile_unlinked(const char *dir, GError **error);
 
 /* sha256 of a descriptor's whole content via pread (hex, transfer full). */
 char *sg_fd_sha256(int fd, GError **error);
+/* Writes all @len bytes to @fd, retrying EINTR; FALSE with errno set
+ * (ENOSPC for a write that wrote nothing). */
+gboolean sg_fd_write_all(int fd, const void *buf, gsize len);
 
 G_END_DECLS
 

@@ -131,6 +131,13 @@ typedef struct {
 	char *rules; /* comma list of the rules at quarantine severity */
 	gint64 bytes;
 	gboolean unfinished; /* a put was cut short: sg_store_recover() */
+
+	/* (nullable): from report.json, for list, stats and logs */
+	char *queue_name;
+	char *queue_id;
+	char *sender;
+	char *message_id;
+	char *profile;
 } SgStoreEntry;
 
 void sg_store_entry_free(SgStoreEntry *entry);
@@ -275,6 +282,25 @@ SgMessage *sg_store_open_stored(SgStore *store, const char *id,
  */
 gboolean sg_store_reinject(SgStore *store, const char *id, char **argv,
     int *status, GError **error);
+
+/* ---- for a store kept for years (quarantine-admin.c) ----------------- */
+
+/* How many entries the store holds, and the bytes of their files/. */
+gboolean
+sg_store_usage(SgStore *store, gint64 *entries, gint64 *bytes, GError **error);
+/* Removes one entry (found by sg_store_list or sg_store_find) and the
+ * day, month and year directories it leaves empty. */
+gboolean
+sg_store_remove(SgStore *store, const SgStoreEntry *entry, GError **error);
+/*
+ * (transfer full): the message an entry holds, as a candidate of the
+ * format it was quarantined from (its files in ENTRY/files/, its queue
+ * name and id), unopened: open it with its ops->open() read-only and
+ * judge it again.  SG_QUARANTINE_ERROR_CORRUPT when report.json does not
+ * say enough.
+ */
+SgMessage *sg_store_entry_message(SgStore *store, const SgStoreEntry *entry,
+    GError **error);
 
 G_END_DECLS
 

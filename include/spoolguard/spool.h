@@ -109,6 +109,13 @@ gboolean sg_spool_walk(const char *path, const SgWalkOptions *opts,
  */
 SgMessage *sg_spool_message_for_file(const char *path);
 
+/*
+ * TRUE when @path is a regular file in mbox format (its first line a
+ * From_ line).  sg_spool_walk() judges such a file message by message,
+ * each a candidate of format "mbox" that is never moved.
+ */
+gboolean sg_spool_is_mbox(const char *path);
+
 /* Locks (held by the returned state until closed). */
 /* flock(LOCK_EX|LOCK_NB); BUSY when another process holds it. */
 gboolean sg_spool_flock(int fd, const char *path, GError **error);

@@ -78,6 +78,7 @@ header_row_free(gpointer data)
 	SgHeaderRow *row = data;
 
 	g_free(row->name);
+	g_free(row->value);
 	g_free(row);
 }
 
@@ -112,6 +113,8 @@ sg_inspect_free(SgInspect *inspect)
 		return;
 	g_ptr_array_unref(inspect->headers);
 	g_ptr_array_unref(inspect->parts);
+	if (inspect->bodies != NULL)
+		g_ptr_array_unref(inspect->bodies);
 	g_free(inspect);
 }
 

@@ -40,6 +40,7 @@ typedef enum {
 	CONFIG_BOOL,    /* yes passes --OPTION */
 	CONFIG_NEGATED, /* no passes --OPTION (syslog=no: --no-syslog) */
 	CONFIG_COMMAND, /* a command line: an absolute program, then words */
+	CONFIG_ADDRESS, /* one mail address (scan --notify) */
 } ConfigKind;
 
 typedef struct {
@@ -65,6 +66,9 @@ static const ConfigKey config_keys[] = {
 	{ "scan", "include-corrupt", "include-corrupt", CONFIG_BOOL, NULL },
 	{ "scan", "syslog", "no-syslog", CONFIG_NEGATED, NULL },
 	{ "scan", "metrics", "metrics", CONFIG_PATH, NULL },
+	{ "scan", "mta-log", "no-mta-log", CONFIG_NEGATED, NULL },
+	{ "scan", "notify", "notify", CONFIG_ADDRESS, NULL },
+	{ "scan", "sendmail", "sendmail", CONFIG_PATH, NULL },
 	{ "scan", "state", "state", CONFIG_PATH, NULL },
 	/* the run lock: how long a scan waits for another one to end */
 	{ "scan", "lock-wait", "lock-wait", CONFIG_AGE, NULL },
@@ -213,6 +217,10 @@ config_check_value(ConfigKind kind, const char *v)
 			    v);
 		return NULL;
 	}
+	case CONFIG_ADDRESS:
+		if (!sg_cli_notify_address_ok(v))
+			return g_strdup_printf("'%s' is not a mail address", v);
+		return NULL;
 	}
 	return NULL;
 }

@@ -8,7 +8,8 @@
  * The reason is the first blocking finding, "rule.id: text", in printable
  * ASCII only (anything else becomes '?'), without CR or LF, cut at a
  * length the caller gives: fit for an SMTP reply, a DSN or an MTA's log.
- * Returned strings belong to the caller.
+ * Returned strings belong to the caller.  A checker is a profile with
+ * the check context made for it.
  */
 #include "config.h"
 
@@ -63,4 +64,31 @@ sg_cli_reason(SgMessage *msg, gsize max)
 		g_string_append(out, "...");
 	}
 	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+SgCliChecker *
+sg_cli_checker_new(SgProfile *profile, GError **error)
+{
+	SgCliChecker *c = g_new0(SgCliChecker, 1);
+
+	c->profile = profile;
+	c->ctx = sg_check_context_new(profile, error);
+	if (c->ctx == NULL) {
+		sg_cli_checker_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+sg_cli_checker_free(gpointer checker)
+{
+	SgCliChecker *c = checker;
+
+	if (c == NULL)
+		return;
+	if (c->ctx != NULL)
+		sg_check_context_free(c->ctx);
+	sg_profile_unref(c->profile);
+	g_free(c);
 }

@@ -16,6 +16,7 @@
 #include "spoolguard/check.h"
 #include "spoolguard/core.h"
 #include "spoolguard/quarantine.h"
+#include "spoolguard/report.h"
 #include "spoolguard/rules.h"
 
 /* Exit codes beyond sysexits.h (see spoolguard(1)). */
@@ -131,6 +132,62 @@ SgJudgement sg_cli_judge(SgCheckContext *ctx, SgMessage *msg, GError **error);
 /* (transfer full) (nullable): the first blocking finding as one line of
  * printable ASCII, "rule.id: text", at most @max bytes; NULL if none. */
 char *sg_cli_reason(SgMessage *msg, gsize max);
+/* A profile and a check context made for it (the milter's per thread,
+ * recheck's per profile). */
+typedef struct {
+	SgProfile *profile;  /* (owned) */
+	SgCheckContext *ctx; /* (owned) */
+} SgCliChecker;
+/* (transfer full) (nullable): a checker for @profile (transfer full:
+ * unref'd on failure). */
+SgCliChecker *sg_cli_checker_new(SgProfile *profile, GError **error);
+void sg_cli_checker_free(gpointer checker);
+
+/* ---- a progress line on the terminal (cli-progress.c) ------------- */
+
+typedef struct _SgCliProgress SgCliProgress;
+/* (transfer full): redraws a line on stderr from @totals (read
+ * atomically) every half second, holding @out_lock, until stopped.  Start
+ * it only when stderr is a terminal. */
+SgCliProgress *
+sg_cli_progress_start(const SgRunTotals *totals, GMutex *out_lock);
+/* Takes the line away, if one is shown (before writing to the terminal). */
+void sg_cli_progress_hide(void);
+/* Stops the thread and takes the line away; NULL is fine. */
+void sg_cli_progress_stop(SgCliProgress *progress);
+
+/* ---- scan --notify (cli-notify.c) ---------------------------------- */
+
+#define SG_CLI_SENDMAIL_DEFAULT "/usr/sbin/sendmail"
+
+typedef struct _SgCliNotify SgCliNotify;
+/* TRUE when @address can be handed to sendmail as a recipient. */
+gboolean sg_cli_notify_address_ok(const char *address);
+/* (transfer full): mails @address through @sendmail (nullable: the
+ * default) at the end of a run that moved something. */
+SgCliNotify *sg_cli_notify_new(const char *address, const char *sendmail);
+void sg_cli_notify_free(SgCliNotify *notify);
+/* Lists @msg, just acted on (thread-safe; @notify nullable). */
+void sg_cli_notify_add(SgCliNotify *notify, SgMessage *msg,
+    const SgOutcome *outcome);
+/* How many messages were added. */
+guint sg_cli_notify_count(SgCliNotify *notify);
+/* Sends the one mail of the run if anything was added; TRUE otherwise. */
+gboolean sg_cli_notify_send(SgCliNotify *notify, const SgRunTotals *totals,
+    GError **error);
+
+/* ---- queue ids as names of messages (cli-queue.c) ------------------- */
+
+/*
+ * (transfer full) (nullable): the path of the file that holds the message
+ * @spec names, "postfix:ID", "exim:ID" or "sendmail:ID", in the spool
+ * @spool (nullable: the first [spool NAME] of spoolguard.conf in that
+ * MTA's layout, else the one the MTA's own configuration names, found
+ * with postconf or exim -bP, else the Debian default).  The id is checked
+ * against the MTA's alphabet before it becomes part of a path.  Errors:
+ * SG_CORE_ERROR_INVALID (a bad spec), SG_CORE_ERROR_VANISHED (not found).
+ */
+char *sg_cli_queue_path(const char *spec, const char *spool, GError **error);
 
 /* ---- keeping what is rejected (cli-keep.c) ---------------------------- */
 

@@ -17,11 +17,15 @@
  * one that cannot be kept is answered 75 instead, so that the MTA keeps
  * it; one read only in part (over message.size) cannot be kept and is
  * rejected all the same.  -S and -R also give the checks the envelope.
+ * A rejection, and a message that could not be judged, is logged on the
+ * mail facility (report-syslog.c) unless --no-syslog, starting with the
+ * queue id an MTA's filter passes with --queue-id.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "spoolguard/check.h"
@@ -31,23 +35,38 @@
 
 #include "cli-private.h"
 
+/* [A-Za-z0-9_-], 1 to 64: what Postfix and Exim queue ids are made of. */
+static gboolean
+check_queue_id_ok(const char *id)
+{
+	gsize len = strlen(id);
+
+	if (len == 0 || len > 64)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isalnum(id[i]) && id[i] != '_' && id[i] != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
 int
 sg_cmd_check(int argc, char **argv)
 {
 	g_autofree char *profile_name = NULL;
 	g_autofree char *rules_path = NULL;
 	g_autofree char *format_s = NULL;
+	g_autofree char *queue_id = NULL;
 	g_auto(GStrv) files = NULL;
 	g_autofree char *store_opt = NULL;
 	g_autofree char *sender = NULL;
-	g_autofree char *queue_id = NULL;
 	g_autofree char *client = NULL;
 	g_auto(GStrv) rcpts = NULL;
 	g_autoptr(SgEnvelope) env = NULL;
 	g_autofree char *kept = NULL;
 	gboolean store = FALSE;
 	gboolean quiet = FALSE, verbose = FALSE, over = FALSE;
-	gboolean stdin_used = FALSE;
+	gboolean stdin_used = FALSE, no_syslog = FALSE;
 	SgJudgement judgement = SG_JUDGE_TEMPFAIL;
 	g_autoptr(SgProfile) profile = NULL;
 	g_autoptr(SgCheckContext) ctx = NULL;
@@ -78,10 +97,13 @@ sg_cmd_check(int argc, char **argv)
 		    "ADDR" },
 		{ "recipient", 'R', 0, G_OPTION_ARG_STRING_ARRAY, &rcpts,
 		    "Envelope recipient (once for each)", "ADDR" },
-		{ "queue-id", 0, 0, G_OPTION_ARG_STRING, &queue_id,
-		    "The MTA's queue id, for the store and the log", "ID" },
 		{ "client", 0, 0, G_OPTION_ARG_STRING, &client,
 		    "The SMTP client, for the store", "TEXT" },
+		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
+		    "Do not log rejections to syslog (mail facility)", NULL },
+		{ "queue-id", 0, 0, G_OPTION_ARG_STRING, &queue_id,
+		    "The MTA's queue id of the message, for the log line",
+		    "ID" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
 		    NULL, "[FILE|-]" },
 		{ NULL },
@@ -104,6 +126,11 @@ sg_cmd_check(int argc, char **argv)
 	if (format_s != NULL &&
 	    !sg_report_format_from_string(format_s, &format)) {
 		sg_cli_warn("check: unknown format '%s'", format_s);
+		return EX_USAGE;
+	}
+	/* Postfix's and Exim's alphabets; it goes into a log line. */
+	if (queue_id != NULL && !check_queue_id_ok(queue_id)) {
+		sg_cli_warn("check: '%s' is not a queue id", queue_id);
 		return EX_USAGE;
 	}
 	if (!sg_cli_store_option_ok(store_opt))
@@ -150,10 +177,25 @@ sg_cmd_check(int argc, char **argv)
 	if (msg == NULL) {
 		rc = stdin_used ? EX_TEMPFAIL : sg_cli_exit_for_error(error);
 		sg_cli_warn("check: %s", error->message);
+		if (!no_syslog && rc == EX_TEMPFAIL) {
+			sg_report_syslog_open();
+			sg_report_syslog_line(LOG_ERR,
+			    "%s: check: cannot decide, the MTA will retry: %s",
+			    queue_id != NULL ? queue_id : path, error->message);
+		}
 		return rc;
+	}
+	if (queue_id != NULL) {
+		g_free(msg->queue_id);
+		msg->queue_id = g_steal_pointer(&queue_id);
 	}
 	outcome.action = judgement == SG_JUDGE_REJECT ? "reject" : "accept";
 	outcome.store_id = kept;
+	/* A rejection is an action: it goes to the mail log. */
+	if (!no_syslog && judgement == SG_JUDGE_REJECT) {
+		sg_report_syslog_open();
+		sg_report_syslog_action(msg, &outcome);
+	}
 	if (quiet && judgement == SG_JUDGE_REJECT) {
 		g_autofree char *reason = sg_cli_reason(msg, 400);
 

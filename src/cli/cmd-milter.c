@@ -116,22 +116,7 @@ typedef struct {
 } MilterSession;
 
 /* A worker thread's check context, made again when the profile changes. */
-typedef struct {
-	SgProfile *profile;
-	SgCheckContext *ctx;
-} MilterThread;
-
-static void
-milter_thread_free(gpointer data)
-{
-	MilterThread *t = data;
-
-	sg_check_context_free(t->ctx);
-	sg_profile_unref(t->profile);
-	g_free(t);
-}
-
-static GPrivate milter_thread_key = G_PRIVATE_INIT(milter_thread_free);
+static GPrivate milter_thread_key = G_PRIVATE_INIT(sg_cli_checker_free);
 
 static void milter_log(int priority, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -166,17 +151,13 @@ milter_profile_get(void)
 static SgCheckContext *
 milter_thread_context(SgProfile *profile, GError **error)
 {
-	MilterThread *t = g_private_get(&milter_thread_key);
+	SgCliChecker *t = g_private_get(&milter_thread_key);
 
 	if (t != NULL && t->profile == profile)
 		return t->ctx;
-	t = g_new0(MilterThread, 1);
-	t->ctx = sg_check_context_new(profile, error);
-	if (t->ctx == NULL) {
-		g_free(t);
+	t = sg_cli_checker_new(sg_profile_ref(profile), error);
+	if (t == NULL)
 		return NULL;
-	}
-	t->profile = sg_profile_ref(profile);
 	g_private_replace(&milter_thread_key, t);
 	return t->ctx;
 }
@@ -267,8 +248,17 @@ session_tempfail(SMFICTX *ctx, MilterSession *s, const char *why)
 {
 	g_autofree char *id = session_queue_id(ctx);
 	g_autofree char *text = NULL;
+	g_autofree char *line = NULL;
+	SgLogFields f = { .id = id,
+		.size = -1,
+		.nrcpt = -1,
+		.action = "tempfail",
+		.error = why };
 
-	milter_log(LOG_ERR, "%s: action=tempfail error=\"%s\"", id, why);
+	if (s->msg != NULL && s->msg->sender != NULL)
+		f.sender = s->msg->sender->address;
+	line = sg_report_log_line(&f);
+	milter_log(LOG_ERR, "%s", line);
 	text = milter_reply_text("cannot examine the message now");
 	smfi_setreply(ctx, "451", "4.3.0", text);
 	session_clear(s);
@@ -479,6 +469,7 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 	g_autofree char *rules = NULL;
 	g_autofree char *kept = NULL;
 	g_autofree char *not_kept = NULL;
+	g_autofree char *line = NULL;
 	SgMessage *msg = s->msg;
 	SgJudgement judgement;
 	SgCheckContext *cctx;
@@ -494,6 +485,7 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 		    (gint64)sg_milter_spool_size(s->spool), SG_OFFSET_NONE,
 		    NULL, NULL, "message bytes");
 		judgement = sg_cli_judgement(msg);
+		msg->content_size = (gint64)sg_milter_spool_size(s->spool);
 	} else {
 		sg_milter_spool_attach(g_steal_pointer(&s->spool), msg);
 		cctx = milter_thread_context(s->profile, &error);
@@ -564,11 +556,10 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 		if (judgement != SG_JUDGE_REJECT)
 			done = "tag";
 	}
-	milter_log(priority, "%s: verdict=%s action=%s rules=%s%s%s%s%s%s", id,
-	    sg_report_verdict_name(msg->verdict), done,
-	    rules[0] != '\0' ? rules : "-", reason != NULL ? " reason=\"" : "",
-	    reason != NULL ? reason : "", reason != NULL ? "\"" : "",
-	    kept != NULL ? " stored=" : "", kept != NULL ? kept : "");
+	/* The line scan and check log: from=<>, size=, message-id=, ... */
+	line = sg_report_action_line(msg,
+	    &(SgOutcome){ .action = done, .reason = reason, .store_id = kept });
+	milter_log(priority, "%s", line);
 	session_clear(s);
 	return answer;
 }

@@ -7,8 +7,14 @@
  * they go to a pool of N workers, each with its own check context (and so
  * its own libmagic handle).  At most 8 * N candidates wait at once, so
  * memory does not grow with the spool.  Exit: 0 clean, 1 something was (or
- * with -n would be) quarantined or held, 75 when a message could not be
- * examined or moved (I/O), 64 usage, 78 bad rules.
+ * with -n would be) quarantined or held, or must go but stays (an mbox's
+ * message), 75 when a message could not be examined or moved (I/O), 64
+ * usage, 78 bad rules.
+ *
+ * What is done is told (scan_tell): one syslog line per message at warn
+ * or worse, the MTA's own log (a line in Exim's msglog before the move,
+ * postlog after it), the --notify mail at the end of the run, and on a
+ * terminal a progress line (cli-progress.c).
  */
 #include "config.h"
 
@@ -16,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "spoolguard/check.h"
 #include "spoolguard/quarantine.h"
@@ -42,9 +49,12 @@ typedef struct {
 	gboolean verbose;
 	gboolean quiet;
 	gboolean use_syslog;
-	GMutex out_lock;   /* stdout, stderr and the store */
-	GAsyncQueue *ctxq; /* idle SgCheckContext, one per worker */
-	SgState *state;    /* (nullable): --state */
+	gboolean mta_log;        /* Exim msglog and postlog lines */
+	SgCliNotify *notify;     /* (nullable): --notify */
+	SgCliProgress *progress; /* (nullable): a terminal's progress line */
+	GMutex out_lock;         /* stdout, stderr and the store */
+	GAsyncQueue *ctxq;       /* idle SgCheckContext, one per worker */
+	SgState *state;          /* (nullable): --state */
 	GThreadPool *pool;
 	GMutex pending_lock;
 	GCond pending_cond;
@@ -83,6 +93,50 @@ scan_count_open_error(Scan *scan, SgMessage *msg, const GError *error)
 		    msg->id, error->message);
 }
 
+/*
+ * Before a move, a line in the MTA's own log of the message (Exim's
+ * msglog), saying what is about to happen; trouble with it is said, and
+ * the move goes on.
+ */
+static void
+scan_note_mta(Scan *scan, SgMessage *msg)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *rules = NULL;
+	g_autofree char *text = NULL;
+
+	if (!scan->mta_log)
+		return;
+	rules = sg_report_rules(msg, SG_SEVERITY_QUARANTINE);
+	text = g_strdup_printf("%s (verdict=%s, rules=%s)",
+	    scan->action == SCAN_ACTION_HOLD ? "freezing the message"
+	                                     : "moving the message to its "
+	                                       "quarantine",
+	    sg_report_verdict_name(msg->verdict), rules[0] ? rules : "-");
+	if (!sg_report_mta_note(msg, text, &error)) {
+		g_mutex_lock(&scan->out_lock);
+		sg_cli_warn("%s", error->message);
+		g_mutex_unlock(&scan->out_lock);
+	}
+}
+
+/* What is said once a message was dealt with: syslog, the MTA's log,
+ * the notification mail. */
+static void
+scan_tell(Scan *scan, SgMessage *msg, const SgOutcome *outcome)
+{
+	gboolean moved = strcmp(outcome->action, "quarantined") == 0 ||
+	    strcmp(outcome->action, "held") == 0;
+
+	if (scan->use_syslog &&
+	    (msg->verdict >= SG_SEVERITY_WARN || outcome->error != NULL))
+		sg_report_syslog_action(msg, outcome);
+	if (scan->mta_log && (moved || strcmp(outcome->action, "error") == 0))
+		sg_report_mta_log(msg, outcome);
+	if (moved)
+		sg_cli_notify_add(scan->notify, msg, outcome);
+}
+
 /* Moves or holds a message that must go; returns the outcome's action. */
 static const char *
 scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
@@ -98,6 +152,7 @@ scan_act(Scan *scan, SgMessage *msg, char **store_id, char **why)
 		return scan->action == SCAN_ACTION_HOLD ? "would-hold"
 		                                        : "would-quarantine";
 	}
+	scan_note_mta(scan, msg);
 	if (scan->action == SCAN_ACTION_HOLD) {
 		if (msg->ops == NULL || msg->ops->hold == NULL) {
 			*why = g_strdup_printf("%s: the %s format has no hold "
@@ -176,6 +231,7 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 		g_mutex_unlock(&scan->out_lock);
 	} else {
 		g_atomic_int_inc(&scan->totals.examined);
+		sg_report_totals_add(&scan->totals, msg);
 		if (msg->verdict >= SG_SEVERITY_QUARANTINE) {
 			outcome.action = scan_act(scan, msg, &store_id, &why);
 			outcome.store_id = store_id;
@@ -191,6 +247,10 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 					sg_cli_warn("%s: not moved: %s",
 					    msg->id, why);
 				g_mutex_unlock(&scan->out_lock);
+			} else if (msg->no_move &&
+			    g_strcmp0(msg->format, "mbox") == 0) {
+				/* In a live mailbox: reported, left alone. */
+				g_atomic_int_inc(&scan->totals.kept);
 			} else if (msg->no_move) {
 				/* Already set aside by the MTA: reported. */
 				g_atomic_int_inc(&scan->totals.warned);
@@ -214,13 +274,21 @@ scan_process(Scan *scan, SgCheckContext *ctx, SgMessage *msg)
 				scan_record(scan, msg);
 		}
 	}
-	if (scan->use_syslog && msg->verdict >= SG_SEVERITY_WARN)
-		sg_report_syslog_message(msg, &outcome);
-	show = scan->format == SG_REPORT_JSON || scan->verbose ||
-	    (!scan->quiet && msg->verdict >= SG_SEVERITY_WARN) ||
-	    strcmp(outcome.action, "error") == 0;
+	scan_tell(scan, msg, &outcome);
+	/* -Q: errors, and in JSON what must go; -v: everything. */
+	if (scan->verbose)
+		show = TRUE;
+	else if (scan->quiet)
+		show = strcmp(outcome.action, "error") == 0 ||
+		    (scan->format == SG_REPORT_JSON &&
+		        msg->verdict >= SG_SEVERITY_QUARANTINE);
+	else
+		show = scan->format == SG_REPORT_JSON ||
+		    msg->verdict >= SG_SEVERITY_WARN ||
+		    strcmp(outcome.action, "error") == 0;
 	if (show) {
 		g_mutex_lock(&scan->out_lock);
+		sg_cli_progress_hide();
 		sg_report_write_message(stdout, scan->format, msg,
 		    scan->profile, NULL, &outcome);
 		g_mutex_unlock(&scan->out_lock);
@@ -349,6 +417,26 @@ scan_store_inside(const char *store, const char *path)
 		return TRUE;
 	return strncmp(store, real, n) == 0 &&
 	    (store[n] == '\0' || store[n] == '/');
+}
+
+static int
+scan_exit_status(const SgRunTotals *t)
+{
+	if (t->walk.errors > 0)
+		return EX_TEMPFAIL;
+	if (t->quarantined > 0 || t->held > 0 || t->kept > 0)
+		return SG_EXIT_QUARANTINED;
+	return SG_EXIT_OK;
+}
+
+/* The run's summary in the log: every count the summary line has. */
+static void
+scan_log_summary(const SgRunTotals *t, gboolean dry_run)
+{
+	g_autofree char *counts = sg_report_counts_line(t);
+
+	sg_report_syslog_line(LOG_INFO, "scan done%s: %s",
+	    dry_run ? " (dry run)" : "", counts);
 }
 
 static gboolean
@@ -527,11 +615,14 @@ sg_cmd_scan(int argc, char **argv)
 	g_autofree char *metrics = NULL;
 	g_autofree char *action_s = NULL;
 	g_autofree char *state_path = NULL;
+	g_autofree char *notify = NULL;
+	g_autofree char *sendmail = NULL;
 	g_auto(GStrv) paths = NULL;
 	g_autoptr(GPtrArray) spools = NULL;
 	g_autoptr(SgProfile) profile = NULL;
 	gboolean dry_run = FALSE, verbose = FALSE, quiet = FALSE;
 	gboolean include_corrupt = FALSE, no_syslog = FALSE;
+	gboolean no_mta_log = FALSE;
 	gint jobs = 1;
 	int rc = SG_EXIT_OK;
 	gint64 started = g_get_monotonic_time();
@@ -566,12 +657,24 @@ sg_cmd_scan(int argc, char **argv)
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		    "Also list clean messages", NULL },
 		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
-		    "Print only errors (and the quarantined, in JSON)", NULL },
+		    "Print only errors (in JSON also the messages that must "
+		    "go, and the summary); no progress line",
+		    NULL },
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
 		    "Skip files judged clean by the last run (state file)",
 		    "FILE" },
 		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
 		    "Do not log to syslog (mail facility)", NULL },
+		{ "no-mta-log", 0, 0, G_OPTION_ARG_NONE, &no_mta_log,
+		    "No line in Exim's msglog or through Postfix's postlog",
+		    NULL },
+		{ "notify", 0, 0, G_OPTION_ARG_STRING, &notify,
+		    "Mail a summary to ADDRESS when the run moved something",
+		    "ADDRESS" },
+		{ "sendmail", 0, 0, G_OPTION_ARG_FILENAME, &sendmail,
+		    "--notify through this sendmail (default "
+		    "/usr/sbin/sendmail)",
+		    "PATH" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths,
 		    NULL, "[PATH...]" },
 		{ NULL },
@@ -598,6 +701,17 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	if (!sg_cli_store_option_ok(store_opt))
 		return EX_USAGE;
+	if (notify != NULL && !sg_cli_notify_address_ok(notify)) {
+		sg_cli_warn("scan: --notify '%s' is not a mail address",
+		    notify);
+		return EX_USAGE;
+	}
+	if (sendmail != NULL && notify == NULL &&
+	    sg_cli_option_given("sendmail")) {
+		sg_cli_warn("scan: --sendmail goes with --notify");
+		return EX_USAGE;
+	}
+	sg_report_totals_init(&scan.totals);
 	scan.opts.min_age = 300;
 	if (min_age_s != NULL &&
 	    !sg_cli_parse_age(min_age_s, &scan.opts.min_age)) {
@@ -627,6 +741,9 @@ sg_cmd_scan(int argc, char **argv)
 	scan.verbose = verbose;
 	scan.quiet = quiet;
 	scan.use_syslog = !no_syslog;
+	scan.mta_log = !no_mta_log;
+	if (notify != NULL && !dry_run)
+		scan.notify = sg_cli_notify_new(notify, sendmail);
 	scan.opts.include_corrupt = include_corrupt;
 	scan.opts.now = g_get_real_time() / G_USEC_PER_SEC;
 	if (scan_any_action(spools, SCAN_ACTION_QUARANTINE)) {
@@ -694,6 +811,10 @@ sg_cmd_scan(int argc, char **argv)
 		    g_thread_pool_new(scan_worker, &scan, jobs, TRUE, NULL);
 	}
 
+	/* A progress line while it runs, on a terminal, unless -Q. */
+	if (!quiet && isatty(STDERR_FILENO))
+		scan.progress =
+		    sg_cli_progress_start(&scan.totals, &scan.out_lock);
 	for (guint i = 0; i < spools->len; i++) {
 		const ScanSpool *spool = spools->pdata[i];
 		g_autoptr(GError) error = NULL;
@@ -713,6 +834,7 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	if (scan.pool != NULL)
 		g_thread_pool_free(scan.pool, FALSE, TRUE);
+	g_clear_pointer(&scan.progress, sg_cli_progress_stop);
 
 	if (scan.state != NULL) {
 		g_autoptr(GError) error = NULL;
@@ -724,37 +846,47 @@ sg_cmd_scan(int argc, char **argv)
 	}
 	scan.totals.seconds =
 	    (gdouble)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
+	if (scan.notify != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		if (!sg_cli_notify_send(scan.notify, &scan.totals, &error)) {
+			sg_cli_warn("%s", error->message);
+			if (scan.use_syslog)
+				sg_report_syslog_line(LOG_ERR, "%s",
+				    error->message);
+		} else if (scan.use_syslog &&
+		    sg_cli_notify_count(scan.notify) > 0) {
+			sg_report_syslog_line(LOG_INFO,
+			    "notified %s of %u moved message(s)", notify,
+			    sg_cli_notify_count(scan.notify));
+		}
+	}
 	if (!quiet || scan.format == SG_REPORT_JSON)
 		sg_report_write_summary(stdout, scan.format, &scan.totals,
 		    dry_run);
 	if (metrics != NULL) {
 		g_autoptr(GError) error = NULL;
 
+		if (scan.store != NULL)
+			(void)sg_store_usage(scan.store,
+			    &scan.totals.store_entries,
+			    &scan.totals.store_bytes, NULL);
+		scan.totals.exit_status = scan_exit_status(&scan.totals);
 		if (!sg_report_write_metrics(metrics, &scan.totals, &error)) {
 			sg_cli_warn("%s", error->message);
 			scan.totals.walk.errors++;
 		}
 	}
-	if (scan.use_syslog) {
-		sg_report_syslog_line(LOG_INFO,
-		    "scan done: %d examined, %d quarantined%s, %d held, "
-		    "%d busy, %d too young, %d vanished, %d errors",
-		    scan.totals.examined, scan.totals.quarantined,
-		    dry_run ? " (dry run)" : "", scan.totals.held,
-		    scan.totals.walk.busy, scan.totals.walk.young,
-		    scan.totals.walk.vanished, scan.totals.walk.errors);
-	}
-	if (scan.totals.walk.errors > 0)
-		rc = EX_TEMPFAIL;
-	else if (scan.totals.quarantined > 0 || scan.totals.held > 0)
-		rc = SG_EXIT_QUARANTINED;
-	else
-		rc = SG_EXIT_OK;
+	if (scan.use_syslog)
+		scan_log_summary(&scan.totals, dry_run);
+	rc = scan_exit_status(&scan.totals);
 done:
 	g_async_queue_unref(scan.ctxq);
 	g_cond_clear(&scan.pending_cond);
 	g_mutex_clear(&scan.pending_lock);
 	g_mutex_clear(&scan.out_lock);
+	g_clear_pointer(&scan.progress, sg_cli_progress_stop);
+	g_clear_pointer(&scan.notify, sg_cli_notify_free);
 	g_clear_pointer(&scan.store, sg_store_free);
 	g_clear_pointer(&scan.state, sg_state_free);
 	return rc;

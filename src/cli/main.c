@@ -2,7 +2,8 @@
 /*
  * main.c - the spoolguard command: dispatch to a subcommand.
  *
- *	spoolguard scan|check|inspect|quarantine|rules|config|milter [options] ...
+ *	spoolguard scan|check|inspect|quarantine|rules|config|milter
+ *	    [options] ...
  *
  * Exit codes follow sysexits.h (see spoolguard(1)): 0 clean, 1 something
  * quarantined, 64 usage, 65 check rejects, 75 temporary failure, 78 bad
@@ -57,14 +58,18 @@ usage(FILE *out)
 /*
  * Messages quote what the user typed and names found in spools: an id or
  * a file name may hold a terminal escape, so control bytes and invalid
- * UTF-8 are escaped (\xNN) before they reach the terminal.
+ * UTF-8 are escaped (\xNN) before they reach the terminal, and so is
+ * every byte past ASCII when the locale is not UTF-8.  A progress line
+ * on the terminal is taken away first.
  */
 static void
 cli_print_safe(const char *msg)
 {
 	g_autofree char *safe = sg_report_terminal_safe(msg, CLI_MESSAGE_MAX);
+	g_autofree char *out = sg_report_for_output(safe);
 
-	fprintf(stderr, "spoolguard: %s\n", safe);
+	sg_cli_progress_hide();
+	fprintf(stderr, "spoolguard: %s\n", out);
 }
 
 void
@@ -136,6 +141,8 @@ int
 main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
+	/* UTF-8 reaches the terminal only when the locale says it is one. */
+	sg_report_set_utf8_output(g_get_charset(NULL));
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

@@ -187,3 +187,24 @@ sg_fd_sha256(int fd, GError **error)
 	}
 	return g_strdup(g_checksum_get_string(sum));
 }
+
+gboolean
+sg_fd_write_all(int fd, const void *buf, gsize len)
+{
+	const char *p = buf;
+	gsize done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return FALSE;
+		}
+		done += (gsize)n;
+	}
+	return TRUE;
+}

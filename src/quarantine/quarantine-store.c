@@ -277,6 +277,11 @@ sg_store_entry_free(SgStoreEntry *entry)
 	g_free(entry->format);
 	g_free(entry->verdict);
 	g_free(entry->rules);
+	g_free(entry->queue_name);
+	g_free(entry->queue_id);
+	g_free(entry->sender);
+	g_free(entry->message_id);
+	g_free(entry->profile);
 	g_free(entry);
 }
 
@@ -479,6 +484,28 @@ store_entry_new(const char *id, const char *dir)
 	e->unfinished = store_entry_unfinished(dir);
 	e->format = g_strdup(sg_store_json_string(report, "format"));
 	e->verdict = g_strdup(sg_store_json_string(report, "verdict"));
+	e->message_id = g_strdup(sg_store_json_string(report, "message_id"));
+	e->profile = g_strdup(sg_store_json_string(report, "profile"));
+	{
+		JsonNode *q = report != NULL
+		    ? json_object_get_member(report, "queue")
+		    : NULL;
+		JsonNode *env = report != NULL
+		    ? json_object_get_member(report, "envelope")
+		    : NULL;
+
+		if (q != NULL && JSON_NODE_HOLDS_OBJECT(q)) {
+			JsonObject *qo = json_node_get_object(q);
+
+			e->queue_name =
+			    g_strdup(sg_store_json_string(qo, "name"));
+			e->queue_id = g_strdup(sg_store_json_string(qo, "id"));
+		}
+		if (env != NULL && JSON_NODE_HOLDS_OBJECT(env))
+			e->sender = g_strdup(
+			    sg_store_json_string(json_node_get_object(env),
+			        "sender"));
+	}
 	for (guint i = 0; files != NULL && i < json_array_get_length(files);
 	     i++) {
 		JsonObject *f = sg_store_json_element(files, i);

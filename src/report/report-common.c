@@ -13,6 +13,11 @@
  * byte that is not UTF-8 as \xNN and a backslash as \\, so two different
  * names never print the same.  sg_report_terminal_safe() leaves
  * backslashes alone, for messages that quote escaped text already.
+ * Text for people is UTF-8 only when the locale's charset is (main()
+ * says so through sg_report_set_utf8_output()); otherwise
+ * sg_report_for_output() writes every byte past ASCII as \xNN at the
+ * last moment, so that files (report.txt) and syslog keep UTF-8 whatever
+ * the locale of the run that wrote them.
  * Returned strings belong to the caller.
  */
 #include "config.h"
@@ -65,6 +70,44 @@ sg_report_write_summary(FILE *out, SgReportFormat format,
 	fflush(out);
 }
 
+void
+sg_report_run_counts(const SgRunTotals *t, SgReportCount out[SG_REPORT_COUNTS])
+{
+	const SgReportCount counts[SG_REPORT_COUNTS] = {
+		{ "seen", t->walk.seen },
+		{ "examined", t->examined },
+		{ "clean", t->clean },
+		{ "warned", t->warned },
+		{ "quarantined", t->quarantined },
+		{ "held", t->held },
+		{ "kept", t->kept },
+		{ "unchanged", t->unchanged },
+		{ "young", t->walk.young },
+		{ "busy", t->walk.busy },
+		{ "vanished", t->walk.vanished },
+		{ "skipped", t->walk.skipped },
+		{ "errors", t->walk.errors },
+	};
+
+	memcpy(out, counts, sizeof(counts));
+}
+
+char *
+sg_report_counts_line(const SgRunTotals *t)
+{
+	SgReportCount counts[SG_REPORT_COUNTS];
+	GString *out = g_string_new(NULL);
+	char secs[G_ASCII_DTOSTR_BUF_SIZE];
+
+	sg_report_run_counts(t, counts);
+	for (guint i = 0; i < SG_REPORT_COUNTS; i++)
+		g_string_append_printf(out, "%s=%d, ", counts[i].name,
+		    counts[i].value);
+	g_string_append_printf(out, "seconds=%s",
+	    g_ascii_formatd(secs, sizeof(secs), "%.2f", t->seconds));
+	return g_string_free(out, FALSE);
+}
+
 const char *
 sg_report_verdict_name(SgSeverity verdict)
 {
@@ -95,14 +138,11 @@ sg_report_rules(SgMessage *msg, SgSeverity min)
 
 /* The escaping of both: @backslash says whether '\\' is escaped too. */
 static char *
-report_escape(const char *s, gsize max, gboolean backslash)
+report_escape(const char *s, gsize len, gsize max, gboolean backslash)
 {
 	GString *out;
-	gsize len, i = 0;
+	gsize i = 0;
 
-	if (s == NULL)
-		return g_strdup("-");
-	len = strlen(s);
 	out = g_string_sized_new(MIN(len, max) + 4);
 	while (i < len && i < max) {
 		guchar c = (guchar)s[i];
@@ -150,26 +190,39 @@ report_escape(const char *s, gsize max, gboolean backslash)
 char *
 sg_report_text_safe(const char *s, gsize max)
 {
-	return report_escape(s, max, TRUE);
+	if (s == NULL)
+		return g_strdup("-");
+	return report_escape(s, strlen(s), max, TRUE);
+}
+
+char *
+sg_report_text_safe_len(const char *p, gsize len, gsize max)
+{
+	return report_escape(p, len, max, TRUE);
 }
 
 char *
 sg_report_terminal_safe(const char *s, gsize max)
 {
-	return report_escape(s, max, FALSE);
+	if (s == NULL)
+		return g_strdup("-");
+	return report_escape(s, strlen(s), max, FALSE);
 }
 
 char *
 sg_report_name_safe(const char *s)
 {
-	GString *out;
-	const char *p, *end;
-
 	if (s == NULL)
 		return NULL;
-	out = g_string_sized_new(strlen(s) + 4);
-	p = s;
-	end = s + strlen(s);
+	return sg_report_name_safe_len(s, strlen(s));
+}
+
+char *
+sg_report_name_safe_len(const char *s, gsize len)
+{
+	GString *out = g_string_sized_new(len + 4);
+	const char *p = s, *end = s + len;
+
 	while (p < end) {
 		const char *bad = NULL;
 
@@ -186,6 +239,49 @@ sg_report_name_safe(const char *s)
 		p = bad;
 	}
 	return g_string_free(out, FALSE);
+}
+
+/* Text output may carry UTF-8 unless main() found the locale is not. */
+static gint report_utf8_output = 1;
+
+void
+sg_report_set_utf8_output(gboolean utf8)
+{
+	g_atomic_int_set(&report_utf8_output, utf8 ? 1 : 0);
+}
+
+gboolean
+sg_report_utf8_output(void)
+{
+	return g_atomic_int_get(&report_utf8_output) != 0;
+}
+
+char *
+sg_report_for_output(const char *s)
+{
+	GString *out;
+
+	if (s == NULL)
+		return NULL;
+	if (sg_report_utf8_output())
+		return g_strdup(s);
+	out = g_string_sized_new(strlen(s) + 8);
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((guchar)*p >= 0x80)
+			g_string_append_printf(out, "\\x%02x", (guchar)*p);
+		else
+			g_string_append_c(out, *p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+void
+sg_report_fputs(const char *s, FILE *out)
+{
+	g_autofree char *text = sg_report_for_output(s);
+
+	if (text != NULL)
+		fputs(text, out);
 }
 
 char *

@@ -165,6 +165,15 @@ json_add_inspect(JsonBuilder *b, SgMessage *msg, const SgInspect *inspect)
 		json_add_string(b, "name", h->name);
 		json_add_int(b, "offset", h->offset, SG_OFFSET_NONE);
 		json_add_int(b, "length", (gint64)h->length, -1);
+		json_builder_set_member_name(b, "value");
+		if (h->value == NULL) {
+			json_builder_add_null_value(b);
+		} else {
+			g_autofree char *v =
+			    sg_report_name_safe_len(h->value, h->value_len);
+
+			json_builder_add_string_value(b, v);
+		}
 		if (sg_message_locate(msg, h->offset, &file, &file_offset)) {
 			SgMessageFile *mf = sg_message_file(msg, file);
 
@@ -195,6 +204,34 @@ json_add_inspect(JsonBuilder *b, SgMessage *msg, const SgInspect *inspect)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
+	if (inspect->bodies == NULL)
+		return;
+	json_builder_set_member_name(b, "bodies");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < inspect->bodies->len; i++) {
+		SgBodyRow *r = g_ptr_array_index(inspect->bodies, i);
+
+		json_builder_begin_object(b);
+		json_add_string(b, "path", r->path);
+		json_add_string(b, "content_type", r->content_type);
+		json_add_string(b, "charset", r->charset);
+		json_builder_set_member_name(b, "text");
+		if (r->text == NULL) {
+			json_builder_add_null_value(b);
+		} else {
+			g_autofree char *t =
+			    sg_report_name_safe_len(r->text, r->text_len);
+
+			json_builder_add_string_value(b, t);
+		}
+		json_builder_set_member_name(b, "truncated");
+		json_builder_add_boolean_value(b, r->truncated);
+		json_add_string(b, "note", r->note);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "bodies_capped");
+	json_builder_add_boolean_value(b, inspect->bodies_capped);
 }
 
 JsonNode *
@@ -217,6 +254,19 @@ sg_report_message_json(SgMessage *msg, const SgProfile *profile,
 	}
 	json_add_int(b, "size", sg_message_total_size(msg), -1);
 	json_add_int(b, "content_size", msg->content_size, -1);
+	{
+		gsize len = 0;
+		g_autofree char *mid =
+		    sg_report_header_value(msg, "Message-ID", 998, &len);
+		g_autofree char *safe =
+		    mid != NULL ? sg_report_name_safe_len(mid, len) : NULL;
+
+		json_builder_set_member_name(b, "message_id");
+		if (safe == NULL)
+			json_builder_add_null_value(b);
+		else
+			json_builder_add_string_value(b, safe);
+	}
 	json_add_files(b, msg);
 	json_add_envelope(b, msg);
 	json_add_props(b, msg);
@@ -263,29 +313,14 @@ json_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) node = NULL;
 	g_autofree char *line = NULL;
-	const struct {
-		const char *key;
-		gint value;
-	} counts[] = {
-		{ "seen", t->walk.seen },
-		{ "examined", t->examined },
-		{ "clean", t->clean },
-		{ "warned", t->warned },
-		{ "quarantined", t->quarantined },
-		{ "held", t->held },
-		{ "unchanged", t->unchanged },
-		{ "young", t->walk.young },
-		{ "busy", t->walk.busy },
-		{ "vanished", t->walk.vanished },
-		{ "skipped", t->walk.skipped },
-		{ "errors", t->walk.errors },
-	};
+	SgReportCount counts[SG_REPORT_COUNTS];
 
+	sg_report_run_counts(t, counts);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "summary");
 	json_builder_begin_object(b);
 	for (guint i = 0; i < G_N_ELEMENTS(counts); i++) {
-		json_builder_set_member_name(b, counts[i].key);
+		json_builder_set_member_name(b, counts[i].name);
 		json_builder_add_int_value(b, counts[i].value);
 	}
 	json_builder_set_member_name(b, "dry_run");

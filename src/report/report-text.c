@@ -23,6 +23,17 @@
 #define TEXT_ID_MAX 512
 #define TEXT_FIELD_MAX 200
 
+/* Header values and body lines are cut at this many columns (0: not). */
+static guint text_width;
+
+static void text_append_cut(GString *out, const char *s, glong used);
+
+void
+sg_report_set_text_width(guint width)
+{
+	text_width = width;
+}
+
 static char *
 text_location(const SgFinding *f)
 {
@@ -182,13 +193,97 @@ text_headers(GString *out, SgMessage *msg, const SgInspect *inspect)
 		SgHeaderRow *h = g_ptr_array_index(inspect->headers, i);
 		g_autofree char *name = sg_report_text_safe(h->name, 80);
 		goffset off;
+		gsize before = out->len;
 
 		if (!sg_message_locate(msg, h->offset, &file, &off))
 			off = h->offset;
 		g_string_append_printf(out,
-		    "    %10" G_GINT64_FORMAT " %8" G_GSIZE_FORMAT "  %s\n",
+		    "    %10" G_GINT64_FORMAT " %8" G_GSIZE_FORMAT "  %s",
 		    (gint64)off, h->length, name);
+		if (h->value != NULL) {
+			g_autofree char *v = sg_report_text_safe_len(h->value,
+			    h->value_len, G_MAXSIZE);
+
+			g_string_append(out, ": ");
+			text_append_cut(out, v,
+			    g_utf8_strlen(out->str + before, -1));
+		}
+		g_string_append_c(out, '\n');
 	}
+}
+
+/*
+ * Appends @s, cut with "..." so that a line whose first @used columns are
+ * out already fits the width (one column a character; not cut when the
+ * width is 0).
+ */
+static void
+text_append_cut(GString *out, const char *s, glong used)
+{
+	glong room = (glong)text_width - used;
+	glong n = g_utf8_strlen(s, -1);
+
+	if (text_width == 0 || n <= room) {
+		g_string_append(out, s);
+		return;
+	}
+	room = MAX(room - 3, 8);
+	g_string_append_len(out, s,
+	    (gssize)(g_utf8_offset_to_pointer(s, room) - s));
+	g_string_append(out, "...");
+}
+
+/* The decoded start of each leaf part (inspect --body). */
+static void
+text_bodies(GString *out, const SgInspect *inspect)
+{
+	if (inspect->bodies == NULL)
+		return;
+	for (guint i = 0; i < inspect->bodies->len; i++) {
+		SgBodyRow *b = g_ptr_array_index(inspect->bodies, i);
+		g_autofree char *path = sg_report_text_safe(b->path, 80);
+		g_autofree char *type =
+		    sg_report_text_safe(b->content_type, 100);
+		gsize pos = 0;
+
+		g_string_append_printf(out, "  body        %s %s", path, type);
+		if (b->charset != NULL) {
+			g_autofree char *cs =
+			    sg_report_text_safe(b->charset, 60);
+
+			g_string_append_printf(out, "; charset=%s", cs);
+		}
+		if (b->text != NULL)
+			g_string_append_printf(out,
+			    " (%s%" G_GSIZE_FORMAT " bytes decoded)",
+			    b->truncated ? "first " : "", b->text_len);
+		g_string_append_c(out, '\n');
+		if (b->note != NULL) {
+			g_autofree char *n = sg_report_text_safe(b->note, 200);
+
+			g_string_append_printf(out, "    (%s)\n", n);
+		}
+		/* Line by line, each escaped and cut to the width. */
+		while (b->text != NULL && pos < b->text_len) {
+			const char *p = b->text + pos;
+			const char *lf = memchr(p, '\n', b->text_len - pos);
+			gsize n =
+			    lf != NULL ? (gsize)(lf - p) : b->text_len - pos;
+			gsize show = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+			g_autofree char *line =
+			    sg_report_text_safe_len(p, show, G_MAXSIZE);
+
+			g_string_append(out, "    | ");
+			text_append_cut(out, line, 6);
+			g_string_append_c(out, '\n');
+			pos += n + (lf != NULL ? 1 : 0);
+		}
+		if (b->truncated)
+			g_string_append(out, "    | ...\n");
+	}
+	if (inspect->bodies_capped)
+		g_string_append(out,
+		    "  body        ... more parts not shown\n");
 }
 
 static void
@@ -279,6 +374,7 @@ sg_report_message_text(SgMessage *msg, const SgProfile *profile,
 	text_envelope(out, msg);
 	text_headers(out, msg, inspect);
 	text_parts(out, inspect);
+	text_bodies(out, inspect);
 	return g_string_free(out, FALSE);
 }
 
@@ -289,7 +385,7 @@ text_write_message(FILE *out, SgMessage *msg, const SgProfile *profile,
 	g_autofree char *text =
 	    sg_report_message_text(msg, profile, inspect, outcome);
 
-	fputs(text, out);
+	sg_report_fputs(text, out);
 }
 
 static void
@@ -298,14 +394,17 @@ text_write_summary(FILE *out, const SgRunTotals *t, gboolean dry_run)
 	if (t->unchanged > 0)
 		fprintf(out, "%d unchanged since the last run (--state); ",
 		    t->unchanged);
-	fprintf(out,
-	    "%d examined: %d clean, %d warned, %d %s, %d %s; "
-	    "skipped %d young, %d busy, %d vanished, %d not messages; "
-	    "%d errors; %.2f s\n",
+	fprintf(out, "%d examined: %d clean, %d warned, %d %s, %d %s",
 	    t->examined, t->clean, t->warned, t->quarantined,
 	    dry_run ? "would be quarantined" : "quarantined", t->held,
-	    dry_run ? "would be held" : "held", t->walk.young, t->walk.busy,
-	    t->walk.vanished, t->walk.skipped, t->walk.errors, t->seconds);
+	    dry_run ? "would be held" : "held");
+	if (t->kept > 0)
+		fprintf(out, ", %d kept", t->kept);
+	fprintf(out,
+	    "; skipped %d young, %d busy, %d vanished, %d not messages; "
+	    "%d errors; %.2f s\n",
+	    t->walk.young, t->walk.busy, t->walk.vanished, t->walk.skipped,
+	    t->walk.errors, t->seconds);
 }
 
 const SgReportWriter sg_report_text_writer = {

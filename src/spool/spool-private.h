@@ -14,6 +14,7 @@ extern const SgSpoolOps sg_spool_maildir_ops;
 extern const SgSpoolOps sg_spool_postfix_ops;
 extern const SgSpoolOps sg_spool_exim_ops;
 extern const SgSpoolOps sg_spool_sendmail_ops;
+extern const SgSpoolOps sg_spool_mbox_ops;
 
 /* ---- the tree walker (spool-walk.c), shared by plain and maildir ---- */
 
@@ -71,5 +72,14 @@ gboolean sg_spool_maildir_is_message_dir(int dirfd, const char *path);
 gboolean sg_spool_maildir_is_tmp_dir(int dirfd, const char *path);
 /* TRUE for a message name in new/ or cur/: anything not starting with '.'. */
 gboolean sg_spool_maildir_is_message_name(const char *name, gsize len);
+
+/* ---- mbox (spool-mbox.c) -------------------------------------------- */
+
+/* TRUE when the file @name in the directory @dirfd starts with a From_
+ * line (an mbox). */
+gboolean sg_spool_mbox_claims_at(int dirfd, const char *name);
+/* Streams the messages of the mbox @path as candidates, one each. */
+gboolean sg_spool_mbox_walk_file(const char *path, const SgWalkOptions *opts,
+    SgWalkStats *stats, SgWalkFunc func, gpointer user_data, GError **error);
 
 #endif /* SPOOLGUARD_SPOOL_PRIVATE_H */

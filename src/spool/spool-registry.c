@@ -4,7 +4,8 @@
  *
  * Detection runs in this order: MTA layouts first (they are recognised by
  * their directory names), maildir next, and plain folders last, since any
- * directory is a plain folder.
+ * directory is a plain folder.  mbox recognises no directory: the walk
+ * asks it about each file of a plain folder (spool-walk.c).
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@ static const SgSpoolOps *const formats[] = {
 	&sg_spool_exim_ops,
 	&sg_spool_sendmail_ops,
 	&sg_spool_maildir_ops,
+	&sg_spool_mbox_ops,
 	&sg_spool_plain_ops,
 	NULL,
 };

@@ -2,8 +2,9 @@
 /*
  * spool-walk.c - from a PATH on the command line to message candidates.
  *
- * sg_spool_walk() looks at PATH with lstat: a regular file is one
- * candidate from sg_spool_message_for_file() (each format's
+ * sg_spool_walk() looks at PATH with lstat: a regular file is an mbox
+ * (one candidate per message, spool-mbox.c) or one candidate from
+ * sg_spool_message_for_file() (each format's
  * message_for_file() in registry order, plain last); a directory is offered to
  * each registered format's detect() in registry order and walked by the first
  * that says yes (plain last).  A symlink named on the command line is resolved
@@ -14,7 +15,9 @@
  * descends with an explicit stack of at most SG_SPOOL_MAX_DEPTH open
  * directories.  It skips the quarantine store (by device and inode), dot
  * names (except maildir++ folders), maildir tmp/, and anything that is not
- * a message file, counting what it skips.  Candidates are unopened; the
+ * a message file, counting what it skips.  Each file of a plain folder is
+ * asked whether it is an mbox (its first line read) before it becomes a
+ * candidate.  Candidates are unopened; the
  * callback owns each one.
  */
 #include "config.h"
@@ -305,6 +308,25 @@ walk_entry_type(Walk *w, DIR *dir, const struct dirent *de)
 	return DT_FIFO; /* a fifo, socket or device: skipped */
 }
 
+/* A file of a plain folder: a message, or an mbox of many. */
+static void
+walk_plain_file(Walk *w, WalkFrame *frame, const char *name)
+{
+	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!sg_spool_mbox_claims_at(dirfd(frame->dir), name)) {
+		walk_candidate(w, &sg_spool_plain_ops, frame->path, name);
+		return;
+	}
+	path = g_build_filename(frame->path, name, NULL);
+	if (!sg_spool_mbox_walk_file(path, w->opts, w->stats, walk_forward, w,
+	        &error)) {
+		g_warning("%s", error->message);
+		g_atomic_int_inc(&w->stats->errors);
+	}
+}
+
 /* One entry of the directory on top of the stack. */
 static void
 walk_entry(Walk *w, guint top, const struct dirent *de)
@@ -352,7 +374,7 @@ walk_entry(Walk *w, guint top, const struct dirent *de)
 		return;
 	}
 	if (kind == FRAME_PLAIN && sg_spool_plain_is_message_name(name, len)) {
-		walk_candidate(w, &sg_spool_plain_ops, frame->path, name);
+		walk_plain_file(w, frame, name);
 		return;
 	}
 	if (kind == FRAME_MESSAGES &&
@@ -467,6 +489,9 @@ sg_spool_walk(const char *path, const SgWalkOptions *opts, SgWalkStats *stats,
 		    resolved);
 		path = resolved;
 	}
+	if (S_ISREG(st.st_mode) && sg_spool_is_mbox(path))
+		return sg_spool_mbox_walk_file(path, opts, stats, func,
+		    user_data, error);
 	if (S_ISREG(st.st_mode)) {
 		SgMessage *msg = sg_spool_message_for_file(path);
 

@@ -12,7 +12,9 @@
 # place (`exim -bp` lists it, no "Format error in spool file" in the log,
 # no "spool format error" in the listing) and not touch the locked one.
 # Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; exit 77
-# (skip) otherwise, or when Exim cannot run here.
+# (skip) otherwise, or when Exim cannot run here.  Before the planting,
+# `inspect -q exim:ID` shows each good message's sender and Subject as
+# `exim -Mvh ID` does.
 set -u
 
 [ "${SPOOLGUARD_LIVE:-0}" = 1 ] || { echo "SKIP: set SPOOLGUARD_LIVE=1 to run"; exit 77; }
@@ -69,6 +71,18 @@ for i in 1 2 3; do
 done
 good=$(ls "$w/spool/input" | sed -n 's/-H$//p' | sort)
 [ "$(echo "$good" | wc -l)" = 3 ] || { bad "exim queued $(echo "$good" | wc -w) messages, not 3"; exit 1; }
+
+# inspect -q exim:ID as exim -Mvh ID: the same sender and Subject.
+for id in $good; do
+	$X -Mvh "$id" >"$w/mvh.out" 2>&1 || bad "exim -Mvh $id"
+	"$SPOOLGUARD_BIN" inspect --spool "$w/spool" -q "exim:$id" >"$w/inspect.out" 2>&1 ||
+		bad "inspect -q exim:$id: $(cat "$w/inspect.out")"
+	sender=$(sed -n '3s/^<\(.*\)>$/\1/p' "$w/mvh.out")
+	subject=$(sed -n 's/^[0-9]*[A-Z* ] Subject: //p' "$w/mvh.out")
+	[ -n "$sender" ] && [ -n "$subject" ] || bad "exim -Mvh: $(cat "$w/mvh.out")"
+	grep -q "sender  *<$sender>" "$w/inspect.out" || bad "inspect: no sender $sender"
+	grep -q " Subject: $subject\$" "$w/inspect.out" || bad "inspect: no Subject: $subject"
+done
 
 # plant the corrupt pairs (every file of corrupt/input but the near-miss)
 planted=

@@ -13,6 +13,8 @@
 # locked one is still in deferred/, every good message is still listed by
 # `postqueue -j`, Postfix logged no new warning; then `scan --action hold`
 # moves one more damaged file into hold/ by rename; `postfix check` is quiet.
+# Before that, `inspect -q postfix:ID` shows each good message's sender and
+# Subject as `postcat -q ID` does, finding the queue through postconf.
 #
 # Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; otherwise,
 # or when the postfix package cannot be had, it exits 77 (skipped).
@@ -74,6 +76,25 @@ good_ids=$("$PQ" -c "$PFCONF" -j | python3 -c '
 import json, sys
 print(" ".join(json.loads(l)["queue_id"] for l in sys.stdin if l.strip()))')
 [ -n "$good_ids" ] || fail "postqueue -j lists nothing"
+
+# inspect -q postfix:ID as postcat -q ID: the queue found through
+# Postfix's own postconf (MAIL_CONFIG names this instance), the message
+# in its hashed deferred/ directory, the same sender and Subject.
+: >"$W/empty.conf"
+for id in $good_ids; do
+	"$PC" -c "$PFCONF" -q "$id" >"$W/postcat.out" 2>&1 || fail "postcat -q $id"
+	PATH="$R/usr/sbin:$PATH" SPOOLGUARD_CONFIG="$W/empty.conf" \
+		"$SPOOLGUARD_BIN" inspect -q "postfix:$id" >"$W/inspect.out" 2>&1 ||
+		fail "inspect -q postfix:$id: $(cat "$W/inspect.out")"
+	sender=$(sed -n 's/^sender: //p' "$W/postcat.out")
+	subject=$(sed -n 's/^Subject: //p' "$W/postcat.out")
+	[ -n "$sender" ] && [ -n "$subject" ] || fail "postcat: $(cat "$W/postcat.out")"
+	grep -q "sender  *<$sender>" "$W/inspect.out" || fail "inspect: no sender $sender: $(cat "$W/inspect.out")"
+	grep -q " Subject: $subject\$" "$W/inspect.out" || fail "inspect: no Subject: $subject"
+	grep -q "queue  *deferred $id" "$W/inspect.out" || fail "inspect: not deferred/$id"
+	"$SPOOLGUARD_BIN" inspect --spool "$Q" -q "postfix:$id" >/dev/null 2>&1 ||
+		fail "inspect --spool -q postfix:$id"
+done
 
 # Plant the damaged files as Postfix would store them.
 planted=

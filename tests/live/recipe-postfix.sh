@@ -213,21 +213,21 @@ for pair in $bad_inputs; do
 	"rejected 550 5.6.0 spoolguard: $rule:"*) ;;
 	*) fail "milter: $f: want 550 5.6.0 $rule, got: $r" ;;
 	esac
-	grep -q "verdict=quarantine action=reject rules=.*$rule" "$W/milter.log" ||
+	grep -q "verdict=quarantine, action=reject, rules=.*$rule" "$W/milter.log" ||
 		fail "milter: $f: no log line with $rule"
 done
 # The milter logs the queue id Postfix gave ({i} at end of data).
-grep -Eq ': [0-9A-F]{6,}: verdict=quarantine action=reject' "$W/milter.log" ||
+grep -Eq ': [0-9A-F]{6,}: from=<[^>]*>, size=[0-9]+, .*verdict=quarantine, action=reject' "$W/milter.log" ||
 	fail "milter: no queue id in the log: $(tail -n 3 "$W/milter.log")"
 # Each rejection is in the store, with its envelope and report.
 # entry_of RULE: the id of the last kept message that RULE rejected.
 entry_of() {
-	sed -n "s/.*action=reject rules=.*$1.* stored=\([0-9a-fTZ-]*\).*/\1/p" "$W/milter.log" | tail -n 1
+	sed -n "s/.*action=reject, rules=.*$1.*, store=\([0-9a-fTZ-]*\).*/\1/p" "$W/milter.log" | tail -n 1
 }
 for pair in $bad_inputs; do
 	f=${pair%%:*} rule=${pair#*:}
 	id=$(entry_of "$rule")
-	[ -n "$id" ] || fail "milter: $f: not kept (no stored= in the log)"
+	[ -n "$id" ] || fail "milter: $f: not kept (no store= in the log)"
 	e=$(find "$store" -mindepth 4 -maxdepth 4 -type d -name "$id")
 	[ -d "$e" ] || fail "milter: $f: no entry $id in the store"
 	grep -q "\"rule\":\"$rule\"" "$e/report.json" || fail "milter: $f: $rule not in the report"

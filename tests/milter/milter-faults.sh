@@ -82,7 +82,7 @@ include=default
 soft=none
 hard=1000000
 EOF
-printf 'From: a@example.org\nTo: b@example.org\nSubject: clean\n\nhello\n' >"$work/clean.eml"
+printf 'From: a@example.org\nTo: b@example.org\nSubject: clean\nMessage-ID: <c1@example.org>\n\nhello\n' >"$work/clean.eml"
 gen "import sys; sys.stdout.write('From: a@example.org\nX-Long: ' + 'a' * 100000 + '\nSubject: x\n\nbody\n')" "$work/long.eml"
 gen "import sys; sys.stdout.write('From: a@example.org\nSubject: big\n\n' + ('x' * 76 + '\n') * 65000)" "$work/big.eml"
 gen "import sys; sys.stdout.write('From: a@example.org\nSubject: mid\n\n' + ('y' * 76 + '\n') * 6500)" "$work/mid.eml"
@@ -92,15 +92,18 @@ printf 'From: a@example.org\nSubject: nul\0here\nContent-Type: text/plain\n\nbod
 start m -r "$work/small.rules" --memory 65536
 pid=$pid_m
 
-# Clean: accepted, logged with the queue id.
+# Clean: accepted, logged as scan and check log, the queue id first;
+# size= counts the message as the MTA sent it, with CRLF line ends.
+crlf_size() { echo $(($(wc -c <"$1") + $(wc -l <"$1"))); }
 send m -i CLEAN1 "$work/clean.eml"
 expect '^eom: accept'
-grep -q 'CLEAN1: verdict=clean action=accept' "$work/m.log" || fail "no log line for CLEAN1"
+grep -q "CLEAN1: from=<sender@example.invalid>, size=$(crlf_size "$work/clean.eml"), nrcpt=1, message-id=<c1@example.org>, verdict=clean, action=accept, rules=-\$" "$work/m.log" ||
+	fail "no log line for CLEAN1: $(grep CLEAN1 "$work/m.log")"
 
 # A 100,000-byte header line: rejected, the reason in the reply.
 send m -i LONG1 "$work/long.eml"
 expect '^eom: reject 550 5.6.0 spoolguard: header.line-length: header line bytes: 100008 > 65536'
-grep -q 'LONG1: verdict=quarantine action=reject rules=header.line-length' "$work/m.log" ||
+grep -q "LONG1: from=<sender@example.invalid>, size=$(crlf_size "$work/long.eml"), nrcpt=1, verdict=quarantine, action=reject, rules=header.line-length, reason=\"header.line-length: " "$work/m.log" ||
 	fail "no reject log line for LONG1"
 
 # A body past message.size's hard limit: refused while it is sent.
@@ -120,7 +123,7 @@ expect '^eom: accept'
 # 10,000 recipients: under the hard limit (10,240), a warning; 10,300: no.
 send m -i RCPT1 --rcpt-count 10000 "$work/clean.eml"
 expect '^eom: accept'
-grep -q 'RCPT1: verdict=warn action=accept rules=envelope.rcpt-count' "$work/m.log" ||
+grep -q 'RCPT1: from=<sender@example.invalid>, size=[0-9]*, nrcpt=10000, .*verdict=warn, action=accept, rules=envelope.rcpt-count' "$work/m.log" ||
 	fail "no envelope.rcpt-count warning for 10,000 recipients"
 send m -i RCPT2 --rcpt-count 10300 "$work/clean.eml"
 expect '^eom: reject 550 5.6.0 spoolguard: envelope.rcpt-count: envelope recipients: 10300 > 10240'
@@ -130,7 +133,7 @@ send m -i NOVAL1 "$work/novalue.eml"
 expect '^eom: accept'
 send m -i NUL1 "$work/nul.eml"
 expect '^eom: accept'
-grep -q 'NUL1: verdict=warn action=accept rules=content.nul-in-text' "$work/m.log" ||
+grep -q 'NUL1: from=<.*verdict=warn, action=accept, rules=content.nul-in-text' "$work/m.log" ||
 	fail "the body's NUL was not seen"
 
 # An MTA that never sends end of message: the stalled session blocks no
@@ -206,7 +209,7 @@ start quar -a quarantine --socket-mode 0600
 send quar -i QUAR1 "$work/long.eml"
 expect '^eom: quarantine spoolguard: header.line-length: '
 expect '^eom: accept'
-grep -q 'QUAR1: verdict=quarantine action=quarantine' "$work/quar.log" || fail "no quarantine log line"
+grep -q 'QUAR1: from=<.*verdict=quarantine, action=quarantine, rules=header.line-length' "$work/quar.log" || fail "no quarantine log line"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "PASS (not root: full disk, daemon and --user not tried)"
@@ -222,7 +225,7 @@ pids="$pids $!"
 for _ in $(seq 100); do [ -S "$work/full.sock" ] && break; sleep 0.1; done
 out=$("$MILTER_CLIENT" "unix:$work/full.sock" -i FULL1 "$work/big.eml")
 expect 'tempfail 451 4.3.0'
-grep -q 'FULL1: action=tempfail error=.*No space left on device' "$work/full.log" ||
+grep -q 'FULL1: from=<sender@example.invalid>, action=tempfail, error=".*No space left on device' "$work/full.log" ||
 	fail "no tempfail log line naming ENOSPC"
 sleep 0.5
 used=$(df -k --output=used "$mnt" | tail -n 1 | tr -d ' ')
