@@ -373,14 +373,25 @@ static gboolean
 quarantine_judge(Quarantine *q, SgCheckContext *ctx, const SgProfile *profile,
     const SgStoreEntry *e, SgSeverity *verdict, char **rules, GError **error)
 {
-	g_autoptr(SgMessage) msg = sg_store_entry_message(q->store, e, error);
+	g_autoptr(SgEnvelope) env = sg_store_envelope(q->store, e->id, NULL);
+	g_autoptr(SgMessage) msg = NULL;
 	SgWalkOptions opts = {
 		.read_only = TRUE,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
 
-	if (msg == NULL || !msg->ops->open(msg, profile, &opts, error) ||
-	    !sg_check_message(ctx, msg, NULL, error))
+	if (env != NULL) {
+		/* Kept at SMTP time: its message and its envelope. */
+		msg = sg_store_open_stored(q->store, e->id, profile, error);
+		if (msg == NULL)
+			return FALSE;
+		sg_cli_envelope_apply(env, msg);
+	} else {
+		msg = sg_store_entry_message(q->store, e, error);
+		if (msg == NULL || !msg->ops->open(msg, profile, &opts, error))
+			return FALSE;
+	}
+	if (!sg_check_message(ctx, msg, NULL, error))
 		return FALSE;
 	*verdict = msg->verdict;
 	*rules = sg_report_rules(msg, SG_SEVERITY_WARN);
@@ -522,8 +533,21 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 			g_autofree char *why =
 			    g_strdup_printf("%s with profile %s",
 			        sg_report_verdict_name(verdict), now_profile);
+			g_autoptr(SgEnvelope) env =
+			    sg_store_envelope(q->store, e->id, NULL);
 
-			if (sg_store_release(q->store, e->id, NULL, &local)) {
+			/* A kept message goes back to the MTA (it passed:
+			 * the release judges it again, and agrees). */
+			if (env != NULL) {
+				if (sg_cli_release_kept(q->store, e->id, env,
+				        j->profile, q->reinject, FALSE) == 0) {
+					released = TRUE;
+					r.released++;
+				} else {
+					r.errors++;
+				}
+			} else if (sg_store_release(q->store, e->id, NULL,
+			               &local)) {
 				released = TRUE;
 				r.released++;
 				quarantine_log(q, LOG_INFO, e, "released", NULL,

@@ -107,6 +107,17 @@ cmp "$work/stdin" "$work/wide.eml" || fail "the reinjected bytes differ"
 printf -- '-f\ns@example.org\n--\nr@example.org\n' >"$work/argv.want"
 cmp "$work/argv" "$work/argv.want" || fail "argv: $(cat "$work/argv")"
 
+# recheck sees a kept entry the default profile passes, and --release
+# gives it back the same way.
+rm -f "$work/argv" "$work/stdin"
+expect_rc 65 sg check -Q -p rfc5322 --store -q "$store" -S s@example.org -R r@example.org <"$work/wide.eml"
+one_entry
+expect_rc 0 sg quarantine -q "$store" recheck
+assert_grep '1 now pass' "$work/out"
+expect_rc 0 sg quarantine -q "$store" recheck --release --reinject "$fake"
+cmp "$work/stdin" "$work/wide.eml" || fail "recheck --release: other bytes"
+[ -z "$(entries)" ] || fail "recheck --release left the entry"
+
 # 500 recipients: each one on the command line, in order.
 rcpts=$(seq 500 | sed 's/.*/-R r&@example.org/')
 # shellcheck disable=SC2086
