@@ -45,6 +45,7 @@ typedef enum {
 	SG_QUARANTINE_ERROR_INVALID,    /* a file name or id unfit for a path,
 	                                   or a release path through a link */
 	SG_QUARANTINE_ERROR_UNFINISHED, /* a put was cut short: run fsck */
+	SG_QUARANTINE_ERROR_REINJECT,   /* the release command failed */
 } SgQuarantineError;
 
 #define SG_QUARANTINE_DEFAULT_DIR "/var/lib/spoolguard/quarantine"
@@ -188,6 +189,99 @@ void sg_store_recovery_clear(SgStoreRecovery *rec);
  */
 gboolean sg_store_recover(SgStore *store, gboolean thorough,
     SgStoreRecovery *rec, GError **error);
+
+/* ---- messages kept at SMTP time (quarantine-keep.c) ------------------- */
+
+/*
+ * The envelope of a message judged before it reached a spool (`check` on
+ * standard input, the milter): what the store records instead of an
+ * origin path, and what a release reinjects with.  Addresses are the
+ * bytes the MTA gave, without angle brackets; "" is the null sender.
+ */
+typedef struct {
+	char *sender;          /* (owned): "" for the null sender */
+	GPtrArray *recipients; /* (owned) (element-type char*) */
+	char *queue_id;        /* (owned) (nullable): the MTA's queue id */
+	char *client;          /* (owned) (nullable): "name [address]" */
+	char *received_by;     /* (owned): "check" or "milter" */
+} SgEnvelope;
+
+/* Most recipients an envelope records (a milter session's 10,000 and
+ * more: the profile's hard limit is far below). */
+#define SG_ENVELOPE_RCPT_MAX 100000
+/* Longest address recorded; RFC 5321 allows 256 bytes in a path. */
+#define SG_ENVELOPE_ADDRESS_MAX 4096
+
+/* (transfer full): an empty envelope, null sender, no recipients. */
+SgEnvelope *sg_envelope_new(const char *received_by);
+void sg_envelope_free(SgEnvelope *env);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgEnvelope, sg_envelope_free)
+/*
+ * Sets the sender / adds a recipient from (p, len), one pair of angle
+ * brackets taken off ("<>" is the null sender).  FALSE with
+ * SG_QUARANTINE_ERROR_INVALID for a NUL, CR or LF byte, an address longer
+ * than SG_ENVELOPE_ADDRESS_MAX, or more than SG_ENVELOPE_RCPT_MAX
+ * recipients: such an envelope could not be given back as it came.
+ */
+gboolean sg_envelope_set_sender(SgEnvelope *env, const char *p, gsize len,
+    GError **error);
+gboolean sg_envelope_add_recipient(SgEnvelope *env, const char *p, gsize len,
+    GError **error);
+
+/* The default command a release reinjects with; SENDER and RECIPIENTS
+ * are appended as "-f SENDER -- RCPT...". */
+#define SG_REINJECT_DEFAULT "/usr/sbin/sendmail -G -i"
+
+/*
+ * (transfer full): the argv that gives a kept message back to the MTA:
+ * @command split as a shell would (quotes, no expansion), then
+ * "-f", the sender ("<>" for the null sender), "--", every recipient.
+ * FALSE (NULL) with SG_QUARANTINE_ERROR_INVALID when @command is empty
+ * or unparsable or the envelope has no recipient.
+ */
+char **sg_envelope_reinject_argv(const SgEnvelope *env, const char *command,
+    GError **error);
+
+/*
+ * Keeps a message that was judged before it reached a spool: its content
+ * (sg_message_open_content) is copied into a new entry, files/message,
+ * with report.json (findings, sha256, "method": "copy", and "envelope":
+ * @env) and report.txt.  The entry is built under STORE/.incoming/<id>
+ * (O_EXCL|O_NOFOLLOW temporary, fsync, the copy's sha256 read back and
+ * compared, rename; reports; fsyncs) and appears complete with one
+ * rename into STORE/YYYY/MM/DD/<id>: a kill at any step leaves either no
+ * entry or a whole one (sg_store_recover() removes what a killed keep
+ * left in .incoming).  *@id (nullable) gets the entry id.
+ */
+gboolean sg_store_keep(SgStore *store, SgMessage *msg, const SgEnvelope *env,
+    const SgProfile *profile, char **id, GError **error);
+
+/* (transfer full) (nullable): the envelope of a kept entry @id (one
+ * whose envelope says "release": "reinject"); NULL and no error for an
+ * entry that came from a spool, or is unfinished, or has no readable
+ * report (sg_store_release says why). */
+SgEnvelope *sg_store_envelope(SgStore *store, const char *id, GError **error);
+
+/*
+ * (transfer full): the stored message of entry @id, opened as a plain
+ * message after its sha256 was checked against report.json (what is
+ * judged is what was hashed), ready for the checks: a re-check against
+ * the current profile.  For kept entries (one file, an RFC 5322
+ * message); a spool entry's files need their spool's reader.
+ */
+SgMessage *sg_store_open_stored(SgStore *store, const char *id,
+    const SgProfile *profile, GError **error);
+
+/*
+ * Gives a kept message back to the MTA: runs @argv with the stored bytes
+ * (sha256 checked again on the descriptor given) on standard input,
+ * holding the entry's lock so that two releases cannot both deliver it,
+ * and removes the entry only when the command exits 0.  A command that
+ * fails, or dies, leaves the entry (SG_QUARANTINE_ERROR_REINJECT, the
+ * message says how it ended).  *@status (nullable) gets the wait status.
+ */
+gboolean sg_store_reinject(SgStore *store, const char *id, char **argv,
+    int *status, GError **error);
 
 /* ---- for a store kept for years (quarantine-admin.c) ----------------- */
 

@@ -41,6 +41,7 @@ typedef enum {
 	CONFIG_FALLBACK, /* none, quarantine */
 	CONFIG_BOOL,     /* yes passes --OPTION */
 	CONFIG_NEGATED,  /* no passes --OPTION (syslog=no: --no-syslog) */
+	CONFIG_COMMAND,  /* a command line: an absolute program, then words */
 	CONFIG_ADDRESS,  /* one mail address (scan --notify) */
 } ConfigKind;
 
@@ -74,6 +75,11 @@ static const ConfigKey config_keys[] = {
 	/* the run lock: how long a scan waits for another one to end */
 	{ "scan", "lock-wait", "lock-wait", CONFIG_WAIT, NULL },
 	{ "scan", "hold-fallback", "hold-fallback", CONFIG_FALLBACK, NULL },
+	/* keep each rejected message in the store (cli-keep.c) */
+	{ "check", "store", "store", CONFIG_BOOL, NULL },
+	{ "milter", "store", "store", CONFIG_BOOL, NULL },
+	/* how a release gives a kept message back to the MTA */
+	{ "quarantine", "reinject", "reinject", CONFIG_COMMAND, NULL },
 };
 
 /* The keys of a [spool NAME] section; only path is required. */
@@ -213,6 +219,16 @@ config_check_value(ConfigKind kind, const char *v)
 		if (!config_parse_bool(v, &b))
 			return g_strdup_printf("'%s' is not yes or no", v);
 		return NULL;
+	case CONFIG_COMMAND: {
+		g_auto(GStrv) words = NULL;
+
+		if (!g_shell_parse_argv(v, NULL, &words, NULL) ||
+		    !g_path_is_absolute(words[0]))
+			return g_strdup_printf("'%s' is not a command that "
+			                       "starts with an absolute path",
+			    v);
+		return NULL;
+	}
 	case CONFIG_ADDRESS:
 		if (!sg_cli_notify_address_ok(v))
 			return g_strdup_printf("'%s' is not a mail address", v);
@@ -332,7 +348,8 @@ config_check(Config *config)
 		if (!known)
 			return config_fail(config, line,
 			    "unknown section [%s] (expected [spoolguard], "
-			    "[scan] or [spool NAME])",
+			    "[scan], [check], [milter], [quarantine] or "
+			    "[spool NAME])",
 			    g);
 		rc = config_check_group(config, g, g, config_keys,
 		    G_N_ELEMENTS(config_keys));

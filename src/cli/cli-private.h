@@ -15,6 +15,7 @@
 
 #include "spoolguard/check.h"
 #include "spoolguard/core.h"
+#include "spoolguard/quarantine.h"
 #include "spoolguard/report.h"
 #include "spoolguard/rules.h"
 
@@ -189,5 +190,23 @@ gboolean sg_cli_notify_send(SgCliNotify *notify, const SgRunTotals *totals,
  * SG_CORE_ERROR_INVALID (a bad spec), SG_CORE_ERROR_VANISHED (not found).
  */
 char *sg_cli_queue_path(const char *spec, const char *spool, GError **error);
+
+/* ---- keeping what is rejected (cli-keep.c) ---------------------------- */
+
+/* (transfer full): an envelope from -S, -R, --queue-id, --client; NULL
+ * after saying why, with *exit_code = EX_USAGE. */
+SgEnvelope *
+sg_cli_envelope(const char *received_by, const char *sender, char *const *rcpts,
+    const char *queue_id, const char *client, int *exit_code);
+/* Gives @msg the envelope's sender and recipients, for the checks. */
+void sg_cli_envelope_apply(const SgEnvelope *env, SgMessage *msg);
+/* (transfer full) (nullable): keeps @msg in the store @store_dir (made
+ * if missing) and logs it; the entry id, or NULL with @error (logged). */
+char *sg_cli_keep(const char *store_dir, SgMessage *msg, const SgEnvelope *env,
+    const SgProfile *profile, GError **error);
+/* Releases kept entry @id by reinjection (re-checked with @profile
+ * unless @force); prints why it refuses; returns the exit code. */
+int sg_cli_release_kept(SgStore *store, const char *id, const SgEnvelope *env,
+    const SgProfile *profile, const char *command, gboolean force);
 
 #endif /* SPOOLGUARD_CLI_PRIVATE_H */

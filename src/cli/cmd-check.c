@@ -12,6 +12,11 @@
  * stops, the rest stays unread (an MTA's pipe delivery sees a broken pipe,
  * which Postfix's pipe(8) and Exim's pipe transport ignore, and takes the
  * exit status), and the answer is a message.size finding and 65.
+ * With --store, a message it rejects is kept in the quarantine store with
+ * its envelope (-S, -R, --queue-id, --client) and report before the 65:
+ * one that cannot be kept is answered 75 instead, so that the MTA keeps
+ * it; one read only in part (over message.size) cannot be kept and is
+ * rejected all the same.  -S and -R also give the checks the envelope.
  * A rejection, and a message that could not be judged, is logged on the
  * mail facility (report-syslog.c) unless --no-syslog, starting with the
  * queue id an MTA's filter passes with --queue-id.
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include "spoolguard/check.h"
+#include "spoolguard/quarantine.h"
 #include "spoolguard/report.h"
 #include "spoolguard/spool.h"
 
@@ -52,6 +58,13 @@ sg_cmd_check(int argc, char **argv)
 	g_autofree char *format_s = NULL;
 	g_autofree char *queue_id = NULL;
 	g_auto(GStrv) files = NULL;
+	g_autofree char *store_opt = NULL;
+	g_autofree char *sender = NULL;
+	g_autofree char *client = NULL;
+	g_auto(GStrv) rcpts = NULL;
+	g_autoptr(SgEnvelope) env = NULL;
+	g_autofree char *kept = NULL;
+	gboolean store = FALSE;
 	gboolean quiet = FALSE, verbose = FALSE, over = FALSE;
 	gboolean stdin_used = FALSE, no_syslog = FALSE;
 	SgJudgement judgement = SG_JUDGE_TEMPFAIL;
@@ -74,6 +87,18 @@ sg_cmd_check(int argc, char **argv)
 		    "Print one line: the reason for a rejection", NULL },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		    "With -Q, the full report on standard error too", NULL },
+		{ "store", 0, 0, G_OPTION_ARG_NONE, &store,
+		    "Keep a rejected message in the quarantine store", NULL },
+		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &store_opt,
+		    "Quarantine store (default: " SG_QUARANTINE_DEFAULT_DIR ")",
+		    "DIR" },
+		{ "sender", 'S', 0, G_OPTION_ARG_STRING, &sender,
+		    "Envelope sender (\"\" or <> for the null sender)",
+		    "ADDR" },
+		{ "recipient", 'R', 0, G_OPTION_ARG_STRING_ARRAY, &rcpts,
+		    "Envelope recipient (once for each)", "ADDR" },
+		{ "client", 0, 0, G_OPTION_ARG_STRING, &client,
+		    "The SMTP client, for the store", "TEXT" },
 		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
 		    "Do not log rejections to syslog (mail facility)", NULL },
 		{ "queue-id", 0, 0, G_OPTION_ARG_STRING, &queue_id,
@@ -88,8 +113,9 @@ sg_cmd_check(int argc, char **argv)
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	g_option_context_set_description(octx,
-	    "Exit status: 0 accept, 65 reject, 75 could not decide (retry),\n"
-	    "64 usage, 78 bad rules file.  See spoolguard(1).");
+	    "Exit status: 0 accept, 65 reject (with --store: kept), 75 could "
+	    "not\ndecide or not keep it (retry), 64 usage, 78 bad rules file.  "
+	    "See\nspoolguard(1).");
 	rc = sg_cli_parse(octx, entries, &argc, &argv);
 	if (rc != 0)
 		return rc;
@@ -107,6 +133,11 @@ sg_cmd_check(int argc, char **argv)
 		sg_cli_warn("check: '%s' is not a queue id", queue_id);
 		return EX_USAGE;
 	}
+	if (!sg_cli_store_option_ok(store_opt))
+		return EX_USAGE;
+	env = sg_cli_envelope("check", sender, rcpts, queue_id, client, &rc);
+	if (env == NULL)
+		return rc;
 	profile = sg_cli_load_profile(profile_name, rules_path, &rc);
 	if (profile == NULL)
 		return rc;
@@ -122,10 +153,25 @@ sg_cmd_check(int argc, char **argv)
 	} else if (ctx != NULL) {
 		msg = sg_cli_open_one(path, profile, &error);
 	}
+	if (msg != NULL && (sender != NULL || rcpts != NULL))
+		sg_cli_envelope_apply(env, msg);
 	/* Over message.size, the size finding alone decides. */
 	if (msg != NULL)
 		judgement = over ? sg_cli_judgement(msg)
 		                 : sg_cli_judge(ctx, msg, &error);
+	if (msg != NULL && store && judgement == SG_JUDGE_REJECT && over) {
+		sg_cli_warn(
+		    "check: %s: not kept: only its first %" G_GINT64_FORMAT
+		    " bytes were read (message.size)",
+		    msg->id, sg_cli_stdin_max(profile));
+	} else if (msg != NULL && store && judgement == SG_JUDGE_REJECT) {
+		kept = sg_cli_keep(sg_cli_store_dir(store_opt), msg, env,
+		    profile, &error);
+		if (kept == NULL) {
+			sg_cli_warn("check: %s", error->message);
+			return EX_TEMPFAIL;
+		}
+	}
 	if (judgement == SG_JUDGE_TEMPFAIL)
 		g_clear_pointer(&msg, sg_message_free);
 	if (msg == NULL) {
@@ -144,6 +190,7 @@ sg_cmd_check(int argc, char **argv)
 		msg->queue_id = g_steal_pointer(&queue_id);
 	}
 	outcome.action = judgement == SG_JUDGE_REJECT ? "reject" : "accept";
+	outcome.store_id = kept;
 	/* A rejection is an action: it goes to the mail log. */
 	if (!no_syslog && judgement == SG_JUDGE_REJECT) {
 		sg_report_syslog_open();

@@ -12,7 +12,10 @@
  * or tempfail 451 4.3.0; with --action, quarantine (smfi_quarantine, the
  * MTA's hold), tag (an X-Spoolguard-Verdict: header) or log only.  A body
  * past the profile's hard message.size is refused at once (or, with
- * another action, no longer spooled), never buffered.
+ * another action, no longer spooled), never buffered.  With --store, a
+ * message rejected (or quarantined) is first kept in the quarantine store
+ * with its envelope and report (cli-keep.c); one that cannot be kept is
+ * answered 451 4.3.0, so that the client keeps it.
  *
  * Threads: libmilter runs sessions on its worker threads; each thread
  * keeps its own SgCheckContext (libmagic is not thread-safe).  smfi_main
@@ -88,6 +91,8 @@ static struct {
 	int ready_fd;      /* a daemon's word to its parent, or -1 */
 	GMutex sessions_lock;
 	GList *sessions; /* MilterSession*: every open session */
+	gboolean store;  /* --store: keep what is rejected */
+	char *store_dir; /* the quarantine store */
 } milter;
 
 /* One SMTP session; one message at a time. */
@@ -95,6 +100,8 @@ typedef struct {
 	SgMessage *msg;       /* (owned) (nullable): between MAIL and EOM */
 	SgMilterSpool *spool; /* (owned) (nullable) */
 	SgProfile *profile;   /* (owned) (nullable): judged with this one */
+	SgEnvelope *env;      /* (owned) (nullable): for the store */
+	char *env_error;      /* (owned) (nullable): why it cannot be kept */
 	gint64 size_cap;      /* content bytes refused at once, or -1 */
 	gboolean over_cap;    /* the body went past it */
 	gboolean spool_failed;
@@ -162,6 +169,8 @@ session_clear(MilterSession *s)
 	g_clear_pointer(&s->spool, sg_milter_spool_free);
 	g_clear_pointer(&s->profile, sg_profile_unref);
 	g_clear_pointer(&s->spool_error, g_free);
+	g_clear_pointer(&s->env, sg_envelope_free);
+	g_clear_pointer(&s->env_error, g_free);
 	s->size_cap = -1;
 	s->over_cap = FALSE;
 	s->spool_failed = FALSE;
@@ -280,6 +289,23 @@ step_negotiate(SMFICTX *ctx, MilterSession *s, unsigned long f0,
 	return SMFIS_CONTINUE;
 }
 
+/* Records one envelope address for the store; a first failure is kept
+ * to say why the message cannot be kept. */
+static void
+session_envelope(MilterSession *s, const char *arg, gboolean sender)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	if (s->env == NULL || s->env_error != NULL)
+		return;
+	ok = sender
+	    ? sg_envelope_set_sender(s->env, arg, strlen(arg), &error)
+	    : sg_envelope_add_recipient(s->env, arg, strlen(arg), &error);
+	if (!ok)
+		s->env_error = g_strdup(error->message);
+}
+
 static sfsistat
 step_envfrom(SMFICTX *ctx, MilterSession *s, char **argv)
 {
@@ -302,6 +328,18 @@ step_envfrom(SMFICTX *ctx, MilterSession *s, char **argv)
 		session_address(argv[0], &addr, &len);
 	sg_message_set_sender(s->msg, addr, len, G_MAXUINT, SG_OFFSET_NONE);
 	s->spool = sg_milter_spool_new(milter.memory_max, milter.tmpdir);
+	if (milter.store) {
+		const char *name = smfi_getsymval(ctx, "{client_name}");
+		const char *ip = smfi_getsymval(ctx, "{client_addr}");
+
+		s->env = sg_envelope_new("milter");
+		session_envelope(s,
+		    argv != NULL && argv[0] != NULL ? argv[0] : "", TRUE);
+		if (name != NULL || ip != NULL)
+			s->env->client = g_strdup_printf("%s [%s]",
+			    name != NULL ? name : "unknown",
+			    ip != NULL ? ip : "unknown");
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -315,6 +353,7 @@ step_envrcpt(SMFICTX *ctx, MilterSession *s, char **argv)
 		return SMFIS_CONTINUE;
 	session_address(argv[0], &addr, &len);
 	sg_message_add_recipient(s->msg, addr, len, G_MAXUINT, SG_OFFSET_NONE);
+	session_envelope(s, argv[0], FALSE);
 	return SMFIS_CONTINUE;
 }
 
@@ -341,6 +380,40 @@ session_append(MilterSession *s, const char *name, const char *value,
 }
 
 static sfsistat session_decide(SMFICTX *ctx, MilterSession *s);
+
+/*
+ * --store: keeps a message that is about to be refused.  (transfer full)
+ * the entry id; NULL with *@why set when it cannot be kept (the caller
+ * tempfails), NULL and no *@why when it is not to be kept.
+ */
+static char *
+session_keep(SMFICTX *ctx, MilterSession *s, char **why)
+{
+	g_autoptr(GError) error = NULL;
+	const char *qid = smfi_getsymval(ctx, "i");
+	char *id;
+
+	*why = NULL;
+	if (!milter.store || s->env == NULL)
+		return NULL;
+	if (s->over_cap) {
+		milter_log(LOG_WARNING,
+		    "%s: not kept: past message.size, only its first "
+		    "%" G_GINT64_FORMAT " bytes were taken",
+		    s->msg->id, (gint64)sg_milter_spool_size(s->spool));
+		return NULL;
+	}
+	if (s->env_error != NULL) {
+		*why = g_strdup_printf("cannot keep it: %s", s->env_error);
+		return NULL;
+	}
+	g_free(s->env->queue_id);
+	s->env->queue_id = g_strdup(qid);
+	id = sg_cli_keep(milter.store_dir, s->msg, s->env, s->profile, &error);
+	if (id == NULL)
+		*why = g_strdup(error->message);
+	return id;
+}
 
 static sfsistat
 step_header(SMFICTX *ctx, MilterSession *s, char *name, char *value)
@@ -394,6 +467,8 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 	g_autofree char *id = session_queue_id(ctx);
 	g_autofree char *reason = NULL;
 	g_autofree char *rules = NULL;
+	g_autofree char *kept = NULL;
+	g_autofree char *not_kept = NULL;
 	g_autofree char *line = NULL;
 	SgMessage *msg = s->msg;
 	SgJudgement judgement;
@@ -419,6 +494,13 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 	}
 	if (judgement == SG_JUDGE_TEMPFAIL)
 		return session_tempfail(ctx, s, error->message);
+	if (judgement == SG_JUDGE_REJECT &&
+	    (milter.action == MILTER_ACTION_REJECT ||
+	        milter.action == MILTER_ACTION_QUARANTINE)) {
+		kept = session_keep(ctx, s, &not_kept);
+		if (not_kept != NULL)
+			return session_tempfail(ctx, s, not_kept);
+	}
 	rules = sg_report_rules(msg, SG_SEVERITY_WARN);
 	if (judgement == SG_JUDGE_REJECT) {
 		g_autofree char *text = NULL;
@@ -476,7 +558,7 @@ session_decide(SMFICTX *ctx, MilterSession *s)
 	}
 	/* The line scan and check log: from=<>, size=, message-id=, ... */
 	line = sg_report_action_line(msg,
-	    &(SgOutcome){ .action = done, .reason = reason });
+	    &(SgOutcome){ .action = done, .reason = reason, .store_id = kept });
 	milter_log(priority, "%s", line);
 	session_clear(s);
 	return answer;
@@ -902,6 +984,7 @@ sg_cmd_milter(int argc, char **argv)
 	g_autofree char *pid_file = NULL;
 	g_autofree char *tmpdir = NULL;
 	gboolean foreground = FALSE, log_stderr = FALSE;
+	g_autofree char *store_opt = NULL;
 	gint64 memory = MILTER_MEMORY_DEFAULT;
 	gint timeout = MILTER_TIMEOUT_DEFAULT, backlog = 0;
 	guint64 mode = 0660;
@@ -941,6 +1024,12 @@ sg_cmd_milter(int argc, char **argv)
 		    "listen(2) backlog", "N" },
 		{ "log-stderr", 'e', 0, G_OPTION_ARG_NONE, &log_stderr,
 		    "Also write each log line to standard error", NULL },
+		{ "store", 0, 0, G_OPTION_ARG_NONE, &milter.store,
+		    "Keep each rejected message in the quarantine store",
+		    NULL },
+		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &store_opt,
+		    "Quarantine store (default: " SG_QUARANTINE_DEFAULT_DIR ")",
+		    "DIR" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx =
@@ -974,6 +1063,8 @@ sg_cmd_milter(int argc, char **argv)
 		sg_cli_warn("milter: bad socket mode '%s'", mode_s);
 		return EX_USAGE;
 	}
+	if (!sg_cli_store_option_ok(store_opt))
+		return EX_USAGE;
 	if (memory < 0 || timeout <= 0 || backlog < 0) {
 		sg_cli_warn("milter: --memory, --timeout and --backlog take "
 		            "positive numbers");
@@ -1030,13 +1121,27 @@ sg_cmd_milter(int argc, char **argv)
 		return EX_CANTCREAT;
 	if (user != NULL && !milter_drop_privileges(user))
 		return EX_NOPERM;
+	if (milter.store) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(SgStore) store = NULL;
+
+		/* As the user it runs as: it writes there from now on. */
+		milter.store_dir = g_strdup(sg_cli_store_dir(store_opt));
+		store = sg_store_open(milter.store_dir, TRUE, &error);
+		if (store == NULL) {
+			sg_cli_warn("milter: --store: %s", error->message);
+			return EX_CANTCREAT;
+		}
+	}
 	if (!g_unix_open_pipe(milter.wake, FD_CLOEXEC, NULL))
 		return EX_OSERR;
 	sg_report_syslog_open();
-	milter_log(LOG_INFO, "listening on %s, profile %s (%.16s), action %s",
-	    conn, sg_profile_name(milter.profile),
-	    sg_profile_digest(milter.profile),
-	    milter_action_names[milter.action]);
+	milter_log(LOG_INFO,
+	    "listening on %s, profile %s (%.16s), action %s%s%s", conn,
+	    sg_profile_name(milter.profile), sg_profile_digest(milter.profile),
+	    milter_action_names[milter.action],
+	    milter.store ? ", keeping rejected messages in " : "",
+	    milter.store ? milter.store_dir : "");
 	milter_ready();
 	rc = milter_serve() == MI_SUCCESS ? 0 : EX_SOFTWARE;
 	milter_log(LOG_INFO, "stopped");

@@ -6,7 +6,9 @@
  *
  *	list [FILTERS] [--format json]   one line (object) per entry
  *	show ID [--json]                 the entry's report
- *	release ID [--to DIR]            files back to where they came from
+ *	release ID [--to DIR]            files back to where they came from;
+ *	                                 a message kept at SMTP time goes
+ *	                                 back to the MTA (cli-keep.c)
  *	recheck [FILTERS] [--release]    which entries the profile now passes
  *	stats [FILTERS] [--format json]  entries and bytes per rule and day
  *	purge --older-than AGE [-n]      remove entries older than AGE
@@ -46,6 +48,11 @@ typedef struct {
 	SgReportFormat format;
 	gboolean log;
 	gboolean dry_run;
+	/* release of a message kept at SMTP time (cli-keep.c) */
+	const char *profile_name;
+	const char *rules_path;
+	const char *reinject;
+	gboolean force;
 } Quarantine;
 
 static int
@@ -323,9 +330,30 @@ quarantine_release(Quarantine *q, const char *id, const char *to_dir)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SgStoreEntry) e = sg_store_find(q->store, id, &error);
+	g_autoptr(SgEnvelope) env = NULL;
 
 	if (e == NULL)
 		return quarantine_error("release", error);
+	env = sg_store_envelope(q->store, e->id, &error);
+	if (env == NULL && error != NULL)
+		return quarantine_error("release", error);
+	if (env != NULL) {
+		g_autoptr(SgProfile) profile = NULL;
+		int rc = 0;
+
+		if (to_dir != NULL) {
+			sg_cli_warn("quarantine release: %s was kept at SMTP "
+			            "time; it goes back to the MTA, not --to",
+			    e->id);
+			return EX_USAGE;
+		}
+		profile =
+		    sg_cli_load_profile(q->profile_name, q->rules_path, &rc);
+		if (profile == NULL)
+			return rc;
+		return sg_cli_release_kept(q->store, e->id, env, profile,
+		    q->reinject, q->force);
+	}
 	if (!sg_store_release(q->store, e->id, to_dir, &error)) {
 		quarantine_log(q, LOG_ERR, e, "release-failed", to_dir, NULL,
 		    error->message);
@@ -345,14 +373,25 @@ static gboolean
 quarantine_judge(Quarantine *q, SgCheckContext *ctx, const SgProfile *profile,
     const SgStoreEntry *e, SgSeverity *verdict, char **rules, GError **error)
 {
-	g_autoptr(SgMessage) msg = sg_store_entry_message(q->store, e, error);
+	g_autoptr(SgEnvelope) env = sg_store_envelope(q->store, e->id, NULL);
+	g_autoptr(SgMessage) msg = NULL;
 	SgWalkOptions opts = {
 		.read_only = TRUE,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
 
-	if (msg == NULL || !msg->ops->open(msg, profile, &opts, error) ||
-	    !sg_check_message(ctx, msg, NULL, error))
+	if (env != NULL) {
+		/* Kept at SMTP time: its message and its envelope. */
+		msg = sg_store_open_stored(q->store, e->id, profile, error);
+		if (msg == NULL)
+			return FALSE;
+		sg_cli_envelope_apply(env, msg);
+	} else {
+		msg = sg_store_entry_message(q->store, e, error);
+		if (msg == NULL || !msg->ops->open(msg, profile, &opts, error))
+			return FALSE;
+	}
+	if (!sg_check_message(ctx, msg, NULL, error))
 		return FALSE;
 	*verdict = msg->verdict;
 	*rules = sg_report_rules(msg, SG_SEVERITY_WARN);
@@ -494,8 +533,21 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 			g_autofree char *why =
 			    g_strdup_printf("%s with profile %s",
 			        sg_report_verdict_name(verdict), now_profile);
+			g_autoptr(SgEnvelope) env =
+			    sg_store_envelope(q->store, e->id, NULL);
 
-			if (sg_store_release(q->store, e->id, NULL, &local)) {
+			/* A kept message goes back to the MTA (it passed:
+			 * the release judges it again, and agrees). */
+			if (env != NULL) {
+				if (sg_cli_release_kept(q->store, e->id, env,
+				        j->profile, q->reinject, FALSE) == 0) {
+					released = TRUE;
+					r.released++;
+				} else {
+					r.errors++;
+				}
+			} else if (sg_store_release(q->store, e->id, NULL,
+			               &local)) {
 				released = TRUE;
 				r.released++;
 				quarantine_log(q, LOG_INFO, e, "released", NULL,
@@ -792,6 +844,8 @@ sg_cmd_quarantine(int argc, char **argv)
 	g_autofree char *rules_path = NULL;
 	g_auto(GStrv) args = NULL;
 	gboolean json = FALSE, release = FALSE, no_syslog = FALSE;
+	gboolean force = FALSE;
+	g_autofree char *reinject = NULL;
 	g_autoptr(SgStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	Quarantine q = { .format = SG_REPORT_TEXT,
@@ -811,14 +865,20 @@ sg_cmd_quarantine(int argc, char **argv)
 		    "release: put the files into DIR instead", "DIR" },
 		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &older,
 		    "purge: entries older than AGE (e.g. 30d)", "AGE" },
+		{ "reinject", 0, 0, G_OPTION_ARG_STRING, &reinject,
+		    "release: give a kept message to COMMAND "
+		    "(default: " SG_REINJECT_DEFAULT ")",
+		    "COMMAND" },
+		{ "force", 0, 0, G_OPTION_ARG_NONE, &force,
+		    "release: even what still breaks a hard limit", NULL },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &q.dry_run,
 		    "purge: say what would go; remove nothing", NULL },
 		{ "release", 0, 0, G_OPTION_ARG_NONE, &release,
 		    "recheck: release the entries that now pass", NULL },
 		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
-		    "recheck: judge with this profile", "PROFILE" },
+		    "recheck, release: judge with this profile", "PROFILE" },
 		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_path,
-		    "recheck: judge with this rules file", "FILE" },
+		    "recheck, release: judge with this rules file", "FILE" },
 		{ "rule", 0, 0, G_OPTION_ARG_STRING, &q.filter.rule,
 		    "Only entries quarantined for a rule matching GLOB",
 		    "GLOB" },
@@ -851,6 +911,10 @@ sg_cmd_quarantine(int argc, char **argv)
 	    "the moves a killed run left, so that every\nmessage is in one "
 	    "place.");
 	g_option_context_set_description(octx,
+	    "A message kept at SMTP time (check --store, milter --store) is "
+	    "released by\nreinjection: re-checked with the profile, refused "
+	    "if it still breaks a hard\nlimit (unless --force), then given "
+	    "to COMMAND -f SENDER -- RCPT...\n\n"
 	    "Exit status: 0 done (fsck: every entry complete), 64 usage, 65 "
 	    "release refuses\n(a file in the way, other bytes, a symbolic "
 	    "link on the way; fsck: an entry\nneeds a person), 66 no such "
@@ -920,6 +984,10 @@ sg_cmd_quarantine(int argc, char **argv)
 		}
 	}
 	q.log = !no_syslog;
+	q.profile_name = profile_name;
+	q.rules_path = rules_path;
+	q.reinject = reinject;
+	q.force = force;
 	if (q.log)
 		sg_report_syslog_open();
 	store = sg_store_open(sg_cli_store_dir(store_opt), FALSE, &error);

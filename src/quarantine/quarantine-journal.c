@@ -69,8 +69,8 @@ sg_journal_stored(const SgJournal *j, guint i)
 
 /* ---- writing and reading ------------------------------------------------ */
 
-static void
-journal_add_path(JsonBuilder *b, const char *key, const char *path)
+void
+sg_store_json_add_bytes(JsonBuilder *b, const char *key, const char *path)
 {
 	g_autofree char *text = g_utf8_make_valid(path, -1);
 	g_autofree char *b64 =
@@ -105,10 +105,10 @@ sg_journal_write(const SgJournal *j, GError **error)
 		const SgJournalFile *jf = &j->files[i];
 
 		json_builder_begin_object(b);
-		journal_add_path(b, "name", jf->name);
-		journal_add_path(b, "origin", jf->origin);
+		sg_store_json_add_bytes(b, "name", jf->name);
+		sg_store_json_add_bytes(b, "origin", jf->origin);
 		if (jf->copy)
-			journal_add_path(b, "aside", jf->aside);
+			sg_store_json_add_bytes(b, "aside", jf->aside);
 		json_builder_set_member_name(b, "method");
 		json_builder_add_string_value(b, jf->copy ? "copy" : "rename");
 		json_builder_set_member_name(b, "sha256");
@@ -895,5 +895,8 @@ sg_store_recover(SgStore *store, gboolean thorough, SgStoreRecovery *rec,
 
 	memset(rec, 0, sizeof(*rec));
 	rec->notes = g_ptr_array_new_with_free_func(g_free);
-	return sg_store_walk(store, recover_entry, &r, error);
+	if (!sg_store_walk(store, recover_entry, &r, error))
+		return FALSE;
+	sg_store_recover_incoming(store, thorough, rec);
+	return TRUE;
 }

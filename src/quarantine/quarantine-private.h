@@ -35,6 +35,13 @@ const char *sg_store_json_string(JsonObject *o, const char *key);
 gint64 sg_store_json_int(JsonObject *o, const char *key, gint64 fallback);
 JsonArray *sg_store_json_array(JsonObject *o, const char *key);
 JsonObject *sg_store_json_element(JsonArray *a, guint i);
+/* Adds @key: @s made valid UTF-8 (for people) and @key_base64: its
+ * bytes (for the program: names and addresses need not be UTF-8). */
+void sg_store_json_add_bytes(JsonBuilder *b, const char *key, const char *s);
+/* (transfer full): report.json's "quarantine" object: id, time (@when),
+ * entry, host, spool_root (nullable), version. */
+JsonNode *sg_store_report_stamp(const char *id, const char *when,
+    const char *entry, const char *spool_root);
 /* (transfer full) (nullable): the bytes of origin_hex (a name that JSON
  * could only hold escaped); NULL on junk or a NUL byte. */
 char *sg_store_unhex(const char *hex);
@@ -168,5 +175,11 @@ gboolean sg_journal_return_stranger(const char *at, const char *origin,
 /* An exclusive flock on the entry directory, without waiting: -1 and
  * SG_CORE_ERROR_BUSY when a put or a recovery holds it. */
 int sg_entry_lock(const char *entry, GError **error);
+
+/* Removes what keeps killed before their commit left in STORE/.incoming
+ * (quarantine-keep.c); counts into @rec, with a note for one at work only
+ * when @thorough, as for entries. */
+void sg_store_recover_incoming(SgStore *store, gboolean thorough,
+    SgStoreRecovery *rec);
 
 #endif /* SPOOLGUARD_QUARANTINE_PRIVATE_H */

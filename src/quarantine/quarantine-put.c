@@ -578,33 +578,19 @@ put_report_json(SgMessage *msg, const SgProfile *profile, const char *id,
 	    sg_report_message_json(msg, profile, NULL, &outcome);
 	JsonObject *o = json_node_get_object(root);
 	JsonArray *files = json_object_get_array_member(o, "files");
-	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) q = NULL;
 	char when[32];
 	char *text;
 
 	put_time(when, sizeof(when), now);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_string_value(b, id);
-	json_builder_set_member_name(b, "time");
-	json_builder_add_string_value(b, when);
-	json_builder_set_member_name(b, "entry");
-	json_builder_add_string_value(b, entry);
-	json_builder_set_member_name(b, "host");
-	json_builder_add_string_value(b, g_get_host_name());
-	json_builder_set_member_name(b, "spool_root");
 	if (msg->spool_root != NULL) {
-		g_autofree char *s = sg_report_name_safe(msg->spool_root);
+		g_autofree char *root_safe =
+		    sg_report_name_safe(msg->spool_root);
 
-		json_builder_add_string_value(b, s);
+		q = sg_store_report_stamp(id, when, entry, root_safe);
 	} else {
-		json_builder_add_null_value(b);
+		q = sg_store_report_stamp(id, when, entry, NULL);
 	}
-	json_builder_set_member_name(b, "version");
-	json_builder_add_string_value(b, PACKAGE_VERSION);
-	json_builder_end_object(b);
-	q = json_builder_get_root(b);
 	json_object_set_member(o, "quarantine", g_steal_pointer(&q));
 
 	for (guint i = 0;

@@ -174,7 +174,9 @@ summary="$summary smtp-time:ok"
 
 # ---- after queueing ------------------------------------------------------
 port=$(free_port)
-sed -e "s|/usr/share/spoolguard/contrib/exim/spoolguard-exim-filter|$sg/contrib/exim/spoolguard-exim-filter -e '$EXIM -C $W/queue.conf' -b $SG -r $sg/rules/default.rules|" \
+store=$W/store
+install -d -m 700 -o "$user" "$store"
+sed -e "s|/usr/share/spoolguard/contrib/exim/spoolguard-exim-filter|$sg/contrib/exim/spoolguard-exim-filter -e '$EXIM -C $W/queue.conf' -b $SG -r $sg/rules/default.rules -k $store|" \
 	-e "s|user             = Debian-exim|user             = $user|" \
 	"$contrib/exim/exim-after-queue.conf" >"$W/after-queue.conf"
 awk '/^spoolguard:/,/^$/' "$W/after-queue.conf" >"$W/after-queue.router"
@@ -217,10 +219,31 @@ for pair in $bad_inputs; do
 		fail "after-queue: $f ($id): Exim did not log the reason"
 done
 [ "$(ls "$W/mail-queue/new" | wc -l)" = 1 ] || fail "after-queue: a bad message was delivered"
+# Each rejected message is kept (-k) with its envelope; released with
+# --force through Exim (-oMr spoolguard: not judged again), it is delivered.
+for pair in $bad_inputs; do
+	rule=${pair#*:}
+	e=$(grep -l "\"rule\":\"$rule\"" "$store"/*/*/*/*/report.json | head -n 1)
+	[ -n "$e" ] || fail "after-queue: no kept entry for $rule"
+	grep -q '"received_by":"check","sender":"alice@example.invalid"' "$e" ||
+		fail "after-queue: $rule: no envelope sender in the kept report"
+	grep -q '"recipients":\["bob@spoolguard.test"\]' "$e" ||
+		fail "after-queue: $rule: no envelope recipient in the kept report"
+done
+e=$(grep -l '"rule":"header.conflicting"' "$store"/*/*/*/*/report.json | head -n 1)
+id=$(basename "$(dirname "$e")")
+"$SG" quarantine -q "$store" release "$id" -r "$sg/rules/default.rules" \
+	--reinject "$EXIM -C $W/queue.conf -oi -oMr spoolguard" >"$W/release.out" 2>&1 &&
+	fail "after-queue: a release that breaks a hard limit was not refused"
+"$SG" quarantine -q "$store" release "$id" -r "$sg/rules/default.rules" --force \
+	--reinject "$EXIM -C $W/queue.conf -oi -oMr spoolguard" >"$W/release.out" 2>&1 ||
+	fail "after-queue: release --force: $(cat "$W/release.out")"
+wait_for "Subject: conflict" "$W/mail-queue" || fail "after-queue: the released message was not delivered"
+[ ! -e "$(dirname "$e")" ] || fail "after-queue: the released entry stays"
 # A bounce is not judged again: null sender, a bomb inside, delivered.
 r=$(send "$port" "" bob@spoolguard.test parts60k.eml)
 case $r in accepted\ 250*) ;; *) fail "after-queue: null sender: $r" ;; esac
 wait_for "Subject: 60000 parts" "$W/mail-queue" || fail "after-queue: the bounce was judged (not delivered)"
-summary="$summary after-queue:ok"
+summary="$summary after-queue:ok after-queue-store-release:ok"
 
 echo "PASS:$summary (clean delivered; longhdr, depth150, parts60k, ctconflict rejected by spoolguard, none stopped by Exim itself; a null-sender bounce not judged again)"

@@ -7,10 +7,14 @@
 # (tests/live/recipe-inputs.py) sent over SMTP on 127.0.0.1:
 #
 #   milter    smtpd_milters = spoolguard milter (contrib/postfix/main.cf.milter):
-#             the client gets 550 5.6.0 and spoolguard's reason at DATA
+#             the client gets 550 5.6.0 and spoolguard's reason at DATA;
+#             with --store each rejected message is kept with its envelope,
+#             and `quarantine release --force` gives it back through
+#             Postfix's sendmail (null sender too): Postfix delivers it
 #   filter    pipe(8) after-queue content filter reinjecting with sendmail
 #             (contrib/postfix/master.cf.filter, spoolguard-postfix-filter):
-#             250, then a bounce whose reason Postfix logs
+#             250, then a bounce whose reason Postfix logs; with -k the
+#             rejected message is kept too
 #   procmail  local(8) delivery through procmail (contrib/procmail/spoolguard.rc):
 #             procmail exits 65, Postfix bounces with its output
 #
@@ -109,9 +113,12 @@ port_milter=$(free_port)
 port_filter=$(free_port)
 port_plain=$(free_port)
 
-# The milter, as contrib/systemd runs it, on a unix socket smtpd can use.
+# The milter, as contrib/systemd runs it, on a unix socket smtpd can use,
+# keeping what it rejects in a store its user can write.
+store=$W/store
+install -d -m 700 -o nobody "$store" "$W/store-filter"
 "$SG" milter -f -e -s "unix:$W/milter.sock" --socket-owner sgpfown \
-	--socket-mode 0600 -u nobody -T /tmp >"$W/milter.log" 2>&1 &
+	--socket-mode 0600 -u nobody -T /tmp --store -q "$store" >"$W/milter.log" 2>&1 &
 milter=$!
 for _ in $(seq 100); do [ -S "$W/milter.sock" ] && break; sleep 0.1; done
 [ -S "$W/milter.sock" ] || fail "the milter did not start: $(cat "$W/milter.log")"
@@ -137,7 +144,7 @@ sink      unix  -       n       n       -       -       pipe
 local     unix  -       n       n       -       -       local
 spoolguard unix -       n       n       -       10      pipe
   flags=Rq user=nobody null_sender=
-  argv=$sg/contrib/postfix/spoolguard-postfix-filter -s $SM -b $SG -r $sg/rules/default.rules -f \${sender} -- \${recipient}
+  argv=$sg/contrib/postfix/spoolguard-postfix-filter -s $SM -b $SG -r $sg/rules/default.rules -k $W/store-filter -f \${sender} -- \${recipient}
 EOF
 # The filter runs as nobody and reinjects with sendmail, whose setgid
 # postdrop takes a configuration directory other than /etc/postfix only
@@ -202,7 +209,51 @@ done
 # The milter logs the queue id Postfix gave ({i} at end of data).
 grep -Eq ': [0-9A-F]{6,}: from=<[^>]*>, size=[0-9]+, .*verdict=quarantine, action=reject' "$W/milter.log" ||
 	fail "milter: no queue id in the log: $(tail -n 3 "$W/milter.log")"
-summary="$summary milter:ok"
+# Each rejection is in the store, with its envelope and report.
+# entry_of RULE: the id of the last kept message that RULE rejected.
+entry_of() {
+	sed -n "s/.*action=reject, rules=.*$1.*, store=\([0-9a-fTZ-]*\).*/\1/p" "$W/milter.log" | tail -n 1
+}
+for pair in $bad_inputs; do
+	f=${pair%%:*} rule=${pair#*:}
+	id=$(entry_of "$rule")
+	[ -n "$id" ] || fail "milter: $f: not kept (no store= in the log)"
+	e=$(find "$store" -mindepth 4 -maxdepth 4 -type d -name "$id")
+	[ -d "$e" ] || fail "milter: $f: no entry $id in the store"
+	grep -q "\"rule\":\"$rule\"" "$e/report.json" || fail "milter: $f: $rule not in the report"
+	grep -q '"received_by":"milter","sender":"alice@example.invalid"' "$e/report.json" ||
+		fail "milter: $f: no envelope sender in the report"
+	grep -q '"recipients":\["bob@spoolguard.test"\]' "$e/report.json" ||
+		fail "milter: $f: no envelope recipient in the report"
+	grep -Eq '"queue_id":"[0-9A-F]{6,}"' "$e/report.json" || fail "milter: $f: no queue id in the report"
+done
+# Released, it goes back through Postfix's sendmail, which delivers it;
+# refused without --force while it still breaks a hard limit.
+id=$(entry_of header.conflicting)
+"$SG" quarantine -q "$store" release "$id" --reinject "$SM -G -i" >"$W/release.out" 2>&1 &&
+	fail "milter: release of a message that breaks a hard limit was not refused"
+grep -q 'still breaks a hard limit of profile default: header.conflicting' "$W/release.out" ||
+	fail "milter: refusal without the rule: $(cat "$W/release.out")"
+"$SG" quarantine -q "$store" release "$id" --force --reinject "$SM -G -i" >"$W/release.out" 2>&1 ||
+	fail "milter: release --force: $(cat "$W/release.out")"
+wait_for "Subject: conflict" "$W/delivered" || fail "milter: the released message was not delivered"
+wait_for "pickup.*: uid=0 from=<alice@example.invalid>" "$I/maillog" ||
+	fail "milter: no reinjected message from alice in the log"
+[ -z "$(find "$store" -mindepth 4 -maxdepth 4 -type d -name "$id")" ] || fail "milter: the released entry stays"
+rm -f "$W"/delivered/*
+# The null sender: kept as such, given back as -f <>, delivered from <>.
+r=$(smtp_send "$port_milter" "" bob@spoolguard.test ctconflict.eml)
+case $r in "rejected 550 5.6.0 spoolguard: header.conflicting:"*) ;; *) fail "milter: null sender: $r" ;; esac
+id=$(entry_of header.conflicting)
+e=$(find "$store" -mindepth 4 -maxdepth 4 -type d -name "$id")
+grep -q '"sender":"","sender_base64":""' "$e/report.json" || fail "milter: the null sender was not kept"
+"$SG" quarantine -q "$store" release "$id" --force --reinject "$SM -G -i" >"$W/release.out" 2>&1 ||
+	fail "milter: release --force (null sender): $(cat "$W/release.out")"
+wait_for "Subject: conflict" "$W/delivered" || fail "milter: the released bounce was not delivered"
+wait_for "pickup.*: uid=0 from=<>" "$I/maillog" ||
+	fail "milter: no reinjected message from <> in the log"
+rm -f "$W"/delivered/*
+summary="$summary milter:ok milter-store-release:ok"
 
 # ---- pipe(8) filter: 250, then a bounce with the reason in the log ----
 r=$(send "$port_filter" bob@spoolguard.test clean.eml)
@@ -221,6 +272,14 @@ for pair in $bad_inputs; do
 		fail "filter: $f ($id): no bounce naming $rule in the log"
 done
 [ -z "$(ls "$W/delivered")" ] || fail "filter: a bad message was delivered: $(ls "$W/delivered")"
+# With -k, each bounced message is also kept, with its envelope.
+for pair in $bad_inputs; do
+	rule=${pair#*:}
+	e=$(grep -l "\"rule\":\"$rule\"" "$W"/store-filter/*/*/*/*/report.json | head -n 1)
+	[ -n "$e" ] || fail "filter: no kept entry for $rule"
+	grep -q '"sender":"alice@example.invalid".*"recipients":\["bob@spoolguard.test"\]' "$e" ||
+		fail "filter: $rule: no envelope in the kept report"
+done
 summary="$summary filter:ok"
 
 # ---- procmail: local delivery bounces with procmail's log line ---------
