@@ -63,12 +63,30 @@ sg_cli_envelope_apply(const SgEnvelope *env, SgMessage *msg)
 	}
 }
 
-/* The envelope in a log line: from=<...> nrcpt=N queue_id=... */
-static char *
-keep_log_envelope(const SgEnvelope *env)
+/*
+ * One log line about a kept entry, in the form every other action line
+ * has: "ID: from=<s>, nrcpt=N, action=..., rules=..., store=S, ...", ID
+ * the MTA's queue id where the envelope has one.
+ */
+static void
+keep_log(int priority, const SgEnvelope *env, const char *fallback_id,
+    gint64 size, const char *action, const char *rules, const char *store_id,
+    const char *reason, const char *error)
 {
-	return g_strdup_printf("from=<%s> nrcpt=%u queue_id=%s", env->sender,
-	    env->recipients->len, env->queue_id != NULL ? env->queue_id : "-");
+	SgLogFields f = {
+		.id = env->queue_id != NULL ? env->queue_id : fallback_id,
+		.sender = env->sender,
+		.size = size,
+		.nrcpt = (gint64)env->recipients->len,
+		.action = action,
+		.rules = rules,
+		.store_id = store_id,
+		.reason = reason,
+		.error = error,
+	};
+	g_autofree char *line = sg_report_log_line(&f);
+
+	sg_report_syslog_line(priority, "%s", line);
 }
 
 char *
@@ -77,21 +95,18 @@ sg_cli_keep(const char *store_dir, SgMessage *msg, const SgEnvelope *env,
 {
 	g_autoptr(SgStore) store = sg_store_open(store_dir, TRUE, error);
 	g_autofree char *rules = sg_report_rules(msg, SG_SEVERITY_QUARANTINE);
-	g_autofree char *who = keep_log_envelope(env);
 	g_autofree char *id = NULL;
 
 	sg_report_syslog_open();
 	if (store == NULL ||
 	    !sg_store_keep(store, msg, env, profile, &id, error)) {
 		g_prefix_error(error, "cannot keep the rejected message: ");
-		sg_report_syslog_line(LOG_ERR, "%s: not kept: %s %s: %s",
-		    msg->id, who, rules, (*error)->message);
+		keep_log(LOG_ERR, env, msg->id, (gint64)msg->content_size,
+		    "not-kept", rules, NULL, NULL, (*error)->message);
 		return NULL;
 	}
-	sg_report_syslog_line(LOG_NOTICE,
-	    "%s: kept as %s (%s) %s rules=%s size=%" G_GINT64_FORMAT, msg->id,
-	    id, env->received_by, who, rules[0] != '\0' ? rules : "-",
-	    (gint64)msg->content_size);
+	keep_log(LOG_NOTICE, env, msg->id, (gint64)msg->content_size, "kept",
+	    rules, id, env->received_by, NULL);
 	return g_steal_pointer(&id);
 }
 
@@ -110,8 +125,8 @@ keep_exit(const GError *error)
 	return EX_TEMPFAIL;
 }
 
-static int G_GNUC_PRINTF(3, 4)
-    keep_refuse(const char *id, int rc, const char *fmt, ...)
+static int G_GNUC_PRINTF(4, 5) keep_refuse(const char *id,
+    const SgEnvelope *env, int rc, const char *fmt, ...)
 {
 	g_autofree char *why = NULL;
 	va_list ap;
@@ -120,7 +135,8 @@ static int G_GNUC_PRINTF(3, 4)
 	why = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	sg_cli_warn("quarantine release: %s", why);
-	sg_report_syslog_line(LOG_WARNING, "%s: release refused: %s", id, why);
+	keep_log(LOG_WARNING, env, id, -1, "release-refused", NULL, id, why,
+	    NULL);
 	return rc;
 }
 
@@ -132,9 +148,9 @@ sg_cli_release_kept(SgStore *store, const char *id, const SgEnvelope *env,
 	g_autoptr(SgCheckContext) ctx = NULL;
 	g_autoptr(SgMessage) msg = NULL;
 	g_auto(GStrv) argv = NULL;
-	g_autofree char *who = keep_log_envelope(env);
 	g_autofree char *reason = NULL;
 	g_autofree char *shown = NULL;
+	g_autofree char *note = NULL;
 	SgJudgement judgement;
 	int status = -1;
 
@@ -142,7 +158,7 @@ sg_cli_release_kept(SgStore *store, const char *id, const SgEnvelope *env,
 	argv = sg_envelope_reinject_argv(env,
 	    command != NULL ? command : SG_REINJECT_DEFAULT, &error);
 	if (argv == NULL)
-		return keep_refuse(id,
+		return keep_refuse(id, env,
 		    env->recipients->len == 0 ? EX_DATAERR : EX_USAGE, "%s: %s",
 		    id, error->message);
 	/* Judged again, as it is now and by the profile in force now. */
@@ -150,16 +166,17 @@ sg_cli_release_kept(SgStore *store, const char *id, const SgEnvelope *env,
 	if (ctx != NULL)
 		msg = sg_store_open_stored(store, id, profile, &error);
 	if (msg == NULL)
-		return keep_refuse(id, keep_exit(error), "%s", error->message);
+		return keep_refuse(id, env, keep_exit(error), "%s",
+		    error->message);
 	sg_cli_envelope_apply(env, msg);
 	judgement = sg_cli_judge(ctx, msg, &error);
 	if (judgement == SG_JUDGE_TEMPFAIL)
-		return keep_refuse(id, EX_TEMPFAIL,
+		return keep_refuse(id, env, EX_TEMPFAIL,
 		    "%s: cannot re-check it: %s", id, error->message);
 	if (judgement == SG_JUDGE_REJECT) {
 		reason = sg_cli_reason(msg, 400);
 		if (!force)
-			return keep_refuse(id, EX_DATAERR,
+			return keep_refuse(id, env, EX_DATAERR,
 			    "%s: still breaks a hard limit of profile %s: %s; "
 			    "not released (--force gives it back anyway)",
 			    id, sg_profile_name(profile), reason);
@@ -174,14 +191,15 @@ sg_cli_release_kept(SgStore *store, const char *id, const SgEnvelope *env,
 
 		sg_cli_warn("quarantine release: %s: %s; the entry stays", id,
 		    error->message);
-		sg_report_syslog_line(LOG_ERR,
-		    "%s: release failed: %s %s: %s; the entry stays", id, who,
-		    shown, error->message);
+		note = g_strdup_printf("%s; the entry stays", error->message);
+		keep_log(LOG_ERR, env, id, -1, "release-failed", NULL, id,
+		    shown, note);
 		return rc;
 	}
-	sg_report_syslog_line(LOG_NOTICE,
-	    "%s: released by reinjection%s: %s %s", id,
-	    reason != NULL ? " (forced)" : "", who, argv[0]);
+	note = g_strdup_printf("reinjected with %s%s%s", argv[0],
+	    reason != NULL ? ", forced past " : "",
+	    reason != NULL ? reason : "");
+	keep_log(LOG_NOTICE, env, id, -1, "released", NULL, id, note, NULL);
 	printf("released %s to the MTA (%u recipient%s)%s%s\n", id,
 	    env->recipients->len, env->recipients->len == 1 ? "" : "s",
 	    reason != NULL ? ", forced past " : "",

@@ -10,6 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 
 store=$work/store
+log=$work/mail.log
+export SPOOLGUARD_LOG_FILE="$log"
 fake=$work/fake-sendmail
 cat >"$fake" <<EOF
 #!/bin/sh
@@ -49,6 +51,8 @@ assert_grep '"recipients":\["b@example.org","-dash@example.org","c@example.org"\
 assert_grep '"queue_id":"4XyZ1"' "$e/report.json"
 assert_grep '"client":"mx.example.org \[192.0.2.1\]"' "$e/report.json"
 assert_grep 'header.conflicting' "$e/report.txt"
+# Logged as every action is: the MTA's queue id first, the store id.
+assert_grep ": 4XyZ1: from=<>, size=$(wc -c <"$work/bad.eml"), nrcpt=3, action=kept, rules=header.conflicting, store=$id, reason=\"check\"\$" "$log"
 assert_grep 'sender    <>' "$e/report.txt"
 [ "$(stat -c %a "$e/files/message")" = 600 ] || fail "the kept file is not 0600"
 expect_rc 0 sg quarantine -q "$store" list
@@ -67,6 +71,7 @@ expect_rc 65 sg quarantine -q "$store" release "$id" --reinject "$fake -G -i"
 assert_grep 'still breaks a hard limit of profile default: header.conflicting' "$work/err"
 assert_grep '\-\-force' "$work/err"
 assert_no_file "$work/argv"
+assert_grep ": $id: from=<>, nrcpt=3, action=release-refused, store=$id, reason=\"$id: still breaks a hard limit of profile default: header.conflicting" "$log"
 one_entry
 # Another release at work holds the entry's lock: 75, nothing run.
 if command -v flock >/dev/null; then
@@ -81,6 +86,7 @@ expect_rc 64 sg quarantine -q "$store" release "$id" --to "$work"
 # Forced, but the command fails: 75, the entry stays.
 FAKE_RC=75 expect_rc 75 sg quarantine -q "$store" release "$id" --force --reinject "$fake -G -i"
 assert_grep 'exited with status 75; the entry stays' "$work/err"
+assert_grep ": $id: from=<>, nrcpt=3, action=release-failed, store=$id, reason=\"$fake -G -i -f <> -- b@example.org -dash@example.org c@example.org\", error=\".*exited with status 75; the entry stays\"\$" "$log"
 one_entry
 # A command that cannot run: 75, the entry stays.
 expect_rc 75 sg quarantine -q "$store" release "$id" --force --reinject "$work/no-such-sendmail"
@@ -89,6 +95,7 @@ one_entry
 expect_rc 0 sg quarantine -q "$store" release "$id" --force --reinject "$fake -G -i"
 assert_grep "released $id to the MTA (3 recipients), forced past header.conflicting" "$work/out"
 cmp "$work/stdin" "$work/bad.eml" || fail "the reinjected bytes differ"
+assert_grep ": $id: from=<>, nrcpt=3, action=released, store=$id, reason=\"reinjected with $fake, forced past header.conflicting" "$log"
 printf -- '-G\n-i\n-f\n<>\n--\nb@example.org\n-dash@example.org\nc@example.org\n' >"$work/argv.want"
 cmp "$work/argv" "$work/argv.want" || fail "argv: $(cat "$work/argv")"
 [ -z "$(entries)" ] || fail "the released entry stays"
@@ -173,7 +180,7 @@ out=$("$MILTER_CLIENT" "unix:$work/m.sock" -i MQ2 -f '' -r 'x@example.org' \
 	-r 'y@example.org' "$work/bad.eml")
 echo "$out" | grep -q '^eom: reject 550 5.6.0 spoolguard: header.conflicting' ||
 	fail "milter bad: $out"
-assert_grep 'MQ2: .*verdict=quarantine, action=reject, rules=header.conflicting, store=2' "$work/m.log"
+assert_grep 'MQ2: .*verdict=quarantine, action=reject, rules=mime.ambiguous,header.conflicting, store=2' "$work/m.log"
 one_entry
 assert_grep '"received_by":"milter"' "$e/report.json"
 assert_grep '"queue_id":"MQ2"' "$e/report.json"
