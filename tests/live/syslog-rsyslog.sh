@@ -90,6 +90,8 @@ cp -R "$t/postfix" "$W/pf"
 mkdir -p "$W/pf/incoming" "$W/pf/active"
 cp "$W/pf/derived/BADtype" "$W/pf/deferred/7C985A7678A"
 rm -rf "$W/pf/derived" "$W/pf/expected"
+# finished queue files, as Postfix marks them (owner rwx): git keeps no 0700
+find "$W/pf" -mindepth 2 -type f -exec chmod u+x {} +
 sgns "$SPOOLGUARD_BIN" scan --min-age 0 -q "$W/store" "$W/pf" >"$W/scan.out" 2>&1
 [ $? -eq 1 ] || fail "scan: $(cat "$W/scan.out")"
 wait_for 'scan done'
@@ -113,6 +115,7 @@ wait_for 'action=released'
 grep -q "^mail\.info spoolguard\[[0-9]*\]: 7C985A7678A: queue=deferred, action=released, rules=container.unknown-record,container.not-a-message, store=$id, to=$W\$" "$W/mail.log" ||
 	fail "no release line"
 cp "$t/postfix/derived/BADtype" "$W/pf/deferred/7C985A7678B"
+chmod 0700 "$W/pf/deferred/7C985A7678B"
 sgns "$SPOOLGUARD_BIN" scan --min-age 0 -q "$W/store" "$W/pf" >/dev/null 2>&1
 sgns "$SPOOLGUARD_BIN" quarantine -q "$W/store" purge --older-than 0 >/dev/null 2>&1 ||
 	fail "purge"
