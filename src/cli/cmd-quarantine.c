@@ -474,6 +474,154 @@ recheck_judges(const char *profile_name, const char *rules_path, int *rc)
 	return g_steal_pointer(&judges);
 }
 
+/* recheck --release: puts back entry @e, which now passes with @j.
+ * Returns TRUE when released. */
+static gboolean
+recheck_release(Quarantine *q, Recheck *r, const SgStoreEntry *e,
+    const SgCliChecker *j, SgSeverity verdict, const char *now_profile)
+{
+	g_autoptr(GError) local = NULL;
+	g_autofree char *why = g_strdup_printf("%s with profile %s",
+	    sg_report_verdict_name(verdict), now_profile);
+	g_autoptr(SgEnvelope) env = sg_store_envelope(q->store, e->id, NULL);
+
+	/* A kept message goes back to the MTA (it passed:
+	 * the release judges it again, and agrees). */
+	if (env != NULL) {
+		if (sg_cli_release_kept(q->store, e->id, env, j->profile,
+		        q->reinject, FALSE) == 0) {
+			r->released++;
+			return TRUE;
+		}
+		r->errors++;
+		return FALSE;
+	}
+	if (sg_store_release(q->store, e->id, NULL, &local)) {
+		r->released++;
+		quarantine_log(q, LOG_INFO, e, "released", NULL, why, NULL);
+		return TRUE;
+	}
+	r->errors++;
+	quarantine_log(q, LOG_ERR, e, "release-failed", NULL, why,
+	    local->message);
+	sg_cli_warn("quarantine recheck: %s: %s", e->id, local->message);
+	return FALSE;
+}
+
+/* Prints one rechecked entry; @with_other is TRUE when its spool's
+ * profile judged it rather than the main one. */
+static void
+recheck_tell(const Quarantine *q, const SgStoreEntry *e, SgSeverity verdict,
+    const char *now_rules, const char *now_profile, gboolean with_other,
+    gboolean released)
+{
+	if (q->format == SG_REPORT_JSON) {
+		g_autoptr(JsonBuilder) b = json_builder_new();
+
+		json_builder_begin_object(b);
+		json_entry_members(b, e);
+		json_string(b, "now", sg_report_verdict_name(verdict));
+		json_rules(b, "now_rules", now_rules);
+		json_string(b, "now_profile", now_profile);
+		json_builder_set_member_name(b, "released");
+		json_builder_add_boolean_value(b, released);
+		json_builder_end_object(b);
+		quarantine_print_json(b);
+	} else {
+		g_autofree char *origin = sg_report_text_safe(e->origin, 4096);
+		g_autofree char *with = with_other
+		    ? g_strdup_printf(" with %s", now_profile)
+		    : g_strdup("");
+		g_autofree char *line =
+		    g_strdup_printf("%s  now %s%s%s%s  (was %s)  %s%s\n", e->id,
+		        sg_report_verdict_name(verdict), with,
+		        now_rules[0] != '\0' ? ": " : "", now_rules,
+		        e->rules != NULL && e->rules[0] != '\0' ? e->rules
+		                                                : "-",
+		        origin, released ? "  released" : "");
+
+		sg_report_fputs(line, stdout);
+	}
+}
+
+/* Rechecks entry @e with its spool's judge in @judges, or @main_judge. */
+static void
+recheck_entry(Quarantine *q, Recheck *r, GHashTable *judges,
+    const SgCliChecker *main_judge, const SgStoreEntry *e, gboolean release)
+{
+	const SgCliSpool *spool = recheck_origin_spool(e->origin);
+	const SgCliChecker *j = main_judge;
+	g_autofree char *now_rules = NULL;
+	g_autoptr(GError) local = NULL;
+	SgSeverity verdict = SG_SEVERITY_IGNORE;
+	gboolean released = FALSE;
+	const char *now_profile;
+
+	if (spool != NULL && g_hash_table_contains(judges, spool->profile))
+		j = g_hash_table_lookup(judges, spool->profile);
+	now_profile = sg_profile_name(j->profile);
+	r->checked++;
+	if (e->unfinished) {
+		/* A move cut short: fsck's to finish, not ours. */
+		r->errors++;
+		sg_cli_warn("quarantine recheck: %s: unfinished; run "
+		            "spoolguard quarantine fsck",
+		    e->id);
+		return;
+	}
+	if (!quarantine_judge(q, j->ctx, j->profile, e, &verdict, &now_rules,
+	        &local)) {
+		r->errors++;
+		sg_cli_warn("quarantine recheck: %s: %s", e->id,
+		    local->message);
+		return;
+	}
+	if (verdict >= SG_SEVERITY_QUARANTINE) {
+		r->fail++;
+		return;
+	}
+	r->pass++;
+	if (release)
+		released = recheck_release(q, r, e, j, verdict, now_profile);
+	recheck_tell(q, e, verdict, now_rules, now_profile, j != main_judge,
+	    released);
+}
+
+/* Prints and logs the totals of a recheck. Returns the exit status. */
+static int
+recheck_summary(const Quarantine *q, const Recheck *r, const char *main_name,
+    gboolean release)
+{
+	if (q->format == SG_REPORT_JSON) {
+		g_autoptr(JsonBuilder) b = json_builder_new();
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "summary");
+		json_builder_begin_object(b);
+		json_int(b, "checked", r->checked);
+		json_int(b, "pass", r->pass);
+		json_int(b, "fail", r->fail);
+		json_int(b, "errors", r->errors);
+		json_int(b, "released", r->released);
+		json_string(b, "profile", main_name);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+		quarantine_print_json(b);
+	} else {
+		printf("%u rechecked with profile %s: %u now pass%s, %u still "
+		       "fail, %u errors\n",
+		    r->checked, main_name, r->pass,
+		    release ? " (released)" : "", r->fail, r->errors);
+	}
+	if (q->log && r->checked > 0)
+		sg_report_syslog_line(LOG_INFO,
+		    "quarantine recheck: checked=%u, pass=%u, fail=%u, "
+		    "released=%u, errors=%u, profile=%s",
+		    r->checked, r->pass, r->fail, r->released, r->errors,
+		    main_name);
+	return r->errors > 0 ? EX_TEMPFAIL : 0;
+}
+
 static int
 quarantine_recheck(Quarantine *q, const char *profile_name,
     const char *rules_path, gboolean release)
@@ -482,7 +630,6 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 	g_autoptr(GPtrArray) entries = NULL;
 	g_autoptr(GHashTable) judges = NULL;
 	const SgCliChecker *main_judge;
-	const char *main_name;
 	Recheck r = { 0 };
 	int rc = 0;
 
@@ -490,132 +637,14 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 	if (judges == NULL)
 		return rc;
 	main_judge = g_hash_table_lookup(judges, "");
-	main_name = sg_profile_name(main_judge->profile);
 	entries = quarantine_entries(q, &error);
 	if (entries == NULL)
 		return quarantine_error("recheck", error);
-	for (guint i = 0; i < entries->len; i++) {
-		SgStoreEntry *e = g_ptr_array_index(entries, i);
-		const SgCliSpool *spool = recheck_origin_spool(e->origin);
-		const SgCliChecker *j = main_judge;
-		g_autofree char *now_rules = NULL;
-		g_autoptr(GError) local = NULL;
-		SgSeverity verdict = SG_SEVERITY_IGNORE;
-		gboolean released = FALSE;
-		const char *now_profile;
-
-		if (spool != NULL &&
-		    g_hash_table_contains(judges, spool->profile))
-			j = g_hash_table_lookup(judges, spool->profile);
-		now_profile = sg_profile_name(j->profile);
-		r.checked++;
-		if (e->unfinished) {
-			/* A move cut short: fsck's to finish, not ours. */
-			r.errors++;
-			sg_cli_warn("quarantine recheck: %s: unfinished; run "
-			            "spoolguard quarantine fsck",
-			    e->id);
-			continue;
-		}
-		if (!quarantine_judge(q, j->ctx, j->profile, e, &verdict,
-		        &now_rules, &local)) {
-			r.errors++;
-			sg_cli_warn("quarantine recheck: %s: %s", e->id,
-			    local->message);
-			continue;
-		}
-		if (verdict >= SG_SEVERITY_QUARANTINE) {
-			r.fail++;
-			continue;
-		}
-		r.pass++;
-		if (release) {
-			g_autofree char *why =
-			    g_strdup_printf("%s with profile %s",
-			        sg_report_verdict_name(verdict), now_profile);
-			g_autoptr(SgEnvelope) env =
-			    sg_store_envelope(q->store, e->id, NULL);
-
-			/* A kept message goes back to the MTA (it passed:
-			 * the release judges it again, and agrees). */
-			if (env != NULL) {
-				if (sg_cli_release_kept(q->store, e->id, env,
-				        j->profile, q->reinject, FALSE) == 0) {
-					released = TRUE;
-					r.released++;
-				} else {
-					r.errors++;
-				}
-			} else if (sg_store_release(q->store, e->id, NULL,
-			               &local)) {
-				released = TRUE;
-				r.released++;
-				quarantine_log(q, LOG_INFO, e, "released", NULL,
-				    why, NULL);
-			} else {
-				r.errors++;
-				quarantine_log(q, LOG_ERR, e, "release-failed",
-				    NULL, why, local->message);
-				sg_cli_warn("quarantine recheck: %s: %s", e->id,
-				    local->message);
-			}
-		}
-		if (q->format == SG_REPORT_JSON) {
-			g_autoptr(JsonBuilder) b = json_builder_new();
-
-			json_builder_begin_object(b);
-			json_entry_members(b, e);
-			json_string(b, "now", sg_report_verdict_name(verdict));
-			json_rules(b, "now_rules", now_rules);
-			json_string(b, "now_profile", now_profile);
-			json_builder_set_member_name(b, "released");
-			json_builder_add_boolean_value(b, released);
-			json_builder_end_object(b);
-			quarantine_print_json(b);
-		} else {
-			g_autofree char *origin =
-			    sg_report_text_safe(e->origin, 4096);
-			g_autofree char *with = j != main_judge
-			    ? g_strdup_printf(" with %s", now_profile)
-			    : g_strdup("");
-			g_autofree char *line = g_strdup_printf(
-			    "%s  now %s%s%s%s  (was %s)  %s%s\n", e->id,
-			    sg_report_verdict_name(verdict), with,
-			    now_rules[0] != '\0' ? ": " : "", now_rules,
-			    e->rules != NULL && e->rules[0] != '\0' ? e->rules
-			                                            : "-",
-			    origin, released ? "  released" : "");
-
-			sg_report_fputs(line, stdout);
-		}
-	}
-	if (q->format == SG_REPORT_JSON) {
-		g_autoptr(JsonBuilder) b = json_builder_new();
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "summary");
-		json_builder_begin_object(b);
-		json_int(b, "checked", r.checked);
-		json_int(b, "pass", r.pass);
-		json_int(b, "fail", r.fail);
-		json_int(b, "errors", r.errors);
-		json_int(b, "released", r.released);
-		json_string(b, "profile", main_name);
-		json_builder_end_object(b);
-		json_builder_end_object(b);
-		quarantine_print_json(b);
-	} else {
-		printf("%u rechecked with profile %s: %u now pass%s, %u still "
-		       "fail, %u errors\n",
-		    r.checked, main_name, r.pass, release ? " (released)" : "",
-		    r.fail, r.errors);
-	}
-	if (q->log && r.checked > 0)
-		sg_report_syslog_line(LOG_INFO,
-		    "quarantine recheck: checked=%u, pass=%u, fail=%u, "
-		    "released=%u, errors=%u, profile=%s",
-		    r.checked, r.pass, r.fail, r.released, r.errors, main_name);
-	return r.errors > 0 ? EX_TEMPFAIL : 0;
+	for (guint i = 0; i < entries->len; i++)
+		recheck_entry(q, &r, judges, main_judge,
+		    g_ptr_array_index(entries, i), release);
+	return recheck_summary(q, &r, sg_profile_name(main_judge->profile),
+	    release);
 }
 
 /* ---- stats ------------------------------------------------------------ */
