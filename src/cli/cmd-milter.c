@@ -973,67 +973,97 @@ milter_serve(void)
 	return rc;
 }
 
-int
-sg_cmd_milter(int argc, char **argv)
+/* The command line of milter that has no place in the Milter. */
+typedef struct {
+	char *conn;
+	char *action_s;
+	char *mode_s;
+	char *owner;
+	char *user;
+	char *pid_file;
+	char *tmpdir;
+	char *store_opt;
+	gboolean foreground, log_stderr;
+	gint64 memory;
+	gint timeout, backlog;
+	guint64 mode;
+} MilterArgs;
+
+static void
+milter_args_clear(MilterArgs *a)
 {
-	g_autofree char *conn = NULL;
-	g_autofree char *action_s = NULL;
-	g_autofree char *mode_s = NULL;
-	g_autofree char *owner = NULL;
-	g_autofree char *user = NULL;
-	g_autofree char *pid_file = NULL;
-	g_autofree char *tmpdir = NULL;
-	gboolean foreground = FALSE, log_stderr = FALSE;
-	g_autofree char *store_opt = NULL;
-	gint64 memory = MILTER_MEMORY_DEFAULT;
-	gint timeout = MILTER_TIMEOUT_DEFAULT, backlog = 0;
-	guint64 mode = 0660;
-	const char *path;
-	int rc = 0;
+	g_free(a->conn);
+	g_free(a->action_s);
+	g_free(a->mode_s);
+	g_free(a->owner);
+	g_free(a->user);
+	g_free(a->pid_file);
+	g_free(a->tmpdir);
+	g_free(a->store_opt);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MilterArgs, milter_args_clear)
+
+/* The option table of milter, pointing into @a and the Milter.
+ * Returns: (transfer full). */
+static GOptionEntry *
+milter_option_entries(MilterArgs *a)
+{
 	const GOptionEntry entries[] = {
-		{ "socket", 's', 0, G_OPTION_ARG_STRING, &conn,
+		{ "socket", 's', 0, G_OPTION_ARG_STRING, &a->conn,
 		    "Listen on inet:PORT@127.0.0.1 or unix:PATH", "SOCKET" },
-		{ "socket-mode", 0, 0, G_OPTION_ARG_STRING, &mode_s,
+		{ "socket-mode", 0, 0, G_OPTION_ARG_STRING, &a->mode_s,
 		    "Mode of a unix socket (default 0660)", "MODE" },
-		{ "socket-owner", 0, 0, G_OPTION_ARG_STRING, &owner,
+		{ "socket-owner", 0, 0, G_OPTION_ARG_STRING, &a->owner,
 		    "Owner of a unix socket", "USER[:GROUP]" },
 		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &milter.profile_name,
 		    "Judge with this profile (default: default)", "PROFILE" },
 		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &milter.rules_path,
 		    "Judge with this rules file", "FILE" },
-		{ "action", 'a', 0, G_OPTION_ARG_STRING, &action_s,
+		{ "action", 'a', 0, G_OPTION_ARG_STRING, &a->action_s,
 		    "For a message check rejects: reject (default), "
 		    "quarantine, tag or log",
 		    "ACTION" },
-		{ "user", 'u', 0, G_OPTION_ARG_STRING, &user,
+		{ "user", 'u', 0, G_OPTION_ARG_STRING, &a->user,
 		    "Run as USER once the socket is open", "USER" },
-		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground,
+		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &a->foreground,
 		    "Stay in the foreground (default: become a daemon)", NULL },
-		{ "pid-file", 'P', 0, G_OPTION_ARG_FILENAME, &pid_file,
+		{ "pid-file", 'P', 0, G_OPTION_ARG_FILENAME, &a->pid_file,
 		    "Write the process id to FILE", "FILE" },
-		{ "tmpdir", 'T', 0, G_OPTION_ARG_FILENAME, &tmpdir,
+		{ "tmpdir", 'T', 0, G_OPTION_ARG_FILENAME, &a->tmpdir,
 		    "Spool large messages here (default /var/tmp)", "DIR" },
-		{ "memory", 'm', 0, G_OPTION_ARG_INT64, &memory,
+		{ "memory", 'm', 0, G_OPTION_ARG_INT64, &a->memory,
 		    "Content bytes kept in memory per message (default "
 		    "262144)",
 		    "BYTES" },
-		{ "timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
+		{ "timeout", 't', 0, G_OPTION_ARG_INT, &a->timeout,
 		    "Seconds the MTA may be silent mid-message (default 600)",
 		    "SECONDS" },
-		{ "backlog", 0, 0, G_OPTION_ARG_INT, &backlog,
+		{ "backlog", 0, 0, G_OPTION_ARG_INT, &a->backlog,
 		    "listen(2) backlog", "N" },
-		{ "log-stderr", 'e', 0, G_OPTION_ARG_NONE, &log_stderr,
+		{ "log-stderr", 'e', 0, G_OPTION_ARG_NONE, &a->log_stderr,
 		    "Also write each log line to standard error", NULL },
 		{ "store", 0, 0, G_OPTION_ARG_NONE, &milter.store,
 		    "Keep each rejected message in the quarantine store",
 		    NULL },
-		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &store_opt,
+		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &a->store_opt,
 		    "Quarantine store (default: " SG_QUARANTINE_DEFAULT_DIR ")",
 		    "DIR" },
 		{ NULL },
 	};
+
+	return g_memdup2(entries, sizeof entries);
+}
+
+/* Parses the command line into @a and the Milter, and checks the values.
+ * Returns 0 or the exit status. */
+static int
+milter_parse_command_line(MilterArgs *a, int *argc, char ***argv)
+{
+	g_autofree GOptionEntry *entries = milter_option_entries(a);
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- judge messages at SMTP time");
+	int rc;
 
 	g_option_context_add_main_entries(octx, entries, NULL);
 	g_option_context_set_description(octx,
@@ -1041,63 +1071,60 @@ sg_cmd_milter(int argc, char **argv)
 	    "451 4.3.0 when the message cannot be examined.  SIGHUP reloads\n"
 	    "the profile.  Exit status: 0 stopped, 64 usage, 71 cannot\n"
 	    "listen, 78 bad rules file.  See spoolguard(1).");
-	rc = sg_cli_parse(octx, entries, &argc, &argv);
+	rc = sg_cli_parse(octx, entries, argc, argv);
 	if (rc != 0)
 		return rc;
-	if (argc > 1) {
-		sg_cli_warn("milter: unexpected argument '%s'", argv[1]);
+	if (*argc > 1) {
+		sg_cli_warn("milter: unexpected argument '%s'", (*argv)[1]);
 		return EX_USAGE;
 	}
-	if (conn == NULL || !milter_valid_conn(conn)) {
+	if (a->conn == NULL || !milter_valid_conn(a->conn)) {
 		sg_cli_warn("milter: --socket inet:PORT@HOST or unix:/PATH "
 		            "is required");
 		return EX_USAGE;
 	}
-	if (action_s != NULL &&
-	    !milter_parse_action(action_s, &milter.action)) {
-		sg_cli_warn("milter: unknown action '%s'", action_s);
+	if (a->action_s != NULL &&
+	    !milter_parse_action(a->action_s, &milter.action)) {
+		sg_cli_warn("milter: unknown action '%s'", a->action_s);
 		return EX_USAGE;
 	}
-	if (mode_s != NULL &&
-	    (!g_ascii_string_to_unsigned(mode_s, 8, 0, 0777, &mode, NULL))) {
-		sg_cli_warn("milter: bad socket mode '%s'", mode_s);
+	if (a->mode_s != NULL &&
+	    (!g_ascii_string_to_unsigned(a->mode_s, 8, 0, 0777, &a->mode,
+	        NULL))) {
+		sg_cli_warn("milter: bad socket mode '%s'", a->mode_s);
 		return EX_USAGE;
 	}
-	if (!sg_cli_store_option_ok(store_opt))
+	if (!sg_cli_store_option_ok(a->store_opt))
 		return EX_USAGE;
-	if (memory < 0 || timeout <= 0 || backlog < 0) {
+	if (a->memory < 0 || a->timeout <= 0 || a->backlog < 0) {
 		sg_cli_warn("milter: --memory, --timeout and --backlog take "
 		            "positive numbers");
 		return EX_USAGE;
 	}
-	milter.ready_fd = -1;
-	milter.memory_max = (gsize)memory;
-	milter.timeout_us = (gint64)timeout * G_USEC_PER_SEC;
-	milter.tmpdir = tmpdir != NULL ? tmpdir : g_strdup("/var/tmp");
-	tmpdir = NULL;
-	milter.log_stderr = log_stderr;
-	milter.profile =
-	    sg_cli_load_profile(milter.profile_name, milter.rules_path, &rc);
-	if (milter.profile == NULL)
-		return rc;
-	if (milter.rules_path == NULL && milter.profile_name == NULL)
-		milter.profile_name = g_strdup(sg_profile_path(milter.profile));
+	return 0;
+}
 
-	path = milter_unix_path(conn);
+/* Opens the socket with libmilter, and gives a unix one its mode and
+ * owner. Returns 0 or the exit status. */
+static int
+milter_listen(const MilterArgs *a)
+{
+	const char *path = milter_unix_path(a->conn);
+
 	/* A header field of up to 1 MiB in one packet: Postfix sends one
 	 * of up to header_size_limit (100 KiB by default) at once. */
 	smfi_setmaxdatasize(MILTER_DATA_MAX);
-	if (smfi_setconn(conn) != MI_SUCCESS ||
-	    smfi_settimeout(timeout) != MI_SUCCESS ||
-	    (backlog > 0 && smfi_setbacklog(backlog) != MI_SUCCESS) ||
+	if (smfi_setconn(a->conn) != MI_SUCCESS ||
+	    smfi_settimeout(a->timeout) != MI_SUCCESS ||
+	    (a->backlog > 0 && smfi_setbacklog(a->backlog) != MI_SUCCESS) ||
 	    smfi_register(milter_desc) != MI_SUCCESS) {
-		sg_cli_warn("milter: libmilter refused %s", conn);
+		sg_cli_warn("milter: libmilter refused %s", a->conn);
 		return EX_USAGE;
 	}
 	if (path != NULL)
-		umask(0777 & ~(mode_t)mode);
+		umask(0777 & ~(mode_t)a->mode);
 	if (smfi_opensocket(TRUE) != MI_SUCCESS) {
-		sg_cli_warn("milter: cannot listen on %s", conn);
+		sg_cli_warn("milter: cannot listen on %s", a->conn);
 		return EX_OSERR;
 	}
 	umask(077);
@@ -1105,39 +1132,80 @@ sg_cmd_milter(int argc, char **argv)
 		uid_t uid = (uid_t)-1;
 		gid_t gid = (gid_t)-1;
 
-		if (owner != NULL && !milter_lookup_owner(owner, &uid, &gid)) {
-			sg_cli_warn("milter: no such owner '%s'", owner);
+		if (a->owner != NULL &&
+		    !milter_lookup_owner(a->owner, &uid, &gid)) {
+			sg_cli_warn("milter: no such owner '%s'", a->owner);
 			return EX_USAGE;
 		}
-		if (chmod(path, (mode_t)mode) != 0 ||
-		    (owner != NULL && chown(path, uid, gid) != 0)) {
+		if (chmod(path, (mode_t)a->mode) != 0 ||
+		    (a->owner != NULL && chown(path, uid, gid) != 0)) {
 			sg_cli_warn("milter: %s: %s", path, g_strerror(errno));
 			return EX_OSERR;
 		}
 	}
-	if (!foreground && !milter_daemonize())
+	return 0;
+}
+
+/* Becomes the daemon: detaches, writes the pid file, drops privileges,
+ * then opens the store as that user. Returns 0 or the exit status. */
+static int
+milter_become_daemon(const MilterArgs *a)
+{
+	if (!a->foreground && !milter_daemonize())
 		return EX_OSERR;
-	if (pid_file != NULL && !milter_write_pid(pid_file))
+	if (a->pid_file != NULL && !milter_write_pid(a->pid_file))
 		return EX_CANTCREAT;
-	if (user != NULL && !milter_drop_privileges(user))
+	if (a->user != NULL && !milter_drop_privileges(a->user))
 		return EX_NOPERM;
 	if (milter.store) {
 		g_autoptr(GError) error = NULL;
 		g_autoptr(SgStore) store = NULL;
 
 		/* As the user it runs as: it writes there from now on. */
-		milter.store_dir = g_strdup(sg_cli_store_dir(store_opt));
+		milter.store_dir = g_strdup(sg_cli_store_dir(a->store_opt));
 		store = sg_store_open(milter.store_dir, TRUE, &error);
 		if (store == NULL) {
 			sg_cli_warn("milter: --store: %s", error->message);
 			return EX_CANTCREAT;
 		}
 	}
+	return 0;
+}
+
+int
+sg_cmd_milter(int argc, char **argv)
+{
+	g_auto(MilterArgs) args = { .memory = MILTER_MEMORY_DEFAULT,
+		.timeout = MILTER_TIMEOUT_DEFAULT,
+		.mode = 0660 };
+	int rc = 0;
+
+	rc = milter_parse_command_line(&args, &argc, &argv);
+	if (rc != 0)
+		return rc;
+	milter.ready_fd = -1;
+	milter.memory_max = (gsize)args.memory;
+	milter.timeout_us = (gint64)args.timeout * G_USEC_PER_SEC;
+	milter.tmpdir = args.tmpdir != NULL ? g_steal_pointer(&args.tmpdir)
+	                                    : g_strdup("/var/tmp");
+	milter.log_stderr = args.log_stderr;
+	milter.profile =
+	    sg_cli_load_profile(milter.profile_name, milter.rules_path, &rc);
+	if (milter.profile == NULL)
+		return rc;
+	if (milter.rules_path == NULL && milter.profile_name == NULL)
+		milter.profile_name = g_strdup(sg_profile_path(milter.profile));
+
+	rc = milter_listen(&args);
+	if (rc == 0)
+		rc = milter_become_daemon(&args);
+	if (rc != 0)
+		return rc;
 	if (!g_unix_open_pipe(milter.wake, FD_CLOEXEC, NULL))
 		return EX_OSERR;
 	sg_report_syslog_open();
 	milter_log(LOG_INFO,
-	    "listening on %s, profile %s (%.16s), action %s%s%s", conn,
+	    "listening on %s, profile %s (%.16s), action %s%s%s", args.conn,
 	    sg_profile_name(milter.profile), sg_profile_digest(milter.profile),
 	    milter_action_names[milter.action],
 	    milter.store ? ", keeping rejected messages in " : "",
@@ -1145,7 +1213,7 @@ sg_cmd_milter(int argc, char **argv)
 	milter_ready();
 	rc = milter_serve() == MI_SUCCESS ? 0 : EX_SOFTWARE;
 	milter_log(LOG_INFO, "stopped");
-	if (pid_file != NULL)
-		unlink(pid_file);
+	if (args.pid_file != NULL)
+		unlink(args.pid_file);
 	return rc;
 }

@@ -474,6 +474,154 @@ recheck_judges(const char *profile_name, const char *rules_path, int *rc)
 	return g_steal_pointer(&judges);
 }
 
+/* recheck --release: puts back entry @e, which now passes with @j.
+ * Returns TRUE when released. */
+static gboolean
+recheck_release(Quarantine *q, Recheck *r, const SgStoreEntry *e,
+    const SgCliChecker *j, SgSeverity verdict, const char *now_profile)
+{
+	g_autoptr(GError) local = NULL;
+	g_autofree char *why = g_strdup_printf("%s with profile %s",
+	    sg_report_verdict_name(verdict), now_profile);
+	g_autoptr(SgEnvelope) env = sg_store_envelope(q->store, e->id, NULL);
+
+	/* A kept message goes back to the MTA (it passed:
+	 * the release judges it again, and agrees). */
+	if (env != NULL) {
+		if (sg_cli_release_kept(q->store, e->id, env, j->profile,
+		        q->reinject, FALSE) == 0) {
+			r->released++;
+			return TRUE;
+		}
+		r->errors++;
+		return FALSE;
+	}
+	if (sg_store_release(q->store, e->id, NULL, &local)) {
+		r->released++;
+		quarantine_log(q, LOG_INFO, e, "released", NULL, why, NULL);
+		return TRUE;
+	}
+	r->errors++;
+	quarantine_log(q, LOG_ERR, e, "release-failed", NULL, why,
+	    local->message);
+	sg_cli_warn("quarantine recheck: %s: %s", e->id, local->message);
+	return FALSE;
+}
+
+/* Prints one rechecked entry; @with_other is TRUE when its spool's
+ * profile judged it rather than the main one. */
+static void
+recheck_tell(const Quarantine *q, const SgStoreEntry *e, SgSeverity verdict,
+    const char *now_rules, const char *now_profile, gboolean with_other,
+    gboolean released)
+{
+	if (q->format == SG_REPORT_JSON) {
+		g_autoptr(JsonBuilder) b = json_builder_new();
+
+		json_builder_begin_object(b);
+		json_entry_members(b, e);
+		json_string(b, "now", sg_report_verdict_name(verdict));
+		json_rules(b, "now_rules", now_rules);
+		json_string(b, "now_profile", now_profile);
+		json_builder_set_member_name(b, "released");
+		json_builder_add_boolean_value(b, released);
+		json_builder_end_object(b);
+		quarantine_print_json(b);
+	} else {
+		g_autofree char *origin = sg_report_text_safe(e->origin, 4096);
+		g_autofree char *with = with_other
+		    ? g_strdup_printf(" with %s", now_profile)
+		    : g_strdup("");
+		g_autofree char *line =
+		    g_strdup_printf("%s  now %s%s%s%s  (was %s)  %s%s\n", e->id,
+		        sg_report_verdict_name(verdict), with,
+		        now_rules[0] != '\0' ? ": " : "", now_rules,
+		        e->rules != NULL && e->rules[0] != '\0' ? e->rules
+		                                                : "-",
+		        origin, released ? "  released" : "");
+
+		sg_report_fputs(line, stdout);
+	}
+}
+
+/* Rechecks entry @e with its spool's judge in @judges, or @main_judge. */
+static void
+recheck_entry(Quarantine *q, Recheck *r, GHashTable *judges,
+    const SgCliChecker *main_judge, const SgStoreEntry *e, gboolean release)
+{
+	const SgCliSpool *spool = recheck_origin_spool(e->origin);
+	const SgCliChecker *j = main_judge;
+	g_autofree char *now_rules = NULL;
+	g_autoptr(GError) local = NULL;
+	SgSeverity verdict = SG_SEVERITY_IGNORE;
+	gboolean released = FALSE;
+	const char *now_profile;
+
+	if (spool != NULL && g_hash_table_contains(judges, spool->profile))
+		j = g_hash_table_lookup(judges, spool->profile);
+	now_profile = sg_profile_name(j->profile);
+	r->checked++;
+	if (e->unfinished) {
+		/* A move cut short: fsck's to finish, not ours. */
+		r->errors++;
+		sg_cli_warn("quarantine recheck: %s: unfinished; run "
+		            "spoolguard quarantine fsck",
+		    e->id);
+		return;
+	}
+	if (!quarantine_judge(q, j->ctx, j->profile, e, &verdict, &now_rules,
+	        &local)) {
+		r->errors++;
+		sg_cli_warn("quarantine recheck: %s: %s", e->id,
+		    local->message);
+		return;
+	}
+	if (verdict >= SG_SEVERITY_QUARANTINE) {
+		r->fail++;
+		return;
+	}
+	r->pass++;
+	if (release)
+		released = recheck_release(q, r, e, j, verdict, now_profile);
+	recheck_tell(q, e, verdict, now_rules, now_profile, j != main_judge,
+	    released);
+}
+
+/* Prints and logs the totals of a recheck. Returns the exit status. */
+static int
+recheck_summary(const Quarantine *q, const Recheck *r, const char *main_name,
+    gboolean release)
+{
+	if (q->format == SG_REPORT_JSON) {
+		g_autoptr(JsonBuilder) b = json_builder_new();
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "summary");
+		json_builder_begin_object(b);
+		json_int(b, "checked", r->checked);
+		json_int(b, "pass", r->pass);
+		json_int(b, "fail", r->fail);
+		json_int(b, "errors", r->errors);
+		json_int(b, "released", r->released);
+		json_string(b, "profile", main_name);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+		quarantine_print_json(b);
+	} else {
+		printf("%u rechecked with profile %s: %u now pass%s, %u still "
+		       "fail, %u errors\n",
+		    r->checked, main_name, r->pass,
+		    release ? " (released)" : "", r->fail, r->errors);
+	}
+	if (q->log && r->checked > 0)
+		sg_report_syslog_line(LOG_INFO,
+		    "quarantine recheck: checked=%u, pass=%u, fail=%u, "
+		    "released=%u, errors=%u, profile=%s",
+		    r->checked, r->pass, r->fail, r->released, r->errors,
+		    main_name);
+	return r->errors > 0 ? EX_TEMPFAIL : 0;
+}
+
 static int
 quarantine_recheck(Quarantine *q, const char *profile_name,
     const char *rules_path, gboolean release)
@@ -482,7 +630,6 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 	g_autoptr(GPtrArray) entries = NULL;
 	g_autoptr(GHashTable) judges = NULL;
 	const SgCliChecker *main_judge;
-	const char *main_name;
 	Recheck r = { 0 };
 	int rc = 0;
 
@@ -490,132 +637,14 @@ quarantine_recheck(Quarantine *q, const char *profile_name,
 	if (judges == NULL)
 		return rc;
 	main_judge = g_hash_table_lookup(judges, "");
-	main_name = sg_profile_name(main_judge->profile);
 	entries = quarantine_entries(q, &error);
 	if (entries == NULL)
 		return quarantine_error("recheck", error);
-	for (guint i = 0; i < entries->len; i++) {
-		SgStoreEntry *e = g_ptr_array_index(entries, i);
-		const SgCliSpool *spool = recheck_origin_spool(e->origin);
-		const SgCliChecker *j = main_judge;
-		g_autofree char *now_rules = NULL;
-		g_autoptr(GError) local = NULL;
-		SgSeverity verdict = SG_SEVERITY_IGNORE;
-		gboolean released = FALSE;
-		const char *now_profile;
-
-		if (spool != NULL &&
-		    g_hash_table_contains(judges, spool->profile))
-			j = g_hash_table_lookup(judges, spool->profile);
-		now_profile = sg_profile_name(j->profile);
-		r.checked++;
-		if (e->unfinished) {
-			/* A move cut short: fsck's to finish, not ours. */
-			r.errors++;
-			sg_cli_warn("quarantine recheck: %s: unfinished; run "
-			            "spoolguard quarantine fsck",
-			    e->id);
-			continue;
-		}
-		if (!quarantine_judge(q, j->ctx, j->profile, e, &verdict,
-		        &now_rules, &local)) {
-			r.errors++;
-			sg_cli_warn("quarantine recheck: %s: %s", e->id,
-			    local->message);
-			continue;
-		}
-		if (verdict >= SG_SEVERITY_QUARANTINE) {
-			r.fail++;
-			continue;
-		}
-		r.pass++;
-		if (release) {
-			g_autofree char *why =
-			    g_strdup_printf("%s with profile %s",
-			        sg_report_verdict_name(verdict), now_profile);
-			g_autoptr(SgEnvelope) env =
-			    sg_store_envelope(q->store, e->id, NULL);
-
-			/* A kept message goes back to the MTA (it passed:
-			 * the release judges it again, and agrees). */
-			if (env != NULL) {
-				if (sg_cli_release_kept(q->store, e->id, env,
-				        j->profile, q->reinject, FALSE) == 0) {
-					released = TRUE;
-					r.released++;
-				} else {
-					r.errors++;
-				}
-			} else if (sg_store_release(q->store, e->id, NULL,
-			               &local)) {
-				released = TRUE;
-				r.released++;
-				quarantine_log(q, LOG_INFO, e, "released", NULL,
-				    why, NULL);
-			} else {
-				r.errors++;
-				quarantine_log(q, LOG_ERR, e, "release-failed",
-				    NULL, why, local->message);
-				sg_cli_warn("quarantine recheck: %s: %s", e->id,
-				    local->message);
-			}
-		}
-		if (q->format == SG_REPORT_JSON) {
-			g_autoptr(JsonBuilder) b = json_builder_new();
-
-			json_builder_begin_object(b);
-			json_entry_members(b, e);
-			json_string(b, "now", sg_report_verdict_name(verdict));
-			json_rules(b, "now_rules", now_rules);
-			json_string(b, "now_profile", now_profile);
-			json_builder_set_member_name(b, "released");
-			json_builder_add_boolean_value(b, released);
-			json_builder_end_object(b);
-			quarantine_print_json(b);
-		} else {
-			g_autofree char *origin =
-			    sg_report_text_safe(e->origin, 4096);
-			g_autofree char *with = j != main_judge
-			    ? g_strdup_printf(" with %s", now_profile)
-			    : g_strdup("");
-			g_autofree char *line = g_strdup_printf(
-			    "%s  now %s%s%s%s  (was %s)  %s%s\n", e->id,
-			    sg_report_verdict_name(verdict), with,
-			    now_rules[0] != '\0' ? ": " : "", now_rules,
-			    e->rules != NULL && e->rules[0] != '\0' ? e->rules
-			                                            : "-",
-			    origin, released ? "  released" : "");
-
-			sg_report_fputs(line, stdout);
-		}
-	}
-	if (q->format == SG_REPORT_JSON) {
-		g_autoptr(JsonBuilder) b = json_builder_new();
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "summary");
-		json_builder_begin_object(b);
-		json_int(b, "checked", r.checked);
-		json_int(b, "pass", r.pass);
-		json_int(b, "fail", r.fail);
-		json_int(b, "errors", r.errors);
-		json_int(b, "released", r.released);
-		json_string(b, "profile", main_name);
-		json_builder_end_object(b);
-		json_builder_end_object(b);
-		quarantine_print_json(b);
-	} else {
-		printf("%u rechecked with profile %s: %u now pass%s, %u still "
-		       "fail, %u errors\n",
-		    r.checked, main_name, r.pass, release ? " (released)" : "",
-		    r.fail, r.errors);
-	}
-	if (q->log && r.checked > 0)
-		sg_report_syslog_line(LOG_INFO,
-		    "quarantine recheck: checked=%u, pass=%u, fail=%u, "
-		    "released=%u, errors=%u, profile=%s",
-		    r.checked, r.pass, r.fail, r.released, r.errors, main_name);
-	return r.errors > 0 ? EX_TEMPFAIL : 0;
+	for (guint i = 0; i < entries->len; i++)
+		recheck_entry(q, &r, judges, main_judge,
+		    g_ptr_array_index(entries, i), release);
+	return recheck_summary(q, &r, sg_profile_name(main_judge->profile),
+	    release);
 }
 
 /* ---- stats ------------------------------------------------------------ */
@@ -831,74 +860,101 @@ quarantine_fsck(Quarantine *q)
 
 /* ---- the command -------------------------------------------------------- */
 
-int
-sg_cmd_quarantine(int argc, char **argv)
+/* The command line of quarantine that has no place in Quarantine. */
+typedef struct {
+	char *store_opt;
+	char *to_dir;
+	char *older;
+	char *format_s;
+	char *since;
+	char *until;
+	char *profile_name;
+	char *rules_path;
+	char *reinject;
+	char **args;
+	gboolean json, release, no_syslog;
+	gboolean force;
+} QuarantineArgs;
+
+static void
+quarantine_args_clear(QuarantineArgs *a)
 {
-	g_autofree char *store_opt = NULL;
-	g_autofree char *to_dir = NULL;
-	g_autofree char *older = NULL;
-	g_autofree char *format_s = NULL;
-	g_autofree char *since = NULL;
-	g_autofree char *until = NULL;
-	g_autofree char *profile_name = NULL;
-	g_autofree char *rules_path = NULL;
-	g_auto(GStrv) args = NULL;
-	gboolean json = FALSE, release = FALSE, no_syslog = FALSE;
-	gboolean force = FALSE;
-	g_autofree char *reinject = NULL;
-	g_autoptr(SgStore) store = NULL;
-	g_autoptr(GError) error = NULL;
-	Quarantine q = { .format = SG_REPORT_TEXT,
-		.filter = { .since = -1, .until = -1 } };
-	const char *verb;
-	int rc;
+	g_free(a->store_opt);
+	g_free(a->to_dir);
+	g_free(a->older);
+	g_free(a->format_s);
+	g_free(a->since);
+	g_free(a->until);
+	g_free(a->profile_name);
+	g_free(a->rules_path);
+	g_free(a->reinject);
+	g_strfreev(a->args);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(QuarantineArgs, quarantine_args_clear)
+
+/* The option table of quarantine, pointing into @a and @q.
+ * Returns: (transfer full). */
+static GOptionEntry *
+quarantine_option_entries(QuarantineArgs *a, Quarantine *q)
+{
 	const GOptionEntry entries[] = {
-		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &store_opt,
+		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &a->store_opt,
 		    "Quarantine store (default: " SG_QUARANTINE_DEFAULT_DIR ")",
 		    "DIR" },
-		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_s,
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &a->format_s,
 		    "list, show, recheck, stats: text (default) or json",
 		    "FORMAT" },
-		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &a->json,
 		    "The same as --format json (show: report.json)", NULL },
-		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &to_dir,
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &a->to_dir,
 		    "release: put the files into DIR instead", "DIR" },
-		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &older,
+		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &a->older,
 		    "purge: entries older than AGE (e.g. 30d)", "AGE" },
-		{ "reinject", 0, 0, G_OPTION_ARG_STRING, &reinject,
+		{ "reinject", 0, 0, G_OPTION_ARG_STRING, &a->reinject,
 		    "release: give a kept message to COMMAND "
 		    "(default: " SG_REINJECT_DEFAULT ")",
 		    "COMMAND" },
-		{ "force", 0, 0, G_OPTION_ARG_NONE, &force,
+		{ "force", 0, 0, G_OPTION_ARG_NONE, &a->force,
 		    "release: even what still breaks a hard limit", NULL },
-		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &q.dry_run,
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &q->dry_run,
 		    "purge: say what would go; remove nothing", NULL },
-		{ "release", 0, 0, G_OPTION_ARG_NONE, &release,
+		{ "release", 0, 0, G_OPTION_ARG_NONE, &a->release,
 		    "recheck: release the entries that now pass", NULL },
-		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &a->profile_name,
 		    "recheck, release: judge with this profile", "PROFILE" },
-		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_path,
+		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &a->rules_path,
 		    "recheck, release: judge with this rules file", "FILE" },
-		{ "rule", 0, 0, G_OPTION_ARG_STRING, &q.filter.rule,
+		{ "rule", 0, 0, G_OPTION_ARG_STRING, &q->filter.rule,
 		    "Only entries quarantined for a rule matching GLOB",
 		    "GLOB" },
-		{ "spool-format", 0, 0, G_OPTION_ARG_STRING, &q.filter.format,
+		{ "spool-format", 0, 0, G_OPTION_ARG_STRING, &q->filter.format,
 		    "Only entries from this spool format (postfix, exim, ...)",
 		    "FMT" },
-		{ "since", 0, 0, G_OPTION_ARG_STRING, &since,
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &a->since,
 		    "Only entries from DATE on (YYYY-MM-DD, ISO 8601, or an "
 		    "age: 7d)",
 		    "DATE" },
-		{ "until", 0, 0, G_OPTION_ARG_STRING, &until,
+		{ "until", 0, 0, G_OPTION_ARG_STRING, &a->until,
 		    "Only entries up to DATE (that day included)", "DATE" },
-		{ "origin", 0, 0, G_OPTION_ARG_FILENAME, &q.filter.origin,
+		{ "origin", 0, 0, G_OPTION_ARG_FILENAME, &q->filter.origin,
 		    "Only entries whose origin path matches GLOB", "GLOB" },
-		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
+		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &a->no_syslog,
 		    "Do not log releases and purges to syslog", NULL },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args,
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->args,
 		    NULL, "list|show ID|release ID|recheck|stats|purge|fsck" },
 		{ NULL },
 	};
+
+	return g_memdup2(entries, sizeof entries);
+}
+
+/* Parses the command line into @a and @q. Returns 0 or the exit status. */
+static int
+quarantine_parse_command_line(QuarantineArgs *a, Quarantine *q, int *argc,
+    char ***argv)
+{
+	g_autofree GOptionEntry *entries = quarantine_option_entries(a, q);
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- manage the quarantine store");
 
@@ -920,112 +976,155 @@ sg_cmd_quarantine(int argc, char **argv)
 	    "link on the way; fsck: an entry\nneeds a person), 66 no such "
 	    "entry, 75 try again (I/O, an unfinished entry,\nfsck: a move in "
 	    "progress).  See spoolguard(1).");
-	rc = sg_cli_parse(octx, entries, &argc, &argv);
-	if (rc == 0 && !sg_cli_store_option_ok(store_opt))
-		rc = EX_USAGE;
-	if (rc == 0 && (args == NULL || args[0] == NULL)) {
+	return sg_cli_parse(octx, entries, argc, argv);
+}
+
+/* Checks the option values of @a, filling @q's format and dates.
+ * Returns 0 or EX_USAGE. */
+static int
+quarantine_check_options(const QuarantineArgs *a, Quarantine *q)
+{
+	if (!sg_cli_store_option_ok(a->store_opt))
+		return EX_USAGE;
+	if (a->args == NULL || a->args[0] == NULL) {
 		sg_cli_warn("quarantine: say list, show, release, recheck, "
 		            "stats, purge or fsck");
-		rc = EX_USAGE;
+		return EX_USAGE;
 	}
-	if (rc == 0 && format_s != NULL &&
-	    !sg_report_format_from_string(format_s, &q.format)) {
-		sg_cli_warn("quarantine: unknown format '%s'", format_s);
-		rc = EX_USAGE;
+	if (a->format_s != NULL &&
+	    !sg_report_format_from_string(a->format_s, &q->format)) {
+		sg_cli_warn("quarantine: unknown format '%s'", a->format_s);
+		return EX_USAGE;
 	}
-	if (rc == 0 && since != NULL) {
+	if (a->since != NULL) {
 		gint64 end;
 
-		if (!quarantine_parse_date(since, &q.filter.since, &end)) {
-			sg_cli_warn("quarantine: bad --since '%s'", since);
-			rc = EX_USAGE;
+		if (!quarantine_parse_date(a->since, &q->filter.since, &end)) {
+			sg_cli_warn("quarantine: bad --since '%s'", a->since);
+			return EX_USAGE;
 		}
 	}
-	if (rc == 0 && until != NULL) {
+	if (a->until != NULL) {
 		gint64 start;
 
-		if (!quarantine_parse_date(until, &start, &q.filter.until)) {
-			sg_cli_warn("quarantine: bad --until '%s'", until);
-			rc = EX_USAGE;
+		if (!quarantine_parse_date(a->until, &start,
+		        &q->filter.until)) {
+			sg_cli_warn("quarantine: bad --until '%s'", a->until);
+			return EX_USAGE;
 		}
 	}
-	if (rc != 0)
-		goto out;
-	if (json)
-		q.format = SG_REPORT_JSON;
-	verb = args[0];
+	if (a->json)
+		q->format = SG_REPORT_JSON;
+	return 0;
+}
+
+/* Checks the verb and its arguments. Returns 0 or EX_USAGE. */
+static int
+quarantine_check_verb(const QuarantineArgs *a)
+{
+	const char *verb = a->args[0];
+
 	if ((strcmp(verb, "show") == 0 || strcmp(verb, "release") == 0) &&
-	    (args[1] == NULL || args[2] != NULL)) {
+	    (a->args[1] == NULL || a->args[2] != NULL)) {
 		sg_cli_warn("quarantine %s: takes one ID", verb);
-		rc = EX_USAGE;
-		goto out;
+		return EX_USAGE;
 	}
 	if (strcmp(verb, "show") != 0 && strcmp(verb, "release") != 0 &&
-	    args[1] != NULL) {
+	    a->args[1] != NULL) {
 		sg_cli_warn("quarantine %s: takes no argument", verb);
-		rc = EX_USAGE;
-		goto out;
+		return EX_USAGE;
 	}
 	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0 &&
 	    strcmp(verb, "release") != 0 && strcmp(verb, "recheck") != 0 &&
 	    strcmp(verb, "stats") != 0 && strcmp(verb, "purge") != 0 &&
 	    strcmp(verb, "fsck") != 0) {
 		sg_cli_warn("quarantine: unknown verb '%s'", verb);
-		rc = EX_USAGE;
-		goto out;
+		return EX_USAGE;
 	}
 	if (strcmp(verb, "purge") == 0) {
 		gint64 age;
 
-		if (older == NULL || !sg_cli_parse_age(older, &age)) {
+		if (a->older == NULL || !sg_cli_parse_age(a->older, &age)) {
 			sg_cli_warn("quarantine purge: needs --older-than AGE");
-			rc = EX_USAGE;
-			goto out;
+			return EX_USAGE;
 		}
 	}
-	q.log = !no_syslog;
-	q.profile_name = profile_name;
-	q.rules_path = rules_path;
-	q.reinject = reinject;
-	q.force = force;
+	return 0;
+}
+
+/* show ID: prints the entry's report. Returns the exit status. */
+static int
+quarantine_show(Quarantine *q, const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text =
+	    sg_store_show(q->store, id, q->format == SG_REPORT_JSON, &error);
+
+	if (text == NULL)
+		return quarantine_error("show", error);
+	/* JSON is UTF-8 whatever the locale; text is not. */
+	if (q->format == SG_REPORT_JSON)
+		fputs(text, stdout);
+	else
+		sg_report_fputs(text, stdout);
+	return 0;
+}
+
+/* Runs the checked verb of @a on the open store. Returns the exit status. */
+static int
+quarantine_run_verb(Quarantine *q, const QuarantineArgs *a)
+{
+	const char *verb = a->args[0];
+	gint64 age = 0;
+
+	if (strcmp(verb, "list") == 0)
+		return quarantine_list(q);
+	if (strcmp(verb, "show") == 0)
+		return quarantine_show(q, a->args[1]);
+	if (strcmp(verb, "release") == 0)
+		return quarantine_release(q, a->args[1], a->to_dir);
+	if (strcmp(verb, "recheck") == 0)
+		return quarantine_recheck(q, a->profile_name, a->rules_path,
+		    a->release);
+	if (strcmp(verb, "stats") == 0)
+		return quarantine_stats(q);
+	if (strcmp(verb, "fsck") == 0)
+		return quarantine_fsck(q);
+	(void)sg_cli_parse_age(a->older, &age);
+	return quarantine_purge(q, age);
+}
+
+int
+sg_cmd_quarantine(int argc, char **argv)
+{
+	g_auto(QuarantineArgs) args = { 0 };
+	g_autoptr(SgStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	Quarantine q = { .format = SG_REPORT_TEXT,
+		.filter = { .since = -1, .until = -1 } };
+	int rc;
+
+	rc = quarantine_parse_command_line(&args, &q, &argc, &argv);
+	if (rc == 0)
+		rc = quarantine_check_options(&args, &q);
+	if (rc == 0)
+		rc = quarantine_check_verb(&args);
+	if (rc != 0)
+		goto out;
+	q.log = !args.no_syslog;
+	q.profile_name = args.profile_name;
+	q.rules_path = args.rules_path;
+	q.reinject = args.reinject;
+	q.force = args.force;
 	if (q.log)
 		sg_report_syslog_open();
-	store = sg_store_open(sg_cli_store_dir(store_opt), FALSE, &error);
+	store = sg_store_open(sg_cli_store_dir(args.store_opt), FALSE, &error);
 	if (store == NULL) {
-		rc = quarantine_error(verb, error);
+		rc = quarantine_error(args.args[0], error);
 		goto out;
 	}
 	q.store = store;
-	if (strcmp(verb, "list") == 0) {
-		rc = quarantine_list(&q);
-	} else if (strcmp(verb, "show") == 0) {
-		g_autofree char *text = sg_store_show(store, args[1],
-		    q.format == SG_REPORT_JSON, &error);
-
-		if (text == NULL) {
-			rc = quarantine_error("show", error);
-		} else {
-			/* JSON is UTF-8 whatever the locale; text is not. */
-			if (q.format == SG_REPORT_JSON)
-				fputs(text, stdout);
-			else
-				sg_report_fputs(text, stdout);
-			rc = 0;
-		}
-	} else if (strcmp(verb, "release") == 0) {
-		rc = quarantine_release(&q, args[1], to_dir);
-	} else if (strcmp(verb, "recheck") == 0) {
-		rc = quarantine_recheck(&q, profile_name, rules_path, release);
-	} else if (strcmp(verb, "stats") == 0) {
-		rc = quarantine_stats(&q);
-	} else if (strcmp(verb, "fsck") == 0) {
-		rc = quarantine_fsck(&q);
-	} else {
-		gint64 age = 0;
-
-		(void)sg_cli_parse_age(older, &age);
-		rc = quarantine_purge(&q, age);
-	}
+	rc = quarantine_run_verb(&q, &args);
 out:
 	g_free(q.filter.rule);
 	g_free(q.filter.format);

@@ -817,94 +817,122 @@ scan_any_action(GPtrArray *spools, ScanAction action)
 	return FALSE;
 }
 
-int
-sg_cmd_scan(int argc, char **argv)
+/* The command line of scan, as GOption fills it. */
+typedef struct {
+	char *profile_name;
+	char *rules_path;
+	char *store_opt;
+	char *min_age_s;
+	char *format_s;
+	char *metrics;
+	char *action_s;
+	char *state_path;
+	char *notify;
+	char *sendmail;
+	char *fallback_s;
+	char *lock_wait_s;
+	char **paths;
+	gboolean dry_run, verbose, quiet;
+	gboolean include_corrupt, no_syslog;
+	gboolean no_mta_log;
+	gint jobs;
+} ScanArgs;
+
+static void
+scan_args_clear(ScanArgs *a)
 {
-	g_autofree char *profile_name = NULL;
-	g_autofree char *rules_path = NULL;
-	g_autofree char *store_opt = NULL;
-	g_autofree char *min_age_s = NULL;
-	g_autofree char *format_s = NULL;
-	g_autofree char *metrics = NULL;
-	g_autofree char *action_s = NULL;
-	g_autofree char *state_path = NULL;
-	g_autofree char *notify = NULL;
-	g_autofree char *sendmail = NULL;
-	g_autofree char *fallback_s = NULL;
-	g_autofree char *lock_wait_s = NULL;
-	g_autoptr(GArray) lock_fds = g_array_new(FALSE, FALSE, sizeof(int));
-	gint64 lock_wait = 0;
-	g_auto(GStrv) paths = NULL;
-	g_autoptr(GPtrArray) spools = NULL;
-	g_autoptr(SgProfile) profile = NULL;
-	gboolean dry_run = FALSE, verbose = FALSE, quiet = FALSE;
-	gboolean include_corrupt = FALSE, no_syslog = FALSE;
-	gboolean no_mta_log = FALSE;
-	gint jobs = 1;
-	int rc = SG_EXIT_OK;
-	gint64 started = g_get_monotonic_time();
-	Scan scan = { 0 };
+	g_free(a->profile_name);
+	g_free(a->rules_path);
+	g_free(a->store_opt);
+	g_free(a->min_age_s);
+	g_free(a->format_s);
+	g_free(a->metrics);
+	g_free(a->action_s);
+	g_free(a->state_path);
+	g_free(a->notify);
+	g_free(a->sendmail);
+	g_free(a->fallback_s);
+	g_free(a->lock_wait_s);
+	g_strfreev(a->paths);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ScanArgs, scan_args_clear)
+
+/* The option table of scan, pointing into @a. Returns: (transfer full). */
+static GOptionEntry *
+scan_option_entries(ScanArgs *a)
+{
 	const GOptionEntry entries[] = {
-		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &profile_name,
+		{ "profile", 'p', 0, G_OPTION_ARG_STRING, &a->profile_name,
 		    "Judge with this profile (default: default)", "PROFILE" },
-		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_path,
+		{ "rules", 'r', 0, G_OPTION_ARG_FILENAME, &a->rules_path,
 		    "Judge with this rules file", "FILE" },
-		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &store_opt,
+		{ "quarantine", 'q', 0, G_OPTION_ARG_FILENAME, &a->store_opt,
 		    "Quarantine store (default: " SG_QUARANTINE_DEFAULT_DIR ")",
 		    "DIR" },
-		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &a->dry_run,
 		    "Report what would move; move nothing", NULL },
-		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &a->jobs,
 		    "Examine N messages in parallel (default 1)", "N" },
-		{ "min-age", 0, 0, G_OPTION_ARG_STRING, &min_age_s,
+		{ "min-age", 0, 0, G_OPTION_ARG_STRING, &a->min_age_s,
 		    "Skip files younger than AGE (default 300s; 5m, 2h)",
 		    "AGE" },
-		{ "action", 'a', 0, G_OPTION_ARG_STRING, &action_s,
+		{ "action", 'a', 0, G_OPTION_ARG_STRING, &a->action_s,
 		    "quarantine (default), hold (the MTA's own hold), none",
 		    "ACTION" },
-		{ "hold-fallback", 0, 0, G_OPTION_ARG_STRING, &fallback_s,
+		{ "hold-fallback", 0, 0, G_OPTION_ARG_STRING, &a->fallback_s,
 		    "With --action hold, for what the MTA cannot hold "
 		    "(Postfix maildrop/): none (default) or quarantine",
 		    "ACTION" },
-		{ "lock-wait", 0, 0, G_OPTION_ARG_STRING, &lock_wait_s,
+		{ "lock-wait", 0, 0, G_OPTION_ARG_STRING, &a->lock_wait_s,
 		    "Wait up to AGE (at most 1d) for another scan of the "
 		    "same spool or store (default 0: exit 75 at once)",
 		    "AGE" },
-		{ "include-corrupt", 0, 0, G_OPTION_ARG_NONE, &include_corrupt,
+		{ "include-corrupt", 0, 0, G_OPTION_ARG_NONE,
+		    &a->include_corrupt,
 		    "Also move files the MTA already set aside (Postfix "
 		    "corrupt/)",
 		    NULL },
-		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_s,
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &a->format_s,
 		    "Output: text (default) or json (one object a line)",
 		    "FORMAT" },
-		{ "metrics", 0, 0, G_OPTION_ARG_FILENAME, &metrics,
+		{ "metrics", 0, 0, G_OPTION_ARG_FILENAME, &a->metrics,
 		    "Write run totals as a Prometheus textfile", "FILE" },
-		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &a->verbose,
 		    "Also list clean messages, and why each skipped one was",
 		    NULL },
-		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &quiet,
+		{ "quiet", 'Q', 0, G_OPTION_ARG_NONE, &a->quiet,
 		    "Print only errors (in JSON also the messages that must "
 		    "go, and the summary); no progress line",
 		    NULL },
-		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
+		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &a->state_path,
 		    "Skip files judged clean by the last run (state file)",
 		    "FILE" },
-		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &no_syslog,
+		{ "no-syslog", 0, 0, G_OPTION_ARG_NONE, &a->no_syslog,
 		    "Do not log to syslog (mail facility)", NULL },
-		{ "no-mta-log", 0, 0, G_OPTION_ARG_NONE, &no_mta_log,
+		{ "no-mta-log", 0, 0, G_OPTION_ARG_NONE, &a->no_mta_log,
 		    "No line in Exim's msglog or through Postfix's postlog",
 		    NULL },
-		{ "notify", 0, 0, G_OPTION_ARG_STRING, &notify,
+		{ "notify", 0, 0, G_OPTION_ARG_STRING, &a->notify,
 		    "Mail a summary to ADDRESS when the run moved something",
 		    "ADDRESS" },
-		{ "sendmail", 0, 0, G_OPTION_ARG_FILENAME, &sendmail,
+		{ "sendmail", 0, 0, G_OPTION_ARG_FILENAME, &a->sendmail,
 		    "--notify through this sendmail (default "
 		    "/usr/sbin/sendmail)",
 		    "PATH" },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths,
-		    NULL, "[PATH...]" },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY,
+		    &a->paths, NULL, "[PATH...]" },
 		{ NULL },
 	};
+
+	return g_memdup2(entries, sizeof entries);
+}
+
+/* Parses the command line into @a. Returns 0 or the exit status. */
+static int
+scan_parse_command_line(ScanArgs *a, int *argc, char ***argv)
+{
+	g_autofree GOptionEntry *entries = scan_option_entries(a);
 	g_autoptr(GOptionContext) octx =
 	    g_option_context_new("- scan spools and quarantine");
 
@@ -919,239 +947,332 @@ sg_cmd_scan(int argc, char **argv)
 	    "Exit status: 0 clean, 1 quarantined or held (or would be), 64 "
 	    "usage, 75 I/O\ntrouble or another scan at work on the same "
 	    "spool or store, 78 bad rules file.\nSee spoolguard(1).");
-	rc = sg_cli_parse(octx, entries, &argc, &argv);
-	if (rc != 0)
-		return rc;
-	if (jobs < 1 || jobs > SG_CLI_JOBS_MAX) {
+	return sg_cli_parse(octx, entries, argc, argv);
+}
+
+/* Checks the option values of @a and fills @scan and @lock_wait from
+ * them. Returns 0 or EX_USAGE. */
+static int
+scan_check_options(const ScanArgs *a, Scan *scan, gint64 *lock_wait)
+{
+	if (a->jobs < 1 || a->jobs > SG_CLI_JOBS_MAX) {
 		sg_cli_warn("scan: -j takes 1 to %d", SG_CLI_JOBS_MAX);
 		return EX_USAGE;
 	}
-	if (!sg_cli_store_option_ok(store_opt))
+	if (!sg_cli_store_option_ok(a->store_opt))
 		return EX_USAGE;
-	if (notify != NULL && !sg_cli_notify_address_ok(notify)) {
+	if (a->notify != NULL && !sg_cli_notify_address_ok(a->notify)) {
 		sg_cli_warn("scan: --notify '%s' is not a mail address",
-		    notify);
+		    a->notify);
 		return EX_USAGE;
 	}
-	if (sendmail != NULL && notify == NULL &&
+	if (a->sendmail != NULL && a->notify == NULL &&
 	    sg_cli_option_given("sendmail")) {
 		sg_cli_warn("scan: --sendmail goes with --notify");
 		return EX_USAGE;
 	}
-	sg_report_totals_init(&scan.totals);
-	scan.opts.min_age = 300;
-	if (min_age_s != NULL &&
-	    !sg_cli_parse_age(min_age_s, &scan.opts.min_age)) {
-		sg_cli_warn("scan: bad --min-age '%s'", min_age_s);
+	sg_report_totals_init(&scan->totals);
+	scan->opts.min_age = 300;
+	if (a->min_age_s != NULL &&
+	    !sg_cli_parse_age(a->min_age_s, &scan->opts.min_age)) {
+		sg_cli_warn("scan: bad --min-age '%s'", a->min_age_s);
 		return EX_USAGE;
 	}
-	scan.format = SG_REPORT_TEXT;
-	if (format_s != NULL &&
-	    !sg_report_format_from_string(format_s, &scan.format)) {
-		sg_cli_warn("scan: unknown format '%s'", format_s);
+	scan->format = SG_REPORT_TEXT;
+	if (a->format_s != NULL &&
+	    !sg_report_format_from_string(a->format_s, &scan->format)) {
+		sg_cli_warn("scan: unknown format '%s'", a->format_s);
 		return EX_USAGE;
 	}
-	if (!scan_parse_action(action_s, &scan.action)) {
-		sg_cli_warn("scan: unknown action '%s'", action_s);
+	if (!scan_parse_action(a->action_s, &scan->action)) {
+		sg_cli_warn("scan: unknown action '%s'", a->action_s);
 		return EX_USAGE;
 	}
-	scan.hold_fallback = SCAN_ACTION_NONE;
-	if (fallback_s != NULL &&
-	    (!scan_parse_action(fallback_s, &scan.hold_fallback) ||
-	        scan.hold_fallback == SCAN_ACTION_HOLD)) {
+	scan->hold_fallback = SCAN_ACTION_NONE;
+	if (a->fallback_s != NULL &&
+	    (!scan_parse_action(a->fallback_s, &scan->hold_fallback) ||
+	        scan->hold_fallback == SCAN_ACTION_HOLD)) {
 		sg_cli_warn("scan: --hold-fallback takes none or quarantine, "
 		            "not '%s'",
-		    fallback_s);
+		    a->fallback_s);
 		return EX_USAGE;
 	}
-	if (lock_wait_s != NULL &&
-	    (!sg_cli_parse_age(lock_wait_s, &lock_wait) ||
-	        lock_wait > SG_CLI_LOCK_WAIT_MAX)) {
+	if (a->lock_wait_s != NULL &&
+	    (!sg_cli_parse_age(a->lock_wait_s, lock_wait) ||
+	        *lock_wait > SG_CLI_LOCK_WAIT_MAX)) {
 		sg_cli_warn("scan: bad --lock-wait '%s' (at most 1d)",
-		    lock_wait_s);
+		    a->lock_wait_s);
 		return EX_USAGE;
 	}
-	profile = sg_cli_load_profile(profile_name, rules_path, &rc);
+	return 0;
+}
+
+/* Opens the store when some spool may quarantine into it, refusing a store
+ * inside a scanned path. Returns 0 or the exit status. */
+static int
+scan_open_store(Scan *scan, GPtrArray *spools, const ScanArgs *a)
+{
+	g_autoptr(GError) error = NULL;
+	const char *dir;
+	g_autofree char *real = NULL;
+
+	if (!scan_any_action(spools, SCAN_ACTION_QUARANTINE) &&
+	    !(scan_any_action(spools, SCAN_ACTION_HOLD) &&
+	        scan->hold_fallback == SCAN_ACTION_QUARANTINE))
+		return 0;
+	dir = sg_cli_store_dir(a->store_opt);
+	real = scan_real_store_path(dir);
+	/* Refuse before anything is created or moved. */
+	for (guint i = 0; i < spools->len; i++) {
+		const char *path = ((ScanSpool *)spools->pdata[i])->path;
+
+		if (scan_store_inside(real, path)) {
+			sg_cli_warn("quarantine %s lies inside the "
+			            "scanned %s; nothing scanned, "
+			            "nothing moved",
+			    dir, path);
+			return EX_USAGE;
+		}
+	}
+	scan->store = sg_store_open(dir, !a->dry_run, &error);
+	if (scan->store == NULL && !a->dry_run) {
+		sg_cli_warn("quarantine: %s", error->message);
+		return EX_TEMPFAIL;
+	}
+	if (scan->store != NULL)
+		scan->opts.exclude = sg_store_dir(scan->store);
+	return 0;
+}
+
+/* One run at a time per spool and per store. Returns 0 or the exit
+ * status, with the store closed. */
+static int
+scan_lock(Scan *scan, GPtrArray *spools, gint64 lock_wait, GArray *lock_fds)
+{
+	g_autoptr(GPtrArray) walked = g_ptr_array_new();
+	int rc = 0;
+
+	for (guint i = 0; i < spools->len; i++)
+		g_ptr_array_add(walked, ((ScanSpool *)spools->pdata[i])->path);
+	g_ptr_array_add(walked, NULL);
+	if (!scan_lock_all(scan->store != NULL ? sg_store_dir(scan->store)
+	                                       : NULL,
+	        (char **)walked->pdata, lock_wait, lock_fds, &rc)) {
+		g_clear_pointer(&scan->store, sg_store_free);
+		return rc;
+	}
+	return 0;
+}
+
+/* Loads --state. Returns 0 or the exit status, with the locks dropped and
+ * the store closed. */
+static int
+scan_load_state(Scan *scan, GPtrArray *spools, const char *state_path,
+    GArray *lock_fds)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *digest = NULL;
+
+	if (state_path == NULL)
+		return 0;
+	digest = scan_state_digest(spools);
+	scan->state = sg_state_load(state_path, digest, &error);
+	if (scan->state == NULL) {
+		sg_cli_warn("%s", error->message);
+		scan_unlock_all(lock_fds);
+		g_clear_pointer(&scan->store, sg_store_free);
+		return EX_TEMPFAIL;
+	}
+	return 0;
+}
+
+/* Makes one check context per job, and the pool when @jobs > 1.
+ * Returns 0 or EX_SOFTWARE. */
+static int
+scan_start_workers(Scan *scan, gint jobs)
+{
+	g_mutex_init(&scan->out_lock);
+	g_mutex_init(&scan->pending_lock);
+	g_cond_init(&scan->pending_cond);
+	scan->ctxq =
+	    g_async_queue_new_full((GDestroyNotify)sg_check_context_free);
+	for (gint i = 0; i < jobs; i++) {
+		g_autoptr(GError) error = NULL;
+		SgCheckContext *ctx =
+		    sg_check_context_new(scan->profile, &error);
+
+		if (ctx == NULL) {
+			sg_cli_warn("%s", error->message);
+			return EX_SOFTWARE;
+		}
+		g_async_queue_push(scan->ctxq, ctx);
+	}
+	if (jobs > 1) {
+		scan->max_pending = 8 * (guint)jobs;
+		scan->pool =
+		    g_thread_pool_new(scan_worker, scan, jobs, TRUE, NULL);
+	}
+	return 0;
+}
+
+/* Walks every spool, then waits for the pool. Returns 0 or EX_SOFTWARE
+ * (the pool left running, as the caller tears down). */
+static int
+scan_walk_spools(Scan *scan, GPtrArray *spools, gint jobs)
+{
+	/* A progress line while it runs, on a terminal, unless -Q. */
+	if (!scan->quiet && isatty(STDERR_FILENO))
+		scan->progress =
+		    sg_cli_progress_start(&scan->totals, &scan->out_lock);
+	for (guint i = 0; i < spools->len; i++) {
+		const ScanSpool *spool = spools->pdata[i];
+		g_autoptr(GError) error = NULL;
+
+		if (!scan_use_spool(scan, spool, jobs, &error)) {
+			sg_cli_warn("%s", error->message);
+			return EX_SOFTWARE;
+		}
+		if (!sg_spool_walk(spool->path, &scan->opts, &scan->totals.walk,
+		        scan_candidate, scan, &error)) {
+			g_mutex_lock(&scan->out_lock);
+			sg_cli_warn("%s", error->message);
+			g_mutex_unlock(&scan->out_lock);
+			g_atomic_int_inc(&scan->totals.walk.errors);
+		}
+	}
+	if (scan->pool != NULL)
+		g_thread_pool_free(scan->pool, FALSE, TRUE);
+	g_clear_pointer(&scan->progress, sg_cli_progress_stop);
+	return 0;
+}
+
+/* Mails --notify's summary, and logs how that went. */
+static void
+scan_notify(Scan *scan, const char *notify)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!sg_cli_notify_send(scan->notify, &scan->totals, &error)) {
+		sg_cli_warn("%s", error->message);
+		if (scan->use_syslog)
+			sg_report_syslog_line(LOG_ERR, "%s", error->message);
+	} else if (scan->use_syslog && sg_cli_notify_count(scan->notify) > 0) {
+		sg_report_syslog_line(LOG_INFO,
+		    "notified %s of %u moved message(s)", notify,
+		    sg_cli_notify_count(scan->notify));
+	}
+}
+
+/* Saves the state, then tells the run: notify, summary, metrics, syslog.
+ * Returns the exit status. */
+static int
+scan_summary(Scan *scan, const ScanArgs *a, gint64 started)
+{
+	if (scan->state != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		if (!sg_state_save(scan->state, &error)) {
+			sg_cli_warn("%s", error->message);
+			scan->totals.walk.errors++;
+		}
+	}
+	scan->totals.seconds =
+	    (gdouble)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
+	if (scan->notify != NULL)
+		scan_notify(scan, a->notify);
+	if (!a->quiet || scan->format == SG_REPORT_JSON)
+		sg_report_write_summary(stdout, scan->format, &scan->totals,
+		    a->dry_run);
+	if (a->metrics != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		if (scan->store != NULL)
+			(void)sg_store_usage(scan->store,
+			    &scan->totals.store_entries,
+			    &scan->totals.store_bytes, NULL);
+		scan->totals.exit_status = scan_exit_status(&scan->totals);
+		if (!sg_report_write_metrics(a->metrics, &scan->totals,
+		        &error)) {
+			sg_cli_warn("%s", error->message);
+			scan->totals.walk.errors++;
+		}
+	}
+	if (scan->use_syslog)
+		scan_log_summary(&scan->totals, a->dry_run);
+	return scan_exit_status(&scan->totals);
+}
+
+/* Frees what scan_start_workers() and the run made, then drops the locks. */
+static void
+scan_teardown(Scan *scan, GArray *lock_fds)
+{
+	g_async_queue_unref(scan->ctxq);
+	g_cond_clear(&scan->pending_cond);
+	g_mutex_clear(&scan->pending_lock);
+	g_mutex_clear(&scan->out_lock);
+	g_clear_pointer(&scan->progress, sg_cli_progress_stop);
+	g_clear_pointer(&scan->notify, sg_cli_notify_free);
+	g_clear_pointer(&scan->store, sg_store_free);
+	g_clear_pointer(&scan->state, sg_state_free);
+	/* Last: the next run may start once everything is written. */
+	scan_unlock_all(lock_fds);
+}
+
+int
+sg_cmd_scan(int argc, char **argv)
+{
+	g_auto(ScanArgs) args = { .jobs = 1 };
+	g_autoptr(GArray) lock_fds = g_array_new(FALSE, FALSE, sizeof(int));
+	gint64 lock_wait = 0;
+	g_autoptr(GPtrArray) spools = NULL;
+	g_autoptr(SgProfile) profile = NULL;
+	int rc = SG_EXIT_OK;
+	gint64 started = g_get_monotonic_time();
+	Scan scan = { 0 };
+
+	rc = scan_parse_command_line(&args, &argc, &argv);
+	if (rc != 0)
+		return rc;
+	rc = scan_check_options(&args, &scan, &lock_wait);
+	if (rc != 0)
+		return rc;
+	profile = sg_cli_load_profile(args.profile_name, args.rules_path, &rc);
 	if (profile == NULL)
 		return rc;
-	spools = scan_spools(paths, profile, scan.action, &rc);
+	spools = scan_spools(args.paths, profile, scan.action, &rc);
 	if (spools == NULL)
 		return rc;
 	scan.profile = ((ScanSpool *)spools->pdata[0])->profile;
 	scan.action = ((ScanSpool *)spools->pdata[0])->action;
 
-	scan.dry_run = dry_run;
-	scan.verbose = verbose;
-	scan.quiet = quiet;
-	scan.use_syslog = !no_syslog;
-	scan.mta_log = !no_mta_log;
-	if (notify != NULL && !dry_run)
-		scan.notify = sg_cli_notify_new(notify, sendmail);
-	scan.opts.include_corrupt = include_corrupt;
+	scan.dry_run = args.dry_run;
+	scan.verbose = args.verbose;
+	scan.quiet = args.quiet;
+	scan.use_syslog = !args.no_syslog;
+	scan.mta_log = !args.no_mta_log;
+	if (args.notify != NULL && !args.dry_run)
+		scan.notify = sg_cli_notify_new(args.notify, args.sendmail);
+	scan.opts.include_corrupt = args.include_corrupt;
 	scan.opts.now = g_get_real_time() / G_USEC_PER_SEC;
-	if (scan_any_action(spools, SCAN_ACTION_QUARANTINE) ||
-	    (scan_any_action(spools, SCAN_ACTION_HOLD) &&
-	        scan.hold_fallback == SCAN_ACTION_QUARANTINE)) {
-		g_autoptr(GError) error = NULL;
-		const char *dir = sg_cli_store_dir(store_opt);
-		g_autofree char *real = scan_real_store_path(dir);
-
-		/* Refuse before anything is created or moved. */
-		for (guint i = 0; i < spools->len; i++) {
-			const char *path =
-			    ((ScanSpool *)spools->pdata[i])->path;
-
-			if (scan_store_inside(real, path)) {
-				sg_cli_warn("quarantine %s lies inside the "
-				            "scanned %s; nothing scanned, "
-				            "nothing moved",
-				    dir, path);
-				return EX_USAGE;
-			}
-		}
-		scan.store = sg_store_open(dir, !dry_run, &error);
-		if (scan.store == NULL && !dry_run) {
-			sg_cli_warn("quarantine: %s", error->message);
-			return EX_TEMPFAIL;
-		}
-		if (scan.store != NULL)
-			scan.opts.exclude = sg_store_dir(scan.store);
-	}
-	/* One run at a time per spool and per store. */
-	{
-		g_autoptr(GPtrArray) walked = g_ptr_array_new();
-
-		for (guint i = 0; i < spools->len; i++) {
-			g_ptr_array_add(walked,
-			    ((ScanSpool *)spools->pdata[i])->path);
-		}
-		g_ptr_array_add(walked, NULL);
-		if (!scan_lock_all(scan.store != NULL ? sg_store_dir(scan.store)
-		                                      : NULL,
-		        (char **)walked->pdata, lock_wait, lock_fds, &rc)) {
-			g_clear_pointer(&scan.store, sg_store_free);
-			return rc;
-		}
-	}
-	if (state_path != NULL) {
-		g_autoptr(GError) error = NULL;
-		g_autofree char *digest = scan_state_digest(spools);
-
-		scan.state = sg_state_load(state_path, digest, &error);
-		if (scan.state == NULL) {
-			sg_cli_warn("%s", error->message);
-			scan_unlock_all(lock_fds);
-			g_clear_pointer(&scan.store, sg_store_free);
-			return EX_TEMPFAIL;
-		}
+	rc = scan_open_store(&scan, spools, &args);
+	if (rc == 0)
+		rc = scan_lock(&scan, spools, lock_wait, lock_fds);
+	if (rc == 0)
+		rc = scan_load_state(&scan, spools, args.state_path, lock_fds);
+	if (rc != 0) {
+		g_clear_pointer(&scan.notify, sg_cli_notify_free);
+		return rc;
 	}
 	if (scan.use_syslog)
 		sg_report_syslog_open();
-	if (scan.store != NULL && !dry_run)
+	if (scan.store != NULL && !args.dry_run)
 		scan_recover(&scan);
 
-	g_mutex_init(&scan.out_lock);
-	g_mutex_init(&scan.pending_lock);
-	g_cond_init(&scan.pending_cond);
-	scan.ctxq =
-	    g_async_queue_new_full((GDestroyNotify)sg_check_context_free);
-	for (gint i = 0; i < jobs; i++) {
-		g_autoptr(GError) error = NULL;
-		SgCheckContext *ctx =
-		    sg_check_context_new(scan.profile, &error);
-
-		if (ctx == NULL) {
-			sg_cli_warn("%s", error->message);
-			rc = EX_SOFTWARE;
-			goto done;
-		}
-		g_async_queue_push(scan.ctxq, ctx);
-	}
-	if (jobs > 1) {
-		scan.max_pending = 8 * (guint)jobs;
-		scan.pool =
-		    g_thread_pool_new(scan_worker, &scan, jobs, TRUE, NULL);
-	}
-
-	/* A progress line while it runs, on a terminal, unless -Q. */
-	if (!quiet && isatty(STDERR_FILENO))
-		scan.progress =
-		    sg_cli_progress_start(&scan.totals, &scan.out_lock);
-	for (guint i = 0; i < spools->len; i++) {
-		const ScanSpool *spool = spools->pdata[i];
-		g_autoptr(GError) error = NULL;
-
-		if (!scan_use_spool(&scan, spool, jobs, &error)) {
-			sg_cli_warn("%s", error->message);
-			rc = EX_SOFTWARE;
-			goto done;
-		}
-		if (!sg_spool_walk(spool->path, &scan.opts, &scan.totals.walk,
-		        scan_candidate, &scan, &error)) {
-			g_mutex_lock(&scan.out_lock);
-			sg_cli_warn("%s", error->message);
-			g_mutex_unlock(&scan.out_lock);
-			g_atomic_int_inc(&scan.totals.walk.errors);
-		}
-	}
-	if (scan.pool != NULL)
-		g_thread_pool_free(scan.pool, FALSE, TRUE);
-	g_clear_pointer(&scan.progress, sg_cli_progress_stop);
-
-	if (scan.state != NULL) {
-		g_autoptr(GError) error = NULL;
-
-		if (!sg_state_save(scan.state, &error)) {
-			sg_cli_warn("%s", error->message);
-			scan.totals.walk.errors++;
-		}
-	}
-	scan.totals.seconds =
-	    (gdouble)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
-	if (scan.notify != NULL) {
-		g_autoptr(GError) error = NULL;
-
-		if (!sg_cli_notify_send(scan.notify, &scan.totals, &error)) {
-			sg_cli_warn("%s", error->message);
-			if (scan.use_syslog)
-				sg_report_syslog_line(LOG_ERR, "%s",
-				    error->message);
-		} else if (scan.use_syslog &&
-		    sg_cli_notify_count(scan.notify) > 0) {
-			sg_report_syslog_line(LOG_INFO,
-			    "notified %s of %u moved message(s)", notify,
-			    sg_cli_notify_count(scan.notify));
-		}
-	}
-	if (!quiet || scan.format == SG_REPORT_JSON)
-		sg_report_write_summary(stdout, scan.format, &scan.totals,
-		    dry_run);
-	if (metrics != NULL) {
-		g_autoptr(GError) error = NULL;
-
-		if (scan.store != NULL)
-			(void)sg_store_usage(scan.store,
-			    &scan.totals.store_entries,
-			    &scan.totals.store_bytes, NULL);
-		scan.totals.exit_status = scan_exit_status(&scan.totals);
-		if (!sg_report_write_metrics(metrics, &scan.totals, &error)) {
-			sg_cli_warn("%s", error->message);
-			scan.totals.walk.errors++;
-		}
-	}
-	if (scan.use_syslog)
-		scan_log_summary(&scan.totals, dry_run);
-	rc = scan_exit_status(&scan.totals);
-done:
-	g_async_queue_unref(scan.ctxq);
-	g_cond_clear(&scan.pending_cond);
-	g_mutex_clear(&scan.pending_lock);
-	g_mutex_clear(&scan.out_lock);
-	g_clear_pointer(&scan.progress, sg_cli_progress_stop);
-	g_clear_pointer(&scan.notify, sg_cli_notify_free);
-	g_clear_pointer(&scan.store, sg_store_free);
-	g_clear_pointer(&scan.state, sg_state_free);
-	/* Last: the next run may start once everything is written. */
-	scan_unlock_all(lock_fds);
+	rc = scan_start_workers(&scan, args.jobs);
+	if (rc == 0)
+		rc = scan_walk_spools(&scan, spools, args.jobs);
+	if (rc == 0)
+		rc = scan_summary(&scan, &args, started);
+	scan_teardown(&scan, lock_fds);
 	return rc;
 }

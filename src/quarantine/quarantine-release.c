@@ -346,20 +346,15 @@ release_fsync_dir(ReleaseFile *rf, GError **error)
 	return TRUE;
 }
 
-gboolean
-sg_store_release(SgStore *store, const char *id, const char *to_dir,
-    GError **error)
+/* Reads the report of @e, refusing an unfinished entry, one without files
+ * and a @to_dir that is no directory. Returns: (transfer full) the report,
+ * with @files (borrowed from it) and their count @n, or NULL. */
+static JsonObject *
+release_read_entry(const SgStoreEntry *e, const char *to_dir, JsonArray **files,
+    guint *n, GError **error)
 {
-	const SgFsOps *fs = sg_quarantine_fs();
-	g_autoptr(SgStoreEntry) e = sg_store_find(store, id, error);
 	g_autoptr(JsonObject) report = NULL;
-	g_autofree ReleaseFile *rfs = NULL;
-	JsonArray *files;
-	guint n = 0;
-	gboolean ok = FALSE;
 
-	if (e == NULL)
-		return FALSE;
 	if (e->unfinished) {
 		/* Its files may be half in the spool: recovery first. */
 		g_set_error(error, SG_QUARANTINE_ERROR,
@@ -367,14 +362,16 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 		    "%s: the move into the store was cut short; run "
 		    "'spoolguard quarantine fsck' first",
 		    e->id);
-		return FALSE;
+		return NULL;
 	}
 	report = sg_store_read_report(e->dir, error);
 	if (report == NULL)
-		return FALSE;
-	files = sg_store_json_array(report, "files");
-	if (files == NULL || (n = json_array_get_length(files)) == 0)
-		return release_corrupt(error, e->dir, "no files listed");
+		return NULL;
+	*files = sg_store_json_array(report, "files");
+	if (*files == NULL || (*n = json_array_get_length(*files)) == 0) {
+		release_corrupt(error, e->dir, "no files listed");
+		return NULL;
+	}
 	if (to_dir != NULL) {
 		struct stat st;
 
@@ -383,69 +380,78 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 			g_set_error(error, SG_QUARANTINE_ERROR,
 			    SG_QUARANTINE_ERROR_NOT_FOUND,
 			    "%s: not a directory", to_dir);
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&report);
+}
+
+/* Checks file @i of @rfs before anything moves: its report entry, its
+ * bytes against the sha256, and what is at its destination. */
+static gboolean
+release_check_file(ReleaseFile *rfs, guint i, JsonArray *files,
+    const char *entry_dir, const char *to_dir, GError **error)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+	ReleaseFile *rf = &rfs[i];
+	g_autofree char *sum = NULL;
+	gboolean found = FALSE;
+	struct stat st;
+
+	if (!release_parse(rf, sg_store_json_element(files, i), entry_dir,
+	        error))
+		return FALSE;
+	for (guint k = 0; k < i; k++) {
+		if (strcmp(rfs[k].name, rf->name) == 0) {
+			release_corrupt(error, entry_dir,
+			    "two files with the same name");
 			return FALSE;
 		}
 	}
-	rfs = g_new0(ReleaseFile, n);
-	for (guint i = 0; i < n; i++) {
-		rfs[i].fd = -1;
-		rfs[i].dirfd = -1;
+	rf->stored = g_build_filename(entry_dir, "files", rf->name, NULL);
+	rf->dest_dir =
+	    to_dir != NULL ? g_strdup(to_dir) : g_path_get_dirname(rf->origin);
+	rf->dest = g_build_filename(rf->dest_dir, rf->name, NULL);
+	rf->dirfd = release_open_dir(rf->dest_dir, error);
+	if (rf->dirfd < 0)
+		return FALSE;
+	rf->fd = sg_fs_open(rf->stored, O_RDONLY | O_NOFOLLOW, 0, NULL, error);
+	if (rf->fd < 0)
+		return FALSE;
+	sum = sg_fs_sha256(rf->fd, rf->stored, error);
+	if (sum == NULL)
+		return FALSE;
+	if (strcmp(sum, rf->sha256) != 0) {
+		g_set_error(error, SG_QUARANTINE_ERROR,
+		    SG_QUARANTINE_ERROR_CORRUPT,
+		    "%s: sha256 %s, but the report says %s; not "
+		    "released",
+		    rf->stored, sum, rf->sha256);
+		return FALSE;
 	}
-	/* Check everything before anything moves. */
-	for (guint i = 0; i < n; i++) {
-		ReleaseFile *rf = &rfs[i];
-		g_autofree char *sum = NULL;
-		gboolean found = FALSE;
-		struct stat st;
+	if (!release_lookup(rf, &found, &st, error))
+		return FALSE;
+	if (found) {
+		struct stat mine;
 
-		if (!release_parse(rf, sg_store_json_element(files, i), e->dir,
-		        error))
-			goto out;
-		for (guint k = 0; k < i; k++) {
-			if (strcmp(rfs[k].name, rf->name) == 0) {
-				release_corrupt(error, e->dir,
-				    "two files with the same name");
-				goto out;
-			}
+		/* The very inode of the store: put back already. */
+		if (fs->fstat(rf->fd, &mine) == 0 && mine.st_dev == st.st_dev &&
+		    mine.st_ino == st.st_ino) {
+			rf->already = TRUE;
+			return TRUE;
 		}
-		rf->stored = g_build_filename(e->dir, "files", rf->name, NULL);
-		rf->dest_dir = to_dir != NULL ? g_strdup(to_dir)
-		                              : g_path_get_dirname(rf->origin);
-		rf->dest = g_build_filename(rf->dest_dir, rf->name, NULL);
-		rf->dirfd = release_open_dir(rf->dest_dir, error);
-		if (rf->dirfd < 0)
-			goto out;
-		rf->fd = sg_fs_open(rf->stored, O_RDONLY | O_NOFOLLOW, 0, NULL,
-		    error);
-		if (rf->fd < 0)
-			goto out;
-		sum = sg_fs_sha256(rf->fd, rf->stored, error);
-		if (sum == NULL)
-			goto out;
-		if (strcmp(sum, rf->sha256) != 0) {
-			g_set_error(error, SG_QUARANTINE_ERROR,
-			    SG_QUARANTINE_ERROR_CORRUPT,
-			    "%s: sha256 %s, but the report says %s; not "
-			    "released",
-			    rf->stored, sum, rf->sha256);
-			goto out;
-		}
-		if (!release_lookup(rf, &found, &st, error))
-			goto out;
-		if (found) {
-			struct stat mine;
-
-			/* The very inode of the store: put back already. */
-			if (fs->fstat(rf->fd, &mine) == 0 &&
-			    mine.st_dev == st.st_dev &&
-			    mine.st_ino == st.st_ino) {
-				rf->already = TRUE;
-				continue;
-			}
-			release_exists(error, rf->dest);
-			goto out;
-		}
+		release_exists(error, rf->dest);
+		return FALSE;
 	}
+	return TRUE;
+}
+
+/* Puts the @n checked files back and fsyncs their directories. */
+static gboolean
+release_put_back(ReleaseFile *rfs, guint n, GError **error)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+
 	/* Last file first: Exim's -D and Sendmail's df before the header
 	 * file that makes the MTA pick the message up. */
 	for (guint i = n; i-- > 0;) {
@@ -458,14 +464,22 @@ sg_store_release(SgStore *store, const char *id, const char *to_dir,
 			continue;
 		}
 		if (!release_place(rf, i, error))
-			goto out;
+			return FALSE;
 	}
 	for (guint i = 0; i < n; i++) {
 		if (!release_fsync_dir(&rfs[i], error))
-			goto out;
+			return FALSE;
 	}
-	ok = TRUE;
-out:
+	return TRUE;
+}
+
+/* Closes and frees the @n files of @rfs; unless @ok, first takes back
+ * what was placed and makes the stored files 0600 again. */
+static void
+release_files_clear(ReleaseFile *rfs, guint n, gboolean ok)
+{
+	const SgFsOps *fs = sg_quarantine_fs();
+
 	for (guint i = 0; rfs != NULL && i < n; i++) {
 		ReleaseFile *rf = &rfs[i];
 
@@ -483,6 +497,35 @@ out:
 		g_free(rf->raw_origin);
 		g_free(rf->raw_name);
 	}
+}
+
+gboolean
+sg_store_release(SgStore *store, const char *id, const char *to_dir,
+    GError **error)
+{
+	g_autoptr(SgStoreEntry) e = sg_store_find(store, id, error);
+	g_autoptr(JsonObject) report = NULL;
+	g_autofree ReleaseFile *rfs = NULL;
+	JsonArray *files = NULL;
+	guint n = 0;
+	gboolean ok = TRUE;
+
+	if (e == NULL)
+		return FALSE;
+	report = release_read_entry(e, to_dir, &files, &n, error);
+	if (report == NULL)
+		return FALSE;
+	rfs = g_new0(ReleaseFile, n);
+	for (guint i = 0; i < n; i++) {
+		rfs[i].fd = -1;
+		rfs[i].dirfd = -1;
+	}
+	/* Check everything before anything moves. */
+	for (guint i = 0; ok && i < n; i++)
+		ok = release_check_file(rfs, i, files, e->dir, to_dir, error);
+	if (ok)
+		ok = release_put_back(rfs, n, error);
+	release_files_clear(rfs, n, ok);
 	if (ok && !sg_fs_remove_entry(e->dir, error)) {
 		g_prefix_error(error,
 		    "%s: released, but the entry stays: ", e->id);

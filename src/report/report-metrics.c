@@ -150,12 +150,10 @@ metrics_gauge(GString *out, const char *name, const char *help, gdouble v)
 static const char *const metrics_verdicts[3] = { "clean", "warn",
 	"quarantine" };
 
-char *
-sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
+/* The plain run counters, spoolguard_runs first. */
+static void
+metrics_run_counters(GString *out, GHashTable *prev, const SgRunTotals *t)
 {
-	GString *out = g_string_new(NULL);
-	g_autoptr(GHashTable) prev = metrics_parse_previous(previous);
-	const SgSpoolOps *const *formats = sg_spool_formats();
 	const struct {
 		const char *family;
 		const char *help;
@@ -189,6 +187,18 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 		    "Messages that could not be examined or moved.",
 		    t->walk.errors },
 	};
+
+	metrics_plain_counter(out, prev, "spoolguard_runs",
+	    "Scans that wrote this file.", 1);
+	for (guint i = 0; i < G_N_ELEMENTS(counters); i++)
+		metrics_plain_counter(out, prev, counters[i].family,
+		    counters[i].help, counters[i].value);
+}
+
+/* spoolguard_messages_skipped, by reason. */
+static void
+metrics_skipped(GString *out, GHashTable *prev, const SgRunTotals *t)
+{
 	const struct {
 		const char *reason;
 		gint value;
@@ -198,14 +208,6 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 		{ "vanished", t->walk.vanished },
 		{ "not-message", t->walk.skipped },
 	};
-	SgReportCount last[SG_REPORT_COUNTS];
-
-	sg_report_run_counts(t, last);
-	metrics_plain_counter(out, prev, "spoolguard_runs",
-	    "Scans that wrote this file.", 1);
-	for (guint i = 0; i < G_N_ELEMENTS(counters); i++)
-		metrics_plain_counter(out, prev, counters[i].family,
-		    counters[i].help, counters[i].value);
 
 	metrics_family(out, "spoolguard_messages_skipped", "counter",
 	    "Candidates skipped, by reason.");
@@ -217,6 +219,13 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 		metrics_counter(out, prev, key, skipped[i].value);
 	}
 	metrics_counter_rest(out, prev, "spoolguard_messages_skipped");
+}
+
+/* spoolguard_format_messages, by spool format and verdict. */
+static void
+metrics_formats(GString *out, GHashTable *prev, const SgRunTotals *t)
+{
+	const SgSpoolOps *const *formats = sg_spool_formats();
 
 	metrics_family(out, "spoolguard_format_messages", "counter",
 	    "Messages examined, by spool format and verdict.");
@@ -233,7 +242,12 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 		}
 	}
 	metrics_counter_rest(out, prev, "spoolguard_format_messages");
+}
 
+/* spoolguard_rule_messages, by rule id and severity. */
+static void
+metrics_rules(GString *out, GHashTable *prev, const SgRunTotals *t)
+{
 	metrics_family(out, "spoolguard_rule_messages", "counter",
 	    "Messages with a finding of a rule, by rule id and severity.");
 	for (guint r = 0; r < SG_RULE_COUNT; r++) {
@@ -254,7 +268,15 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 		}
 	}
 	metrics_counter_rest(out, prev, "spoolguard_rule_messages");
+}
 
+/* The gauges of the last run and of the store, then the build info. */
+static void
+metrics_last_run(GString *out, const SgRunTotals *t)
+{
+	SgReportCount last[SG_REPORT_COUNTS];
+
+	sg_report_run_counts(t, last);
 	metrics_family(out, "spoolguard_last_run_messages", "gauge",
 	    "What the last run saw, by outcome.");
 	for (guint i = 0; i < G_N_ELEMENTS(last); i++) {
@@ -288,6 +310,19 @@ sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
 	    PACKAGE_VERSION, gmime_major_version, gmime_minor_version,
 	    gmime_micro_version, glib_major_version, glib_minor_version,
 	    glib_micro_version);
+}
+
+char *
+sg_report_metrics_text_carry(const SgRunTotals *t, const char *previous)
+{
+	GString *out = g_string_new(NULL);
+	g_autoptr(GHashTable) prev = metrics_parse_previous(previous);
+
+	metrics_run_counters(out, prev, t);
+	metrics_skipped(out, prev, t);
+	metrics_formats(out, prev, t);
+	metrics_rules(out, prev, t);
+	metrics_last_run(out, t);
 	g_string_append(out, "# EOF\n");
 	return g_string_free(out, FALSE);
 }
