@@ -89,6 +89,9 @@ t="$SPOOLGUARD_TESTDATA/spool"
 cp -R "$t/postfix" "$W/pf"
 mkdir -p "$W/pf/incoming" "$W/pf/active"
 cp "$W/pf/derived/BADtype" "$W/pf/deferred/7C985A7678A"
+# Postfix marks a finished queue file with the owner execute bit; git
+# keeps the fixtures 0644, so mark them as Postfix would.
+find "$W/pf" -mindepth 2 -type f -exec chmod u+rwx {} +
 rm -rf "$W/pf/derived" "$W/pf/expected"
 sgns "$SPOOLGUARD_BIN" scan --min-age 0 -q "$W/store" "$W/pf" >"$W/scan.out" 2>&1
 [ $? -eq 1 ] || fail "scan: $(cat "$W/scan.out")"
@@ -113,6 +116,7 @@ wait_for 'action=released'
 grep -q "^mail\.info spoolguard\[[0-9]*\]: 7C985A7678A: queue=deferred, action=released, rules=container.unknown-record,container.not-a-message, store=$id, to=$W\$" "$W/mail.log" ||
 	fail "no release line"
 cp "$t/postfix/derived/BADtype" "$W/pf/deferred/7C985A7678B"
+chmod u+rwx "$W/pf/deferred/7C985A7678B"
 sgns "$SPOOLGUARD_BIN" scan --min-age 0 -q "$W/store" "$W/pf" >/dev/null 2>&1
 sgns "$SPOOLGUARD_BIN" quarantine -q "$W/store" purge --older-than 0 >/dev/null 2>&1 ||
 	fail "purge"
