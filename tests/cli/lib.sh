@@ -54,7 +54,8 @@ make_spool() {
 		printf "\r\n\r\nbody\r\n" }' >"$1/iis/Pickup/long-line.eml"
 }
 # Marks every queue file under a copied Postfix queue DIR finished, as
-# Postfix does (owner rwx, see mail_open_ok()): git keeps no 0700 modes.
+# Postfix does (owner rwx, see mail_open_ok()): git keeps no 0700 modes,
+# and a distcheck copy of the source tree is read-only.
 postfix_ready() {
-	find "$1" -mindepth 2 -type f -exec chmod u+x {} +
+	find "$1" -mindepth 2 -type f -exec chmod u+rwx {} +
 }

@@ -30,7 +30,7 @@ cp -R "$td/sendmail/mqueue" "$master/sendmail"
 cp -R "$td/sendmail/corrupt/mqueue" "$master/sendmail-corrupt"
 make_spool "$master/demo"
 # Postfix files marked finished (owner-execute), as Postfix leaves them.
-find "$master/postfix" -mindepth 2 -type f -exec chmod u+x {} +
+find "$master/postfix" -mindepth 2 -type f -exec chmod u+rwx {} +
 paths="plain maildir envelope postfix exim exim-corrupt sendmail
 	sendmail-corrupt demo"
 

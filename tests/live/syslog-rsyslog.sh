@@ -89,9 +89,10 @@ t="$SPOOLGUARD_TESTDATA/spool"
 cp -R "$t/postfix" "$W/pf"
 mkdir -p "$W/pf/incoming" "$W/pf/active"
 cp "$W/pf/derived/BADtype" "$W/pf/deferred/7C985A7678A"
+# Postfix marks a finished queue file with the owner execute bit; git
+# keeps the fixtures 0644, so mark them as Postfix would.
+find "$W/pf" -mindepth 2 -type f -exec chmod u+rwx {} +
 rm -rf "$W/pf/derived" "$W/pf/expected"
-# finished queue files, as Postfix marks them (owner rwx): git keeps no 0700
-find "$W/pf" -mindepth 2 -type f -exec chmod u+x {} +
 sgns "$SPOOLGUARD_BIN" scan --min-age 0 -q "$W/store" "$W/pf" >"$W/scan.out" 2>&1
 [ $? -eq 1 ] || fail "scan: $(cat "$W/scan.out")"
 wait_for 'scan done'
