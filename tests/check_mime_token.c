@@ -245,6 +245,12 @@ static const ParamCase param_cases[] = {
 	/* No subtype: GMime takes no parameters from it (found by fuzzing). */
 	{ SG_MIME_FIELD_CT, " multied; boundary=\"=_b1_=\"", 0, "=_b1_=", NULL,
 	    TRUE },
+	/* A fold inside a quoted string: the RFC unfolds it, GMime keeps the
+	 * line break in the boundary (found by fuzzing). */
+	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"abc\r\n def\"", 0,
+	    "abc def", NULL, TRUE },
+	{ SG_MIME_FIELD_CT, " part/mied; boundary*0=\"abc\n boundaryre\"", 0,
+	    "abc boundaryre", NULL, TRUE },
 	/* A NUL is a byte: it stops GMime's C strings, not this reading. */
 	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"a", D(QUOTE), "a",
 	    NULL, TRUE },

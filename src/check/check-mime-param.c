@@ -542,12 +542,34 @@ params_plain_charset(const char *charset)
 	    strcmp(charset, "utf-8") == 0;
 }
 
+/*
+ * TRUE when a line break stands inside a quoted string: the RFC unfolds
+ * it away, GMime keeps it in the value, so the two read different
+ * boundaries and file names.
+ */
+static gboolean
+params_fold_in_quotes(const char *p, gsize len)
+{
+	gboolean quoted = FALSE;
+
+	for (gsize i = 0; i < len; i++) {
+		if (quoted && p[i] == '\\' && i + 1 < len)
+			i++;
+		else if (p[i] == '"')
+			quoted = !quoted;
+		else if (quoted && (p[i] == '\r' || p[i] == '\n'))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static gboolean
 params_unusual(const char *p, gsize len, const SgMimeParams *o)
 {
 	const SgMimeValue *v[] = { &o->boundary, &o->name, &o->filename };
 
-	if (o->defects != 0 || memmem(p, len, "=?", 2) != NULL)
+	if (o->defects != 0 || memmem(p, len, "=?", 2) != NULL ||
+	    params_fold_in_quotes(p, len))
 		return TRUE;
 	for (gsize i = 0; i < len; i++)
 		if ((guchar)p[i] >= 0x80 || p[i] == '\0')
