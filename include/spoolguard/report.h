@@ -165,6 +165,8 @@ gboolean sg_report_write_metrics(const char *path, const SgRunTotals *totals,
 
 /* syslog on LOG_MAIL; ident "spoolguard". */
 void sg_report_syslog_open(void);
+/* Logs what scan did to @msg: only a message at warn or above, or one
+ * whose @outcome has an error; a clean one is not logged. */
 void sg_report_syslog_message(SgMessage *msg, const SgOutcome *outcome);
 void
 sg_report_syslog_line(int priority, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

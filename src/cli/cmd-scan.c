@@ -164,9 +164,8 @@ scan_tell(Scan *scan, SgMessage *msg, const SgOutcome *outcome)
 	gboolean moved = strcmp(outcome->action, "quarantined") == 0 ||
 	    strcmp(outcome->action, "held") == 0;
 
-	if (scan->use_syslog && strcmp(outcome->action, "already-held") != 0 &&
-	    (msg->verdict >= SG_SEVERITY_WARN || outcome->error != NULL))
-		sg_report_syslog_action(msg, outcome);
+	if (scan->use_syslog && strcmp(outcome->action, "already-held") != 0)
+		sg_report_syslog_message(msg, outcome);
 	if (scan->mta_log && (moved || strcmp(outcome->action, "error") == 0))
 		sg_report_mta_log(msg, outcome);
 	if (moved)
