@@ -138,6 +138,9 @@ typedef struct {
 	char *sender;
 	char *message_id;
 	char *profile;
+	/* "check" or "milter" for a message kept before it reached a spool
+	 * (its queue_id is then the envelope's), else NULL */
+	char *received_by;
 } SgStoreEntry;
 
 void sg_store_entry_free(SgStoreEntry *entry);

@@ -248,8 +248,24 @@ json_entry_members(JsonBuilder *b, const SgStoreEntry *e)
 	json_rules(b, "rules", e->rules);
 	json_int(b, "bytes", e->bytes);
 	json_string(b, "profile", e->profile);
+	json_string(b, "received_by", e->received_by);
 	json_builder_set_member_name(b, "unfinished");
 	json_builder_add_boolean_value(b, e->unfinished);
+}
+
+/* The origin column: the spool path, or for a kept message who kept
+ * it and its queue id ("check:4XyZ1"). Returns: (transfer full). */
+static char *
+quarantine_origin_text(const SgStoreEntry *e)
+{
+	g_autofree char *qid = NULL;
+
+	if (e->origin != NULL || e->received_by == NULL)
+		return sg_report_text_safe(e->origin, 4096);
+	if (e->queue_id == NULL)
+		return sg_report_text_safe(e->received_by, 64);
+	qid = g_strconcat(e->received_by, ":", e->queue_id, NULL);
+	return sg_report_text_safe(qid, 200);
 }
 
 static int
@@ -272,8 +288,7 @@ quarantine_list(Quarantine *q)
 			quarantine_print_json(b);
 		} else {
 			/* A spool file name may hold a newline or escapes. */
-			g_autofree char *origin =
-			    sg_report_text_safe(e->origin, 4096);
+			g_autofree char *origin = quarantine_origin_text(e);
 			g_autofree char *line =
 			    g_strdup_printf("%s  %-8s %10" G_GINT64_FORMAT
 			                    "  %s  %s%s\n",
@@ -528,7 +543,7 @@ recheck_tell(const Quarantine *q, const SgStoreEntry *e, SgSeverity verdict,
 		json_builder_end_object(b);
 		quarantine_print_json(b);
 	} else {
-		g_autofree char *origin = sg_report_text_safe(e->origin, 4096);
+		g_autofree char *origin = quarantine_origin_text(e);
 		g_autofree char *with = with_other
 		    ? g_strdup_printf(" with %s", now_profile)
 		    : g_strdup("");
@@ -799,7 +814,7 @@ quarantine_purge(Quarantine *q, gint64 age)
 		if (!q->dry_run)
 			quarantine_log(q, LOG_INFO, e, "purged", NULL, NULL,
 			    NULL);
-		origin = sg_report_text_safe(e->origin, 4096);
+		origin = quarantine_origin_text(e);
 		line = g_strdup_printf("%s %s  %s  %s\n",
 		    q->dry_run ? "would purge" : "purged", e->id, origin,
 		    e->rules != NULL ? e->rules : "");

@@ -282,6 +282,7 @@ sg_store_entry_free(SgStoreEntry *entry)
 	g_free(entry->sender);
 	g_free(entry->message_id);
 	g_free(entry->profile);
+	g_free(entry->received_by);
 	g_free(entry);
 }
 
@@ -469,6 +470,22 @@ store_entry_unfinished(const char *dir)
 	    !sg_store_has(dir, "report.json");
 }
 
+/* What an entry's envelope (report.json) adds: the sender, and for a
+ * message kept by check or the milter who kept it and the MTA's queue
+ * id, so that its log lines start with the id its kept line had. */
+static void
+store_entry_envelope(SgStoreEntry *e, JsonObject *env)
+{
+	const char *by = sg_store_json_string(env, "received_by");
+
+	e->sender = g_strdup(sg_store_json_string(env, "sender"));
+	if (by == NULL || strcmp(by, "-") == 0)
+		return;
+	e->received_by = g_strdup(by);
+	if (e->queue_id == NULL)
+		e->queue_id = g_strdup(sg_store_json_string(env, "queue_id"));
+}
+
 static SgStoreEntry *
 store_entry_new(const char *id, const char *dir)
 {
@@ -502,9 +519,7 @@ store_entry_new(const char *id, const char *dir)
 			e->queue_id = g_strdup(sg_store_json_string(qo, "id"));
 		}
 		if (env != NULL && JSON_NODE_HOLDS_OBJECT(env))
-			e->sender = g_strdup(
-			    sg_store_json_string(json_node_get_object(env),
-			        "sender"));
+			store_entry_envelope(e, json_node_get_object(env));
 	}
 	for (guint i = 0; files != NULL && i < json_array_get_length(files);
 	     i++) {

@@ -56,8 +56,14 @@ assert_grep ": 4XyZ1: from=<>, size=$(wc -c <"$work/bad.eml"), nrcpt=3, action=k
 assert_grep 'sender    <>' "$e/report.txt"
 [ "$(stat -c %a "$e/files/message")" = 600 ] || fail "the kept file is not 0600"
 expect_rc 0 sg quarantine -q "$store" list
-assert_grep "$id" "$work/out"
-assert_grep 'header.conflicting' "$work/out"
+assert_grep "^$id  plain  *[0-9]*  check:4XyZ1  header.conflicting\$" "$work/out"
+expect_rc 0 sg quarantine -q "$store" list --format json
+assert_grep '"origin":null,"format":"plain","queue":{"name":null,"id":"4XyZ1"}' "$work/out"
+assert_grep '"received_by":"check"' "$work/out"
+# Its later lines start with the queue id of its kept line, too.
+expect_rc 0 sg quarantine -q "$store" purge --older-than 0
+assert_grep "^purged $id  check:4XyZ1  header.conflicting\$" "$work/out"
+assert_grep ": 4XyZ1: from=<>, action=purged, rules=header.conflicting, store=$id\$" "$log"
 # Without -Q the report names the entry.
 expect_rc 65 sg check --store -q "$store" -R b@example.org <"$work/bad.eml"
 assert_grep 'quarantine (reject) -> 2' "$work/out"
