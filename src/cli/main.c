@@ -45,7 +45,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: spoolguard COMMAND [OPTIONS] [ARGS]\n\n"
+	    "usage: spoolguard [--config FILE] COMMAND [OPTIONS] [ARGS]\n\n"
 	    "Commands:\n");
 	for (guint i = 0; commands[i].name != NULL; i++)
 		fprintf(out, "  %-11s %s\n", commands[i].name,
@@ -137,13 +137,60 @@ cli_log(const char *domain, GLogLevelFlags level, const char *message,
 	g_log_default_handler(domain, level, message, user_data);
 }
 
+/*
+ * "spoolguard --config FILE COMMAND ..." is "spoolguard COMMAND
+ * --config=FILE ...": a word before the command that every command
+ * takes, moved behind it.  The new words go into @words (owned there).
+ * Returns FALSE after saying why when FILE is missing.
+ */
+static gboolean
+main_leading_config(int *argc, char ***argv, GPtrArray *words)
+{
+	const char *a = (*argv)[1];
+	const char *file;
+	int used;
+
+	if (strcmp(a, "--config") == 0) {
+		if (*argc < 3 || (*argv)[2][0] == '-') {
+			sg_cli_warn("--config needs a FILE");
+			return FALSE;
+		}
+		file = (*argv)[2];
+		used = 2;
+	} else if (g_str_has_prefix(a, "--config=")) {
+		file = a + strlen("--config=");
+		used = 1;
+	} else {
+		return TRUE;
+	}
+	if (*argc <= used + 1) {
+		sg_cli_warn("--config goes with a COMMAND");
+		return FALSE;
+	}
+	g_ptr_array_add(words, g_strdup((*argv)[0]));
+	g_ptr_array_add(words, g_strdup((*argv)[used + 1]));
+	g_ptr_array_add(words, g_strconcat("--config=", file, NULL));
+	for (int i = used + 2; i < *argc; i++)
+		g_ptr_array_add(words, g_strdup((*argv)[i]));
+	g_ptr_array_add(words, NULL);
+	*argc = (int)words->len - 1;
+	*argv = (char **)words->pdata;
+	return TRUE;
+}
+
 int
 main(int argc, char **argv)
 {
+	g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+
 	setlocale(LC_ALL, "");
 	/* UTF-8 reaches the terminal only when the locale says it is one. */
 	sg_report_set_utf8_output(g_get_charset(NULL));
 	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (!main_leading_config(&argc, &argv, words)) {
 		usage(stderr);
 		return EX_USAGE;
 	}

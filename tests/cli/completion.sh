@@ -34,6 +34,22 @@ complete_words scan --format = j
 assert_grep '^json$' "$work/out"
 complete_words quarantine f
 assert_grep '^fsck$' "$work/out"
+# Every command of `spoolguard --help`, and --config before one.
+cmds=$(sg --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+[ "$(echo "$cmds" | wc -l)" -ge 7 ] || fail "commands in --help: $cmds"
+for c in $cmds; do
+	complete_words "${c%?}"
+	assert_grep "^$c\$" "$work/out"
+done
+complete_words --con
+assert_grep '^--config$' "$work/out"
+printf '[scan]\n' >"$work/my.conf"
+complete_words --config "$work/my.c"
+assert_grep "^$work/my.conf\$" "$work/out"
+complete_words --config "$work/my.conf" sc
+assert_grep '^scan$' "$work/out"
+complete_words --config = "$work/my.conf" check -p po
+assert_grep '^postfix$' "$work/out"
 
 # Quarantine ids, from the store -q names (and from the default one).
 make_spool "$work/spool"

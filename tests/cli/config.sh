@@ -45,6 +45,17 @@ expect_rc 0 sg scan --config "$conf" "$work/spool/iis"
 assert_grep ' 4 young' "$work/out"
 assert_file "$work/run.prom"
 assert_file "$work/scan.state"
+# --config may also stand before the command, either way it is written.
+rm -f "$work/run.prom"
+expect_rc 0 sg --config "$conf" scan "$work/spool/iis"
+assert_grep ' 4 young' "$work/out"
+assert_file "$work/run.prom"
+expect_rc 0 sg --config="$conf" config
+assert_grep "^$conf: ok" "$work/out"
+expect_rc 64 sg --config
+assert_grep '\-\-config needs a FILE' "$work/err"
+expect_rc 64 sg --config "$conf"
+assert_grep '\-\-config goes with a COMMAND' "$work/err"
 # lock-wait=1: a scan waits a second for the run lock, then gives up.
 if command -v flock >/dev/null; then
 	flock -o -x "$work/spool/iis" sleep 30 &
