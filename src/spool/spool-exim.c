@@ -970,11 +970,8 @@ exim_prepare_move(SgMessage *msg, GError **error)
 {
 	const EximReader *r = msg->reader_data;
 
-	if (r == NULL || msg->queue_id == NULL) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-		    "%s: not open", msg->id);
+	if (!sg_spool_pair_is_open(msg, error))
 		return FALSE;
-	}
 	return exim_check_ready(msg, r, g_get_real_time() / G_USEC_PER_SEC,
 	    error);
 }

@@ -222,6 +222,16 @@ sg_spool_pair_exists_in(const char *dir, const char *name)
 	return lstat(p, &st) == 0;
 }
 
+gboolean
+sg_spool_pair_is_open(const SgMessage *msg, GError **error)
+{
+	if (msg->reader_data != NULL && msg->queue_id != NULL)
+		return TRUE;
+	g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID, "%s: not open",
+	    msg->id);
+	return FALSE;
+}
+
 guint
 sg_spool_pair_find_role(SgMessage *msg, const char *role)
 {

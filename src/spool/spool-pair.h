@@ -85,6 +85,9 @@ void sg_spool_pair_release(const char *data, gsize len);
 gboolean sg_spool_pair_exists(int dirfd, const char *name);
 /* TRUE when @dir/@name exists (lstat: a symlink counts, unfollowed). */
 gboolean sg_spool_pair_exists_in(const char *dir, const char *name);
+/* TRUE when a pair reader opened @msg (reader data and queue id);
+ * else FALSE with @error "not open" (SG_CORE_ERROR_INVALID). */
+gboolean sg_spool_pair_is_open(const SgMessage *msg, GError **error);
 
 /*
  * Sets message property @key to the bytes (@val, @n), escaped and capped

@@ -441,11 +441,8 @@ sendmail_prepare_move(SgMessage *msg, GError **error)
 {
 	const SendmailReader *r = msg->reader_data;
 
-	if (r == NULL || msg->queue_id == NULL) {
-		g_set_error(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID,
-		    "%s: not open", msg->id);
+	if (!sg_spool_pair_is_open(msg, error))
 		return FALSE;
-	}
 	return sendmail_check_ready(msg, r, error);
 }
 
