@@ -20,6 +20,8 @@
 #include "spoolguard/core.h"
 #include "spoolguard/stream.h"
 
+#include "check-run.h"
+
 START_TEST(test_parse_u64_rejects_overflow_and_junk)
 {
 	guint64 v = 0;
@@ -316,13 +318,5 @@ core_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(core_suite());
-	int failed;
-
-	g_mime_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	g_mime_shutdown();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(core_suite());
 }

@@ -24,6 +24,7 @@
 #include "spoolguard/check.h"
 #include "spoolguard/stream.h"
 
+#include "check-run.h"
 #include "spool-exim.h"
 #include "spool-pair.h"
 
@@ -1343,20 +1344,15 @@ int
 main(void)
 {
 	g_autoptr(GError) error = NULL;
-	SRunner *sr;
-	int failed;
+	int rc;
 
-	g_mime_init();
 	profile = sg_profile_load("default", &error);
 	if (profile == NULL)
 		g_printerr("check_exim: no default profile (%s): catalogue "
 		           "defaults\n",
 		    error->message);
-	sr = srunner_create(exim_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = sg_test_run(exim_suite());
 	if (profile != NULL)
 		sg_profile_unref(profile);
-	return failed == 0 ? 0 : 1;
+	return rc;
 }

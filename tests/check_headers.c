@@ -19,6 +19,7 @@
 #include "spoolguard/spool.h"
 
 #include "check-private.h"
+#include "check-run.h"
 #include "corpora/corpora-csv.h"
 
 /* Small limits, so that small fixtures cross them. */
@@ -1142,13 +1143,5 @@ headers_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(headers_suite());
-	int failed;
-
-	g_mime_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	g_mime_shutdown();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(headers_suite());
 }

@@ -30,6 +30,8 @@
 #include "spoolguard/rules.h"
 #include "spoolguard/spool.h"
 
+#include "check-run.h"
+
 #define MSG                                                             \
 	"From: a@example.org\r\nTo: b@example.org\r\nSubject: kept\r\n" \
 	"Content-Type: text/plain\r\nContent-Type: text/html\r\n\r\n"   \
@@ -714,12 +716,5 @@ keep_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(keep_suite());
-	int failed;
-
-	g_mime_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(keep_suite());
 }

@@ -22,6 +22,8 @@
 
 #include "spoolguard/rules.h"
 
+#include "check-run.h"
+
 /* The folders whose .c and .h files are held to it. */
 static const char *const limit_dirs[] = {
 	"src/check",
@@ -371,11 +373,5 @@ limits_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(limits_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return sg_test_run(limits_suite());
 }

@@ -18,6 +18,8 @@
 #include "spoolguard/check.h"
 #include "spoolguard/milter.h"
 
+#include "check-run.h"
+
 static char *tmpdir;
 
 static void
@@ -189,14 +191,5 @@ milter_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	g_mime_init();
-	sr = srunner_create(milter_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	g_mime_shutdown();
-	return failed == 0 ? 0 : 1;
+	return sg_test_run(milter_suite());
 }

@@ -24,6 +24,7 @@
 #include "spoolguard/core.h"
 
 #include "check-mime-token.h"
+#include "check-run.h"
 
 /* The sink writes each event as "name=len@offset;" or "ew len@offset". */
 static void
@@ -485,14 +486,5 @@ token_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	g_mime_init();
-	sr = srunner_create(token_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	g_mime_shutdown();
-	return failed == 0 ? 0 : 1;
+	return sg_test_run(token_suite());
 }

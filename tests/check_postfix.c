@@ -29,6 +29,7 @@
 #include "spoolguard/rules.h"
 #include "spoolguard/spool.h"
 
+#include "check-run.h"
 #include "spool-postfix.h"
 #include "spool-private.h"
 
@@ -1658,14 +1659,5 @@ postfix_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	g_mime_init();
-	sr = srunner_create(postfix_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	g_mime_shutdown();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(postfix_suite());
 }

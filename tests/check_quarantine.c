@@ -30,6 +30,8 @@
 #include "spoolguard/quarantine.h"
 #include "spoolguard/spool.h"
 
+#include "check-run.h"
+
 /* 2026-11-22T03:15:02Z */
 #define T0 G_GINT64_CONSTANT(1795317302)
 #define DAY (24 * 3600)
@@ -2725,12 +2727,5 @@ quarantine_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(quarantine_suite());
-	int failed;
-
-	g_mime_init(); /* recheck judges entries again */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(quarantine_suite());
 }

@@ -21,6 +21,8 @@
 
 #include "spoolguard/report.h"
 
+#include "check-run.h"
+
 /* The NUL of "Subject: hel\0lo" is at byte 52. */
 static const char nul_message[] = "From: a@example.org\r\n"
                                   "To: b@example.org\r\n"
@@ -1042,12 +1044,5 @@ report_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(report_suite());
-	int failed;
-
-	g_mime_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(report_suite());
 }

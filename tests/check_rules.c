@@ -15,6 +15,7 @@
 
 #include "spoolguard/rules.h"
 
+#include "check-run.h"
 #include "sg-paths.h"
 
 static const char *const shipped[] = {
@@ -1146,11 +1147,5 @@ rules_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(rules_suite());
 }

@@ -21,6 +21,7 @@
 
 #include "spoolguard/autocleanups.h"
 
+#include "check-run.h"
 #include "spool-pair.h"
 #include "spool-sendmail.h"
 
@@ -581,20 +582,15 @@ int
 main(void)
 {
 	g_autoptr(GError) error = NULL;
-	SRunner *sr;
-	int failed;
+	int rc;
 
-	g_mime_init();
 	profile = sg_profile_load("default", &error);
 	if (profile == NULL)
-		g_printerr("check_sendmail: no default profile (%s): "
-		           "catalogue defaults\n",
+		g_printerr("check_sendmail: no default profile (%s): catalogue "
+		           "defaults\n",
 		    error->message);
-	sr = srunner_create(sendmail_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = sg_test_run(sendmail_suite());
 	if (profile != NULL)
 		sg_profile_unref(profile);
-	return failed == 0 ? 0 : 1;
+	return rc;
 }

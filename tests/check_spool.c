@@ -30,6 +30,7 @@
 #include "spoolguard/spool.h"
 #include "spoolguard/stream.h"
 
+#include "check-run.h"
 #include "spool-private.h"
 
 #define MSG_LF "From: a@example.org\nSubject: hi\n\nbody\n"
@@ -1679,13 +1680,5 @@ spool_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(spool_suite());
-	int failed;
-
-	g_mime_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	g_mime_shutdown();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(spool_suite());
 }

@@ -16,6 +16,8 @@
 
 #include "spoolguard/state.h"
 
+#include "check-run.h"
+
 #define DIGEST "0123456789abcdef"
 
 static char *
@@ -634,11 +636,5 @@ state_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(state_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return sg_test_run(state_suite());
 }

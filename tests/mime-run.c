@@ -15,6 +15,7 @@
 
 #include <check.h>
 #include <gmime/gmime.h>
+#include "check-run.h"
 
 static SgProfile *profile;
 
@@ -22,22 +23,16 @@ int
 sg_test_mime_main(Suite *suite)
 {
 	g_autoptr(GError) error = NULL;
-	SRunner *sr = srunner_create(suite);
-	int failed;
+	int rc;
 
-	g_mime_init();
 	profile = sg_profile_load("default", &error);
 	if (profile == NULL) {
 		fprintf(stderr, "%s\n", error->message);
-		srunner_free(sr);
 		return 1;
 	}
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = sg_test_run(suite);
 	g_clear_pointer(&profile, sg_profile_unref);
-	g_mime_shutdown();
-	return failed == 0 ? 0 : 1;
+	return rc;
 }
 
 const SgProfile *
