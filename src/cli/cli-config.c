@@ -108,6 +108,7 @@ config_spool_free(SgCliSpool *spool)
 	g_free(spool->profile);
 	g_free(spool->action);
 	g_free(spool->where);
+	g_free(spool->profile_where);
 	g_free(spool);
 }
 
@@ -311,6 +312,9 @@ config_add_spool(Config *config, const char *group)
 	spool->profile = config_value(config, group, "profile");
 	spool->action = config_value(config, group, "action");
 	spool->where = g_strdup_printf("%s:%u", config->path, line);
+	if (spool->profile != NULL)
+		spool->profile_where = g_strdup_printf("%s:%u", config->path,
+		    sg_rules_prescan_line(config->lines, group, "profile"));
 	g_ptr_array_add(config->spools, spool);
 	if (spool->path == NULL)
 		return config_fail(config, line, "[%s] has no path=", group);

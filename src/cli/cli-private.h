@@ -65,9 +65,10 @@ sg_cli_option_lookup(const GOptionEntry *const *tables, const char *name);
 typedef struct {
 	char *name;
 	char *path;
-	char *profile; /* (nullable) */
-	char *action;  /* (nullable) */
-	char *where;   /* "FILE:LINE" of the section */
+	char *profile;       /* (nullable) */
+	char *action;        /* (nullable) */
+	char *where;         /* "FILE:LINE" of the section */
+	char *profile_where; /* "FILE:LINE" of its profile=, or NULL */
 } SgCliSpool;
 
 /*

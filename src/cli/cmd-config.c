@@ -71,7 +71,7 @@ sg_cmd_config(int argc, char **argv)
 		const SgCliSpool *s = spools->pdata[i];
 
 		if (s->profile != NULL &&
-		    !config_profile_loads(s->profile, s->where))
+		    !config_profile_loads(s->profile, s->profile_where))
 			rc = EX_CONFIG;
 		if (!g_file_test(s->path, G_FILE_TEST_IS_DIR))
 			printf("%s: warning: [spool %s] path %s is not a "

@@ -479,8 +479,8 @@ recheck_judges(const char *profile_name, const char *rules_path, int *rc)
 		j = profile != NULL ? sg_cli_checker_new(profile, &error)
 		                    : NULL;
 		if (j == NULL) {
-			sg_cli_warn("%s: [spool %s] profile: %s", c->where,
-			    c->name, error->message);
+			sg_cli_warn("%s: [spool %s] profile: %s",
+			    c->profile_where, c->name, error->message);
 			*rc = EX_CONFIG;
 			return NULL;
 		}

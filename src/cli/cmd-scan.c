@@ -727,7 +727,8 @@ scan_spools(GStrv paths, SgProfile *profile, ScanAction action, int *rc)
 				if (p == NULL) {
 					sg_cli_warn(
 					    "%s: [spool %s] profile: %s",
-					    c->where, c->name, error->message);
+					    c->profile_where, c->name,
+					    error->message);
 					*rc = EX_CONFIG;
 					return NULL;
 				}

@@ -172,9 +172,10 @@ expect_rc 78 sg check --config "$work/prof.conf" "$d/iis/Pickup/0001-envelope-ok
 assert_grep "$work/prof.conf:2: profile: no profile" "$work/err"
 printf '[spool a]\npath=/x\nprofile=nope\n' >"$work/sprof.conf"
 expect_rc 78 sg config --config "$work/sprof.conf"
-assert_grep "^$work/sprof.conf:1: profile: no profile 'nope'" "$work/err"
+# The line of its profile=, as for [spoolguard] above, not of [spool a].
+assert_grep "^$work/sprof.conf:3: profile: no profile 'nope'" "$work/err"
 expect_rc 78 sg scan --config "$work/sprof.conf"
-assert_grep "sprof.conf:1: \[spool a\] profile: no profile 'nope'" "$work/err"
+assert_grep "sprof.conf:3: \[spool a\] profile: no profile 'nope'" "$work/err"
 # A named file that is missing is an error; --help still works.
 expect_rc 78 sg config --config "$work/missing.conf"
 assert_grep 'cannot read' "$work/err"
