@@ -24,40 +24,23 @@
 # Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
 # shellcheck source=recipe-lib.sh
 . "$here/recipe-lib.sh"
-
-fail() {
-	echo "FAIL: $*" >&2
-	for l in "$W"/log-*/mainlog "$W"/log-*/rejectlog "$W"/log-*/paniclog; do
-		[ -f "$l" ] && { echo "--- $l" >&2; tail -n 15 "$l" >&2; }
-	done
-	exit 1
+fail_logs() {
+	log_tail 15 "$W"/log-*/mainlog "$W"/log-*/rejectlog "$W"/log-*/paniclog
 }
 
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (exim -C, a daemon)"
-: "${SPOOLGUARD_BIN:?run through make check-live}"
-: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
-for tool in dpkg-deb apt-get python3; do
-	command -v "$tool" >/dev/null || skip "no $tool"
-done
+live_guard "needs root (exim -C, a daemon)" dpkg-deb apt-get python3
 user=Debian-exim
 id "$user" >/dev/null 2>&1 || skip "no $user user (exim4-base)"
 # its own /etc, as every live test has
-# shellcheck source=private-etc.sh
-. "$here/private-etc.sh"
 private_etc bash "$0" "$@"
-contrib=$(cd "$here/../../contrib" && pwd)
-rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-recipe-exim.XXXXXX")
+live_workdir sg-recipe-exim
 daemons=""
-cleanup() {
-	for p in $daemons; do kill "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
+cleanup() { for p in $daemons; do kill "$p" 2>/dev/null; done; }
 chmod 755 "$W"
 
 if [ -n "${EXIM_HEAVY_DEB:-}" ]; then
@@ -73,14 +56,7 @@ EXIM=$W/root/usr/sbin/exim4
 "$EXIM" -C /dev/null -bV 2>/dev/null | grep -q Content_Scanning ||
 	skip "this exim4 has no content scanning: $("$EXIM" -C /dev/null -bV 2>&1 | head -n 3)"
 
-sg=$W/sg
-mkdir -p "$sg"
-cp "$SPOOLGUARD_BIN" "$sg/spoolguard"
-cp -r "$rules" "$sg/rules"
-cp -r "$contrib" "$sg/contrib"
-chmod -R a+rX "$sg"
-make_inputs || fail "cannot make the inputs"
-SG="$sg/spoolguard"
+recipe_setup
 check="$SG check -Q -r $sg/rules/default.rules"
 
 
