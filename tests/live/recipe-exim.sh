@@ -60,7 +60,10 @@ recipe_setup
 check="$SG check -Q -r $sg/rules/default.rules"
 
 
-# exim_config NAME PORT: the common part of a private configuration.
+# exim_config NAME PORT DATA ROUTER TRANSPORT: a private configuration
+# that accepts mail for spoolguard.test and delivers it to the maildir
+# $W/mail-NAME; DATA goes into the DATA ACL before its accept, ROUTER and
+# TRANSPORT before the sink's.
 exim_config() {
 	name=$1 port=$2
 	mkdir -p "$W/spool-$name" "$W/log-$name" "$W/mail-$name" "$W/run"
@@ -84,13 +87,24 @@ host_lookup =
 rfc1413_hosts =
 acl_smtp_rcpt = acl_rcpt
 acl_smtp_data = acl_data
-EOF
-}
-sink_transport() {
-	cat <<EOF
+begin acl
+acl_rcpt:
+  accept domains = +local_domains
+  deny
+acl_data:
+$3
+  accept
+begin routers
+$4
+local:
+  driver = accept
+  domains = +local_domains
+  transport = sink
+begin transports
+$5
 sink:
   driver = appendfile
-  directory = $W/mail-$1
+  directory = $W/mail-$name
   maildir_format
   user = $user
 EOF
@@ -112,25 +126,7 @@ summary=""
 # ---- at SMTP time ----------------------------------------------------
 port=$(free_port)
 sed "s|/usr/bin/spoolguard check -Q|$check|" "$contrib/exim/exim-smtp-time.conf" >"$W/smtp-time.acl"
-{
-	exim_config smtp "$port"
-	cat <<EOF
-begin acl
-acl_rcpt:
-  accept domains = +local_domains
-  deny
-acl_data:
-.include $W/smtp-time.acl
-  accept
-begin routers
-local:
-  driver = accept
-  domains = +local_domains
-  transport = sink
-begin transports
-$(sink_transport smtp)
-EOF
-} >"$W/smtp.conf"
+exim_config smtp "$port" ".include $W/smtp-time.acl" "" "" >"$W/smtp.conf"
 start smtp "$port"
 r=$(send "$port" alice@example.invalid bob@spoolguard.test clean.eml)
 case $r in accepted\ 250*) ;; *) fail "smtp-time: clean: $r" ;; esac
@@ -157,26 +153,8 @@ sed -e "s|/usr/share/spoolguard/contrib/exim/spoolguard-exim-filter|$sg/contrib/
 	"$contrib/exim/exim-after-queue.conf" >"$W/after-queue.conf"
 awk '/^spoolguard:/,/^$/' "$W/after-queue.conf" >"$W/after-queue.router"
 awk '/^spoolguard_filter:/,0' "$W/after-queue.conf" >"$W/after-queue.transport"
-{
-	exim_config queue "$port"
-	cat <<EOF
-begin acl
-acl_rcpt:
-  accept domains = +local_domains
-  deny
-acl_data:
-  accept
-begin routers
-.include $W/after-queue.router
-local:
-  driver = accept
-  domains = +local_domains
-  transport = sink
-begin transports
-.include $W/after-queue.transport
-$(sink_transport queue)
-EOF
-} >"$W/queue.conf"
+exim_config queue "$port" "" ".include $W/after-queue.router" \
+	".include $W/after-queue.transport" >"$W/queue.conf"
 chmod 644 "$W"/*.conf "$W"/after-queue.*
 start queue "$port"
 r=$(send "$port" alice@example.invalid bob@spoolguard.test clean.eml)
