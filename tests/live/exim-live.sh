@@ -21,9 +21,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/live-lib.sh"
 
 live_guard "exim -C needs root here"
-# the profiles: $SPOOLGUARD_RULES_DIR, else the rules/ beside testdata/
-SPOOLGUARD_RULES_DIR=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
-export SPOOLGUARD_RULES_DIR
 live_exim
 command -v python3 >/dev/null || skip "no python3 for the lock"
 # its own /etc, as every live test has (tests/live/private-etc.sh)

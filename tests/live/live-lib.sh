@@ -8,7 +8,8 @@
 # shows there (by default nothing; log_tail helps), and exit 1.
 # live_guard ROOTWHY TOOL...: skip unless SPOOLGUARD_LIVE=1, unless root
 # (ROOTWHY is the skip line), or when a TOOL is missing; stop unless make
-# set SPOOLGUARD_BIN and SPOOLGUARD_TESTDATA.
+# set SPOOLGUARD_BIN and SPOOLGUARD_TESTDATA.  SPOOLGUARD_RULES_DIR, the
+# profiles: as make set it, else the rules/ beside testdata/ (exported).
 # live_workdir NAME: W, a new directory $TMPDIR/NAME.XXXXXX; on exit the
 # test's cleanup function runs, then W goes unless KEEP is set.
 # live_exim: exim, the installed Exim binary (or skip), and exim_user,
@@ -48,6 +49,8 @@ live_guard() {
 	for lg_tool in "$@"; do
 		command -v "$lg_tool" >/dev/null || skip "no $lg_tool"
 	done
+	SPOOLGUARD_RULES_DIR=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
+	export SPOOLGUARD_RULES_DIR
 }
 
 # The test's own, to stop what it started; W goes afterwards.

@@ -20,15 +20,14 @@ make_inputs() {
 }
 # recipe_setup: contrib, the source tree's contrib/; sg, what the MTA's
 # unprivileged users run (the filters, procmail) under $W: SG (spoolguard),
-# $sg/rules (from $SPOOLGUARD_RULES_DIR, else the rules/ beside testdata/)
-# and $sg/contrib; then the inputs.
+# $sg/rules (from $SPOOLGUARD_RULES_DIR) and $sg/contrib; then the inputs.
 recipe_setup() {
 	contrib=$(cd "$here/../../contrib" && pwd)
 	sg=$W/sg
 	SG=$sg/spoolguard
 	mkdir -p "$sg"
 	cp "$SPOOLGUARD_BIN" "$SG"
-	cp -r "${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}" "$sg/rules"
+	cp -r "$SPOOLGUARD_RULES_DIR" "$sg/rules"
 	cp -r "$contrib" "$sg/contrib"
 	chmod -R a+rX "$sg"
 	make_inputs || fail "cannot make the inputs"

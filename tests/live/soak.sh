@@ -46,8 +46,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/postfix-instance.sh"
 
 live_guard "needs root (a private Postfix and Exim)" dpkg-deb apt-get python3 flock
-SPOOLGUARD_RULES_DIR=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
-export SPOOLGUARD_RULES_DIR
 live_exim
 # its own /etc: the private Postfix's users, and nobody else's main.cf
 private_etc bash "$0" "$@"
