@@ -16,40 +16,29 @@
 # `inspect -q exim:ID` shows each good message's sender and Subject as
 # `exim -Mvh ID` does.
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
 
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || { echo "SKIP: set SPOOLGUARD_LIVE=1 to run"; exit 77; }
-
-: "${SPOOLGUARD_BIN:?}" "${SPOOLGUARD_TESTDATA:?}"
-# the profiles: $SPOOLGUARD_RULES_DIR, else the rules/ beside testdata/
-SPOOLGUARD_RULES_DIR=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
-export SPOOLGUARD_RULES_DIR
-exim=$(command -v exim4 || command -v exim || ls /usr/sbin/exim4 2>/dev/null || true)
-[ -n "$exim" ] && [ -x "$exim" ] || { echo "SKIP: no exim"; exit 77; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: exim -C needs root here"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: no python3 for the lock"; exit 77; }
+live_guard "exim -C needs root here"
+live_exim
+command -v python3 >/dev/null || skip "no python3 for the lock"
 # its own /etc, as every live test has (tests/live/private-etc.sh)
-. "$(dirname "$0")/private-etc.sh"
 private_etc sh "$0" "$@"
 
-w=$(mktemp -d /tmp/sg-exim-live.XXXXXX)
+live_workdir sg-exim-live
 locker=
-cleanup() {
-	[ -n "$locker" ] && kill "$locker" 2>/dev/null
-	rm -rf "$w"
-}
-trap cleanup EXIT
-chmod 755 "$w"
-mkdir -p "$w/spool/input" "$w/spool/msglog" "$w/log" "$w/store"
-user=Debian-exim
-id "$user" >/dev/null 2>&1 || user=root
-chown -R "$user:$user" "$w/spool" "$w/log"
-cat > "$w/exim.conf" <<EOF
+cleanup() { [ -z "$locker" ] || kill "$locker" 2>/dev/null; }
+chmod 755 "$W"
+mkdir -p "$W/spool/input" "$W/spool/msglog" "$W/log" "$W/store"
+chown -R "$exim_user:$exim_user" "$W/spool" "$W/log"
+cat > "$W/exim.conf" <<EOF
 primary_hostname = spoolguard.test
 qualify_domain = spoolguard.test
-spool_directory = $w/spool
-log_file_path = $w/log/%slog
-exim_user = $user
-exim_group = $user
+spool_directory = $W/spool
+log_file_path = $W/log/%slog
+exim_user = $exim_user
+exim_group = $exim_user
 queue_only = true
 trusted_users = root
 keep_environment =
@@ -63,46 +52,46 @@ never:
 begin retry
 *   *   F,2d,15m
 EOF
-X="$exim -C $w/exim.conf"
+X="$exim -C $W/exim.conf"
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
 for i in 1 2 3; do
 	printf 'From: live%s@spoolguard.test\nSubject: live %s\n\nbody %s\n' "$i" "$i" "$i" |
 		$X -odq -f "live$i@spoolguard.test" "rcpt$i@remote.example" ||
-		{ echo "SKIP: exim cannot queue here"; exit 77; }
+		skip "exim cannot queue here"
 done
-good=$(ls "$w/spool/input" | sed -n 's/-H$//p' | sort)
+good=$(ls "$W/spool/input" | sed -n 's/-H$//p' | sort)
 [ "$(echo "$good" | wc -l)" = 3 ] || { bad "exim queued $(echo "$good" | wc -w) messages, not 3"; exit 1; }
 
 # inspect -q exim:ID as exim -Mvh ID: the same sender and Subject.
 for id in $good; do
-	$X -Mvh "$id" >"$w/mvh.out" 2>&1 || bad "exim -Mvh $id"
-	"$SPOOLGUARD_BIN" inspect --spool "$w/spool" -q "exim:$id" >"$w/inspect.out" 2>&1 ||
-		bad "inspect -q exim:$id: $(cat "$w/inspect.out")"
-	sender=$(sed -n '3s/^<\(.*\)>$/\1/p' "$w/mvh.out")
-	subject=$(sed -n 's/^[0-9]*[A-Z* ] Subject: //p' "$w/mvh.out")
-	[ -n "$sender" ] && [ -n "$subject" ] || bad "exim -Mvh: $(cat "$w/mvh.out")"
-	grep -q "sender  *<$sender>" "$w/inspect.out" || bad "inspect: no sender $sender"
-	grep -q " Subject: $subject\$" "$w/inspect.out" || bad "inspect: no Subject: $subject"
+	$X -Mvh "$id" >"$W/mvh.out" 2>&1 || bad "exim -Mvh $id"
+	"$SPOOLGUARD_BIN" inspect --spool "$W/spool" -q "exim:$id" >"$W/inspect.out" 2>&1 ||
+		bad "inspect -q exim:$id: $(cat "$W/inspect.out")"
+	sender=$(sed -n '3s/^<\(.*\)>$/\1/p' "$W/mvh.out")
+	subject=$(sed -n 's/^[0-9]*[A-Z* ] Subject: //p' "$W/mvh.out")
+	[ -n "$sender" ] && [ -n "$subject" ] || bad "exim -Mvh: $(cat "$W/mvh.out")"
+	grep -q "sender  *<$sender>" "$W/inspect.out" || bad "inspect: no sender $sender"
+	grep -q " Subject: $subject\$" "$W/inspect.out" || bad "inspect: no Subject: $subject"
 done
 
 # plant the corrupt pairs (every file of corrupt/input but the near-misses)
 planted=
 for f in "$SPOOLGUARD_TESTDATA"/spool/exim/corrupt/input/*; do
 	case $f in *-K1-? | *-W2-?) continue ;; esac
-	cp "$f" "$w/spool/input/"
+	cp "$f" "$W/spool/input/"
 	planted="$planted $(basename "$f")"
 done
-chown -R "$user:$user" "$w/spool"
-chmod 640 "$w"/spool/input/*
+chown -R "$exim_user:$exim_user" "$W/spool"
+chmod 640 "$W"/spool/input/*
 # A lone -H is what the end of each delivery leaves for an instant: it is
 # an orphan only in a directory that has been still for a minute.
-touch -m -d '-5 minutes' "$w/spool/input"
+touch -m -d '-5 minutes' "$W/spool/input"
 
 # hold one good message with Exim's lock, from another process
 locked=$(echo "$good" | head -1)
-python3 - "$w/spool/input/$locked-D" "$w/ready" <<'EOF' &
+python3 - "$W/spool/input/$locked-D" "$W/ready" <<'EOF' &
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR)
 n = len(os.path.basename(sys.argv[1])) + 1
@@ -111,39 +100,39 @@ open(sys.argv[2], "w").close()
 time.sleep(600)
 EOF
 locker=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$w/ready" ] && break; sleep 0.5; done
-[ -e "$w/ready" ] || { bad "could not take the lock"; exit 1; }
-lsum=$(cat "$w/spool/input/$locked-H" "$w/spool/input/$locked-D" | sha256sum)
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$W/ready" ] && break; sleep 0.5; done
+[ -e "$W/ready" ] || { bad "could not take the lock"; exit 1; }
+lsum=$(cat "$W/spool/input/$locked-H" "$W/spool/input/$locked-D" | sha256sum)
 
-"$SPOOLGUARD_BIN" scan -q "$w/store" --min-age 0 "$w/spool" > "$w/scan.out" 2>&1
+"$SPOOLGUARD_BIN" scan -q "$W/store" --min-age 0 "$W/spool" > "$W/scan.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] || bad "scan exited $rc, not 1 (something quarantined)"
 
 # every planted file is in the store and gone from the spool
 for f in $planted; do
-	[ -e "$w/spool/input/$f" ] && bad "$f still in the spool"
-	[ -n "$(find "$w/store" -name "$f" -type f)" ] || bad "$f not in the store"
+	[ -e "$W/spool/input/$f" ] && bad "$f still in the spool"
+	[ -n "$(find "$W/store" -name "$f" -type f)" ] || bad "$f not in the store"
 done
 # the good ones are still there, and Exim reads them all
-$X -bp > "$w/bp.out" 2>&1 || bad "exim -bp failed"
+$X -bp > "$W/bp.out" 2>&1 || bad "exim -bp failed"
 for id in $good; do
-	grep -q "$id" "$w/bp.out" || bad "exim -bp does not list $id"
-	[ -e "$w/spool/input/$id-H" ] && [ -e "$w/spool/input/$id-D" ] ||
+	grep -q "$id" "$W/bp.out" || bad "exim -bp does not list $id"
+	[ -e "$W/spool/input/$id-H" ] && [ -e "$W/spool/input/$id-D" ] ||
 		bad "$id was moved"
 done
-grep -qi "spool format error" "$w/bp.out" && bad "exim -bp shows a spool format error"
-grep -rq "Format error in spool file" "$w/log" 2>/dev/null &&
+grep -qi "spool format error" "$W/bp.out" && bad "exim -bp shows a spool format error"
+grep -rq "Format error in spool file" "$W/log" 2>/dev/null &&
 	bad "exim logged a spool format error"
 # the locked one is untouched
-[ "$(cat "$w/spool/input/$locked-H" "$w/spool/input/$locked-D" | sha256sum)" = "$lsum" ] ||
+[ "$(cat "$W/spool/input/$locked-H" "$W/spool/input/$locked-D" | sha256sum)" = "$lsum" ] ||
 	bad "the locked message changed"
-[ -n "$(find "$w/store" -name "$locked-*")" ] && bad "the locked message was stored"
+[ -n "$(find "$W/store" -name "$locked-*")" ] && bad "the locked message was stored"
 
 if [ "$fail" != 0 ]; then
-	echo "--- scan output"; cat "$w/scan.out"
-	echo "--- exim -bp"; cat "$w/bp.out"
+	echo "--- scan output"; cat "$W/scan.out"
+	echo "--- exim -bp"; cat "$W/bp.out"
 	exit 1
 fi
-tail -n 1 "$w/scan.out"
+tail -n 1 "$W/scan.out"
 echo "PASS: $(echo $planted | wc -w) planted files quarantined, $(echo "$good" | wc -l) good messages kept, locked one untouched"
 exit 0

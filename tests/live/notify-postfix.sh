@@ -15,60 +15,28 @@
 # Runs when SPOOLGUARD_LIVE=1 as root; exits 77 (skipped) otherwise or
 # when the postfix package cannot be had.
 set -u
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "${I:-/nonexistent}/maillog" ] && tail -n 30 "$I/maillog" >&2
-	exit 1
-}
-
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix)"
-: "${SPOOLGUARD_BIN:?run through make check-live}"
-: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
-for tool in dpkg-deb apt-get python3; do
-	command -v "$tool" >/dev/null || skip "no $tool"
-done
 here=$(cd "$(dirname "$0")" && pwd)
-derived=$SPOOLGUARD_TESTDATA/spool/postfix/derived
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-pf-notify.XXXXXX")
-PF=
-cleanup() {
-	[ -z "$PF" ] || pf_stop
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
-
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
 # shellcheck source=postfix-instance.sh
 . "$here/postfix-instance.sh"
-pf_instance "$W" >"$W/setup.log" 2>&1 || skip "cannot set up Postfix: $(tail -n 3 "$W/setup.log")"
-pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
+fail_logs() { log_tail 30 "${I:-/nonexistent}/maillog"; }
+
+live_guard "needs root (a private Postfix)" dpkg-deb apt-get python3
+derived=$SPOOLGUARD_TESTDATA/spool/postfix/derived
+
+live_workdir sg-pf-notify
+cleanup() { pf_stop; }
+
+pf_live "$W" "$W/setup.log"
+pf_live_start "$W/setup.log"
 Q=$I/spool
-owner=sgpfown
 rcpt=postmaster@spoolguard.test
 # postlog, for spoolguard to find; MAIL_CONFIG names this instance.
 export PATH="$R/usr/sbin:$PATH"
-later=$(date -d '+1 hour' '+%Y%m%d%H%M.%S')
 
 # plant FILE N: a damaged queue file in deferred/, as Postfix stores it.
-plant() {
-	local tmp=$W/plant.$2 inode id d
-	cp "$1" "$tmp"
-	inode=$(stat -c %i "$tmp")
-	id=$(printf '%05X%X' $((0x30000 + $2)) "$inode")
-	d=$Q/deferred/${id:0:1}
-	[ -d "$d" ] || { mkdir -m 0700 "$d" && chown "$owner:$owner" "$d"; }
-	mv "$tmp" "$d/$id"
-	chown "$owner:$owner" "$d/$id"
-	chmod 0700 "$d/$id"
-	touch -m -t "$later" "$d/$id"
-	echo "$id"
-}
+plant() { pf_plant "$1" $((0x30000 + $2)); }
 # The queue ids of mail waiting for $rcpt.
 notices() {
 	"$PQ" -c "$PFCONF" -j | python3 -c '
@@ -86,8 +54,8 @@ wait_notices() {
 	fail "no $1 notification(s) in the queue"
 }
 
-a=$(plant "$derived/BADtype" 1)
-b=$(plant "$derived/BADflags" 2)
+a=$(plant "$derived/BADtype" 1) || fail "cannot plant BADtype"
+b=$(plant "$derived/BADflags" 2) || fail "cannot plant BADflags"
 store=$W/store
 "$SPOOLGUARD_BIN" scan --no-syslog -q "$store" --min-age 0 \
 	--notify "$rcpt" --sendmail "$SM" "$Q" >"$W/scan.out" 2>"$W/scan.err"
@@ -124,7 +92,7 @@ grep -q '2 quarantined, 0 held, 0 errors' "$W/notice.txt" || fail "no totals in 
 "$SPOOLGUARD_BIN" scan --no-syslog -q "$store" --min-age 0 \
 	--notify "$rcpt" --sendmail "$SM" "$Q" >/dev/null 2>&1
 [ $? = 0 ] || fail "the second scan found something"
-c=$(plant "$derived/BADnoend" 3)
+c=$(plant "$derived/BADnoend" 3) || fail "cannot plant BADnoend"
 "$SPOOLGUARD_BIN" scan --no-syslog -n -q "$store" --min-age 0 \
 	--notify "$rcpt" --sendmail "$SM" "$Q" >/dev/null 2>&1
 [ $? = 1 ] || fail "the dry run found nothing"

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # postfix-instance.sh - a private, offline Postfix from Debian's package
-# (sourced by scripts/postfix-fixtures.sh and tests/live/postfix-live.sh).
+# (sourced by scripts/postfix-fixtures.sh and the Postfix tests of
+# tests/live).
 #
 # pf_instance DIR: unpacks the postfix .deb (POSTFIX_DEB, or one that
 # `apt-get download` fetches) under DIR/root without installing it (it
@@ -10,7 +12,16 @@
 # port, a header_checks HOLD rule for "[HOLDME]" subjects.  Extra main.cf
 # lines come from PF_EXTRA_MAIN.  Sets R, I, PF (postfix), SM (sendmail),
 # PQ (postqueue), PS (postsuper), PC (postcat), PFCONF.  Needs root.
-# pf_start / pf_stop start and stop it; MAIL_CONFIG is exported.
+# pf_start / pf_stop start and stop it (pf_stop: only once pf_instance
+# has set PF); MAIL_CONFIG is exported.
+#
+# For the live tests (skip and fail from tests/live/live-lib.sh):
+# pf_live DIR LOG: pf_instance DIR, its output in LOG; skip if it fails.
+# pf_live_start LOG: pf_start, its output added to LOG; fail if it fails.
+# pf_plant FILE N: FILE planted into deferred/ as Postfix stores it, under
+# a short queue id made of N (its 5 hex digits of microseconds) and the
+# inode number in hex (postsuper renames files whose name disagrees), in
+# the hash directory named by the id's first character; prints the id.
 
 pf_instance() {
 	local W=$1 f
@@ -108,4 +119,35 @@ CF
 }
 
 pf_start() { "$PF" -c "$PFCONF" start </dev/null; }
-pf_stop() { "$PF" -c "$PFCONF" stop </dev/null >/dev/null 2>&1 || true; }
+pf_stop() {
+	[ -z "${PF:-}" ] || "$PF" -c "$PFCONF" stop </dev/null >/dev/null 2>&1 || true
+}
+
+pf_live() {
+	pf_instance "$1" >"$2" 2>&1 || skip "cannot set up Postfix: $(tail -n 3 "$2")"
+}
+pf_live_start() {
+	pf_start >>"$1" 2>&1 || fail "postfix start: $(cat "$1")"
+}
+
+pf_plant() {
+	local tmp=$I/plant.$2 id d q=$I/spool/deferred
+	cp "$1" "$tmp" || return 1
+	id=$(printf '%05X%X' "$2" "$(stat -c %i "$tmp")")
+	d=$q/${id%"${id#?}"}
+	# A hash directory made whole under another name and renamed into
+	# place: qmgr must never meet one that is not yet its own (it dies).
+	if [ ! -d "$d" ]; then
+		mkdir -m 0700 "$q/.new" &&
+			chown sgpfown:sgpfown "$q/.new" &&
+			mv -T "$q/.new" "$d" || rm -rf "$q/.new"
+	fi
+	# owner, mode and next retry time (an hour on, so that qmgr leaves it
+	# alone) first, then one rename: qmgr must never see it ready with a
+	# retry time that has come
+	chown sgpfown:sgpfown "$tmp" &&
+		chmod 0700 "$tmp" &&
+		touch -m -d '+1 hour' "$tmp" &&
+		mv "$tmp" "$d/$id" || return 1
+	echo "$id"
+}

@@ -19,51 +19,32 @@
 # Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; otherwise,
 # or when the postfix package cannot be had, it exits 77 (skipped).
 set -u
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "${I:-/nonexistent}/maillog" ] && tail -n 30 "$I/maillog" >&2
-	exit 1
-}
-
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix)"
-: "${SPOOLGUARD_BIN:?run through make check-live}"
-: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
-[ -x "$SPOOLGUARD_BIN" ] || skip "no $SPOOLGUARD_BIN"
-for tool in dpkg-deb apt-get flock python3; do
-	command -v "$tool" >/dev/null || skip "no $tool"
-done
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
+# shellcheck source=postfix-instance.sh
+. "$here/postfix-instance.sh"
+fail_logs() { log_tail 30 "${I:-/nonexistent}/maillog"; }
+
+live_guard "needs root (a private Postfix)" dpkg-deb apt-get flock python3
+[ -x "$SPOOLGUARD_BIN" ] || skip "no $SPOOLGUARD_BIN"
 # its own /etc: the private Postfix's users, and nobody else's main.cf
-# shellcheck source=private-etc.sh
-. "$here/private-etc.sh"
 private_etc bash "$0" "$@"
 derived=$SPOOLGUARD_TESTDATA/spool/postfix/derived
 [ -d "$derived" ] || skip "no $derived"
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-pf-live.XXXXXX")
-PF=
+live_workdir sg-pf-live
 cleanup() {
 	exec 9<&- 2>/dev/null
-	[ -z "$PF" ] || pf_stop
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
+	pf_stop
 }
-trap cleanup EXIT
 
-# shellcheck source=postfix-instance.sh
-. "$here/postfix-instance.sh"
 PF_EXTRA_MAIN='queue_run_delay = 2s
 minimal_backoff_time = 2s
 maximal_backoff_time = 4s'
-pf_instance "$W" >"$W/setup.log" 2>&1 || skip "cannot set up Postfix: $(tail -n 3 "$W/setup.log")"
-pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
+pf_live "$W" "$W/setup.log"
+pf_live_start "$W/setup.log"
 Q=$I/spool
-owner=sgpfown
 
 # Good mail that stays deferred.
 for n in 1 2 3; do
@@ -78,9 +59,13 @@ for _ in $(seq 60); do
 	sleep 1
 done
 [ "$(queued)" -ge 3 ] || fail "mail was not deferred"
-good_ids=$("$PQ" -c "$PFCONF" -j | python3 -c '
+# The queue ids postqueue -j lists, on one line.
+queue_ids() {
+	"$PQ" -c "$PFCONF" -j | python3 -c '
 import json, sys
-print(" ".join(json.loads(l)["queue_id"] for l in sys.stdin if l.strip()))')
+print(" ".join(json.loads(l)["queue_id"] for l in sys.stdin if l.strip()))'
+}
+good_ids=$(queue_ids)
 [ -n "$good_ids" ] || fail "postqueue -j lists nothing"
 
 # inspect -q postfix:ID as postcat -q ID: the queue found through
@@ -102,35 +87,12 @@ for id in $good_ids; do
 		fail "inspect --spool -q postfix:$id"
 done
 
-# A hash directory of deferred/, made whole under another name and renamed
-# into place: qmgr must never meet one that is not yet its own (it dies).
-hash_dir() {
-	[ -d "$1" ] && return 0
-	mkdir -m 0700 "$Q/deferred/.new" &&
-		chown "$owner:$owner" "$Q/deferred/.new" &&
-		mv -T "$Q/deferred/.new" "$1" || rm -rf "$Q/deferred/.new"
-}
 # Plant the damaged files as Postfix would store them.
 planted=
 i=0
-later=$(date -d '+1 hour' '+%Y%m%d%H%M.%S')
 for f in "$derived"/BAD*; do
 	i=$((i + 1))
-	# A short queue id is 5 hex digits of microseconds and the inode
-	# number in hex (postsuper renames files whose name disagrees); the
-	# hash directory is its first character.
-	tmp=$W/plant.$i
-	cp "$f" "$tmp"
-	inode=$(stat -c %i "$tmp")
-	id=$(printf '%05X%X' $((0x10000 + i)) "$inode")
-	d=$Q/deferred/${id:0:1}
-	hash_dir "$d"
-	# owner, mode and next retry time first, then one rename: qmgr must
-	# never see it ready with a retry time that has come
-	chown "$owner:$owner" "$tmp"
-	chmod 0700 "$tmp"
-	touch -m -t "$later" "$tmp"
-	mv "$tmp" "$d/$id"
+	id=$(pf_plant "$f" $((0x10000 + i))) || fail "cannot plant $f"
 	planted="$planted ${id:0:1}/$id"
 	# the locked one: damage that Postfix's showq does not read
 	case $f in */BADtrailing) locked=${id:0:1}/$id ;; esac
@@ -164,9 +126,7 @@ exec 9<&-
 
 # Good mail: all still queued, and Postfix keeps working on it.
 sleep 5
-listed=$("$PQ" -c "$PFCONF" -j | python3 -c '
-import json, sys
-print(" ".join(json.loads(l)["queue_id"] for l in sys.stdin if l.strip()))')
+listed=$(queue_ids)
 for id in $good_ids; do
 	case " $listed " in
 	*" $id "*) ;;
@@ -185,16 +145,9 @@ if [ "$warnings_after" != "$warnings_before" ]; then
 fi
 # --action hold: one more damaged file goes to Postfix's own hold/,
 # by rename, as `postsuper -h` would put it (same inode, same name).
-tmp=$W/plant.hold
-cp "$derived/BADtrailing" "$tmp"
-inode=$(stat -c %i "$tmp")
-id=$(printf '%05X%X' $((0x20000)) "$inode")
+id=$(pf_plant "$derived/BADtrailing" $((0x20000))) || fail "cannot plant BADtrailing"
 d=$Q/deferred/${id:0:1}
-hash_dir "$d"
-chown "$owner:$owner" "$tmp"
-chmod 0700 "$tmp"
-touch -m -t "$later" "$tmp"
-mv "$tmp" "$d/$id"
+inode=$(stat -c %i "$d/$id")
 "$SPOOLGUARD_BIN" scan --action hold --min-age 0 "$Q" >"$W/hold.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] || fail "scan --action hold exited $rc: $(cat "$W/hold.out")"

@@ -24,40 +24,23 @@
 # Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
 # shellcheck source=recipe-lib.sh
 . "$here/recipe-lib.sh"
-
-fail() {
-	echo "FAIL: $*" >&2
-	for l in "$W"/log-*/mainlog "$W"/log-*/rejectlog "$W"/log-*/paniclog; do
-		[ -f "$l" ] && { echo "--- $l" >&2; tail -n 15 "$l" >&2; }
-	done
-	exit 1
+fail_logs() {
+	log_tail 15 "$W"/log-*/mainlog "$W"/log-*/rejectlog "$W"/log-*/paniclog
 }
 
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (exim -C, a daemon)"
-: "${SPOOLGUARD_BIN:?run through make check-live}"
-: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
-for tool in dpkg-deb apt-get python3; do
-	command -v "$tool" >/dev/null || skip "no $tool"
-done
+live_guard "needs root (exim -C, a daemon)" dpkg-deb apt-get python3
 user=Debian-exim
 id "$user" >/dev/null 2>&1 || skip "no $user user (exim4-base)"
 # its own /etc, as every live test has
-# shellcheck source=private-etc.sh
-. "$here/private-etc.sh"
 private_etc bash "$0" "$@"
-contrib=$(cd "$here/../../contrib" && pwd)
-rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-recipe-exim.XXXXXX")
+live_workdir sg-recipe-exim
 daemons=""
-cleanup() {
-	for p in $daemons; do kill "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
+cleanup() { for p in $daemons; do kill "$p" 2>/dev/null; done; }
 chmod 755 "$W"
 
 if [ -n "${EXIM_HEAVY_DEB:-}" ]; then
@@ -73,18 +56,14 @@ EXIM=$W/root/usr/sbin/exim4
 "$EXIM" -C /dev/null -bV 2>/dev/null | grep -q Content_Scanning ||
 	skip "this exim4 has no content scanning: $("$EXIM" -C /dev/null -bV 2>&1 | head -n 3)"
 
-sg=$W/sg
-mkdir -p "$sg"
-cp "$SPOOLGUARD_BIN" "$sg/spoolguard"
-cp -r "$rules" "$sg/rules"
-cp -r "$contrib" "$sg/contrib"
-chmod -R a+rX "$sg"
-make_inputs || fail "cannot make the inputs"
-SG="$sg/spoolguard"
+recipe_setup
 check="$SG check -Q -r $sg/rules/default.rules"
 
 
-# exim_config NAME PORT: the common part of a private configuration.
+# exim_config NAME PORT DATA ROUTER TRANSPORT: a private configuration
+# that accepts mail for spoolguard.test and delivers it to the maildir
+# $W/mail-NAME; DATA goes into the DATA ACL before its accept, ROUTER and
+# TRANSPORT before the sink's.
 exim_config() {
 	name=$1 port=$2
 	mkdir -p "$W/spool-$name" "$W/log-$name" "$W/mail-$name" "$W/run"
@@ -108,13 +87,24 @@ host_lookup =
 rfc1413_hosts =
 acl_smtp_rcpt = acl_rcpt
 acl_smtp_data = acl_data
-EOF
-}
-sink_transport() {
-	cat <<EOF
+begin acl
+acl_rcpt:
+  accept domains = +local_domains
+  deny
+acl_data:
+$3
+  accept
+begin routers
+$4
+local:
+  driver = accept
+  domains = +local_domains
+  transport = sink
+begin transports
+$5
 sink:
   driver = appendfile
-  directory = $W/mail-$1
+  directory = $W/mail-$name
   maildir_format
   user = $user
 EOF
@@ -136,25 +126,7 @@ summary=""
 # ---- at SMTP time ----------------------------------------------------
 port=$(free_port)
 sed "s|/usr/bin/spoolguard check -Q|$check|" "$contrib/exim/exim-smtp-time.conf" >"$W/smtp-time.acl"
-{
-	exim_config smtp "$port"
-	cat <<EOF
-begin acl
-acl_rcpt:
-  accept domains = +local_domains
-  deny
-acl_data:
-.include $W/smtp-time.acl
-  accept
-begin routers
-local:
-  driver = accept
-  domains = +local_domains
-  transport = sink
-begin transports
-$(sink_transport smtp)
-EOF
-} >"$W/smtp.conf"
+exim_config smtp "$port" ".include $W/smtp-time.acl" "" "" >"$W/smtp.conf"
 start smtp "$port"
 r=$(send "$port" alice@example.invalid bob@spoolguard.test clean.eml)
 case $r in accepted\ 250*) ;; *) fail "smtp-time: clean: $r" ;; esac
@@ -181,26 +153,8 @@ sed -e "s|/usr/share/spoolguard/contrib/exim/spoolguard-exim-filter|$sg/contrib/
 	"$contrib/exim/exim-after-queue.conf" >"$W/after-queue.conf"
 awk '/^spoolguard:/,/^$/' "$W/after-queue.conf" >"$W/after-queue.router"
 awk '/^spoolguard_filter:/,0' "$W/after-queue.conf" >"$W/after-queue.transport"
-{
-	exim_config queue "$port"
-	cat <<EOF
-begin acl
-acl_rcpt:
-  accept domains = +local_domains
-  deny
-acl_data:
-  accept
-begin routers
-.include $W/after-queue.router
-local:
-  driver = accept
-  domains = +local_domains
-  transport = sink
-begin transports
-.include $W/after-queue.transport
-$(sink_transport queue)
-EOF
-} >"$W/queue.conf"
+exim_config queue "$port" "" ".include $W/after-queue.router" \
+	".include $W/after-queue.transport" >"$W/queue.conf"
 chmod 644 "$W"/*.conf "$W"/after-queue.*
 start queue "$port"
 r=$(send "$port" alice@example.invalid bob@spoolguard.test clean.eml)

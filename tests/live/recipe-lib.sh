@@ -1,17 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# recipe-lib.sh - what the recipe tests share (sourced by
-# tests/live/recipe-*.sh): skipping, a free loopback port, the inputs,
-# one SMTP transaction, waiting for a line.  Needs $W (the test's work
-# directory) and $here (tests/live).
+# shellcheck shell=sh
+# recipe-lib.sh - what the recipe tests share beyond live-lib.sh (sourced
+# by tests/live/recipe-*.sh after it): waiting for a port, the inputs,
+# the common spoolguard copy, one SMTP transaction, waiting for a line.
+# Needs $W (the test's work directory) and $here (tests/live).
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # wait_port PORT: up to 10 s until something answers there.
 wait_port() {
 	for _ in $(seq 50); do
@@ -24,6 +17,20 @@ wait_port() {
 make_inputs() {
 	mkdir -p "$W/in"
 	python3 "$here/recipe-inputs.py" "$W/in" && chmod -R a+rX "$W/in"
+}
+# recipe_setup: contrib, the source tree's contrib/; sg, what the MTA's
+# unprivileged users run (the filters, procmail) under $W: SG (spoolguard),
+# $sg/rules (from $SPOOLGUARD_RULES_DIR) and $sg/contrib; then the inputs.
+recipe_setup() {
+	contrib=$(cd "$here/../../contrib" && pwd)
+	sg=$W/sg
+	SG=$sg/spoolguard
+	mkdir -p "$sg"
+	cp "$SPOOLGUARD_BIN" "$SG"
+	cp -r "$SPOOLGUARD_RULES_DIR" "$sg/rules"
+	cp -r "$contrib" "$sg/contrib"
+	chmod -R a+rX "$sg"
+	make_inputs || fail "cannot make the inputs"
 }
 # smtp_send PORT FROM RCPT NAME: one transaction with $W/in/NAME; one line.
 smtp_send() { python3 "$here/recipe-smtp.py" "$1" "$2" "$3" "$W/in/$4"; }

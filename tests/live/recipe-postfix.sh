@@ -30,61 +30,41 @@
 # Runs when SPOOLGUARD_LIVE=1 as root; otherwise exits 77 (skipped).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
 # shellcheck source=recipe-lib.sh
 . "$here/recipe-lib.sh"
-
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "${I:-/nonexistent}/maillog" ] && tail -n 40 "$I/maillog" >&2
-	[ -f "${W:-/nonexistent}/milter.log" ] && tail -n 20 "$W/milter.log" >&2
-	exit 1
+# shellcheck source=postfix-instance.sh
+. "$here/postfix-instance.sh"
+fail_logs() {
+	log_tail 40 "${I:-/nonexistent}/maillog"
+	log_tail 20 "${W:-/nonexistent}/milter.log"
 }
 
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix)"
-: "${SPOOLGUARD_BIN:?run through make check-live}"
-: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
-for tool in dpkg-deb apt-get python3 procmail; do
-	command -v "$tool" >/dev/null || skip "no $tool"
-done
+live_guard "needs root (a private Postfix)" dpkg-deb apt-get python3 procmail
 # The pipe filter needs /etc/postfix/main.cf to name our private
 # configuration (below).  Other tests drive their own Postfix at the same
 # time (make -j), and a Postfix finds /etc/postfix too: so, where the
 # kernel allows it, this test runs with a private layer over /etc, and
 # what it writes there nobody else sees.
-# shellcheck source=private-etc.sh
-. "$here/private-etc.sh"
 private_etc bash "$0" "$@"
-contrib=$(cd "$here/../../contrib" && pwd)
-rules=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-recipe-pf.XXXXXX")
-PF=
+live_workdir sg-recipe-pf
 milter=
 etc_made=
 cleanup() {
 	[ -z "$milter" ] || kill "$milter" 2>/dev/null
-	[ -z "$PF" ] || pf_stop
+	pf_stop
 	[ -z "$etc_made" ] || rm -rf /etc/postfix
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
 }
-trap cleanup EXIT
 chmod 755 "$W"
 
-# shellcheck source=postfix-instance.sh
-. "$here/postfix-instance.sh"
-pf_instance "$W" >"$W/setup.log" 2>&1 || skip "cannot set up Postfix: $(tail -n 3 "$W/setup.log")"
+pf_live "$W" "$W/setup.log"
 
-# What unprivileged users run (the filter, procmail) lives under $W.
-sg=$W/sg
-mkdir -p "$sg" "$W/delivered"
-cp "$SPOOLGUARD_BIN" "$sg/spoolguard"
-cp -r "$rules" "$sg/rules"
-cp -r "$contrib" "$sg/contrib"
-chmod -R a+rX "$sg"
+# What unprivileged users run (the filter, procmail) lives under $W/sg.
+recipe_setup
+mkdir -p "$W/delivered"
 chmod 1777 "$W/delivered"
-make_inputs || fail "cannot make the inputs"
-SG="$sg/spoolguard"
 export SPOOLGUARD_RULES_DIR=$sg/rules
 
 # A local user for procmail.
@@ -158,7 +138,7 @@ elif ! grep -qs "alternate_config_directories.*$PFCONF" /etc/postfix/main.cf; th
 	skip "an installed Postfix: its main.cf would need alternate_config_directories"
 fi
 "$PF" -c "$PFCONF" check </dev/null >>"$W/setup.log" 2>&1 || fail "postfix check: $(tail -n 5 "$W/setup.log")"
-pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
+pf_live_start "$W/setup.log"
 wait_port "$port_plain" || fail "Postfix does not answer on $port_plain"
 
 send() { smtp_send "$1" alice@example.invalid "$2" "$3"; }
@@ -189,13 +169,20 @@ postfix_rejects_depth150() {
 	echo "$3: Postfix itself refused MIME depth 150: $r"
 }
 
+# clean_then_postfix_own PORT WHAT LOST: the clean message is delivered
+# (else fail "WHAT: the clean message was LOST"), then Postfix itself
+# stops longhdr and depth150.
+clean_then_postfix_own() {
+	r=$(send "$1" bob@spoolguard.test clean.eml)
+	case $r in accepted\ 250*) ;; *) fail "$2: clean: $r" ;; esac
+	wait_for "Subject: clean" "$W/delivered" || fail "$2: the clean message was $3"
+	rm -f "$W"/delivered/*
+	postfix_cuts_longhdr "$1" bob@spoolguard.test "$2"
+	postfix_rejects_depth150 "$1" bob@spoolguard.test "$2"
+}
+
 # ---- milter: rejected at DATA, the reason in the client's reply --------
-r=$(send "$port_milter" bob@spoolguard.test clean.eml)
-case $r in accepted\ 250*) ;; *) fail "milter: clean: $r" ;; esac
-wait_for "Subject: clean" "$W/delivered" || fail "milter: the clean message was not delivered"
-rm -f "$W"/delivered/*
-postfix_cuts_longhdr "$port_milter" bob@spoolguard.test milter
-postfix_rejects_depth150 "$port_milter" bob@spoolguard.test milter
+clean_then_postfix_own "$port_milter" milter "not delivered"
 for pair in $bad_inputs; do
 	f=${pair%%:*} rule=${pair#*:}
 	r=$(send "$port_milter" bob@spoolguard.test "$f.eml")
@@ -256,12 +243,7 @@ rm -f "$W"/delivered/*
 summary="$summary milter:ok milter-store-release:ok"
 
 # ---- pipe(8) filter: 250, then a bounce with the reason in the log ----
-r=$(send "$port_filter" bob@spoolguard.test clean.eml)
-case $r in accepted\ 250*) ;; *) fail "filter: clean: $r" ;; esac
-wait_for "Subject: clean" "$W/delivered" || fail "filter: the clean message was not reinjected and delivered"
-rm -f "$W"/delivered/*
-postfix_cuts_longhdr "$port_filter" bob@spoolguard.test filter
-postfix_rejects_depth150 "$port_filter" bob@spoolguard.test filter
+clean_then_postfix_own "$port_filter" filter "not reinjected and delivered"
 for pair in $bad_inputs; do
 	f=${pair%%:*} rule=${pair#*:}
 	r=$(send "$port_filter" bob@spoolguard.test "$f.eml")

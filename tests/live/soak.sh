@@ -39,31 +39,15 @@
 # Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; otherwise,
 # or when Postfix or Exim cannot be had, it exits 77 (skipped).
 set -u
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix and Exim)"
-: "${SPOOLGUARD_BIN:?run through make check-live}"
-: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
-SPOOLGUARD_RULES_DIR=${SPOOLGUARD_RULES_DIR:-$SPOOLGUARD_TESTDATA/../rules}
-export SPOOLGUARD_RULES_DIR
-exim=$(command -v exim4 || command -v exim || ls /usr/sbin/exim4 2>/dev/null || true)
-[ -n "$exim" ] && [ -x "$exim" ] || skip "no exim"
-for tool in dpkg-deb apt-get python3 flock; do
-	command -v "$tool" >/dev/null || skip "no $tool"
-done
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
+# shellcheck source=postfix-instance.sh
+. "$here/postfix-instance.sh"
+
+live_guard "needs root (a private Postfix and Exim)" dpkg-deb apt-get python3 flock
+live_exim
 # its own /etc: the private Postfix's users, and nobody else's main.cf
-# shellcheck source=private-etc.sh
-. "$here/private-etc.sh"
 private_etc bash "$0" "$@"
 soakpy=$here/soak.py
 N=${SOAK_N:-2000}
@@ -71,7 +55,7 @@ DEFER=${SOAK_DEFER:-10}
 STALL=${SOAK_STALL:-12}
 start=$(date +%s)
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-soak.XXXXXX")
+live_workdir sg-soak
 chmod 755 "$W"
 pf_up=
 expid=
@@ -82,11 +66,6 @@ cleanup() {
 	[ -z "$expid" ] || kill "$expid" 2>/dev/null
 	[ -z "$pf_up" ] || pf_stop
 	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 # spoolguard's clock moved (libfaketime, preloaded before ASan's runtime);
 # file times stay true (NO_FAKE_STAT), so the files look older
@@ -97,8 +76,6 @@ faked() {
 mailbox_count() { grep -rl "$1" "$2" 2>/dev/null | wc -l; }
 
 # ---- Postfix ---------------------------------------------------------------
-# shellcheck source=postfix-instance.sh
-. "$here/postfix-instance.sh"
 pfport=$(free_port)
 PF_EXTRA_MAIN="queue_run_delay = 1s
 minimal_backoff_time = 2s
@@ -112,8 +89,7 @@ smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_peername_lookup = no
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0"
-pf_instance "$W/pf" >"$W/setup.log" 2>&1 ||
-	skip "cannot set up Postfix: $(tail -n 3 "$W/setup.log")"
+pf_live "$W/pf" "$W/setup.log"
 PFC="$R/usr/sbin/postconf -c $PFCONF"
 $PFC -e "virtual_uid_maps = static:$(id -u sgpfown)" \
 	"virtual_gid_maps = static:$(id -g sgpfown)" || fail "postconf"
@@ -130,16 +106,14 @@ for h in 0 1 2 3 4 5 6 7 8 9 A B C D E F; do
 	chown sgpfown:sgpfown "$I/spool/deferred/$h"
 done
 pf_up=1
-pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
+pf_live_start "$W/setup.log"
 PFQ=$I/spool
 pfmail=$W/pf/mail
 
 # ---- Exim ------------------------------------------------------------------
 EX=$W/ex
-ex_user=Debian-exim
-id "$ex_user" >/dev/null 2>&1 || ex_user=root
 mkdir -p "$EX/spool/input" "$EX/spool/msglog" "$EX/log" "$EX/mail"
-chown -R "$ex_user:$ex_user" "$EX/spool" "$EX/log" "$EX/mail"
+chown -R "$exim_user:$exim_user" "$EX/spool" "$EX/log" "$EX/mail"
 ex_port=$(free_port)
 cat >"$EX/exim.conf" <<EOF
 primary_hostname = soak.test
@@ -147,8 +121,8 @@ qualify_domain = soak.test
 spool_directory = $EX/spool
 log_file_path = $EX/log/%slog
 pid_file_path = $EX/exim.pid
-exim_user = $ex_user
-exim_group = $ex_user
+exim_user = $exim_user
+exim_group = $exim_user
 daemon_smtp_ports = $ex_port
 local_interfaces = 127.0.0.1
 tls_advertise_hosts =
@@ -183,8 +157,8 @@ box:
   directory = $EX/mail
   maildir_format
   create_directory
-  user = $ex_user
-  group = $ex_user
+  user = $exim_user
+  group = $exim_user
   mode = 0644
 begin retry
 *   *   F,1h,1m

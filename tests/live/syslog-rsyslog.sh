@@ -16,34 +16,19 @@
 # Runs when SPOOLGUARD_LIVE=1 as root with rsyslogd and unshare; exits
 # 77 (skipped) otherwise.
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
+fail_logs() { log_tail +1 "$W/mail.log" "$W/other.log" "$W/rsyslogd.out"; }
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$W/mail.log" "$W/other.log" "$W/rsyslogd.out"; do
-		[ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-	done
-	exit 1
-}
-
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (a mount namespace)"
-: "${SPOOLGUARD_BIN:?run through make check}"
-: "${SPOOLGUARD_TESTDATA:?run through make check}"
+live_guard "needs root (a mount namespace)"
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 [ -x "$RSYSLOGD" ] || skip "no rsyslogd (Debian's rsyslog)"
 command -v unshare >/dev/null || skip "no unshare"
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-rsyslog.XXXXXX")
+live_workdir sg-rsyslog
 pid=
-cleanup() {
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
+cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null; }
 mkdir -p "$W/dev" "$W/state"
 cat >"$W/rsyslog.conf" <<EOF
 global(workDirectory="$W/state")
