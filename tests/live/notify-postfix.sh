@@ -23,6 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 fail_logs() { log_tail 30 "${I:-/nonexistent}/maillog"; }
 
 live_guard "needs root (a private Postfix)" dpkg-deb apt-get python3
+private_etc bash "$0" "$@"
 derived=$SPOOLGUARD_TESTDATA/spool/postfix/derived
 
 live_workdir sg-pf-notify
