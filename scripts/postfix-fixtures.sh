@@ -10,7 +10,8 @@
 # copies the queue files to OUT/<queue>/<id>, with OUT/expected/<id>.txt
 # holding what `postcat -bh` prints for each.  Then it derives damaged
 # variants (one per container.* rule the reader enforces) and near misses
-# into OUT/derived/.  Needs root (Postfix checks ownership), apt, python3.
+# into OUT/derived/, and from the postdrop file into OUT/derived-maildrop/.
+# Needs root (Postfix checks ownership), apt, python3.
 #
 # Usage: scripts/postfix-fixtures.sh [OUT]   (default testdata/spool/postfix)
 #        KEEP=1 keeps the work directory; POSTFIX_DEB=file uses that .deb.
@@ -65,8 +66,8 @@ printf 'From: alice@spoolguard.test\nTo: gina@example.net\nSubject: maildrop\n\n
 
 # 5. Copy them out, with what postcat prints as their text.
 rm -rf "$OUT"/deferred "$OUT"/hold "$OUT"/maildrop "$OUT"/expected \
-	"$OUT"/derived
-mkdir -p "$OUT/expected" "$OUT/derived"
+	"$OUT"/derived "$OUT"/derived-maildrop
+mkdir -p "$OUT/expected" "$OUT/derived" "$OUT/derived-maildrop"
 for q in deferred hold maildrop; do
 	find "$I/spool/$q" -type f | sort | while read -r f; do
 		id=$(basename "$f")
@@ -81,9 +82,11 @@ done
 "$PC" -c "$PFCONF" -bh "$(find "$I/spool/maildrop" -type f | head -n1)" \
 	>"$OUT/expected/$(basename "$(find "$I/spool/maildrop" -type f | head -n1)").txt" 2>/dev/null || true
 
-# 6. Damaged variants and near misses, derived from the plain message.
+# 6. Damaged variants and near misses, derived from the plain message
+# (derived/) and from the postdrop file (derived-maildrop/).
 base=$(grep -l 'plain fixture' "$OUT"/deferred/* | head -n1)
-python3 - "$base" "$OUT/derived" <<'PY'
+drop=$(find "$OUT/maildrop" -type f | sort | head -n1)
+python3 - "$base" "$OUT/derived" "$drop" "$OUT/derived-maildrop" <<'PY'
 import os, sys
 
 base, out = sys.argv[1], sys.argv[2]
@@ -200,6 +203,20 @@ blob = bytearray(build(recs)); o = len(build(recs[:s]))
 ln = len(recs[s][1])
 blob[o + 1:o + 2] = bytes([0x80 | ln, 0x80, 0x80, 0x00])          # 4 length bytes
 save('OKlen4bytes', bytes(blob))
+
+# -- the postdrop file: pickup(8) reads each record with rec_get(...,
+# line_length_limit) and removes the file at one longer than that (2048,
+# Postfix's default): a body line of 2049 bytes as one N record fires
+# container.postfix-record-length, one of 2048 (the longest record
+# sendmail(1) writes) is the near miss.
+drop = parse(open(sys.argv[3], 'rb').read())
+out = sys.argv[4]
+def body_line(n):
+    r = [list(x) for x in drop]
+    r.insert([r[0] for r in drop].index('X'), ['N', b'x' * n])
+    return build(r, fix=False)
+save('BADrecordlen', body_line(2049))                            # postfix-record-length
+save('OKrecordlen', body_line(2048))
 PY
 # The size record of OKlen4bytes moved by 3 bytes: let the reader decide;
 # it is made consistent here so that it is a near miss.
@@ -211,5 +228,5 @@ f[1] += 3; f[0] -= 0
 d[2:97] = b' '.join(b'%15d' % v for v in f)
 open(p, 'wb').write(bytes(d))
 PY
-chmod 0644 "$OUT"/derived/*
+chmod 0644 "$OUT"/derived/* "$OUT"/derived-maildrop/*
 find "$OUT" -type f | sort

@@ -30,6 +30,7 @@
 #include "spoolguard/spool.h"
 
 #include "check-run.h"
+#include "spool-pair.h"
 #include "spool-postfix.h"
 #include "spool-private.h"
 
@@ -271,6 +272,114 @@ START_TEST(test_postfix_maildrop_file_outside_maildrop_lacks_size_record)
 	/* Outside any queue, a file starting with T is a postdrop file. */
 	msg = pf_open(path, NULL);
 	ck_assert_uint_eq(msg->findings->len, 0);
+}
+END_TEST
+
+/* ---- pickup's record limit: container.postfix-record-length -------- */
+
+/* Opens @path as a maildrop file, judged by @profile (NULL: built-in). */
+static SgMessage *
+pf_open_maildrop(const char *path, const SgProfile *profile)
+{
+	g_autoptr(GError) error = NULL;
+	SgMessage *msg = pf_message(path, "maildrop");
+
+	if (!sg_spool_postfix_ops.open(msg, profile, &any_age, &error))
+		ck_abort_msg("%s: %s", path, error->message);
+	return msg;
+}
+
+/* Offset of the first N record with @len data bytes (2 length bytes). */
+static goffset
+pf_find_n_record(const char *path, gsize len)
+{
+	g_autofree char *data = NULL;
+	gsize n = 0;
+	const guchar head[3] = { 'N', (guchar)(0x80 | (len & 0x7f)),
+		(guchar)(len >> 7) };
+	const char *at;
+
+	ck_assert(len >= 128 && len < (1 << 14));
+	ck_assert(g_file_get_contents(path, &data, &n, NULL));
+	at = memmem(data, n, head, sizeof(head));
+	ck_assert_ptr_nonnull(at);
+	return at - data;
+}
+
+/*
+ * pickup(8) reads maildrop records with rec_get(..., line_length_limit)
+ * and removes the file at the first one longer: that record is reported,
+ * at its offset, quoting the profile's number (Postfix's 2048).
+ */
+START_TEST(test_postfix_maildrop_record_over_pickup_limit_is_flagged)
+{
+	g_autofree char *path = pf_path("derived-maildrop", "BADrecordlen");
+	g_autoptr(SgMessage) msg = pf_open_maildrop(path, NULL);
+	g_autofree char *text = findings_text(msg);
+	gint64 hard =
+	    sg_spool_pair_hard(NULL, SG_RULE_CONTAINER_POSTFIX_RECORD_LENGTH);
+	g_autofree char *quoted =
+	    g_strdup_printf("reads at most %" G_GINT64_FORMAT
+	                    " (line_length_limit)",
+	        hard);
+	SgFinding *f;
+
+	ck_assert_int_eq(hard, 2048);
+	ck_assert_msg(msg->findings->len == 1, "%s", text);
+	f = g_ptr_array_index(msg->findings, 0);
+	ck_assert_int_eq(f->rule, SG_RULE_CONTAINER_POSTFIX_RECORD_LENGTH);
+	ck_assert_int_eq(f->offset, pf_find_n_record(path, 2049));
+	ck_assert_int_eq(f->observed, 2049);
+	ck_assert_int_eq(f->limit, hard);
+	ck_assert_msg(strstr(f->text, quoted) != NULL, "%s", f->text);
+	ck_assert_msg(strstr(f->text, "removes the file; 1 record over it") !=
+	        NULL,
+	    "%s", f->text);
+	ck_assert_int_eq(msg->verdict, SG_SEVERITY_QUARANTINE);
+	g_clear_pointer(&msg, sg_message_free);
+	/* qmgr reads queue files with no record limit. */
+	msg = pf_open(path, "deferred");
+	ck_assert(!has_rule(msg, SG_RULE_CONTAINER_POSTFIX_RECORD_LENGTH));
+}
+END_TEST
+
+START_TEST(test_postfix_maildrop_record_at_pickup_limit_is_clean)
+{
+	g_autofree char *path = pf_path("derived-maildrop", "OKrecordlen");
+	g_autoptr(SgMessage) msg = pf_open_maildrop(path, NULL);
+	g_autofree char *text = findings_text(msg);
+
+	ck_assert_int_eq(pf_find_n_record(path, 2048), 181);
+	ck_assert_msg(msg->findings->len == 0, "%s", text);
+}
+END_TEST
+
+/* A lower line_length_limit in the profile: its number, every record
+ * type, one finding at the first record with the count. */
+START_TEST(test_postfix_maildrop_record_limit_is_the_profile_s)
+{
+	static const char data[] = "[container.postfix-record-length]\n"
+	                           "hard=20\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgProfile) profile =
+	    sg_profile_new_from_data(data, sizeof(data) - 1, "inline", &error);
+	g_autofree char *path = pf_path("maildrop", "847F9AA8062");
+	g_autoptr(SgMessage) msg = NULL;
+	SgFinding *f;
+
+	ck_assert_msg(profile != NULL, "%s", error ? error->message : "");
+	msg = pf_open_maildrop(path, profile);
+	ck_assert_uint_eq(msg->findings->len, 1);
+	f = g_ptr_array_index(msg->findings, 0);
+	/* A rewrite_context=local (21 bytes) at 19; then S (21), N (27). */
+	ck_assert_int_eq(f->rule, SG_RULE_CONTAINER_POSTFIX_RECORD_LENGTH);
+	ck_assert_int_eq(f->offset, 19);
+	ck_assert_int_eq(f->observed, 21);
+	ck_assert_int_eq(f->limit, 20);
+	ck_assert_msg(strstr(f->text, "record 'A' of 21 data bytes") != NULL &&
+	        strstr(f->text, "at most 20 ") != NULL &&
+	        strstr(f->text, "; 3 records over it") != NULL,
+	    "%s", f->text);
 }
 END_TEST
 
@@ -1619,6 +1728,11 @@ postfix_suite(void)
 	tcase_add_test(tc, test_postfix_real_hold_and_maildrop_files_are_clean);
 	tcase_add_test(tc,
 	    test_postfix_maildrop_file_outside_maildrop_lacks_size_record);
+	tcase_add_test(tc,
+	    test_postfix_maildrop_record_over_pickup_limit_is_flagged);
+	tcase_add_test(tc,
+	    test_postfix_maildrop_record_at_pickup_limit_is_clean);
+	tcase_add_test(tc, test_postfix_maildrop_record_limit_is_the_profile_s);
 	tcase_add_loop_test(tc,
 	    test_postfix_shared_corrupt_samples_are_quarantined, 0,
 	    G_N_ELEMENTS(shared_bad));

@@ -51,6 +51,8 @@ SG_RULE(CONTAINER_LINE_LENGTH, "container.line-length", LIMIT, QUARANTINE,
 	"a spool-file control line is longer than the limit")
 SG_RULE(CONTAINER_EXIM_LINE_LENGTH, "container.exim-line-length", LIMIT, QUARANTINE,
 	"an Exim -H line is longer than Exim reads whole")
+SG_RULE(CONTAINER_POSTFIX_RECORD_LENGTH, "container.postfix-record-length", LIMIT, QUARANTINE,
+	"a Postfix maildrop record is longer than pickup(8) accepts")
 
 /* The message as a whole. */
 SG_RULE(MESSAGE_SIZE, "message.size", LIMIT, QUARANTINE,

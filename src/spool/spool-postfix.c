@@ -16,6 +16,9 @@
  * leaves it a bounded record map (a checkpoint every SG_POSTFIX_MARK_GAP
  * content bytes, at most SG_POSTFIX_MARKS_MAX).  Envelope strings are
  * capped (SG_ADDRESS_KEEP, POSTFIX_ATTR_KEEP) and so is the number of props.
+ * A maildrop file's records are also held to pickup(8)'s limit
+ * (container.postfix-record-length): pickup removes a file with a longer
+ * one.
  *
  * Still being written: Postfix's own rule (mail_queue.h, mail_open_ok.c):
  * a queue file is finished when its owner permission bits are exactly
@@ -51,6 +54,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "spool-pair.h"
 #include "spool-private.h"
 
 /* Bytes of a malformed size record shown in its finding. */
@@ -148,6 +152,14 @@ typedef struct {
 	goffset size;
 	PostfixKind kind;
 	gboolean fatal;
+	/* Maildrop files: pickup's record limit (line_length_limit), the
+	 * profile's container.postfix-record-length; G_MAXINT64 for queue
+	 * files.  The first record over it, and how many are. */
+	gint64 rec_max;
+	goffset long_off;
+	gsize long_len;
+	guchar long_type;
+	guint long_count;
 } PostfixCtx;
 
 static void postfix_finding(PostfixCtx *ctx, SgRuleId rule, goffset offset,
@@ -528,6 +540,8 @@ postfix_scan_text_run(PostfixCtx *ctx, PostfixScan *scan, goffset *off)
 		return;
 	while (content < scan->next_mark &&
 	    sg_postfix_text_record(p, avail, room, &type, &hdr, &len)) {
+		if ((gint64)len > ctx->rec_max)
+			break; /* the checked path counts it */
 		step = hdr + len;
 		p += step;
 		avail -= step;
@@ -585,6 +599,42 @@ postfix_records_read(PostfixCtx *ctx, PostfixScan *scan, PostfixRecWalk *w,
 		return POSTFIX_STEP_DONE;
 	}
 	return POSTFIX_STEP_ON;
+}
+
+/*
+ * pickup(8) reads every record of a maildrop file with rec_get(...,
+ * line_length_limit); one longer than that is an "illegal length" error,
+ * and pickup removes the file.  Postfix checks the length before the type,
+ * and so does this.  Counted here, reported by postfix_report_length().
+ */
+static void
+postfix_records_length(PostfixCtx *ctx, const SgPostfixRecord *rec)
+{
+	if ((gint64)rec->len <= ctx->rec_max)
+		return;
+	if (ctx->long_count++ == 0) {
+		ctx->long_off = rec->offset;
+		ctx->long_len = rec->len;
+		ctx->long_type = rec->type;
+	}
+}
+
+/* One finding per file, at the first record pickup would stop at. */
+static void
+postfix_report_length(PostfixCtx *ctx)
+{
+	char tn[8];
+
+	if (ctx->long_count == 0)
+		return;
+	postfix_type_name(ctx->long_type, tn);
+	postfix_finding(ctx, SG_RULE_CONTAINER_POSTFIX_RECORD_LENGTH,
+	    ctx->long_off, (gint64)ctx->long_len, ctx->rec_max,
+	    "maildrop record %s of %zu data bytes: pickup(8) reads at most "
+	    "%" G_GINT64_FORMAT " (line_length_limit) and removes the file; "
+	    "%u record%s over it",
+	    tn, ctx->long_len, ctx->rec_max, ctx->long_count,
+	    ctx->long_count == 1 ? "" : "s");
 }
 
 /* The record's type in its segment, and the size record's place. */
@@ -738,6 +788,7 @@ postfix_scan_records(PostfixCtx *ctx, PostfixScan *scan, GError **error)
 		if (step != POSTFIX_STEP_ON)
 			break;
 		scan->max_end = MAX(scan->max_end, rec.data + (goffset)rec.len);
+		postfix_records_length(ctx, &rec);
 		step = postfix_records_check_type(ctx, &w, &rec);
 		if (step != POSTFIX_STEP_ON)
 			break;
@@ -870,12 +921,16 @@ sg_postfix_read(SgMessage *msg, guint index, gboolean maildrop,
 	ctx.rd = &rd;
 	ctx.size = file->st.st_size;
 	ctx.kind = maildrop ? POSTFIX_KIND_MAILDROP : POSTFIX_KIND_QUEUE;
+	ctx.rec_max = maildrop ? sg_spool_pair_hard(profile,
+	                             SG_RULE_CONTAINER_POSTFIX_RECORD_LENGTH)
+	                       : G_MAXINT64;
 	scan.marks = marks;
 	scan.mark_gap = SG_POSTFIX_MARK_GAP;
 	scan.next_mark = SG_POSTFIX_MARK_GAP;
 	postfix_prop(msg, "postfix.kind", maildrop ? "maildrop" : "queue");
 	if (!postfix_scan_records(&ctx, &scan, error))
 		return FALSE;
+	postfix_report_length(&ctx);
 	/* The content is offered even when broken: the checks see it too. */
 	if (scan.m_end >= 0)
 		postfix_set_content(&ctx, scan.m_end, scan.content_size, marks);
