@@ -24,28 +24,14 @@
 # Runs when SPOOLGUARD_LIVE=1 (`make check-live`, CI) as root; otherwise,
 # or when the postfix package cannot be had, it exits 77 (skipped).
 set -u
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "${I:-/nonexistent}/maillog" ] && tail -n 30 "$I/maillog" >&2
-	exit 1
-}
-
-[ "${SPOOLGUARD_LIVE:-0}" = 1 ] || skip "set SPOOLGUARD_LIVE=1 to run"
-[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix)"
-: "${SPOOLGUARD_BIN:?run through make check-live}"
-: "${SPOOLGUARD_TESTDATA:?run through make check-live}"
-[ -x "$SPOOLGUARD_BIN" ] || skip "no $SPOOLGUARD_BIN"
-for tool in dpkg-deb apt-get python3; do
-	command -v "$tool" >/dev/null || skip "no $tool"
-done
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=private-etc.sh
-. "$here/private-etc.sh"
+# shellcheck source=live-lib.sh
+. "$here/live-lib.sh"
+# shellcheck source=postfix-instance.sh
+. "$here/postfix-instance.sh"
+fail_logs() { log_tail 30 "${I:-/nonexistent}/maillog"; }
+
+live_guard "needs root (a private Postfix)" dpkg-deb apt-get python3
 private_etc bash "$0" "$@"
 fixtures=$SPOOLGUARD_TESTDATA/spool/postfix/derived-maildrop
 bad=$fixtures/BADrecordlen
@@ -53,17 +39,10 @@ near=$fixtures/OKrecordlen
 [ -f "$bad" ] || skip "no $bad"
 [ -f "$near" ] || skip "no $near"
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/sg-pf-drop.XXXXXX")
-PF=
-cleanup() {
-	[ -z "$PF" ] || pf_stop
-	[ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
+live_workdir sg-pf-drop
+cleanup() { pf_stop; }
 
-# shellcheck source=postfix-instance.sh
-. "$here/postfix-instance.sh"
-pf_instance "$W" >"$W/setup.log" 2>&1 || skip "cannot set up Postfix: $(tail -n 3 "$W/setup.log")"
+pf_live "$W" "$W/setup.log"
 Q=$I/spool
 "$R/usr/sbin/postconf" -c "$PFCONF" -h line_length_limit >"$W/limit" 2>&1 ||
 	fail "postconf: $(cat "$W/limit")"
@@ -99,7 +78,7 @@ running() {
 }
 
 # 1. Without spoolguard: pickup removes the file.
-pf_start >>"$W/setup.log" 2>&1 || fail "postfix start: $(cat "$W/setup.log")"
+pf_live_start "$W/setup.log"
 plant "$bad" 1
 for _ in $(seq 100); do
 	kick
