@@ -15,6 +15,7 @@
 
 #include <check.h>
 #include <gmime/gmime.h>
+
 #include "check-run.h"
 
 static SgProfile *profile;
