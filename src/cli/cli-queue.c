@@ -14,7 +14,9 @@
  * deep; Exim: input/, input/<6th character>/ (split_spool_directory) and
  * Finput/, the -H file; Sendmail: qf<id> in the queue or its qf/.  The
  * found path goes to sg_spool_message_for_file(), which reads the file in
- * its spool's format.
+ * its spool's format.  An MTA moves a queued message between queues by
+ * rename, so a message not found is looked for again, QUEUE_LOOKS times
+ * QUEUE_LOOK_GAP_US apart, before it counts as not there.
  */
 #include "config.h"
 
@@ -27,6 +29,10 @@
 #include "spoolguard/spool.h"
 
 #include "cli-private.h"
+
+/* How many looks for a queue id, and how far apart. */
+#define QUEUE_LOOKS 10
+#define QUEUE_LOOK_GAP_US (5 * 1000)
 
 /* A regular file at @path (no symlink followed in the last step)? */
 static gboolean
@@ -284,11 +290,18 @@ sg_cli_queue_path(const char *spec, const char *spool, GError **error)
 			g_free(own);
 		g_ptr_array_add(roots, g_strdup(m->fallback));
 	}
-	for (guint i = 0; i < roots->len; i++) {
-		char *path = m->find(g_ptr_array_index(roots, i), id);
+	/* The MTA renames a queued message from queue to queue; a look
+	 * over the queues in turn can pass it mid-move, so a miss is
+	 * looked again a few times before it counts. */
+	for (guint t = 0; t < QUEUE_LOOKS; t++) {
+		if (t > 0)
+			g_usleep(QUEUE_LOOK_GAP_US);
+		for (guint i = 0; i < roots->len; i++) {
+			char *path = m->find(g_ptr_array_index(roots, i), id);
 
-		if (path != NULL)
-			return path;
+			if (path != NULL)
+				return path;
+		}
 	}
 	g_ptr_array_add(roots, NULL);
 	tried = g_strjoinv(", ", (char **)roots->pdata);

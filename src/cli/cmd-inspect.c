@@ -113,6 +113,55 @@ inspect_path(Inspect *in, const char *path)
 	inspect_show(in, msg);
 }
 
+/*
+ * A message named by its queue id.  An MTA moves a queued message from
+ * queue to queue by rename (Postfix: deferred/ to active/ at each retry),
+ * so one found may be gone from there when it is opened, or from every
+ * queue for the instant of the rename: once it was found, such a miss
+ * means "moved", and it is looked up again, up to INSPECT_QUEUE_TRIES
+ * times, before it is reported gone.
+ */
+#define INSPECT_QUEUE_TRIES 20
+static void
+inspect_queue_id(Inspect *in, const char *spec, const char *spool)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean seen = FALSE, opening = FALSE;
+
+	for (guint t = 0; t < INSPECT_QUEUE_TRIES; t++) {
+		g_autofree char *path = NULL;
+		g_autoptr(SgMessage) msg = NULL;
+
+		if (t > 0)
+			g_usleep(10 * 1000);
+		g_clear_error(&error);
+		path = sg_cli_queue_path(spec, spool, &error);
+		opening = path != NULL;
+		if (opening) {
+			seen = TRUE;
+			msg = sg_cli_open_one(path, in->profile, &error);
+		}
+		if (msg != NULL) {
+			inspect_show(in, msg);
+			return;
+		}
+		if (!seen ||
+		    !g_error_matches(error, SG_CORE_ERROR,
+		        SG_CORE_ERROR_VANISHED))
+			break;
+	}
+	if (opening) {
+		sg_cli_warn("%s", error->message);
+		in->rc = MAX(in->rc, sg_cli_exit_for_error(error));
+		return;
+	}
+	sg_cli_warn("inspect: %s", error->message);
+	in->rc = MAX(in->rc,
+	    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID)
+	        ? EX_USAGE
+	        : EX_NOINPUT);
+}
+
 /* The columns of the terminal on stdout, or 0 when it is none. */
 static guint
 inspect_width(void)
@@ -212,22 +261,8 @@ sg_cmd_inspect(int argc, char **argv)
 		sg_profile_unref(in.profile);
 		return EX_SOFTWARE;
 	}
-	for (guint i = 0; queue_ids != NULL && queue_ids[i] != NULL; i++) {
-		g_autofree char *path = NULL;
-
-		g_clear_error(&error);
-		path = sg_cli_queue_path(queue_ids[i], spool, &error);
-		if (path == NULL) {
-			sg_cli_warn("inspect: %s", error->message);
-			in.rc = MAX(in.rc,
-			    g_error_matches(error, SG_CORE_ERROR,
-			        SG_CORE_ERROR_INVALID)
-			        ? EX_USAGE
-			        : EX_NOINPUT);
-			continue;
-		}
-		inspect_path(&in, path);
-	}
+	for (guint i = 0; queue_ids != NULL && queue_ids[i] != NULL; i++)
+		inspect_queue_id(&in, queue_ids[i], spool);
 	for (guint i = 0; files != NULL && files[i] != NULL; i++)
 		inspect_path(&in, files[i]);
 	sg_check_context_free(in.ctx);

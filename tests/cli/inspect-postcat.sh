@@ -28,6 +28,34 @@ expect_rc 0 sg inspect --spool "$work/postfix" -q postfix:3280EAA8056
 assert_grep 'queue  *deferred 3280EAA8056' "$work/out"
 expect_rc 0 sg inspect --spool "$work/postfix" -q postfix:56507AA87C5
 assert_grep 'queue  *hold 56507AA87C5' "$work/out"
+# A message that Postfix moves between deferred/ and active/ while it is
+# looked up (each retry renames it) is found, not reported gone: a
+# writer renames it back and forth every 2 ms (Postfix: every few
+# seconds at most) while 40 inspects run; every one must find it.
+if command -v python3 >/dev/null; then
+	python3 -c '
+import os, sys, time
+a, b = sys.argv[1], sys.argv[2]
+end = time.time() + 120
+while time.time() < end and os.path.exists(sys.argv[3]):
+    os.rename(a, b); time.sleep(0.002)
+    os.rename(b, a); time.sleep(0.002)
+' "$work/postfix/deferred/3/3280EAA8056" "$work/postfix/active/3280EAA8056" \
+		"$work/mover.on" &
+	mover=$!
+	: >"$work/mover.on"
+	i=0
+	while [ $i -lt 40 ]; do
+		sg inspect --spool "$work/postfix" -q postfix:3280EAA8056 \
+			>"$work/out" 2>"$work/err" ||
+			{ rm -f "$work/mover.on"; wait $mover; fail "run $i: $(cat "$work/err")"; }
+		assert_grep 'Subject: five recipients$' "$work/out"
+		i=$((i + 1))
+	done
+	rm -f "$work/mover.on"
+	wait $mover || fail "the mover failed"
+	[ -f "$work/postfix/deferred/3/3280EAA8056" ] || fail "the mover lost the file"
+fi
 # Exim and Sendmail, and several at once.
 expect_rc 0 sg inspect --spool "$work/exim" -q exim:1xUyrX-0002id-2I
 assert_grep 'format  *exim, 3 files' "$work/out"
