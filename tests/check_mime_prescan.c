@@ -321,6 +321,52 @@ START_TEST(test_mime_counts_parts_behind_overlong_delimiters)
 }
 END_TEST
 
+/*
+ * A bare CR before a delimiter inside a body line ("hello\r--b"): a
+ * reader that ends lines at a CR sees a delimiter, GMime body text.  It is
+ * found wherever it stands in the line, one CR or many before it, and
+ * not for a CRLF line end, another boundary, or one dash.
+ */
+START_TEST(test_mime_bare_cr_before_a_delimiter_is_ambiguous)
+{
+	static const char *const fire[] = { "hello\r--b", "\r--b--",
+		"a\rb\r\r--b tail" };
+	static const char *const near[] = { "hello\r", "hello\r--c",
+		"hello\r-b", "text --b" };
+
+	for (guint k = 0; k < G_N_ELEMENTS(fire) + G_N_ELEMENTS(near); k++) {
+		gboolean want = k < G_N_ELEMENTS(fire);
+		const char *line =
+		    want ? fire[k] : near[k - G_N_ELEMENTS(fire)];
+		g_autoptr(GString) s = sg_test_mime_headers(g_string_new(NULL));
+		g_autoptr(SgMessage) msg = NULL;
+		g_autofree char *all = NULL;
+		const SgFinding *f;
+		goffset at;
+
+		g_string_append(s,
+		    "Content-Type: multipart/mixed; "
+		    "boundary=b\n\n--b\n\n");
+		at = (goffset)s->len +
+		    (goffset)(strstr(line, "\r--b") != NULL
+		            ? strstr(line, "\r--b") - line
+		            : 0);
+		g_string_append_printf(s, "%s\nmore\n--b--\n", line);
+		msg = sg_test_mime_run(s->str, s->len, NULL);
+		all = sg_test_mime_describe(msg);
+		f = sg_test_mime_find(msg, "mime.ambiguous");
+		if (!want) {
+			ck_assert_msg(f == NULL, "line %u:%s", k, all);
+			continue;
+		}
+		ck_assert_msg(f != NULL, "line %u:%s", k, all);
+		ck_assert_msg(strstr(f->text, "a bare CR before a delimiter"),
+		    "line %u:%s", k, all);
+		ck_assert_int_eq(f->offset, at);
+	}
+}
+END_TEST
+
 /* In a multipart/digest an untyped part is a message: it nests. */
 START_TEST(test_mime_digest_parts_count_as_messages)
 {
@@ -357,6 +403,7 @@ prescan_suite(void)
 	tcase_add_test(tc, test_mime_depth_ceiling_holds_without_a_hard_limit);
 	tcase_add_test(tc, test_mime_counts_parts_behind_overlong_delimiters);
 	tcase_add_test(tc, test_mime_digest_parts_count_as_messages);
+	tcase_add_test(tc, test_mime_bare_cr_before_a_delimiter_is_ambiguous);
 	tcase_add_test(tc,
 	    test_mime_nesting_bomb_skips_gmime_but_keeps_the_tree_bounded);
 	suite_add_tcase(s, tc);
