@@ -252,6 +252,15 @@ static const ParamCase param_cases[] = {
 	    "abc def", NULL, TRUE },
 	{ SG_MIME_FIELD_CT, " part/mied; boundary*0=\"abc\n boundaryre\"", 0,
 	    "abc boundaryre", NULL, TRUE },
+	/* %XX bytes that are not UTF-8 under utf-8: GMime drops them, so
+	 * its reading is "" (found by fuzzing); whole UTF-8 agrees. */
+	{ SG_MIME_FIELD_CT,
+	    " application/octet-stream; name*=utf-8'en'%e2; "
+	    "name*=utf-8'en'%e2%82%ac.ip",
+	    0, NULL, "\xe2", TRUE },
+	{ SG_MIME_FIELD_CT,
+	    " application/octet-stream; name*=utf-8'en'%e2%82%ac.ip", 0, NULL,
+	    "\xe2\x82\xac.ip", FALSE },
 	/* A NUL is a byte: it stops GMime's C strings, not this reading. */
 	{ SG_MIME_FIELD_CT, " multipart/mixed; boundary=\"a", D(QUOTE), "a",
 	    NULL, TRUE },

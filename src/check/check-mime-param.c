@@ -574,8 +574,13 @@ params_unusual(const char *p, gsize len, const SgMimeParams *o)
 	for (gsize i = 0; i < len; i++)
 		if ((guchar)p[i] >= 0x80 || p[i] == '\0')
 			return TRUE;
+	/* %XX bytes that are not UTF-8: GMime drops what it cannot convert
+	 * (utf-8'en'%e2 is "" to it; found by fuzzing). */
 	for (gsize i = 0; i < G_N_ELEMENTS(v); i++)
-		if (v[i]->plain_differs || !params_plain_charset(v[i]->charset))
+		if (v[i]->plain_differs ||
+		    !params_plain_charset(v[i]->charset) ||
+		    (v[i]->value != NULL &&
+		        !g_utf8_validate(v[i]->value, -1, NULL)))
 			return TRUE;
 	return FALSE;
 }

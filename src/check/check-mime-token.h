@@ -120,7 +120,9 @@ typedef struct {
 	/*
 	 * TRUE when GMime's own reading may differ from this one: any
 	 * defect, an encoded word, an 8-bit byte, both a plain and an RFC
-	 * 2231 form.  Without, GMime reads the same type and values.
+	 * 2231 form, a charset other than US-ASCII or UTF-8, a decoded
+	 * value that is not UTF-8.  Without, GMime reads the same type and
+	 * values.
 	 */
 	gboolean unusual;
 	gboolean type_ok; /* Content-Type: token "/" token */
