@@ -116,50 +116,42 @@ inspect_path(Inspect *in, const char *path)
 /*
  * A message named by its queue id.  An MTA moves a queued message from
  * queue to queue by rename (Postfix: deferred/ to active/ at each retry),
- * so one found may be gone from there when it is opened, or from every
- * queue for the instant of the rename: once it was found, such a miss
- * means "moved", and it is looked up again, up to INSPECT_QUEUE_TRIES
- * times, before it is reported gone.
+ * so one found may be gone from there when it is opened: it is looked up
+ * again, up to INSPECT_QUEUE_TRIES times.  (A miss while it is mid-move
+ * is sg_cli_queue_path()'s to look at again.)
  */
-#define INSPECT_QUEUE_TRIES 20
+#define INSPECT_QUEUE_TRIES 3
 static void
 inspect_queue_id(Inspect *in, const char *spec, const char *spool)
 {
 	g_autoptr(GError) error = NULL;
-	gboolean seen = FALSE, opening = FALSE;
 
 	for (guint t = 0; t < INSPECT_QUEUE_TRIES; t++) {
 		g_autofree char *path = NULL;
 		g_autoptr(SgMessage) msg = NULL;
 
-		if (t > 0)
-			g_usleep(10 * 1000);
 		g_clear_error(&error);
 		path = sg_cli_queue_path(spec, spool, &error);
-		opening = path != NULL;
-		if (opening) {
-			seen = TRUE;
-			msg = sg_cli_open_one(path, in->profile, &error);
+		if (path == NULL) {
+			sg_cli_warn("inspect: %s", error->message);
+			in->rc = MAX(in->rc,
+			    g_error_matches(error, SG_CORE_ERROR,
+			        SG_CORE_ERROR_INVALID)
+			        ? EX_USAGE
+			        : EX_NOINPUT);
+			return;
 		}
+		msg = sg_cli_open_one(path, in->profile, &error);
 		if (msg != NULL) {
 			inspect_show(in, msg);
 			return;
 		}
-		if (!seen ||
-		    !g_error_matches(error, SG_CORE_ERROR,
+		if (!g_error_matches(error, SG_CORE_ERROR,
 		        SG_CORE_ERROR_VANISHED))
 			break;
 	}
-	if (opening) {
-		sg_cli_warn("%s", error->message);
-		in->rc = MAX(in->rc, sg_cli_exit_for_error(error));
-		return;
-	}
-	sg_cli_warn("inspect: %s", error->message);
-	in->rc = MAX(in->rc,
-	    g_error_matches(error, SG_CORE_ERROR, SG_CORE_ERROR_INVALID)
-	        ? EX_USAGE
-	        : EX_NOINPUT);
+	sg_cli_warn("%s", error->message);
+	in->rc = MAX(in->rc, sg_cli_exit_for_error(error));
 }
 
 /* The columns of the terminal on stdout, or 0 when it is none. */
